@@ -1,0 +1,19 @@
+/*
+ * app.h: what a handler can reach besides its request. One per process,
+ * made at start-up and kept for the life of the process: the connections
+ * in it are the process's share of the pool (ARCHITECTURE.md).
+ */
+#ifndef INV_APP_H
+#define INV_APP_H
+
+struct config;
+struct db;
+struct cache;
+
+struct app {
+	const struct config	*cfg;	/* borrowed */
+	struct db		*db;	/* owned by main */
+	struct cache		*cache;	/* owned by main */
+};
+
+#endif

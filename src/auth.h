@@ -1,0 +1,74 @@
+/*
+ * auth.h: the only door to libjwt and OpenSSL. HS256 tokens and scrypt
+ * password hashes (PHC string format), plus verification of the legacy
+ * bcrypt hashes of the system this replaces.
+ */
+#ifndef INV_AUTH_H
+#define INV_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util.h"
+
+struct config;
+
+enum token_type {
+	TOKEN_ACCESS = 0,	/* typ "access" */
+	TOKEN_REFRESH,		/* typ "refresh" */
+	TOKEN__MAX
+};
+
+#define AUTH_JTI_LEN	32	/* hex characters in a jti */
+
+struct token_claims {
+	enum token_type	 typ;
+	int64_t		 user_id;		/* "sub", decimal string */
+	bool		 is_admin;		/* "adm" (access tokens) */
+	char		 jti[AUTH_JTI_LEN + 1];
+	time_t		 iat;
+	time_t		 exp;
+};
+
+/*
+ * Issues a signed HS256 token of type typ for user_id, valid from now for
+ * the configured lifetime, with claims sub, typ, iat, exp, iss, jti and
+ * (access only) adm. jti must be AUTH_JTI_LEN hex characters. *out is new
+ * (free()).
+ */
+enum inv_err auth_token_issue(const struct config *, enum token_type typ,
+    int64_t user_id, bool is_admin, const char *jti, time_t now, char **out);
+
+/*
+ * Verifies token: HS256 only (any other alg, "none" included, is refused),
+ * good signature with the configured secret, iss matches, typ == expected,
+ * exp > now, sub a positive integer. Fills *out and returns INV_OK, or
+ * returns INV_AUTH. Never touches the database.
+ */
+enum inv_err auth_token_verify(const struct config *, const char *token,
+    enum token_type expected, time_t now, struct token_claims *out);
+
+/*
+ * Hashes password with scrypt at the configured cost and a random 16-byte
+ * salt: "$scrypt$ln=14,r=8,p=5$<salt>$<hash>" (unpadded base64). *out new.
+ */
+enum inv_err auth_password_hash(const struct config *, const char *password,
+    char **out);
+
+/*
+ * Checks password against stored (scrypt PHC or bcrypt $2b$/$2a$/$2y$) in
+ * constant time. *ok tells the outcome; *rehash is true when the hash should
+ * be replaced (bcrypt, or scrypt below the configured cost). Returns
+ * INV_INVALID for a hash it cannot parse (then *ok is false).
+ */
+enum inv_err auth_password_verify(const struct config *, const char *password,
+    const char *stored, bool *ok, bool *rehash);
+
+/*
+ * Does the work of one verification at the configured cost against a fixed
+ * hash, so a login for an unknown email costs what a known one does.
+ */
+void auth_password_burn(const struct config *, const char *password);
+
+#endif

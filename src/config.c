@@ -1,0 +1,321 @@
+/*
+ * config.c: one table of keys drives parsing, environment overrides,
+ * defaults and validation, so a new key is one row.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define CONFIG_MAX_FILE	(1024 * 1024)	/* a config file is never this big */
+
+enum key_type { KEY_STR, KEY_INT };
+
+struct key {
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;	/* offsetof(struct config, field) */
+	const char	*def;	/* NULL: no default (empty string) */
+	int64_t		 min;	/* KEY_INT bounds */
+	int64_t		 max;
+};
+
+#define S(f, d) { #f, KEY_STR, offsetof(struct config, f), d, 0, 0 }
+#define I(f, d, lo, hi) { #f, KEY_INT, offsetof(struct config, f), #d, lo, hi }
+
+static const struct key keys[] = {
+	S(db_host, "127.0.0.1"),
+	I(db_port, 3306, 1, 65535),
+	S(db_socket, NULL),
+	S(db_name, "inventory"),
+	S(db_user, "inventory"),
+	S(db_password, NULL),
+	I(db_connect_timeout, 5, 1, 3600),
+	I(db_retries, 5, 1, 100),
+	S(redis_host, "127.0.0.1"),
+	I(redis_port, 6379, 1, 65535),
+	S(redis_socket, NULL),
+	I(redis_db, 0, 0, 1000),
+	I(redis_connect_timeout_ms, 50, 1, 60000),
+	I(redis_command_timeout_ms, 50, 1, 60000),
+	S(jwt_secret, NULL),
+	S(jwt_issuer, "inventory"),
+	I(access_token_ttl, 1800, 10, 86400),
+	I(refresh_token_ttl, 604800, 60, 31536000),
+	/* Below ln 10 scrypt stops costing an attacker anything. */
+	I(scrypt_ln, 14, 10, 20),
+	I(scrypt_r, 8, 1, 32),
+	I(scrypt_p, 5, 1, 16),
+	S(log_level, "info"),
+};
+
+#undef S
+#undef I
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *
+config_default_path(void)
+{
+	return SYSCONFDIR "/inventory.conf";
+}
+
+static const struct key *
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/*
+ * Sets one key from text; where names the source for the message.
+ * Returns false with *why set (new) when the value is refused.
+ */
+static bool
+key_set(struct config *cfg, const struct key *k, const char *val,
+    const char *where, char **why)
+{
+	char *base = (char *)cfg + k->off;
+	int64_t v;
+
+	if (k->type == KEY_STR) {
+		char **dst = (char **)(void *)base;
+
+		free(*dst);
+		*dst = xstrdup(val);
+		return true;
+	}
+	if (!str_to_i64(val, k->min, k->max, &v)) {
+		*why = xasprintf("%s: %s must be an integer from %lld to %lld, "
+		    "not \"%s\"", where, k->name, (long long)k->min,
+		    (long long)k->max, val);
+		return false;
+	}
+	*(int64_t *)(void *)base = v;
+	return true;
+}
+
+static void
+config_defaults(struct config *cfg)
+{
+	size_t i;
+	char *why = NULL;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NKEYS; i++)
+		key_set(cfg, &keys[i], keys[i].def != NULL ? keys[i].def : "",
+		    "default", &why);
+}
+
+/* Trims the line in place and returns its start. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool
+config_parse(struct config *cfg, const char *text, const char *path,
+    char **why)
+{
+	char *copy = xstrdup(text), *line, *next, *eq, *name, *val;
+	const struct key *k;
+	unsigned lineno = 0;
+	bool ok = true;
+
+	for (line = copy; ok && line != NULL; line = next) {
+		char where[512];
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line == '\0' || *line == '#' || *line == ';' ||
+		    *line == '[')
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if ((eq = strchr(line, '=')) == NULL) {
+			*why = xasprintf("%s: expected \"key = value\"", where);
+			ok = false;
+			break;
+		}
+		*eq = '\0';
+		name = trim(line);
+		val = trim(eq + 1);
+		/* Quotes let a value keep surrounding spaces or a '#'. */
+		if (strlen(val) >= 2 && val[0] == '"' &&
+		    val[strlen(val) - 1] == '"') {
+			val[strlen(val) - 1] = '\0';
+			val++;
+		}
+		if ((k = key_find(name)) == NULL) {
+			*why = xasprintf("%s: unknown key \"%s\"", where, name);
+			ok = false;
+		} else
+			ok = key_set(cfg, k, val, where, why);
+	}
+	free(copy);
+	return ok;
+}
+
+static bool
+config_env(struct config *cfg, char **why)
+{
+	char var[128], where[160];
+	const char *val;
+	size_t i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(var, sizeof(var), "INVENTORY_%s", keys[i].name);
+		for (j = 0; var[j] != '\0'; j++)
+			var[j] = (char)toupper((unsigned char)var[j]);
+		if ((val = getenv(var)) == NULL)
+			continue;
+		snprintf(where, sizeof(where), "environment %s", var);
+		if (!key_set(cfg, &keys[i], val, where, why))
+			return false;
+	}
+	return true;
+}
+
+static bool
+config_check(const struct config *cfg, const char *path, char **why)
+{
+	enum log_level lvl;
+
+	if (strlen(cfg->jwt_secret) < CONFIG_MIN_SECRET_LEN) {
+		*why = xasprintf("%s: jwt_secret must be at least %d bytes "
+		    "(it is %zu)", path, CONFIG_MIN_SECRET_LEN,
+		    strlen(cfg->jwt_secret));
+		return false;
+	}
+	/* The limits auth.c applies to any scrypt hash it computes. */
+	if ((128 << cfg->scrypt_ln) * cfg->scrypt_r > (256 << 20) ||
+	    (cfg->scrypt_r * cfg->scrypt_p << cfg->scrypt_ln) > (1 << 23)) {
+		*why = xasprintf("%s: scrypt_ln=%lld, scrypt_r=%lld, "
+		    "scrypt_p=%lld need more than 256 MiB or 2^23 blocks",
+		    path, (long long)cfg->scrypt_ln, (long long)cfg->scrypt_r,
+		    (long long)cfg->scrypt_p);
+		return false;
+	}
+	if (!log_level_parse(cfg->log_level, &lvl)) {
+		*why = xasprintf("%s: log_level must be debug, info, warn or "
+		    "error, not \"%s\"", path, cfg->log_level);
+		return false;
+	}
+	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
+		*why = xasprintf("%s: db_name and db_user must be set", path);
+		return false;
+	}
+	return true;
+}
+
+enum inv_err
+config_load_string(struct config *cfg, const char *text,
+    const char *path_for_msgs, char **why)
+{
+	config_defaults(cfg);
+	*why = NULL;
+	if (!config_parse(cfg, text, path_for_msgs, why) ||
+	    !config_env(cfg, why) || !config_check(cfg, path_for_msgs, why)) {
+		config_free(cfg);
+		return INV_CONFIG;
+	}
+	return INV_OK;
+}
+
+/* Reads a whole file (new string) or returns NULL with *why set. */
+static char *
+slurp(const char *path, char **why)
+{
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		int saved = errno;	/* the caller tells ENOENT apart */
+
+		*why = xasprintf("%s: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_append(&b, chunk, n);
+		if (b.len > CONFIG_MAX_FILE)
+			break;
+	}
+	if (ferror(f) || b.len > CONFIG_MAX_FILE) {
+		*why = xasprintf("%s: %s", path, ferror(f) ?
+		    strerror(errno) : "file too large");
+		fclose(f);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	return buf_take(&b);
+}
+
+enum inv_err
+config_load(struct config *cfg, const char *path, char **why)
+{
+	enum inv_err rc;
+	bool optional = false;
+	char *text;
+
+	*why = NULL;
+	if (path == NULL || *path == '\0')
+		path = getenv("INVENTORY_CONFIG");
+	if (path == NULL || *path == '\0') {
+		/* Only the default may be absent: settings can come from the
+		 * environment alone. */
+		path = config_default_path();
+		optional = true;
+	}
+	if ((text = slurp(path, why)) == NULL) {
+		if (!optional || errno != ENOENT)
+			return INV_IO;
+		free(*why);
+		*why = NULL;
+		text = xstrdup("");
+	}
+	rc = config_load_string(cfg, text, path, why);
+	free(text);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == KEY_STR) {
+			char **p = (char **)(void *)((char *)cfg + keys[i].off);
+
+			free(*p);
+			*p = NULL;
+		}
+}

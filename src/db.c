@@ -1,0 +1,938 @@
+/*
+ * db.c: the only file that includes MariaDB's headers.
+ *
+ * One connection per handle, opened on first use and dropped on any
+ * connection error; the next call reconnects. Statements come from the one
+ * table below, are prepared on first use and kept per connection: a new
+ * connection starts with none (FACTS.md: statements of a dead connection
+ * fail forever with 1243, so MYSQL_OPT_RECONNECT stays off and we redo the
+ * connection ourselves).
+ *
+ * Results are fetched whole, every column converted to a string by the
+ * client library, into a struct db_res that owns its copies; the statement
+ * is free again before db_exec returns.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+#define USER_COLS \
+	"id, email, full_name, is_active, is_admin, " \
+	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ')"
+
+/* Every statement of the programs, indexed by enum stmt (db.h). */
+static const char *const stmts[STMT__MAX] = {
+	/* STMT_USER_INSERT */
+	"INSERT INTO users (email, full_name, hashed_password, is_admin) "
+	    "VALUES (?, ?, ?, ?)",
+	/* STMT_USER_BY_EMAIL */
+	"SELECT " USER_COLS ", hashed_password FROM users WHERE email = ?",
+	/* STMT_USER_BY_ID */
+	"SELECT " USER_COLS ", hashed_password FROM users WHERE id = ?",
+	/* STMT_USER_LIST */
+	"SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?",
+	/* STMT_USER_COUNT */
+	"SELECT COUNT(*) FROM users",
+	/* STMT_USER_UPDATE */
+	"UPDATE users SET full_name = COALESCE(?, full_name), "
+	    "is_active = COALESCE(?, is_active), "
+	    "is_admin = COALESCE(?, is_admin) WHERE id = ?",
+	/* STMT_USER_SET_HASH */
+	"UPDATE users SET hashed_password = ? WHERE id = ?",
+	/* STMT_REFRESH_INSERT */
+	"INSERT INTO refresh_tokens (jti, user_id, family_id, expires_at) "
+	    "VALUES (?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)",
+	/* STMT_REFRESH_BY_JTI_LOCK */
+	"SELECT user_id, family_id, used_at IS NOT NULL, "
+	    "revoked_at IS NOT NULL, expires_at <= UTC_TIMESTAMP() "
+	    "FROM refresh_tokens WHERE jti = ? FOR UPDATE",
+	/* STMT_REFRESH_MARK_USED */
+	"UPDATE refresh_tokens SET used_at = UTC_TIMESTAMP() "
+	    "WHERE jti = ? AND used_at IS NULL",
+	/* STMT_REFRESH_REVOKE_FAMILY */
+	"UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+	    "WHERE family_id = ? AND revoked_at IS NULL",
+	/* STMT_PING */
+	"SELECT 1",
+	/* STMT_GET_LOCK */
+	"SELECT GET_LOCK(?, ?)",
+	/* STMT_RELEASE_LOCK */
+	"SELECT RELEASE_LOCK(?)",
+	/* STMT_MIGRATION_VERSIONS */
+	"SELECT version FROM schema_migrations ORDER BY version",
+	/* STMT_MIGRATION_RECORD */
+	"INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+};
+
+/* Names for log lines, parallel to stmts[]. */
+static const char *const stmt_names[STMT__MAX] = {
+	"user_insert",		/* STMT_USER_INSERT */
+	"user_by_email",	/* STMT_USER_BY_EMAIL */
+	"user_by_id",		/* STMT_USER_BY_ID */
+	"user_list",		/* STMT_USER_LIST */
+	"user_count",		/* STMT_USER_COUNT */
+	"user_update",		/* STMT_USER_UPDATE */
+	"user_set_hash",	/* STMT_USER_SET_HASH */
+	"refresh_insert",	/* STMT_REFRESH_INSERT */
+	"refresh_by_jti_lock",	/* STMT_REFRESH_BY_JTI_LOCK */
+	"refresh_mark_used",	/* STMT_REFRESH_MARK_USED */
+	"refresh_revoke_family", /* STMT_REFRESH_REVOKE_FAMILY */
+	"ping",			/* STMT_PING */
+	"get_lock",		/* STMT_GET_LOCK */
+	"release_lock",		/* STMT_RELEASE_LOCK */
+	"migration_versions",	/* STMT_MIGRATION_VERSIONS */
+	"migration_record",	/* STMT_MIGRATION_RECORD */
+};
+
+/*
+ * Every session starts in UTC (DATETIME defaults and UTC_TIMESTAMP agree,
+ * whatever the server's zone) and in strict mode, so a value that does not
+ * fit is refused instead of silently truncated, whatever the server's
+ * configured sql_mode.
+ */
+#define DB_INIT_COMMAND \
+	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES," \
+	"ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE," \
+	"NO_ENGINE_SUBSTITUTION'"
+
+/*
+ * A read must outlast the longest legitimate wait on the server:
+ * innodb_lock_wait_timeout (50 s by default) and the migration lock (30 s).
+ * Past that the server is presumed gone and the connection is dropped.
+ */
+#define DB_READ_TIMEOUT		120	/* seconds */
+#define DB_WRITE_TIMEOUT	30	/* seconds */
+
+#define DB_DEFAULT_TRIES	3	/* when cfg->db_retries is 0 */
+
+/* Smallest result buffer; most values are ids, flags and short strings. */
+#define DB_MIN_CELL		64
+
+/*
+ * Where the handle stands with respect to a transaction. DOOMED and LOST
+ * keep a careless fn from going on after its transaction ended under it:
+ * the server has rolled back, and anything run now would autocommit.
+ */
+enum tx_state {
+	TX_NONE = 0,	/* no transaction: statements autocommit */
+	TX_OPEN,	/* inside db_transaction, all well */
+	TX_DOOMED,	/* deadlock or lock wait: only a rerun can help */
+	TX_LOST,	/* the connection died inside the transaction */
+};
+
+struct db {
+	const struct config	*cfg;		/* borrowed */
+	MYSQL			*conn;		/* NULL while not connected */
+	MYSQL_STMT		*st[STMT__MAX];	/* prepared on this conn */
+	enum tx_state		 tx;
+	bool			 ever_connected;
+	uint64_t		 reconnects;
+	uint64_t		 tx_retries;
+	uint32_t		 rng;		/* retry jitter; 0 = unseeded */
+};
+
+/* A fetched result: rows * ncols cells, NULL for SQL NULL. */
+struct db_res {
+	size_t		 nrows;
+	size_t		 ncols;
+	char		**cells;	/* owned, each cell owned */
+};
+
+/*
+ * Errors that mean the connection is gone or unusable; the server has
+ * forgotten our session (and any open transaction). 1243 (unknown
+ * prepared statement) can only mean our cache outlived the session.
+ * Not 4031: MySQL 8 sends it on an idle disconnect, but to MariaDB it is
+ * a trigger error, and MariaDB just closes the socket.
+ */
+static bool
+err_conn_lost(unsigned int e)
+{
+	switch (e) {
+	case CR_CONNECTION_ERROR:	/* 2002 */
+	case CR_CONN_HOST_ERROR:	/* 2003 */
+	case CR_SERVER_GONE_ERROR:	/* 2006 */
+	case CR_SERVER_LOST:		/* 2013 */
+	case CR_SERVER_LOST_EXTENDED:	/* 2055 */
+	case ER_CONNECTION_KILLED:	/* 1927 */
+	case ER_SERVER_SHUTDOWN:	/* 1053 */
+	case ER_NET_READ_ERROR:		/* 1158 */
+	case ER_NET_READ_INTERRUPTED:	/* 1159 */
+	case ER_NET_ERROR_ON_WRITE:	/* 1160 */
+	case ER_NET_WRITE_INTERRUPTED:	/* 1161 */
+	case ER_UNKNOWN_STMT_HANDLER:	/* 1243 */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Of those, the errors that prove the statement never ran, so running it
+ * again cannot do it twice. Measured with Connector/C 3.3 against 10.11:
+ * a connection the server closed for idling fails the very send (EPIPE
+ * on a Unix socket, ECONNRESET on TCP) with 2006. 2013, lost while waiting
+ * for the answer, may follow a committed INSERT, so it is not here.
+ */
+static bool
+err_not_sent(unsigned int e)
+{
+	return e == CR_SERVER_GONE_ERROR || e == ER_UNKNOWN_STMT_HANDLER;
+}
+
+/* The three-way (and then some) result for a server or client error. */
+static enum inv_err
+err_map(unsigned int e)
+{
+	if (err_conn_lost(e))
+		return INV_UNAVAILABLE;
+	switch (e) {
+	case ER_DUP_ENTRY:		/* 1062 */
+		return INV_CONFLICT;
+	case ER_CONSTRAINT_FAILED:	/* 4025: CHECK */
+	case ER_ROW_IS_REFERENCED_2:	/* 1451: a child row refers to it */
+	case ER_NO_REFERENCED_ROW_2:	/* 1452: the parent is missing */
+		return INV_CONSTRAINT;
+	case ER_LOCK_DEADLOCK:		/* 1213 */
+	case ER_LOCK_WAIT_TIMEOUT:	/* 1205 */
+		return INV_RETRY;
+	case ER_NO_SUCH_TABLE:		/* 1146: migrate.c's fresh database */
+		return INV_NOTFOUND;
+	default:
+		return INV_DB;
+	}
+}
+
+/*
+ * Forgets the connection and every statement prepared on it. mysql_close
+ * goes first: it detaches the statements from the connection, so closing
+ * them afterwards frees memory without talking to a server that may be
+ * gone.
+ */
+static void
+db_drop(struct db *db)
+{
+	size_t i;
+
+	if (db->conn == NULL)
+		return;
+	mysql_close(db->conn);
+	db->conn = NULL;
+	for (i = 0; i < STMT__MAX; i++)
+		if (db->st[i] != NULL) {
+			mysql_stmt_close(db->st[i]);
+			db->st[i] = NULL;
+		}
+	if (db->tx != TX_NONE)
+		db->tx = TX_LOST;
+}
+
+/*
+ * Turns error e (message msg, borrowed) met while doing what into an
+ * inv_err, with the side effects that go with it: a lost connection is
+ * dropped, a deadlock dooms the open transaction, and errors nobody can
+ * act on are logged here, once. Expected outcomes (duplicates, refused
+ * constraints, deadlocks) are for the caller to judge, so only debug.
+ */
+static enum inv_err
+db_fail(struct db *db, const char *what, unsigned int e, const char *msg)
+{
+	enum inv_err rc = err_map(e);
+
+	switch (rc) {
+	case INV_UNAVAILABLE:
+		log_warn("%s: connection lost: %u %s", what, e, msg);
+		db_drop(db);
+		break;
+	case INV_RETRY:
+		log_debug("%s: %u %s", what, e, msg);
+		if (db->tx == TX_OPEN)
+			db->tx = TX_DOOMED;
+		break;
+	case INV_DB:
+		log_error("%s: %u %s", what, e, msg);
+		break;
+	default:
+		log_debug("%s: %u %s", what, e, msg);
+		break;
+	}
+	return rc;
+}
+
+static enum inv_err
+db_fail_conn(struct db *db, const char *what)
+{
+	char msg[512];
+
+	/* Copied: db_fail may close the connection that holds it. */
+	snprintf(msg, sizeof(msg), "%s", mysql_error(db->conn));
+	return db_fail(db, what, mysql_errno(db->conn), msg);
+}
+
+static enum inv_err
+db_fail_stmt(struct db *db, MYSQL_STMT *st, const char *what)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", mysql_stmt_error(st));
+	return db_fail(db, what, mysql_stmt_errno(st), msg);
+}
+
+/*
+ * Opens the connection unless there is one. Any failure to connect is
+ * INV_UNAVAILABLE: wrong credentials make the service as unusable as a
+ * server that is down, and the message in the log tells them apart.
+ */
+static enum inv_err
+db_connect(struct db *db)
+{
+	const struct config *cfg = db->cfg;
+	unsigned int ctimeout, rtimeout = DB_READ_TIMEOUT,
+	    wtimeout = DB_WRITE_TIMEOUT, proto;
+	my_bool off = 0;
+	const char *sock, *host;
+	MYSQL *m;
+
+	if (db->conn != NULL)
+		return INV_OK;
+	if ((m = mysql_init(NULL)) == NULL) {
+		log_error("db_connect: mysql_init failed");
+		return INV_ENOMEM;
+	}
+	ctimeout = cfg->db_connect_timeout > 0 ?
+	    (unsigned int)cfg->db_connect_timeout : 5;
+	sock = cfg->db_socket != NULL && cfg->db_socket[0] != '\0' ?
+	    cfg->db_socket : NULL;
+	host = sock != NULL ? "localhost" : cfg->db_host;
+	/* Say which transport we mean: "localhost" alone would silently
+	 * pick a default socket. */
+	proto = sock != NULL ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+	if (mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &ctimeout) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &rtimeout) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &wtimeout) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &proto) != 0 ||
+	    mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
+	    mysql_optionsv(m, MYSQL_INIT_COMMAND, DB_INIT_COMMAND) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_RECONNECT, &off) != 0 ||
+	    /* The server must never read our files (LOAD DATA LOCAL). */
+	    mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &off) != 0) {
+		log_error("db_connect: mysql_optionsv: %s", mysql_error(m));
+		mysql_close(m);
+		return INV_DB;
+	}
+	/*
+	 * CLIENT_FOUND_ROWS: "affected" counts the rows matched, not only
+	 * those whose values changed, so an UPDATE ... WHERE id = ? that
+	 * rewrites equal values still says the row exists.
+	 * CLIENT_MULTI_STATEMENTS is for db_exec_script; prepared statements
+	 * cannot hold several statements, so it opens nothing else.
+	 */
+	if (mysql_real_connect(m, host, cfg->db_user, cfg->db_password,
+	    cfg->db_name, (unsigned int)cfg->db_port, sock,
+	    CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS) == NULL) {
+		log_error("db_connect: %s@%s/%s: %u %s", cfg->db_user,
+		    sock != NULL ? sock : cfg->db_host, cfg->db_name,
+		    mysql_errno(m), mysql_error(m));
+		mysql_close(m);
+		return INV_UNAVAILABLE;
+	}
+	db->conn = m;
+	if (db->ever_connected) {
+		db->reconnects++;
+		log_info("db_connect: reconnected (%llu so far)",
+		    (unsigned long long)db->reconnects);
+	}
+	db->ever_connected = true;
+	return INV_OK;
+}
+
+/* The prepared statement st of this connection (borrowed), preparing it
+ * on first use. The caller has connected. */
+static enum inv_err
+db_stmt(struct db *db, enum stmt st, MYSQL_STMT **out)
+{
+	MYSQL_STMT *s;
+	my_bool on = 1;
+	enum inv_err rc;
+	char what[64];
+
+	if ((s = db->st[st]) != NULL) {
+		*out = s;
+		return INV_OK;
+	}
+	if ((s = mysql_stmt_init(db->conn)) == NULL)
+		return db_fail_conn(db, "mysql_stmt_init");
+	if (mysql_stmt_prepare(s, stmts[st], strlen(stmts[st])) != 0) {
+		snprintf(what, sizeof(what), "db_prepare: %s", stmt_names[st]);
+		rc = db_fail_stmt(db, s, what);
+		mysql_stmt_close(s);
+		return rc;
+	}
+	/* Makes mysql_stmt_store_result fill in max_length, from which the
+	 * result buffers are sized. */
+	mysql_stmt_attr_set(s, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+	db->st[st] = *out = s;
+	return INV_OK;
+}
+
+static void
+res_free_cells(char **cells, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(cells[i]);
+	free(cells);
+}
+
+/*
+ * Fetches every row of the stored result of s into *out (new). Each
+ * column is bound as a string sized from its max_length; a value that
+ * still does not fit (the client's max_length for converted types is an
+ * estimate) is fetched again whole with mysql_stmt_fetch_column.
+ */
+static enum inv_err
+db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
+{
+	MYSQL_RES *meta;
+	MYSQL_FIELD *fields;
+	MYSQL_BIND *b = NULL;
+	unsigned long *lens = NULL;
+	my_bool *nulls = NULL, *errs = NULL;
+	char **bufs = NULL;
+	struct db_res *r;
+	size_t ncols, nrows, row = 0, c;
+	bool failed = false, overflow = false;
+	int frc;
+
+	r = xcalloc(1, sizeof(*r));
+	if ((meta = mysql_stmt_result_metadata(s)) == NULL) {
+		/* No result set (an INSERT or UPDATE): an empty result. */
+		*out = r;
+		return INV_OK;
+	}
+	ncols = mysql_num_fields(meta);
+	fields = mysql_fetch_fields(meta);
+	nrows = (size_t)mysql_stmt_num_rows(s);
+	r->ncols = ncols;
+	r->cells = xcalloc(nrows * ncols, sizeof(char *));
+	b = xcalloc(ncols, sizeof(*b));
+	lens = xcalloc(ncols, sizeof(*lens));
+	nulls = xcalloc(ncols, sizeof(*nulls));
+	errs = xcalloc(ncols, sizeof(*errs));
+	bufs = xcalloc(ncols, sizeof(*bufs));
+	for (c = 0; c < ncols; c++) {
+		size_t cap = fields[c].max_length + 1;
+
+		if (cap < DB_MIN_CELL)
+			cap = DB_MIN_CELL;
+		bufs[c] = xmalloc(cap);
+		b[c].buffer_type = MYSQL_TYPE_STRING;
+		b[c].buffer = bufs[c];
+		b[c].buffer_length = cap;
+		b[c].length = &lens[c];
+		b[c].is_null = &nulls[c];
+		b[c].error = &errs[c];
+	}
+	if (mysql_stmt_bind_result(s, b) != 0) {
+		failed = true;
+		goto out;
+	}
+	while ((frc = mysql_stmt_fetch(s)) == 0 || frc == MYSQL_DATA_TRUNCATED) {
+		if (row == nrows) {
+			/* Cannot happen with a stored result; refuse rather
+			 * than write past the cells. */
+			log_error("%s: more rows than stored", what);
+			overflow = true;
+			goto out;
+		}
+		for (c = 0; c < ncols; c++) {
+			char **cell = &r->cells[row * ncols + c];
+			MYSQL_BIND whole;
+
+			if (nulls[c])
+				continue;
+			*cell = xmalloc(lens[c] + 1);
+			if (lens[c] < b[c].buffer_length) {
+				memcpy(*cell, bufs[c], lens[c]);
+				(*cell)[lens[c]] = '\0';
+				continue;
+			}
+			memset(&whole, 0, sizeof(whole));
+			whole.buffer_type = MYSQL_TYPE_STRING;
+			whole.buffer = *cell;
+			whole.buffer_length = lens[c] + 1;
+			if (mysql_stmt_fetch_column(s, &whole,
+			    (unsigned int)c, 0) != 0) {
+				failed = true;
+				goto out;
+			}
+			(*cell)[lens[c]] = '\0';
+		}
+		row++;
+	}
+	if (frc != MYSQL_NO_DATA) {
+		failed = true;
+		goto out;
+	}
+	r->nrows = row;
+out:
+	for (c = 0; c < ncols; c++)
+		free(bufs[c]);
+	free(bufs);
+	free(errs);
+	free(nulls);
+	free(lens);
+	free(b);
+	/* Before db_fail, which may close s and the fields meta points to. */
+	mysql_free_result(meta);
+	if (failed || overflow) {
+		enum inv_err rc = failed ? db_fail_stmt(db, s, what) : INV_DB;
+
+		res_free_cells(r->cells, nrows * ncols);
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return INV_OK;
+}
+
+/*
+ * One try at statement st. *stale is set when a connection we already had
+ * turned out dead before the statement could run (while preparing, or the
+ * send failed): the one case where another try on a fresh connection is
+ * both worth it and safe.
+ */
+static enum inv_err
+db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id, bool *stale)
+{
+	MYSQL_STMT *s;
+	MYSQL_BIND *b = NULL;
+	unsigned long *lens = NULL;
+	long long *ints = NULL;
+	struct db_res *r = NULL;
+	char what[64];
+	enum inv_err rc;
+	size_t i;
+
+	*stale = false;
+	snprintf(what, sizeof(what), "db_exec: %s", stmt_names[st]);
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if ((rc = db_stmt(db, st, &s)) != INV_OK) {
+		*stale = rc == INV_UNAVAILABLE;
+		return rc;
+	}
+	if (mysql_stmt_param_count(s) != nparams) {
+		/* A programming error: the caller and the table disagree. */
+		log_error("%s: %zu parameters given, %lu expected", what,
+		    nparams, mysql_stmt_param_count(s));
+		return INV_DB;
+	}
+	if (nparams > 0) {
+		b = xcalloc(nparams, sizeof(*b));
+		lens = xcalloc(nparams, sizeof(*lens));
+		ints = xcalloc(nparams, sizeof(*ints));
+		for (i = 0; i < nparams; i++) {
+			switch (params[i].type) {
+			case DB_T_INT:
+				ints[i] = params[i].i;
+				b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+				b[i].buffer = &ints[i];
+				break;
+			case DB_T_STR:
+				lens[i] = (unsigned long)params[i].len;
+				b[i].buffer_type = MYSQL_TYPE_STRING;
+				/* The library only reads parameter buffers. */
+				b[i].buffer = (void *)params[i].s;
+				b[i].buffer_length = lens[i];
+				b[i].length = &lens[i];
+				break;
+			default:
+				b[i].buffer_type = MYSQL_TYPE_NULL;
+				break;
+			}
+		}
+		if (mysql_stmt_bind_param(s, b) != 0) {
+			rc = db_fail_stmt(db, s, what);
+			goto out;
+		}
+	}
+	if (mysql_stmt_execute(s) != 0) {
+		unsigned int e = mysql_stmt_errno(s);
+
+		rc = db_fail_stmt(db, s, what);
+		*stale = rc == INV_UNAVAILABLE && err_not_sent(e);
+		goto out;
+	}
+	if (mysql_stmt_field_count(s) > 0) {
+		/* Rows are read even when the caller wants none: the
+		 * connection is not usable until they are. */
+		if (mysql_stmt_store_result(s) != 0) {
+			rc = db_fail_stmt(db, s, what);
+			goto out;
+		}
+		if (res != NULL &&
+		    (rc = db_fetch(db, s, what, &r)) != INV_OK)
+			goto out;
+	}
+	if (affected != NULL)
+		*affected = (uint64_t)mysql_stmt_affected_rows(s);
+	if (insert_id != NULL)
+		*insert_id = (uint64_t)mysql_stmt_insert_id(s);
+	if (res != NULL) {
+		if (r == NULL)
+			r = xcalloc(1, sizeof(*r));
+		*res = r;
+		r = NULL;
+	}
+	rc = INV_OK;
+out:
+	/* The connection may be gone (db_fail dropped it, closing s). */
+	if (db->conn != NULL && db->st[st] == s)
+		mysql_stmt_free_result(s);
+	free(ints);
+	free(lens);
+	free(b);
+	return rc;
+}
+
+enum inv_err
+db_exec(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id)
+{
+	enum inv_err rc;
+	bool stale;
+
+	if (res != NULL)
+		*res = NULL;
+	if ((unsigned)st >= STMT__MAX) {
+		log_error("db_exec: no statement %d", (int)st);
+		return INV_INVALID;
+	}
+	/* The server has already ended this transaction; anything run now
+	 * would autocommit outside it. */
+	if (db->tx == TX_LOST)
+		return INV_UNAVAILABLE;
+	if (db->tx == TX_DOOMED)
+		return INV_RETRY;
+	rc = db_exec_once(db, st, params, nparams, res, affected, insert_id,
+	    &stale);
+	/*
+	 * A connection that died while idle (wait_timeout, a server
+	 * restart) must not cost a request: outside a transaction the
+	 * statement stands alone and did not run, so it is run once on a
+	 * fresh connection. Inside one, the earlier statements are lost
+	 * with the session and only the caller can start over.
+	 */
+	if (rc == INV_UNAVAILABLE && stale && db->tx == TX_NONE)
+		rc = db_exec_once(db, st, params, nparams, res, affected,
+		    insert_id, &stale);
+	return rc;
+}
+
+/*
+ * Runs one fixed, result-less command (START TRANSACTION, COMMIT,
+ * ROLLBACK) with the same error mapping as statements.
+ */
+static enum inv_err
+db_command(struct db *db, const char *sql)
+{
+	enum inv_err rc;
+	char what[64];
+
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if (mysql_real_query(db->conn, sql, strlen(sql)) == 0)
+		return INV_OK;
+	snprintf(what, sizeof(what), "db: %s", sql);
+	return db_fail_conn(db, what);
+}
+
+/* Sleeps 2..20 ms times attempt, at random so that the two sides of a
+ * deadlock do not collide again in step. */
+static void
+db_backoff(struct db *db, unsigned attempt)
+{
+	struct timespec ts;
+	uint32_t x;
+	unsigned ms;
+
+	if (db->rng == 0)
+		db->rng = (uint32_t)getpid() ^ (uint32_t)now_usec() ^ 0x9e3779b9u;
+	x = db->rng;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	db->rng = x != 0 ? x : 1;
+	ms = (2 + x % 19) * attempt;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		continue;
+}
+
+/*
+ * Ends a failed try. A rollback that fails leaves the connection in an
+ * unknown state, so it is dropped: closing a session rolls back for sure.
+ */
+static void
+db_tx_abort(struct db *db)
+{
+	if (db->conn == NULL)
+		return;
+	if (mysql_real_query(db->conn, "ROLLBACK", strlen("ROLLBACK")) != 0) {
+		log_warn("db_transaction: ROLLBACK: %u %s",
+		    mysql_errno(db->conn), mysql_error(db->conn));
+		db_drop(db);
+	}
+}
+
+/* One try of the whole transaction. */
+static enum inv_err
+db_tx_once(struct db *db, db_tx_fn fn, void *arg)
+{
+	bool had = db->conn != NULL;
+	enum inv_err rc;
+
+	rc = db_command(db, "START TRANSACTION");
+	/* Nothing has happened yet, so a connection that died idle is
+	 * replaced at once, as db_exec does. */
+	if (rc == INV_UNAVAILABLE && had)
+		rc = db_command(db, "START TRANSACTION");
+	if (rc != INV_OK)
+		return rc;
+	db->tx = TX_OPEN;
+	rc = fn(db, arg);
+	if (db->tx == TX_LOST) {
+		/* Whatever fn says: its work is gone with the session, and
+		 * whether to start again is for the caller to decide. */
+		rc = INV_UNAVAILABLE;
+	} else if (rc == INV_OK && db->tx == TX_DOOMED) {
+		/* fn carried on past a deadlock; what it did since ran in
+		 * no transaction we can vouch for. */
+		log_warn("db_transaction: fn ignored a deadlock; rerunning");
+		rc = INV_RETRY;
+	}
+	if (rc == INV_OK) {
+		rc = db_command(db, "COMMIT");
+		/* A refused COMMIT (a deadlock at commit, say) is rolled
+		 * back explicitly so the session is surely clean. */
+		if (rc != INV_OK && rc != INV_UNAVAILABLE)
+			db_tx_abort(db);
+	} else
+		db_tx_abort(db);
+	db->tx = TX_NONE;
+	return rc;
+}
+
+enum inv_err
+db_transaction(struct db *db, db_tx_fn fn, void *arg)
+{
+	unsigned attempt, tries;
+	enum inv_err rc;
+
+	if (db->tx != TX_NONE) {
+		/* A nested call would commit the outer work early. */
+		log_error("db_transaction: already inside a transaction");
+		return INV_DB;
+	}
+	tries = db->cfg->db_retries > 0 ? (unsigned)db->cfg->db_retries :
+	    DB_DEFAULT_TRIES;
+	for (attempt = 1; ; attempt++) {
+		rc = db_tx_once(db, fn, arg);
+		if (rc != INV_RETRY)
+			return rc;
+		if (attempt >= tries) {
+			log_warn("db_transaction: gave up after %u tries",
+			    attempt);
+			return INV_RETRY;
+		}
+		db->tx_retries++;
+		db_backoff(db, attempt);
+	}
+}
+
+enum inv_err
+db_open(struct db **out, const struct config *cfg)
+{
+	struct db *db;
+
+	/* Not thread-safe inside mysql_init; done here, while the program
+	 * is still single-threaded. */
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		log_error("db_open: mysql_library_init failed");
+		return INV_DB;
+	}
+	db = xcalloc(1, sizeof(*db));
+	db->cfg = cfg;
+	*out = db;
+	return INV_OK;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_drop(db);
+	free(db);
+}
+
+enum inv_err
+db_ping(struct db *db)
+{
+	return db_exec(db, STMT_PING, NULL, 0, NULL, NULL, NULL);
+}
+
+enum inv_err
+db_prepare_all(struct db *db, enum stmt *bad)
+{
+	MYSQL_STMT *s;
+	enum inv_err rc;
+	int i;
+
+	for (i = 0; i < STMT__MAX; i++) {
+		if ((rc = db_connect(db)) == INV_OK)
+			rc = db_stmt(db, (enum stmt)i, &s);
+		if (rc != INV_OK) {
+			/* An expected-looking code (say INV_NOTFOUND for a
+			 * missing table) is still drift here: say which. */
+			log_error("db_prepare_all: %s: %s", stmt_names[i],
+			    inv_strerror(rc));
+			if (bad != NULL)
+				*bad = (enum stmt)i;
+			return rc;
+		}
+	}
+	return INV_OK;
+}
+
+/* Maps the connection's error for a script; see db_exec_script. */
+static enum inv_err
+db_script_fail(struct db *db)
+{
+	enum inv_err rc = db_fail_conn(db, "db_exec_script");
+
+	/* The mapped codes log at debug in db_fail; a script is run by an
+	 * operator or a test, who wants to see why. */
+	if (rc != INV_DB && rc != INV_UNAVAILABLE && rc != INV_RETRY)
+		log_warn("db_exec_script: %s", inv_strerror(rc));
+	return rc;
+}
+
+/*
+ * Runs a trusted script of ';'-separated statements and drains every
+ * result, since the connection is unusable until all are read. The first
+ * failing statement stops the script (the server runs no further) and
+ * maps like any statement, so a deadlock inside a transaction still reads
+ * as INV_RETRY. A new connection is tried only when the send itself
+ * failed, as in db_exec: once part of a script may have run, never (DDL
+ * does not roll back).
+ */
+enum inv_err
+db_exec_script(struct db *db, const char *sql)
+{
+	MYSQL_RES *res;
+	enum inv_err rc;
+	bool retried = false;
+	unsigned int e;
+	int more;
+
+	if (db->tx == TX_LOST)
+		return INV_UNAVAILABLE;
+	if (db->tx == TX_DOOMED)
+		return INV_RETRY;
+again:
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if (mysql_real_query(db->conn, sql, strlen(sql)) != 0) {
+		e = mysql_errno(db->conn);
+		rc = db_script_fail(db);
+		if (rc == INV_UNAVAILABLE && err_not_sent(e) &&
+		    db->tx == TX_NONE && !retried) {
+			retried = true;
+			goto again;
+		}
+		return rc;
+	}
+	do {
+		if ((res = mysql_store_result(db->conn)) != NULL)
+			mysql_free_result(res);
+		else if (mysql_field_count(db->conn) != 0)
+			return db_script_fail(db);
+		if ((more = mysql_next_result(db->conn)) > 0)
+			return db_script_fail(db);
+	} while (more == 0);
+	return INV_OK;
+}
+
+uint64_t
+db_reconnects(const struct db *db)
+{
+	return db->reconnects;
+}
+
+uint64_t
+db_tx_retries(const struct db *db)
+{
+	return db->tx_retries;
+}
+
+size_t
+db_res_rows(const struct db_res *r)
+{
+	return r != NULL ? r->nrows : 0;
+}
+
+const char *
+db_res_str(const struct db_res *r, size_t row, size_t col)
+{
+	if (r == NULL || row >= r->nrows || col >= r->ncols)
+		return NULL;
+	return r->cells[row * r->ncols + col];
+}
+
+int64_t
+db_res_int(const struct db_res *r, size_t row, size_t col)
+{
+	const char *s = db_res_str(r, row, col);
+
+	return s != NULL ? strtoll(s, NULL, 10) : 0;
+}
+
+bool
+db_res_bool(const struct db_res *r, size_t row, size_t col)
+{
+	return db_res_int(r, row, col) != 0;
+}
+
+bool
+db_res_isnull(const struct db_res *r, size_t row, size_t col)
+{
+	return db_res_str(r, row, col) == NULL;
+}
+
+void
+db_res_free(struct db_res *r)
+{
+	if (r == NULL)
+		return;
+	res_free_cells(r->cells, r->nrows * r->ncols);
+	free(r);
+}

@@ -1,0 +1,225 @@
+/*
+ * fcgi_main.c: inventory.fcgi, the FastCGI responder. The only file that
+ * sees libfcgi: it turns each FastCGI request into an http_req, hands it
+ * to the router and writes the http_resp back. One request at a time per
+ * process; spawn-fcgi runs several (ARCHITECTURE.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "cache.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+/* Borrowed FastCGI parameter, NULL when absent or empty. */
+static const char *
+param(FCGX_Request *r, const char *name)
+{
+	const char *v = FCGX_GetParam(name, r->envp);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static char *
+param_dup(FCGX_Request *r, const char *name)
+{
+	const char *v = param(r, name);
+
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+/*
+ * Reads the request body into req. Returns false when it is larger than
+ * HTTP_MAX_BODY (nginx normally stops those first).
+ */
+static bool
+read_body(FCGX_Request *r, struct http_req *req)
+{
+	const char *cl = param(r, "CONTENT_LENGTH");
+	int64_t want = 0;
+	int got;
+
+	if (cl != NULL && !str_to_i64(cl, 0, INT64_MAX, &want))
+		want = 0;
+	if (want > HTTP_MAX_BODY)
+		return false;
+	req->body = xmalloc((size_t)want + 1);
+	got = want > 0 ? FCGX_GetStr(req->body, (int)want, r->in) : 0;
+	req->body_len = got > 0 ? (size_t)got : 0;
+	req->body[req->body_len] = '\0';
+	return true;
+}
+
+/* Fills req from the FastCGI parameters (new strings owned by req). */
+static void
+req_from_fcgi(FCGX_Request *r, struct http_req *req)
+{
+	const char *m = param(r, "REQUEST_METHOD"), *rid;
+	char gen[33];
+
+	req->method = http_method_parse(m != NULL ? m : "");
+	req->path = param_dup(r, "DOCUMENT_URI");
+	if (req->path == NULL)
+		req->path = xstrdup("/");
+	req->query = param_dup(r, "QUERY_STRING");
+	req->content_type = param_dup(r, "CONTENT_TYPE");
+	req->authorization = param_dup(r, "HTTP_AUTHORIZATION");
+	req->idempotency_key = param_dup(r, "HTTP_IDEMPOTENCY_KEY");
+	req->remote_addr = param_dup(r, "REMOTE_ADDR");
+	if ((rid = param(r, "REQUEST_ID")) == NULL) {
+		/* Not behind our nginx: make one so logs still correlate. */
+		random_hex(gen, 16);
+		rid = gen;
+	}
+	req->request_id = xstrndup(rid, strnlen(rid, 64));
+	http_req_finish(req);
+}
+
+/* Writes resp as a FastCGI (CGI-style) response. */
+static void
+resp_to_fcgi(FCGX_Request *r, const struct http_resp *resp)
+{
+	char line[512];
+	size_t i;
+	int n;
+
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", resp->status,
+	    http_status_text(resp->status));
+	FCGX_PutStr(line, n, r->out);
+	for (i = 0; i < resp->nheaders; i++) {
+		n = snprintf(line, sizeof(line), "%s: %s\r\n",
+		    resp->headers[i].name, resp->headers[i].value);
+		if (n > 0 && (size_t)n < sizeof(line))
+			FCGX_PutStr(line, n, r->out);
+	}
+	/* FCGX_FPrintF has no %zu (FACTS.md): format here, put as bytes. */
+	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n",
+	    resp->body != NULL ? resp->body_len : 0);
+	FCGX_PutStr(line, n, r->out);
+	if (resp->body != NULL && resp->body_len > 0)
+		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
+}
+
+static void
+serve(struct app *app, FCGX_Request *r)
+{
+	struct http_req req;
+	struct http_resp resp;
+	uint64_t t0 = now_usec();
+
+	http_req_init(&req);
+	http_resp_init(&resp);
+	req_from_fcgi(r, &req);
+	log_set_request_id(req.request_id);
+	if (!read_body(r, &req))
+		http_reply_detail(&resp, 413, "Request Entity Too Large");
+	else
+		router_dispatch(app, &req, &resp);
+	resp_to_fcgi(r, &resp);
+	log_info("%s %s %d %lluus user=%lld", http_method_name(req.method),
+	    req.route != NULL ? req.route->pattern : "-", resp.status,
+	    (unsigned long long)(now_usec() - t0),
+	    (long long)(req.principal.authenticated ?
+	    req.principal.user_id : 0));
+	log_set_request_id(NULL);
+	http_resp_free(&resp);
+	http_req_free(&req);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: inventory.fcgi [--config FILE]\n"
+	    "Serves the inventory API over FastCGI on standard input, as "
+	    "spawn-fcgi provides it.\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cfgpath = NULL;
+	struct config cfg;
+	struct app app = { 0 };
+	struct sigaction sa;
+	enum log_level lvl;
+	FCGX_Request r;
+	char *why;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1)
+		switch (c) {
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	if (config_load(&cfg, cfgpath, &why) != INV_OK) {
+		fprintf(stderr, "inventory.fcgi: %s\n", why);
+		free(why);
+		return 1;
+	}
+	log_level_parse(cfg.log_level, &lvl);
+	log_set_level(lvl);
+	app.cfg = &cfg;
+	if (db_open(&app.db, &cfg) != INV_OK ||
+	    cache_open(&app.cache, &cfg) != INV_OK) {
+		fprintf(stderr, "inventory.fcgi: cannot set up connections\n");
+		return 1;
+	}
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "inventory.fcgi: FCGX_Init failed\n");
+		return 1;
+	}
+	/*
+	 * No SA_RESTART: SIGTERM must interrupt a waiting accept so the
+	 * process exits at once when idle, and after the request in hand
+	 * when busy.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	FCGX_InitRequest(&r, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	log_info("inventory.fcgi ready");
+	while (!stopping && FCGX_Accept_r(&r) >= 0) {
+		serve(&app, &r);
+		FCGX_Finish_r(&r);
+	}
+	log_info("inventory.fcgi stopping");
+	cache_close(app.cache);
+	db_close(app.db);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * handlers.h: every route handler and body spec, as named by the route
+ * table in router.c. Each module (users.c, ops.c, ...) defines its own.
+ */
+#ifndef INV_HANDLERS_H
+#define INV_HANDLERS_H
+
+#include "router.h"
+
+/* ops.c */
+void h_root(struct app *, struct http_req *, struct http_resp *);
+void h_healthz(struct app *, struct http_req *, struct http_resp *);
+
+/* users.c */
+extern const struct body_spec spec_register;
+extern const struct body_spec spec_login;
+extern const struct body_spec spec_refresh;
+extern const struct body_spec spec_user_patch;
+void h_auth_register(struct app *, struct http_req *, struct http_resp *);
+void h_auth_login(struct app *, struct http_req *, struct http_resp *);
+void h_auth_refresh(struct app *, struct http_req *, struct http_resp *);
+void h_auth_logout(struct app *, struct http_req *, struct http_resp *);
+void h_users_me(struct app *, struct http_req *, struct http_resp *);
+void h_users_list(struct app *, struct http_req *, struct http_resp *);
+void h_users_patch(struct app *, struct http_req *, struct http_resp *);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * http.h: the request/response model every handler sees. It knows nothing
+ * of FastCGI: fcgi_main.c fills an http_req from the FastCGI parameters and
+ * writes an http_resp back; the tests build them directly.
+ *
+ * Ownership: an http_req owns every string it points to and is released
+ * with http_req_free(); an http_resp owns its headers and body and is
+ * released with http_resp_free(). Both are request-scoped.
+ */
+#ifndef INV_HTTP_H
+#define INV_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+#define HTTP_MAX_BODY	(64 * 1024)	/* larger bodies are 413 */
+#define HTTP_MAX_PARAMS	8		/* integer path parameters */
+#define HTTP_MAX_HEADERS 16
+
+enum http_method {
+	HTTP_GET = 0,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_PATCH,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+	HTTP_OTHER,	/* anything else: never routed, 405 or 404 */
+	HTTP__MAX
+};
+
+/* "GET", ...; "OTHER" for HTTP_OTHER. */
+const char *http_method_name(enum http_method);
+enum http_method http_method_parse(const char *);
+
+/* One decoded name=value pair of a query string or form body. */
+struct http_param {
+	char	*name;
+	char	*value;
+};
+
+/* Who made the request, filled by the router from the access token. */
+struct principal {
+	bool	 authenticated;
+	int64_t	 user_id;
+	bool	 is_admin;
+};
+
+struct route;
+
+struct http_req {
+	enum http_method	 method;
+	char			*path;		/* decoded path, no query */
+	char			*query;		/* raw query string or NULL */
+	char			*content_type;	/* NULL when absent */
+	char			*authorization;	/* NULL when absent */
+	char			*request_id;	/* from nginx, or generated */
+	char			*idempotency_key;
+	char			*remote_addr;
+	char			*body;		/* NUL-terminated, may hold NULs */
+	size_t			 body_len;
+	/* Decoded query parameters, in order (filled by http_req_finish). */
+	struct http_param	*params;
+	size_t			 nparams;
+	/* Filled by the router. */
+	const struct route	*route;
+	int64_t			 ids[HTTP_MAX_PARAMS];	/* {id} values in order */
+	size_t			 nids;
+	struct principal	 principal;
+	struct json_object	*json;	/* validated body, owned; or NULL */
+};
+
+struct http_header {
+	char	*name;
+	char	*value;
+};
+
+struct http_resp {
+	int			 status;	/* 0 until a reply is set */
+	struct http_header	 headers[HTTP_MAX_HEADERS];
+	size_t			 nheaders;
+	char			*body;		/* NULL for no body */
+	size_t			 body_len;
+};
+
+void http_req_init(struct http_req *);
+/* Decodes the query string into params; call once the fields are set. */
+void http_req_finish(struct http_req *);
+void http_req_free(struct http_req *);
+
+void http_resp_init(struct http_resp *);
+void http_resp_free(struct http_resp *);
+
+/* Borrowed value of the first query parameter called name, or NULL. */
+const char *http_query_get(const struct http_req *, const char *name);
+
+/*
+ * Decodes application/x-www-form-urlencoded text (also query strings):
+ * '+' is a space, %XX escapes, pairs split on '&'. Returns false on a bad
+ * escape or a decoded NUL; *out is new (free with http_params_free).
+ * Empty pairs are skipped; a name without '=' has the value "". Invalid
+ * UTF-8 after decoding is refused too. On false *out is NULL and *nout 0
+ * (nothing to free). http_req_finish is lenient instead: a query pair
+ * that does not decode is left out and the others kept.
+ */
+bool http_form_decode(const char *text, size_t len,
+    struct http_param **out, size_t *nout);
+void http_params_free(struct http_param *, size_t);
+
+/* Adds (copies) a response header. */
+void http_resp_header(struct http_resp *, const char *name, const char *value);
+/* Borrowed value of a response header, or NULL. */
+const char *http_resp_get_header(const struct http_resp *, const char *name);
+
+/*
+ * Replies. Each replaces any earlier body. http_reply_json takes ownership
+ * of obj (may be NULL for "no body", as in 204) and serialises it plainly
+ * (no "\/" escapes). Error replies are {"detail": msg}.
+ */
+void http_reply_json(struct http_resp *, int status, struct json_object *obj);
+void http_reply_detail(struct http_resp *, int status, const char *detail);
+void http_reply_detailf(struct http_resp *, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 422 with {"detail": details}; takes ownership of the details array. */
+void http_reply_422(struct http_resp *, struct json_object *details);
+/* 401 with WWW-Authenticate: Bearer. */
+void http_reply_401(struct http_resp *, const char *detail);
+/* 500 {"detail":"Internal server error"}. */
+void http_reply_500(struct http_resp *);
+/* 503 {"detail":"Service temporarily unavailable"}. */
+void http_reply_503(struct http_resp *);
+
+/* Standard reason phrase for a status ("Not Found"); "Unknown" otherwise. */
+const char *http_status_text(int status);
+
+#endif

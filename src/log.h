@@ -1,0 +1,35 @@
+/*
+ * log.h: leveled logging to stderr, one line per message:
+ *   2026-11-25T22:44:22Z level=info rid=<request id> <message>
+ * The level is checked before any formatting. Never log secrets.
+ */
+#ifndef INV_LOG_H
+#define INV_LOG_H
+
+#include <stdbool.h>
+
+enum log_level {
+	LOG_LVL_DEBUG = 0,
+	LOG_LVL_INFO,
+	LOG_LVL_WARN,
+	LOG_LVL_ERROR,
+	LOG_LVL__MAX
+};
+
+void log_set_level(enum log_level);
+/* Parses "debug", "info", "warn", "error"; false if unknown. */
+bool log_level_parse(const char *, enum log_level *);
+bool log_enabled(enum log_level);
+/* Request id to put on every line until changed (borrowed; NULL clears). */
+void log_set_request_id(const char *);
+void log_msg(enum log_level, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) do { if (log_enabled(LOG_LVL_DEBUG)) \
+	log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...) do { if (log_enabled(LOG_LVL_INFO)) \
+	log_msg(LOG_LVL_INFO, __VA_ARGS__); } while (0)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+
+#endif

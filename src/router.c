@@ -1,0 +1,356 @@
+/*
+ * router.c: the route table (routes are data: one row per endpoint) and
+ * the dispatcher that does everything a handler should not repeat:
+ * 404/405, authentication and role, Content-Type, body parsing and
+ * validation.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "app.h"
+#include "auth.h"
+#include "handlers.h"
+#include "log.h"
+#include "router.h"
+
+#define API "/api/v1"
+
+const struct route routes[] = {
+	/* Service banner and health. */
+	{ HTTP_GET, "/", h_root, ROLE_NONE, BODY_NONE, NULL },
+	{ HTTP_GET, "/healthz", h_healthz, ROLE_NONE, BODY_NONE, NULL },
+	/* Accounts and tokens. */
+	{ HTTP_POST, API "/auth/register", h_auth_register, ROLE_NONE,
+	  BODY_JSON, &spec_register },
+	/* OAuth2 password flow: a form, though JSON is accepted too. */
+	{ HTTP_POST, API "/auth/login", h_auth_login, ROLE_NONE,
+	  BODY_FORM_OR_JSON, &spec_login },
+	{ HTTP_POST, API "/auth/refresh", h_auth_refresh, ROLE_NONE,
+	  BODY_JSON, &spec_refresh },
+	{ HTTP_POST, API "/auth/logout", h_auth_logout, ROLE_NONE,
+	  BODY_JSON, &spec_refresh },
+	/* Users. */
+	{ HTTP_GET, API "/users/me", h_users_me, ROLE_USER, BODY_NONE, NULL },
+	{ HTTP_GET, API "/users", h_users_list, ROLE_ADMIN, BODY_NONE, NULL },
+	{ HTTP_PATCH, API "/users/{id}", h_users_patch, ROLE_ADMIN,
+	  BODY_JSON, &spec_user_patch },
+};
+
+const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
+
+/* Length of the path segment starting at s. */
+static size_t
+seglen(const char *s)
+{
+	return strcspn(s, "/");
+}
+
+/* An {id} segment: digits only, 1..2^63-1. */
+static bool
+id_segment(const char *s, size_t len, int64_t *out)
+{
+	char tmp[32];
+	size_t i;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	return str_to_i64(tmp, 1, INT64_MAX, out);
+}
+
+bool
+router_match(const char *pattern, const char *path, int64_t *ids,
+    size_t *nids)
+{
+	size_t n = 0;
+
+	for (;;) {
+		size_t pl, sl;
+
+		if (*pattern != *path)	/* both '/' or both end */
+			return false;
+		if (*pattern == '\0')
+			break;
+		pattern++;
+		path++;
+		pl = seglen(pattern);
+		sl = seglen(path);
+		if (pl == 4 && strncmp(pattern, "{id}", 4) == 0) {
+			if (n == HTTP_MAX_PARAMS ||
+			    !id_segment(path, sl, &ids[n]))
+				return false;
+			n++;
+		} else if (pl != sl || strncmp(pattern, path, pl) != 0)
+			return false;
+		pattern += pl;
+		path += sl;
+	}
+	*nids = n;
+	return true;
+}
+
+/*
+ * Finds the route for req. Returns it, or NULL having replied 404 (no
+ * path matched) or 405 with an Allow header naming every method the path
+ * has.
+ */
+static const struct route *
+route_or_reply(struct http_req *req, struct http_resp *resp)
+{
+	const struct route *found = NULL;
+	unsigned allowed = 0;	/* bit per enum http_method */
+	char allow[128] = "";
+	int64_t ids[HTTP_MAX_PARAMS];
+	size_t i, nids;
+	int m;
+
+	for (i = 0; i < nroutes; i++) {
+		if (!router_match(routes[i].pattern, req->path, ids, &nids))
+			continue;
+		allowed |= 1u << routes[i].method;
+		if (routes[i].method == req->method && found == NULL) {
+			found = &routes[i];
+			memcpy(req->ids, ids, sizeof(ids));
+			req->nids = nids;
+		}
+	}
+	if (found != NULL)
+		return found;
+	if (allowed == 0) {
+		http_reply_detail(resp, 404, "Not Found");
+		return NULL;
+	}
+	for (m = 0; m < HTTP__MAX; m++)
+		if (allowed & (1u << m))
+			snprintf(allow + strlen(allow), sizeof(allow) -
+			    strlen(allow), "%s%s", allow[0] != '\0' ? ", " : "",
+			    http_method_name((enum http_method)m));
+	http_reply_detail(resp, 405, "Method Not Allowed");
+	http_resp_header(resp, "Allow", allow);
+	return NULL;
+}
+
+/*
+ * Fills req->principal from a Bearer access token when the route needs
+ * one. Returns false having replied 401 or 403.
+ */
+static bool
+auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct token_claims claims;
+	const char *tok;
+
+	if (r->role == ROLE_NONE)
+		return true;
+	tok = req->authorization;
+	if (tok == NULL || strncasecmp(tok, "Bearer ", 7) != 0) {
+		http_reply_401(resp, "Not authenticated");
+		return false;
+	}
+	tok += 7;
+	while (*tok == ' ')
+		tok++;
+	if (auth_token_verify(app->cfg, tok, TOKEN_ACCESS, time(NULL),
+	    &claims) != INV_OK) {
+		http_reply_401(resp, "Could not validate credentials");
+		return false;
+	}
+	req->principal.authenticated = true;
+	req->principal.user_id = claims.user_id;
+	req->principal.is_admin = claims.is_admin;
+	if (r->role == ROLE_ADMIN && !claims.is_admin) {
+		http_reply_detail(resp, 403, "Not enough permissions");
+		return false;
+	}
+	return true;
+}
+
+/* True when the Content-Type's media type (parameters ignored) is mt. */
+static bool
+media_type_is(const char *ct, const char *mt)
+{
+	size_t n = strlen(mt);
+
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, mt, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Turns a form body into a JSON object of strings (new), or NULL. */
+static struct json_object *
+form_to_json(const struct http_req *req)
+{
+	struct http_param *p;
+	struct json_object *obj;
+	size_t i, n;
+
+	if (!http_form_decode(req->body, req->body_len, &p, &n))
+		return NULL;
+	obj = json_object_new_object();
+	for (i = 0; i < n; i++)
+		json_object_object_add(obj, p[i].name,
+		    json_object_new_string(p[i].value));
+	http_params_free(p, n);
+	return obj;
+}
+
+/*
+ * Parses and validates the body as the route declares. Returns false
+ * having replied 415 or 422.
+ */
+static bool
+body_or_reply(const struct route *r, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct json_object *details = NULL, *obj = NULL;
+	const char *ct = req->content_type, *why;
+	bool form;
+
+	if (r->body == BODY_NONE)
+		return true;
+	form = r->body == BODY_FORM_OR_JSON && ct != NULL &&
+	    media_type_is(ct, "application/x-www-form-urlencoded");
+	if (!form && ct != NULL && *ct != '\0' &&
+	    !media_type_is(ct, "application/json")) {
+		http_reply_detail(resp, 415, "Unsupported Media Type");
+		return false;
+	}
+	if (req->body_len == 0 && !form) {
+		json_detail_add(&details, "body", NULL, "field required",
+		    "value_error.missing");
+		http_reply_422(resp, details);
+		return false;
+	}
+	if (form) {
+		if ((obj = form_to_json(req)) == NULL) {
+			json_detail_add(&details, "body", NULL,
+			    "invalid form encoding", "value_error.form");
+			http_reply_422(resp, details);
+			return false;
+		}
+	} else if (!json_parse_strict(req->body, req->body_len, &obj, &why)) {
+		json_detail_add(&details, "body", NULL, why,
+		    "value_error.jsondecode");
+		http_reply_422(resp, details);
+		return false;
+	}
+	if (r->spec != NULL && (details = json_validate(obj, r->spec)) != NULL) {
+		json_object_put(obj);
+		http_reply_422(resp, details);
+		return false;
+	}
+	req->json = obj;
+	return true;
+}
+
+void
+router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	const struct route *r;
+
+	if ((r = route_or_reply(req, resp)) == NULL)
+		return;
+	req->route = r;
+	if (!auth_or_reply(app, r, req, resp) || !body_or_reply(r, req, resp))
+		return;
+	r->handler(app, req, resp);
+	if (resp->status == 0) {
+		/* A handler that forgot to reply is a bug, not a success. */
+		log_error("%s %s: handler set no reply", http_method_name(
+		    req->method), r->pattern);
+		http_reply_500(resp);
+	}
+}
+
+bool
+query_int(const struct http_req *req, const char *name, int64_t def,
+    int64_t min, int64_t max, int64_t *out, struct json_object **details)
+{
+	const char *v = http_query_get(req, name);
+	char msg[96];
+	int64_t x;
+
+	*out = def;
+	if (v == NULL)
+		return true;
+	if (!str_to_i64(v, INT64_MIN, INT64_MAX, &x)) {
+		json_detail_add(details, "query", name,
+		    "value is not a valid integer", "type_error.integer");
+		return false;
+	}
+	if (x < min) {
+		snprintf(msg, sizeof(msg), "ensure this value is greater than "
+		    "or equal to %lld", (long long)min);
+		json_detail_add(details, "query", name, msg,
+		    "value_error.number.not_ge");
+		return false;
+	}
+	if (x > max) {
+		snprintf(msg, sizeof(msg), "ensure this value is less than "
+		    "or equal to %lld", (long long)max);
+		json_detail_add(details, "query", name, msg,
+		    "value_error.number.not_le");
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
+bool
+query_bool(const struct http_req *req, const char *name, bool *out,
+    bool *present, struct json_object **details)
+{
+	const char *v = http_query_get(req, name);
+
+	if (present != NULL)
+		*present = v != NULL;
+	if (v == NULL)
+		return true;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else {
+		json_detail_add(details, "query", name,
+		    "value could not be parsed to a boolean", "type_error.bool");
+		return false;
+	}
+	return true;
+}
+
+bool
+paging_or_422(const struct http_req *req, struct http_resp *resp,
+    int64_t *skip, int64_t *limit)
+{
+	struct json_object *details = NULL;
+
+	query_int(req, "skip", 0, 0, INT64_MAX, skip, &details);
+	query_int(req, "limit", 100, 1, 1000, limit, &details);
+	if (details != NULL) {
+		http_reply_422(resp, details);
+		return false;
+	}
+	return true;
+}
+
+void
+reply_db_error(struct http_resp *resp, enum inv_err rc)
+{
+	if (rc == INV_UNAVAILABLE)
+		http_reply_503(resp);
+	else
+		http_reply_500(resp);
+}

@@ -1,0 +1,86 @@
+/*
+ * router.h: the one static route table and its dispatcher.
+ *
+ * Dispatch order (STYLE.md rule 1): no path match -> 404; path matched but
+ * not the method -> 405 with Allow; then authentication (401) and role
+ * (403), so nobody learns anything from a route they may not use; then
+ * Content-Type (415) and body (422); then the handler.
+ */
+#ifndef INV_ROUTER_H
+#define INV_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+#include "json_util.h"
+#include "util.h"
+
+struct app;
+
+enum role {
+	ROLE_NONE = 0,	/* no token needed */
+	ROLE_USER,	/* any valid access token */
+	ROLE_ADMIN,	/* access token of an admin */
+	ROLE__MAX
+};
+
+enum body_kind {
+	BODY_NONE = 0,	/* any body is ignored */
+	BODY_JSON,	/* JSON object, validated against the spec */
+	BODY_FORM_OR_JSON, /* form-urlencoded (turned into strings) or JSON */
+	BODY__MAX
+};
+
+typedef void (*route_handler)(struct app *, struct http_req *,
+    struct http_resp *);
+
+struct route {
+	enum http_method	 method;
+	const char		*pattern;	/* "/api/v1/users/{id}" */
+	route_handler		 handler;
+	enum role		 role;
+	enum body_kind		 body;
+	const struct body_spec	*spec;		/* NULL: no field checks */
+};
+
+/* The table itself, for tests and the OpenAPI cross-check. */
+extern const struct route routes[];
+extern const size_t nroutes;
+
+/*
+ * Matches path against pattern; {id} segments must be decimal integers in
+ * 1..2^63-1 and are stored in ids. Returns true on a match.
+ */
+bool router_match(const char *pattern, const char *path, int64_t *ids,
+    size_t *nids);
+
+/* Runs the whole dispatch for req, leaving the reply in resp. */
+void router_dispatch(struct app *, struct http_req *, struct http_resp *);
+
+/*
+ * Query parameters. Each reads one parameter (def when absent), and on a
+ * bad value appends a 422 detail with loc ["query", name] to *details and
+ * returns false. Handlers reply http_reply_422(resp, details) when any
+ * failed.
+ */
+bool query_int(const struct http_req *, const char *name, int64_t def,
+    int64_t min, int64_t max, int64_t *out, struct json_object **details);
+/* true|false|1|0; *present tells whether it was given (may be NULL). */
+bool query_bool(const struct http_req *, const char *name, bool *out,
+    bool *present, struct json_object **details);
+
+/*
+ * Replies for a failed database call: 503 when the server is unreachable,
+ * 500 otherwise.
+ */
+void reply_db_error(struct http_resp *, enum inv_err);
+
+/*
+ * skip (default 0, >= 0) and limit (default 100, 1..1000), as every list
+ * endpoint takes them; on a bad value replies 422 itself and returns false.
+ */
+bool paging_or_422(const struct http_req *, struct http_resp *,
+    int64_t *skip, int64_t *limit);
+
+#endif

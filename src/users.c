@@ -1,0 +1,454 @@
+/*
+ * users.c: /api/v1/auth and /api/v1/users.
+ *
+ * Tokens: a login starts a refresh-token "family"; every refresh marks the
+ * presented token used and issues the next one of the same family. A used
+ * token presented again means it was stolen or replayed, so the whole
+ * family is revoked (API.md, reuse detection).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+
+#define EMAIL_MAX	254
+#define NAME_MAX_LEN	255
+#define PASSWORD_MIN	8
+#define PASSWORD_MAX	1024
+#define TOKEN_MAX	4096
+
+static const struct field_spec register_fields[] = {
+	{ "email", FT_EMAIL, FS_REQUIRED | FS_TRIM, 0, EMAIL_MAX },
+	{ "full_name", FT_STRING, FS_REQUIRED | FS_TRIM, 1, NAME_MAX_LEN },
+	{ "password", FT_STRING, FS_REQUIRED, PASSWORD_MIN, PASSWORD_MAX },
+};
+const struct body_spec spec_register = { register_fields, 3 };
+
+/* OAuth2's form says "username"; JSON clients may say "email". */
+static const struct field_spec login_fields[] = {
+	{ "username", FT_STRING, FS_TRIM, 1, EMAIL_MAX },
+	{ "email", FT_STRING, FS_TRIM, 1, EMAIL_MAX },
+	{ "password", FT_STRING, FS_REQUIRED, 1, PASSWORD_MAX },
+};
+const struct body_spec spec_login = { login_fields, 3 };
+
+static const struct field_spec refresh_fields[] = {
+	{ "refresh_token", FT_STRING, FS_REQUIRED, 1, TOKEN_MAX },
+};
+const struct body_spec spec_refresh = { refresh_fields, 1 };
+
+static const struct field_spec user_patch_fields[] = {
+	{ "full_name", FT_STRING, FS_TRIM, 1, NAME_MAX_LEN },
+	{ "is_active", FT_BOOL, 0, 0, 0 },
+	{ "is_admin", FT_BOOL, 0, 0, 0 },
+};
+const struct body_spec spec_user_patch = { user_patch_fields, 3 };
+
+/* User JSON from a row with USER_COLS first (new); never the hash. */
+static struct json_object *
+user_json(const struct db_res *res, size_t row)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id",
+	    json_object_new_int64(db_res_int(res, row, USER_COL_ID)));
+	json_object_object_add(o, "email",
+	    json_str_or_null(db_res_str(res, row, USER_COL_EMAIL)));
+	json_object_object_add(o, "full_name",
+	    json_str_or_null(db_res_str(res, row, USER_COL_FULL_NAME)));
+	json_object_object_add(o, "is_active", json_object_new_boolean(
+	    db_res_bool(res, row, USER_COL_IS_ACTIVE)));
+	json_object_object_add(o, "is_admin", json_object_new_boolean(
+	    db_res_bool(res, row, USER_COL_IS_ADMIN)));
+	json_object_object_add(o, "created_at",
+	    json_str_or_null(db_res_str(res, row, USER_COL_CREATED_AT)));
+	return o;
+}
+
+/*
+ * Looks a user up by id or email (exactly one of them). *res is new and
+ * holds zero or one row.
+ */
+static enum inv_err
+user_fetch(struct db *db, int64_t id, const char *email, struct db_res **res)
+{
+	struct db_val p = email != NULL ? DB_STR(email) : DB_INT(id);
+
+	return db_exec(db, email != NULL ? STMT_USER_BY_EMAIL :
+	    STMT_USER_BY_ID, &p, 1, res, NULL, NULL);
+}
+
+/*
+ * Signs an access and a refresh token for the user and stores the refresh
+ * token in family (inside the caller's transaction when there is one).
+ * *out is the Token body (new).
+ */
+static enum inv_err
+issue_pair(struct app *app, int64_t uid, bool is_admin, const char *family,
+    struct json_object **out)
+{
+	char ajti[AUTH_JTI_LEN + 1], rjti[AUTH_JTI_LEN + 1];
+	char *access = NULL, *refresh = NULL;
+	struct db_val p[4];
+	time_t now = time(NULL);
+	enum inv_err rc;
+
+	*out = NULL;
+	random_hex(ajti, AUTH_JTI_LEN / 2);
+	random_hex(rjti, AUTH_JTI_LEN / 2);
+	if ((rc = auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin, ajti,
+	    now, &access)) != INV_OK ||
+	    (rc = auth_token_issue(app->cfg, TOKEN_REFRESH, uid, is_admin,
+	    rjti, now, &refresh)) != INV_OK)
+		goto out;
+	p[0] = DB_STR(rjti);
+	p[1] = DB_INT(uid);
+	p[2] = DB_STR(family);
+	p[3] = DB_INT(app->cfg->refresh_token_ttl);
+	if ((rc = db_exec(app->db, STMT_REFRESH_INSERT, p, 4, NULL, NULL,
+	    NULL)) != INV_OK)
+		goto out;
+	*out = json_object_new_object();
+	json_object_object_add(*out, "access_token",
+	    json_object_new_string(access));
+	json_object_object_add(*out, "refresh_token",
+	    json_object_new_string(refresh));
+	json_object_object_add(*out, "token_type",
+	    json_object_new_string("bearer"));
+	json_object_object_add(*out, "expires_in",
+	    json_object_new_int64(app->cfg->access_token_ttl));
+out:
+	free(access);
+	free(refresh);
+	return rc;
+}
+
+/* POST /api/v1/auth/register: 201 | 400 | 422 */
+void
+h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	const char *email = json_get_str(req->json, "email");
+	struct db_res *res = NULL;
+	struct db_val p[4];
+	char *hash = NULL;
+	uint64_t id;
+	enum inv_err rc;
+
+	/* Checked first so a duplicate costs no password hashing. */
+	if ((rc = user_fetch(app->db, 0, email, &res)) != INV_OK)
+		goto fail;
+	if (db_res_rows(res) > 0) {
+		http_reply_detail(resp, 400, "Email already registered");
+		goto out;
+	}
+	db_res_free(res);
+	res = NULL;
+	if ((rc = auth_password_hash(app->cfg, json_get_str(req->json,
+	    "password"), &hash)) != INV_OK)
+		goto fail;
+	p[0] = DB_STR(email);
+	p[1] = DB_STR(json_get_str(req->json, "full_name"));
+	p[2] = DB_STR(hash);
+	p[3] = DB_INT(0);
+	rc = db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL, &id);
+	if (rc == INV_CONFLICT) {
+		/* Lost a race with another registration of the same email. */
+		http_reply_detail(resp, 400, "Email already registered");
+		goto out;
+	}
+	if (rc != INV_OK || (rc = user_fetch(app->db, (int64_t)id, NULL,
+	    &res)) != INV_OK)
+		goto fail;
+	if (db_res_rows(res) != 1) {
+		rc = INV_DB;
+		goto fail;
+	}
+	http_reply_json(resp, 201, user_json(res, 0));
+	goto out;
+fail:
+	reply_db_error(resp, rc);
+out:
+	db_res_free(res);
+	free(hash);
+}
+
+/* POST /api/v1/auth/login: 200 | 400 | 401 | 422 */
+void
+h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	const char *email = json_get_str(req->json, "username");
+	const char *password = json_get_str(req->json, "password");
+	struct json_object *details = NULL, *tok = NULL;
+	struct db_res *res = NULL;
+	char family[AUTH_JTI_LEN + 1], *hash = NULL;
+	bool ok = false, rehash = false;
+	int64_t uid;
+	enum inv_err rc;
+
+	if (email == NULL)
+		email = json_get_str(req->json, "email");
+	if (email == NULL) {
+		json_detail_add(&details, "body", "username", "field required",
+		    "value_error.missing");
+		http_reply_422(resp, details);
+		return;
+	}
+	if ((rc = user_fetch(app->db, 0, email, &res)) != INV_OK)
+		goto fail;
+	if (db_res_rows(res) == 0) {
+		/* Same work as a known email, so timing tells nothing. */
+		auth_password_burn(app->cfg, password);
+		http_reply_detail(resp, 401, "Incorrect email or password");
+		goto out;
+	}
+	auth_password_verify(app->cfg, password,
+	    db_res_str(res, 0, USER_COL_HASH), &ok, &rehash);
+	if (!ok) {
+		http_reply_detail(resp, 401, "Incorrect email or password");
+		goto out;
+	}
+	if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE)) {
+		http_reply_detail(resp, 400, "Inactive user account");
+		goto out;
+	}
+	uid = db_res_int(res, 0, USER_COL_ID);
+	if (rehash && auth_password_hash(app->cfg, password, &hash) == INV_OK) {
+		/* Upgrading a legacy hash is best effort: login goes on. */
+		struct db_val p[2] = { DB_STR(hash), DB_INT(uid) };
+
+		if (db_exec(app->db, STMT_USER_SET_HASH, p, 2, NULL, NULL,
+		    NULL) != INV_OK)
+			log_warn("login: could not re-hash password of user %lld",
+			    (long long)uid);
+	}
+	random_hex(family, AUTH_JTI_LEN / 2);
+	if ((rc = issue_pair(app, uid, db_res_bool(res, 0, USER_COL_IS_ADMIN),
+	    family, &tok)) != INV_OK)
+		goto fail;
+	http_reply_json(resp, 200, tok);
+	goto out;
+fail:
+	reply_db_error(resp, rc);
+out:
+	db_res_free(res);
+	free(hash);
+}
+
+/* What a presented refresh token turned out to be. */
+enum refresh_outcome {
+	REFRESH_ROTATED = 0,	/* valid: rotated (refresh) or revoked (logout) */
+	REFRESH_REJECTED,	/* unknown, revoked, expired, or reused */
+	REFRESH_INACTIVE,	/* valid, but the user is deactivated */
+	REFRESH__MAX
+};
+
+struct refresh_tx {
+	struct app		*app;
+	const struct token_claims *claims;
+	bool			 logout;	/* revoke instead of rotate */
+	enum refresh_outcome	 outcome;
+	struct json_object	*token;		/* new pair when rotated */
+};
+
+/*
+ * One transaction for refresh and logout: the token row is locked so two
+ * concurrent uses of one token cannot both rotate it.
+ */
+static enum inv_err
+refresh_tx_fn(struct db *db, void *arg)
+{
+	struct refresh_tx *t = arg;
+	struct db_res *tok = NULL, *user = NULL;
+	struct db_val p = DB_STR(t->claims->jti), fam;
+	char family[AUTH_JTI_LEN + 1];
+	enum inv_err rc;
+
+	t->outcome = REFRESH_REJECTED;
+	json_object_put(t->token);
+	t->token = NULL;
+	if ((rc = db_exec(db, STMT_REFRESH_BY_JTI_LOCK, &p, 1, &tok, NULL,
+	    NULL)) != INV_OK || db_res_rows(tok) == 0)
+		goto out;
+	/* Columns: user_id, family_id, used, revoked, expired. */
+	snprintf(family, sizeof(family), "%s", db_res_str(tok, 0, 1));
+	fam = DB_STR(family);
+	if (db_res_bool(tok, 0, 3) || db_res_bool(tok, 0, 4) ||
+	    db_res_int(tok, 0, 0) != t->claims->user_id)
+		goto out;
+	if (db_res_bool(tok, 0, 2) || t->logout) {
+		/* Reuse of a used token revokes the login; so does logout. */
+		rc = db_exec(db, STMT_REFRESH_REVOKE_FAMILY, &fam, 1, NULL,
+		    NULL, NULL);
+		if (rc == INV_OK && t->logout && !db_res_bool(tok, 0, 2))
+			t->outcome = REFRESH_ROTATED;
+		else if (rc == INV_OK)
+			log_warn("refresh token reuse: family revoked for "
+			    "user %lld", (long long)t->claims->user_id);
+		goto out;
+	}
+	if ((rc = user_fetch(db, t->claims->user_id, NULL, &user)) != INV_OK ||
+	    db_res_rows(user) == 0)
+		goto out;
+	if (!db_res_bool(user, 0, USER_COL_IS_ACTIVE)) {
+		t->outcome = REFRESH_INACTIVE;
+		goto out;
+	}
+	if ((rc = db_exec(db, STMT_REFRESH_MARK_USED, &p, 1, NULL, NULL,
+	    NULL)) != INV_OK)
+		goto out;
+	/* The role comes from the database, so a changed role applies now. */
+	if ((rc = issue_pair(t->app, t->claims->user_id,
+	    db_res_bool(user, 0, USER_COL_IS_ADMIN), family,
+	    &t->token)) != INV_OK)
+		goto out;
+	t->outcome = REFRESH_ROTATED;
+out:
+	db_res_free(tok);
+	db_res_free(user);
+	return rc;
+}
+
+/* The shared body of refresh and logout. */
+static void
+refresh_or_logout(struct app *app, struct http_req *req,
+    struct http_resp *resp, bool logout)
+{
+	struct token_claims claims;
+	struct refresh_tx t = { app, &claims, logout, REFRESH_REJECTED, NULL };
+	enum inv_err rc;
+
+	if (auth_token_verify(app->cfg, json_get_str(req->json,
+	    "refresh_token"), TOKEN_REFRESH, time(NULL), &claims) != INV_OK) {
+		http_reply_401(resp, "Could not validate credentials");
+		return;
+	}
+	if ((rc = db_transaction(app->db, refresh_tx_fn, &t)) != INV_OK) {
+		json_object_put(t.token);
+		reply_db_error(resp, rc);
+		return;
+	}
+	switch (t.outcome) {
+	case REFRESH_ROTATED:
+		if (logout)
+			http_reply_json(resp, 204, NULL);
+		else
+			http_reply_json(resp, 200, t.token);
+		return;
+	case REFRESH_INACTIVE:
+		http_reply_detail(resp, 400, "Inactive user");
+		break;
+	default:
+		http_reply_401(resp, "Could not validate credentials");
+		break;
+	}
+	json_object_put(t.token);
+}
+
+/* POST /api/v1/auth/refresh: 200 | 400 | 401 | 422 */
+void
+h_auth_refresh(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	refresh_or_logout(app, req, resp, false);
+}
+
+/* POST /api/v1/auth/logout: 204 | 401 | 422 */
+void
+h_auth_logout(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	refresh_or_logout(app, req, resp, true);
+}
+
+/* GET /api/v1/users/me: 200 | 400 | 401 */
+void
+h_users_me(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	if ((rc = user_fetch(app->db, req->principal.user_id, NULL,
+	    &res)) != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(res) == 0)
+		http_reply_401(resp, "Could not validate credentials");
+	else if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE))
+		http_reply_detail(resp, 400, "Inactive user");
+	else
+		http_reply_json(resp, 200, user_json(res, 0));
+	db_res_free(res);
+}
+
+/* GET /api/v1/users?skip&limit: 200 | 401 | 403 | 422 */
+void
+h_users_list(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct db_res *count = NULL, *res = NULL;
+	struct json_object *arr;
+	struct db_val p[2];
+	int64_t skip, limit;
+	char total[32];
+	size_t i;
+	enum inv_err rc;
+
+	if (!paging_or_422(req, resp, &skip, &limit))
+		return;
+	p[0] = DB_INT(limit);
+	p[1] = DB_INT(skip);
+	if ((rc = db_exec(app->db, STMT_USER_COUNT, NULL, 0, &count, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_USER_LIST, p, 2,
+	    &res, NULL, NULL)) != INV_OK) {
+		reply_db_error(resp, rc);
+		goto out;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < db_res_rows(res); i++)
+		json_object_array_add(arr, user_json(res, i));
+	http_reply_json(resp, 200, arr);
+	snprintf(total, sizeof(total), "%lld",
+	    (long long)db_res_int(count, 0, 0));
+	http_resp_header(resp, "X-Total-Count", total);
+out:
+	db_res_free(count);
+	db_res_free(res);
+}
+
+/* A nullable boolean parameter: NULL when the member is absent. */
+static struct db_val
+bool_param(struct json_object *obj, const char *name)
+{
+	bool b;
+
+	return json_get_bool(obj, name, &b) ? DB_INT(b ? 1 : 0) : DB_NULL;
+}
+
+/* PATCH /api/v1/users/{id}: 200 | 401 | 403 | 404 | 422 */
+void
+h_users_patch(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	int64_t id = req->ids[0];
+	struct db_res *res = NULL;
+	struct db_val p[4];
+	enum inv_err rc;
+
+	/* COALESCE in the statement keeps every field not given. */
+	p[0] = DB_STR_OR_NULL(json_get_str(req->json, "full_name"));
+	p[1] = bool_param(req->json, "is_active");
+	p[2] = bool_param(req->json, "is_admin");
+	p[3] = DB_INT(id);
+	if ((rc = db_exec(app->db, STMT_USER_UPDATE, p, 4, NULL, NULL,
+	    NULL)) != INV_OK || (rc = user_fetch(app->db, id, NULL,
+	    &res)) != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(res) == 0)
+		http_reply_detailf(resp, 404, "User with id %lld not found",
+		    (long long)id);
+	else
+		http_reply_json(resp, 200, user_json(res, 0));
+	db_res_free(res);
+}

@@ -1,0 +1,253 @@
+/*
+ * util.c: errors, allocation, buffers and small string helpers.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+static const char *const inv_errs[INV__MAX] = {
+	"success",			/* INV_OK */
+	"out of memory",		/* INV_ENOMEM */
+	"invalid input",		/* INV_INVALID */
+	"not found",			/* INV_NOTFOUND */
+	"duplicate key",		/* INV_CONFLICT */
+	"constraint violated",		/* INV_CONSTRAINT */
+	"transaction must be retried",	/* INV_RETRY */
+	"service unavailable",		/* INV_UNAVAILABLE */
+	"database error",		/* INV_DB */
+	"not authenticated",		/* INV_AUTH */
+	"input/output error",		/* INV_IO */
+	"configuration error",		/* INV_CONFIG */
+};
+
+const char *
+inv_strerror(enum inv_err e)
+{
+	if ((unsigned)e >= INV__MAX)
+		return "unknown error";
+	return inv_errs[e];
+}
+
+static void
+oom(size_t n)
+{
+	log_error("out of memory allocating %zu bytes", n);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n == 0 ? 1 : n, sz == 0 ? 1 : sz);
+
+	if (p == NULL)
+		oom(n * sz);
+	return p;
+}
+
+void *
+xrealloc(void *old, size_t n)
+{
+	void *p = realloc(old, n == 0 ? 1 : n);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		oom(strlen(fmt));
+	va_end(ap);
+	return p;
+}
+
+void
+buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static void
+buf_grow(struct buf *b, size_t n)
+{
+	size_t want = b->len + n + 1;
+
+	if (want <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 64;
+	while (b->cap < want)
+		b->cap *= 2;
+	b->data = xrealloc(b->data, b->cap);
+}
+
+void
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *
+buf_take(struct buf *b)
+{
+	char *p = b->data != NULL ? b->data : xstrdup("");
+
+	buf_init(b);
+	return p;
+}
+
+char *
+str_trim_dup(const char *s)
+{
+	const char *e;
+
+	while (*s != '\0' && isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	return xstrndup(s, (size_t)(e - s));
+}
+
+bool
+str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+void
+str_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+void
+random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[64];
+	size_t i, got = 0;
+
+	while (nbytes > 0) {
+		size_t n = nbytes < sizeof(raw) ? nbytes : sizeof(raw);
+		ssize_t r = getrandom(raw, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("getrandom: %s", strerror(errno));
+			abort();
+		}
+		for (i = 0; i < (size_t)r; i++) {
+			out[got++] = hex[raw[i] >> 4];
+			out[got++] = hex[raw[i] & 0xf];
+		}
+		nbytes -= (size_t)r;
+	}
+	out[got] = '\0';
+}
+
+uint64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}

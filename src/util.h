@@ -1,0 +1,71 @@
+/*
+ * util.h: the error type shared by every module, the one allocation policy
+ * (log and abort on out-of-memory; the supervisor restarts the process) and
+ * a growable string buffer.
+ */
+#ifndef INV_UTIL_H
+#define INV_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Zero is success; every fallible function returns one of these. */
+enum inv_err {
+	INV_OK = 0,
+	INV_ENOMEM,      /* allocation failed (only where not aborting) */
+	INV_INVALID,     /* bad input or argument */
+	INV_NOTFOUND,    /* no such row / key / file */
+	INV_CONFLICT,    /* unique key violated (duplicate) */
+	INV_CONSTRAINT,  /* CHECK or foreign key refused the change */
+	INV_RETRY,       /* deadlock or lock wait: run the transaction again */
+	INV_UNAVAILABLE, /* service (MariaDB, Redis) unreachable */
+	INV_DB,          /* any other database error */
+	INV_AUTH,        /* credentials or token rejected */
+	INV_IO,          /* file or socket error */
+	INV_CONFIG,      /* configuration refused */
+	INV__MAX
+};
+
+/* Static string naming an error; never NULL. */
+const char *inv_strerror(enum inv_err);
+
+/* Allocation wrappers: never return NULL (abort after logging). */
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+/* New string formatted like printf; free() it. */
+char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable NUL-terminated byte buffer; data owned by the buffer. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void buf_init(struct buf *);
+void buf_free(struct buf *);
+void buf_reset(struct buf *);
+void buf_append(struct buf *, const void *, size_t);
+void buf_puts(struct buf *, const char *);
+void buf_printf(struct buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Hands the data to the caller (free() it) and leaves the buffer empty. */
+char *buf_take(struct buf *);
+
+/* Copy of s without leading/trailing ASCII white space (new). */
+char *str_trim_dup(const char *s);
+/* Parse a whole decimal string as int64 within [min, max]; false otherwise. */
+bool str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Lower-case ASCII letters in place. */
+void str_lower(char *s);
+/* Fill out with 2*nbytes lower-case hex digits of CSPRNG output, NUL-ended. */
+void random_hex(char *out, size_t nbytes);
+/* Microseconds from a monotonic clock. */
+uint64_t now_usec(void);
+
+#endif

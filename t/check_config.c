@@ -1,0 +1,193 @@
+/*
+ * check_config.c: parsing, defaults, environment overrides and every
+ * reason the programs refuse to start.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "testutil.h"
+
+#define SECRET "jwt_secret = 0123456789abcdef0123456789abcdef\n"
+
+static void
+clear_env(void)
+{
+	unsetenv("INVENTORY_CONFIG");
+	unsetenv("INVENTORY_DB_PORT");
+	unsetenv("INVENTORY_JWT_SECRET");
+	unsetenv("INVENTORY_LOG_LEVEL");
+}
+
+/* Loads text and expects refusal with a reason containing want. */
+static void
+refused(const char *text, const char *want)
+{
+	struct config cfg;
+	char *why = NULL;
+
+	ck_assert_int_eq(config_load_string(&cfg, text, "t.conf", &why),
+	    INV_CONFIG);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_msg(strstr(why, want) != NULL, "reason \"%s\" lacks \"%s\"",
+	    why, want);
+	ck_assert_ptr_null(strchr(why, '\n'));	/* one line */
+	free(why);
+}
+
+START_TEST(defaults)
+{
+	struct config cfg;
+	char *why;
+
+	ck_assert_int_eq(config_load_string(&cfg, SECRET, "t", &why), INV_OK);
+	ck_assert_str_eq(cfg.db_host, "127.0.0.1");
+	ck_assert_int_eq(cfg.db_port, 3306);
+	ck_assert_str_eq(cfg.db_socket, "");
+	ck_assert_int_eq(cfg.redis_connect_timeout_ms, 50);
+	ck_assert_int_eq(cfg.access_token_ttl, 1800);
+	ck_assert_int_eq(cfg.refresh_token_ttl, 604800);
+	ck_assert_int_eq(cfg.scrypt_ln, 14);
+	ck_assert_int_eq(cfg.scrypt_r, 8);
+	ck_assert_int_eq(cfg.scrypt_p, 5);
+	ck_assert_str_eq(cfg.log_level, "info");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(file_syntax)
+{
+	struct config cfg;
+	char *why;
+
+	ck_assert_int_eq(config_load_string(&cfg,
+	    "# comment\n; another\n[database]\n"
+	    "  db_name =  shop  \n"
+	    "db_password = \" spaced # kept \"\n"
+	    "db_port=3307\n\n" SECRET, "t", &why), INV_OK);
+	ck_assert_str_eq(cfg.db_name, "shop");
+	ck_assert_str_eq(cfg.db_password, " spaced # kept ");
+	ck_assert_int_eq(cfg.db_port, 3307);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(environment_overrides_file)
+{
+	struct config cfg;
+	char *why;
+
+	setenv("INVENTORY_DB_PORT", "4000", 1);
+	setenv("INVENTORY_LOG_LEVEL", "debug", 1);
+	ck_assert_int_eq(config_load_string(&cfg, "db_port = 3307\n" SECRET,
+	    "t", &why), INV_OK);
+	ck_assert_int_eq(cfg.db_port, 4000);
+	ck_assert_str_eq(cfg.log_level, "debug");
+	config_free(&cfg);
+	clear_env();
+}
+END_TEST
+
+START_TEST(environment_alone_is_enough)
+{
+	struct config cfg;
+	char *why;
+
+	setenv("INVENTORY_JWT_SECRET", "abcdefghijklmnopqrstuvwxyz0123456789",
+	    1);
+	ck_assert_int_eq(config_load_string(&cfg, "", "t", &why), INV_OK);
+	ck_assert_str_eq(cfg.jwt_secret, "abcdefghijklmnopqrstuvwxyz0123456789");
+	config_free(&cfg);
+	clear_env();
+}
+END_TEST
+
+START_TEST(refuses_bad_settings)
+{
+	refused("", "jwt_secret must be at least 32 bytes");
+	refused("jwt_secret = short\n", "jwt_secret must be at least 32");
+	refused(SECRET "no_such_key = 1\n", "unknown key \"no_such_key\"");
+	refused(SECRET "db_port = 70000\n", "db_port must be an integer");
+	refused(SECRET "db_port = 33x\n", "db_port must be an integer");
+	refused(SECRET "db_port =\n", "db_port must be an integer");
+	refused(SECRET "scrypt_ln = 40\n", "scrypt_ln");
+	refused(SECRET "scrypt_ln = 20\n", "256 MiB");
+	refused(SECRET "just words\n", "t.conf:2: expected");
+	refused(SECRET "log_level = loud\n", "log_level");
+	refused(SECRET "db_name =\n", "db_name and db_user");
+}
+END_TEST
+
+START_TEST(refuses_bad_environment)
+{
+	setenv("INVENTORY_DB_PORT", "nope", 1);
+	refused(SECRET, "environment INVENTORY_DB_PORT");
+	clear_env();
+}
+END_TEST
+
+START_TEST(unreadable_file_is_refused)
+{
+	struct config cfg;
+	char *why = NULL;
+
+	ck_assert_int_eq(config_load(&cfg, "/nonexistent/inventory.conf",
+	    &why), INV_IO);
+	ck_assert_ptr_nonnull(strstr(why, "/nonexistent/inventory.conf"));
+	free(why);
+	setenv("INVENTORY_CONFIG", "/nonexistent/x.conf", 1);
+	ck_assert_int_eq(config_load(&cfg, NULL, &why), INV_IO);
+	free(why);
+	clear_env();
+}
+END_TEST
+
+START_TEST(file_from_environment)
+{
+	char path[] = "/tmp/check_config_XXXXXX";
+	struct config cfg;
+	char *why;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs("db_name = fromfile\n" SECRET, f);
+	fclose(f);
+	setenv("INVENTORY_CONFIG", path, 1);
+	ck_assert_int_eq(config_load(&cfg, NULL, &why), INV_OK);
+	ck_assert_str_eq(cfg.db_name, "fromfile");
+	config_free(&cfg);
+	ck_assert_int_eq(config_load(&cfg, path, &why), INV_OK);
+	config_free(&cfg);
+	unlink(path);
+	clear_env();
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_checked_fixture(tc, clear_env, NULL);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, file_syntax);
+	tcase_add_test(tc, environment_overrides_file);
+	tcase_add_test(tc, environment_alone_is_enough);
+	tcase_add_test(tc, refuses_bad_settings);
+	tcase_add_test(tc, refuses_bad_environment);
+	tcase_add_test(tc, unreadable_file_is_refused);
+	tcase_add_test(tc, file_from_environment);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(config_suite(), NULL);
+}

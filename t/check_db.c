@@ -1,0 +1,1036 @@
+/*
+ * check_db.c: db.c, migrate.c and schema/ against a real MariaDB.
+ *
+ * Integration suite: skipped (77) unless INVENTORY_TEST_SERVICES=1; the
+ * database comes from the config named by $INVENTORY_CONFIG, as for the
+ * programs. Each test opens its own handle in its own (Check-forked)
+ * process, migrates if needed and empties the tables it touches.
+ *
+ * Reading arbitrary rows needs statements the program does not have, so
+ * facts about the data are checked in SQL instead: sql_check() runs a
+ * condition on the server and fails the script when it is false.
+ */
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+
+static struct config cfg;	/* loaded once in main, before the forks */
+static struct db *db;		/* per test: setup() and teardown() */
+
+/* Child tables first, so the foreign keys never refuse the deletes. */
+static const char clean_sql[] =
+	"DELETE FROM stock_movements; DELETE FROM order_items; "
+	"DELETE FROM idempotency_keys; DELETE FROM refresh_tokens; "
+	"DELETE FROM orders; DELETE FROM inventory; DELETE FROM products; "
+	"DELETE FROM users";
+
+/* Drops every table of the current database, whatever migrations made. */
+static const char drop_all_sql[] =
+	"SET FOREIGN_KEY_CHECKS = 0; "
+	"SET @t = (SELECT GROUP_CONCAT('`', table_name, '`') "
+	"    FROM information_schema.tables WHERE table_schema = DATABASE()); "
+	"SET @s = CONCAT('DROP TABLE IF EXISTS ', "
+	"    COALESCE(@t, 'check_db_nothing_to_drop')); "
+	"PREPARE drop_all FROM @s; EXECUTE drop_all; "
+	"DEALLOCATE PREPARE drop_all; SET FOREIGN_KEY_CHECKS = 1";
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(db_open(&db, &cfg), INV_OK);
+	ck_assert_int_eq(migrate_apply(db, NULL), INV_OK);
+	ck_assert_int_eq(db_exec_script(db, clean_sql), INV_OK);
+}
+
+static void
+teardown(void)
+{
+	db_close(db);
+	db = NULL;
+}
+
+/* Runs cond (trusted SQL) on the server: INV_OK when it holds. A NULL
+ * result counts as false. */
+static enum inv_err
+sql_check(struct db *d, const char *cond)
+{
+	enum inv_err rc;
+	char *sql;
+
+	sql = xasprintf("BEGIN NOT ATOMIC IF NOT COALESCE((%s), FALSE) THEN "
+	    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sql_check failed'; "
+	    "END IF; END", cond);
+	rc = db_exec_script(d, sql);
+	free(sql);
+	return rc;
+}
+
+#define ck_sql(cond) \
+	ck_assert_msg(sql_check(db, (cond)) == INV_OK, "false in SQL: %s", \
+	    (cond))
+
+/* Inserts a user and returns its id. */
+static int64_t
+add_user(struct db *d, const char *email, const char *name, int admin)
+{
+	struct db_val p[4] = { DB_STR(email), DB_STR(name),
+	    DB_STR("$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA"), DB_INT(admin) };
+	uint64_t id = 0, n = 0;
+
+	ck_assert_int_eq(db_exec(d, STMT_USER_INSERT, p, 4, NULL, &n, &id),
+	    INV_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_gt(id, 0);
+	return (int64_t)id;
+}
+
+static int64_t
+user_count(struct db *d)
+{
+	struct db_res *r = NULL;
+	int64_t n;
+
+	ck_assert_int_eq(db_exec(d, STMT_USER_COUNT, NULL, 0, &r, NULL, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 1);
+	n = db_res_int(r, 0, 0);
+	db_res_free(r);
+	return n;
+}
+
+/* The migration tests want a database no migration has touched. A
+ * scratch database beside the configured one is used when the account
+ * may create it; otherwise the configured one is emptied in place (then
+ * no other suite must run at the same time). */
+START_TEST(test_migrate_fresh)
+{
+	struct config c2 = cfg;
+	struct db *fdb = db, *other = NULL;
+	struct db_res *r = NULL;
+	char *scratch, *sql;
+	enum stmt bad = STMT__MAX;
+	size_t n = 99, i;
+	bool own_db;
+
+	scratch = xasprintf("%s_check_fresh", cfg.db_name);
+	sql = xasprintf("DROP DATABASE IF EXISTS `%s`; CREATE DATABASE `%s` "
+	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", scratch,
+	    scratch);
+	own_db = db_exec_script(db, sql) == INV_OK;
+	free(sql);
+	if (own_db) {
+		c2.db_name = scratch;
+		ck_assert_int_eq(db_open(&other, &c2), INV_OK);
+		fdb = other;
+	} else {
+		log_warn("check_db: no CREATE DATABASE; migrating in place");
+		ck_assert_int_eq(db_exec_script(db, drop_all_sql), INV_OK);
+	}
+
+	/* Before: not a single table, so the versions table is missing. */
+	ck_assert_int_eq(db_exec(fdb, STMT_MIGRATION_VERSIONS, NULL, 0, &r,
+	    NULL, NULL), INV_NOTFOUND);
+	ck_assert_ptr_null(r);
+	ck_assert_int_ne(db_prepare_all(fdb, &bad), INV_OK);
+	ck_assert_int_lt(bad, STMT__MAX);
+
+	ck_assert_int_eq(migrate_apply(fdb, &n), INV_OK);
+	ck_assert_uint_eq(n, nmigrations);
+	ck_assert_int_eq(migrate_apply(fdb, &n), INV_OK);
+	ck_assert_uint_eq(n, 0);
+
+	ck_assert_int_eq(db_exec(fdb, STMT_MIGRATION_VERSIONS, NULL, 0, &r,
+	    NULL, NULL), INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), nmigrations);
+	for (i = 0; i < nmigrations; i++)
+		ck_assert_int_eq(db_res_int(r, i, 0), migrations[i].version);
+	db_res_free(r);
+	ck_assert_int_eq(db_prepare_all(fdb, &bad), INV_OK);
+
+	if (own_db) {
+		db_close(other);
+		sql = xasprintf("DROP DATABASE `%s`", scratch);
+		ck_assert_int_eq(db_exec_script(db, sql), INV_OK);
+		free(sql);
+	}
+	free(scratch);
+}
+END_TEST
+
+/* setup() migrated already, whether or not the harness had. */
+START_TEST(test_migrate_again_applies_none)
+{
+	size_t n = 99;
+
+	ck_assert_int_eq(migrate_apply(db, &n), INV_OK);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/* The schema-drift test: every statement of the table prepares. */
+START_TEST(test_prepare_all)
+{
+	enum stmt bad = STMT__MAX;
+
+	ck_assert_int_eq(db_prepare_all(db, &bad), INV_OK);
+	ck_assert_int_eq(bad, STMT__MAX);
+}
+END_TEST
+
+/* The migration lock is free again after a run. */
+START_TEST(test_migrate_releases_lock)
+{
+	struct db_val p[1] = { DB_STR("inventory_migrate") };
+	struct db_res *r = NULL;
+
+	ck_assert_int_eq(db_exec(db, STMT_RELEASE_LOCK, p, 1, &r, NULL, NULL),
+	    INV_OK);
+	/* NULL: no such lock exists; 0 would mean someone else holds it. */
+	ck_assert(db_res_isnull(r, 0, 0));
+	db_res_free(r);
+}
+END_TEST
+
+/* Checks that s reads YYYY-MM-DDTHH:MM:SSZ and is within two minutes of
+ * now as UTC. */
+static void
+check_iso_utc_now(const char *s)
+{
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(strlen(s), 20);
+	for (i = 0; i < 20; i++) {
+		switch (i) {
+		case 4: case 7:
+			ck_assert_int_eq(s[i], '-');
+			break;
+		case 10:
+			ck_assert_int_eq(s[i], 'T');
+			break;
+		case 13: case 16:
+			ck_assert_int_eq(s[i], ':');
+			break;
+		case 19:
+			ck_assert_int_eq(s[i], 'Z');
+			break;
+		default:
+			ck_assert_msg(s[i] >= '0' && s[i] <= '9', "%s", s);
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	ck_assert_ptr_nonnull(strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm));
+	t = timegm(&tm);
+	ck_assert_msg(labs((long)(t - time(NULL))) < 120,
+	    "created_at %s is not now in UTC", s);
+}
+
+START_TEST(test_user_roundtrip)
+{
+	struct db_val pid[1], pem[1] = { DB_STR("Ann@Example.org") };
+	struct db_res *r = NULL;
+	int64_t id;
+
+	id = add_user(db, "ann@example.org",
+	    "Ann \xc3\x85str\xc3\xb6m \xf0\x9f\x93\xa6", 1);
+	pid[0] = DB_INT(id);
+	ck_assert_int_eq(db_exec(db, STMT_USER_BY_ID, pid, 1, &r, NULL, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 1);
+	ck_assert_int_eq(db_res_int(r, 0, USER_COL_ID), id);
+	ck_assert_str_eq(db_res_str(r, 0, USER_COL_EMAIL), "ann@example.org");
+	/* Four-byte UTF-8 survives: the connection is utf8mb4. */
+	ck_assert_str_eq(db_res_str(r, 0, USER_COL_FULL_NAME),
+	    "Ann \xc3\x85str\xc3\xb6m \xf0\x9f\x93\xa6");
+	ck_assert(db_res_bool(r, 0, USER_COL_IS_ACTIVE));
+	ck_assert(db_res_bool(r, 0, USER_COL_IS_ADMIN));
+	ck_assert_str_eq(db_res_str(r, 0, USER_COL_IS_ADMIN), "1");
+	check_iso_utc_now(db_res_str(r, 0, USER_COL_CREATED_AT));
+	ck_assert_str_eq(db_res_str(r, 0, USER_COL_HASH),
+	    "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA");
+	ck_assert(!db_res_isnull(r, 0, USER_COL_HASH));
+	/* Outside the result: NULL, never a crash. */
+	ck_assert_ptr_null(db_res_str(r, 1, 0));
+	ck_assert_ptr_null(db_res_str(r, 0, USER_COL__MAX));
+	db_res_free(r);
+
+	/* Login looks the email up in another case. */
+	ck_assert_int_eq(db_exec(db, STMT_USER_BY_EMAIL, pem, 1, &r, NULL,
+	    NULL), INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 1);
+	ck_assert_int_eq(db_res_int(r, 0, USER_COL_ID), id);
+	db_res_free(r);
+}
+END_TEST
+
+START_TEST(test_user_not_found_is_empty)
+{
+	struct db_val p[1] = { DB_STR("nobody@example.org") };
+	struct db_res *r = NULL;
+
+	ck_assert_int_eq(db_exec(db, STMT_USER_BY_EMAIL, p, 1, &r, NULL,
+	    NULL), INV_OK);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(db_res_rows(r), 0);
+	ck_assert_ptr_null(db_res_str(r, 0, 0));
+	ck_assert_int_eq(db_res_int(r, 0, 0), 0);
+	db_res_free(r);
+	db_res_free(NULL);
+}
+END_TEST
+
+START_TEST(test_user_list_and_count)
+{
+	struct db_val p[2] = { DB_INT(2), DB_INT(1) };
+	struct db_res *r = NULL;
+	int64_t ids[3];
+
+	ids[0] = add_user(db, "a@example.org", "A", 0);
+	ids[1] = add_user(db, "b@example.org", "B", 0);
+	ids[2] = add_user(db, "c@example.org", "C", 0);
+	ck_assert_int_eq(user_count(db), 3);
+	ck_assert_int_eq(db_exec(db, STMT_USER_LIST, p, 2, &r, NULL, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 2);
+	ck_assert_int_eq(db_res_int(r, 0, USER_COL_ID), ids[1]);
+	ck_assert_int_eq(db_res_int(r, 1, USER_COL_ID), ids[2]);
+	ck_assert_str_eq(db_res_str(r, 1, USER_COL_EMAIL), "c@example.org");
+	/* The list never carries the hash. */
+	ck_assert_ptr_null(db_res_str(r, 0, USER_COL_HASH));
+	db_res_free(r);
+}
+END_TEST
+
+START_TEST(test_duplicate_email_other_case_conflicts)
+{
+	struct db_val p[4] = { DB_STR("BOB@example.ORG"), DB_STR("Bob"),
+	    DB_STR("x"), DB_INT(0) };
+
+	add_user(db, "bob@example.org", "Bob", 0);
+	ck_assert_int_eq(db_exec(db, STMT_USER_INSERT, p, 4, NULL, NULL, NULL),
+	    INV_CONFLICT);
+	ck_assert_int_eq(user_count(db), 1);
+	/* The connection is fine after the refusal. */
+	ck_assert_int_eq(db_ping(db), INV_OK);
+}
+END_TEST
+
+/* NULL parameters keep columns (COALESCE); NULL results read as NULL. */
+START_TEST(test_null_params_and_results)
+{
+	struct db_val up[4], lk[1] = { DB_STR("check_db_never_taken") };
+	struct db_res *r = NULL;
+	uint64_t n = 0;
+	int64_t id;
+	char *cond;
+
+	id = add_user(db, "nul@example.org", "Kept", 0);
+	up[0] = DB_NULL;
+	up[1] = DB_INT(0);
+	up[2] = DB_NULL;
+	up[3] = DB_INT(id);
+	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 4, NULL, &n, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(n, 1);
+	cond = xasprintf("(SELECT full_name = 'Kept' AND NOT is_active AND "
+	    "NOT is_admin FROM users WHERE id = %lld)", (long long)id);
+	ck_sql(cond);
+	free(cond);
+	/* Same values again: still one row, as "affected" counts matches. */
+	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 4, NULL, &n, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(n, 1);
+	up[3] = DB_INT(id + 1000);
+	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 4, NULL, &n, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(n, 0);
+
+	ck_assert_int_eq(db_exec(db, STMT_RELEASE_LOCK, lk, 1, &r, NULL, NULL),
+	    INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 1);
+	ck_assert(db_res_isnull(r, 0, 0));
+	ck_assert_ptr_null(db_res_str(r, 0, 0));
+	ck_assert_int_eq(db_res_int(r, 0, 0), 0);
+	ck_assert(!db_res_bool(r, 0, 0));
+	db_res_free(r);
+}
+END_TEST
+
+/* Values near the column limits come back whole. */
+START_TEST(test_long_values)
+{
+	struct db_val p[2], q[1];
+	struct db_res *r = NULL;
+	char name[256], hash[256];
+	int64_t id;
+
+	memset(name, 'n', 255);
+	name[255] = '\0';
+	memset(hash, 'h', 255);
+	hash[255] = '\0';
+	id = add_user(db, "long@example.org", name, 0);
+	p[0] = DB_STR(hash);
+	p[1] = DB_INT(id);
+	ck_assert_int_eq(db_exec(db, STMT_USER_SET_HASH, p, 2, NULL, NULL,
+	    NULL), INV_OK);
+	q[0] = DB_INT(id);
+	ck_assert_int_eq(db_exec(db, STMT_USER_BY_ID, q, 1, &r, NULL, NULL),
+	    INV_OK);
+	ck_assert_str_eq(db_res_str(r, 0, USER_COL_FULL_NAME), name);
+	ck_assert_str_eq(db_res_str(r, 0, USER_COL_HASH), hash);
+	db_res_free(r);
+	/* Too long is refused, not truncated (strict mode). */
+	{
+		char big[300];
+		struct db_val b[4];
+
+		memset(big, 'x', 299);
+		big[299] = '\0';
+		b[0] = DB_STR("big@example.org");
+		b[1] = DB_STR(big);
+		b[2] = DB_STR("h");
+		b[3] = DB_INT(0);
+		ck_assert_int_eq(db_exec(db, STMT_USER_INSERT, b, 4, NULL,
+		    NULL, NULL), INV_DB);
+	}
+	ck_assert_int_eq(user_count(db), 1);
+}
+END_TEST
+
+START_TEST(test_param_count_mismatch)
+{
+	struct db_val p[1] = { DB_INT(1) };
+
+	ck_assert_int_eq(db_exec(db, STMT_USER_INSERT, p, 1, NULL, NULL, NULL),
+	    INV_DB);
+	ck_assert_int_eq(db_exec(db, STMT_USER_COUNT, p, 1, NULL, NULL, NULL),
+	    INV_DB);
+	ck_assert_int_eq(db_exec(db, STMT__MAX, NULL, 0, NULL, NULL, NULL),
+	    INV_INVALID);
+	ck_assert_int_eq(db_ping(db), INV_OK);
+}
+END_TEST
+
+START_TEST(test_refresh_tokens)
+{
+	const char *jti = "0123456789abcdef0123456789abcdef";
+	const char *fam = "fedcba9876543210fedcba9876543210";
+	struct db_val ins[4], one[1] = { DB_STR(jti) }, f[1] = { DB_STR(fam) };
+	struct db_res *r = NULL;
+	uint64_t n = 0;
+	int64_t uid;
+
+	uid = add_user(db, "tok@example.org", "Tok", 0);
+	ins[0] = DB_STR(jti);
+	ins[1] = DB_INT(uid);
+	ins[2] = DB_STR(fam);
+	ins[3] = DB_INT(3600);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_INSERT, ins, 4, NULL, NULL,
+	    NULL), INV_OK);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_INSERT, ins, 4, NULL, NULL,
+	    NULL), INV_CONFLICT);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_BY_JTI_LOCK, one, 1, &r,
+	    NULL, NULL), INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 1);
+	ck_assert_int_eq(db_res_int(r, 0, 0), uid);
+	ck_assert_str_eq(db_res_str(r, 0, 1), fam);
+	ck_assert(!db_res_bool(r, 0, 2));	/* used */
+	ck_assert(!db_res_bool(r, 0, 3));	/* revoked */
+	ck_assert(!db_res_bool(r, 0, 4));	/* expired */
+	db_res_free(r);
+
+	/* Used once only. */
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_MARK_USED, one, 1, NULL, &n,
+	    NULL), INV_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_MARK_USED, one, 1, NULL, &n,
+	    NULL), INV_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_REVOKE_FAMILY, f, 1, NULL,
+	    &n, NULL), INV_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_BY_JTI_LOCK, one, 1, &r,
+	    NULL, NULL), INV_OK);
+	ck_assert(db_res_bool(r, 0, 2));
+	ck_assert(db_res_bool(r, 0, 3));
+	db_res_free(r);
+
+	/* Already expired (UTC against UTC). */
+	ins[0] = DB_STR("11111111111111111111111111111111");
+	ins[3] = DB_INT(-1);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_INSERT, ins, 4, NULL, NULL,
+	    NULL), INV_OK);
+	one[0] = ins[0];
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_BY_JTI_LOCK, one, 1, &r,
+	    NULL, NULL), INV_OK);
+	ck_assert(db_res_bool(r, 0, 4));
+	db_res_free(r);
+
+	/* A token for no user: the foreign key refuses it. */
+	ins[0] = DB_STR("22222222222222222222222222222222");
+	ins[1] = DB_INT(uid + 1000);
+	ck_assert_int_eq(db_exec(db, STMT_REFRESH_INSERT, ins, 4, NULL, NULL,
+	    NULL), INV_CONSTRAINT);
+}
+END_TEST
+
+START_TEST(test_session_is_utc_and_strict)
+{
+	ck_sql("@@session.time_zone = '+00:00'");
+	ck_sql("TIMESTAMPDIFF(SECOND, NOW(), UTC_TIMESTAMP()) BETWEEN -2 AND 2");
+	ck_sql("FIND_IN_SET('STRICT_ALL_TABLES', @@session.sql_mode) > 0");
+	ck_sql("@@character_set_connection = 'utf8mb4'");
+	/* And sql_check itself can fail. */
+	ck_assert_int_eq(sql_check(db, "1 = 0"), INV_DB);
+	ck_assert_int_eq(sql_check(db, "NULL"), INV_DB);
+}
+END_TEST
+
+/* The database refuses what the code must never do (ARCHITECTURE.md). */
+START_TEST(test_schema_constraints)
+{
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO products "
+	    "(sku, name, price) VALUES ('neg', 'Neg', -0.01)"), INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO products "
+	    "(sku, name, price) VALUES ('ab-1', 'a', 1.50), "
+	    "('AB-1', 'A', 2.00)"), INV_OK);
+	/* SKUs compare case-sensitively, but exactly equal is a duplicate. */
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO products "
+	    "(sku, name, price) VALUES ('ab-1', 'again', 1)"), INV_CONFLICT);
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO inventory "
+	    "(product_id, quantity_in_stock, quantity_reserved) SELECT id, 10, "
+	    "3 FROM products WHERE sku = 'ab-1'"), INV_OK);
+	ck_sql("(SELECT available FROM inventory i JOIN products p ON "
+	    "p.id = i.product_id WHERE p.sku = 'ab-1') = 7");
+	/* Oversell, negative stock, negative reservation. */
+	ck_assert_int_eq(db_exec_script(db, "UPDATE inventory SET "
+	    "quantity_reserved = 11"), INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "UPDATE inventory SET "
+	    "quantity_in_stock = 2"), INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "UPDATE inventory SET "
+	    "quantity_reserved = -1"), INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "UPDATE inventory SET "
+	    "reorder_level = -1"), INV_CONSTRAINT);
+	/* Stock for a product that does not exist. */
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO inventory "
+	    "(product_id) VALUES (999999999)"), INV_CONSTRAINT);
+	ck_sql("(SELECT quantity_in_stock = 10 AND quantity_reserved = 3 "
+	    "FROM inventory)");
+}
+END_TEST
+
+START_TEST(test_schema_order_rules)
+{
+	add_user(db, "buyer@example.org", "Buyer", 0);
+	ck_assert_int_eq(db_exec_script(db,
+	    "INSERT INTO products (sku, name, price) VALUES ('p1', 'P1', 5), "
+	    "    ('p2', 'P2', 6); "
+	    "INSERT INTO inventory (product_id, quantity_in_stock) "
+	    "    SELECT id, 5 FROM products; "
+	    "INSERT INTO orders (order_number, user_id, shipping_address) "
+	    "    SELECT 'ORD-0000000A', id, 'here' FROM users; "
+	    "INSERT INTO order_items (order_id, product_id, quantity, "
+	    "    unit_price) SELECT o.id, p.id, 1, p.price FROM orders o, "
+	    "    products p WHERE p.sku = 'p1'; "
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "    change_in_stock, reason, order_id) SELECT i.id, i.product_id, "
+	    "    0, 'test', o.id FROM inventory i, orders o"), INV_OK);
+	ck_sql("(SELECT status = 'pending' AND reservation = 'none' AND "
+	    "total_amount = 0 FROM orders)");
+	/* Quantity bounds, one line per product, ordered products stay. */
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO order_items "
+	    "(order_id, product_id, quantity, unit_price) SELECT o.id, p.id, "
+	    "0, 1 FROM orders o, products p WHERE p.sku = 'p2'"),
+	    INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO order_items "
+	    "(order_id, product_id, quantity, unit_price) SELECT o.id, p.id, "
+	    "1000001, 1 FROM orders o, products p WHERE p.sku = 'p2'"),
+	    INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO order_items "
+	    "(order_id, product_id, quantity, unit_price) SELECT o.id, p.id, "
+	    "2, 1 FROM orders o, products p WHERE p.sku = 'p1'"),
+	    INV_CONFLICT);
+	ck_assert_int_eq(db_exec_script(db, "DELETE FROM products WHERE "
+	    "sku = 'p1'"), INV_CONSTRAINT);
+	ck_assert_int_eq(db_exec_script(db, "UPDATE orders SET status = "
+	    "'lost'"), INV_DB);
+	/* An unordered product goes, with its stock and its ledger. */
+	ck_assert_int_eq(db_exec_script(db, "DELETE FROM products WHERE "
+	    "sku = 'p2'"), INV_OK);
+	ck_sql("(SELECT COUNT(*) FROM inventory) = 1");
+	ck_sql("(SELECT COUNT(*) FROM stock_movements) = 1");
+	/* Deleting the order keeps the ledger, without the reference. */
+	ck_assert_int_eq(db_exec_script(db, "DELETE FROM orders"), INV_OK);
+	ck_sql("(SELECT COUNT(*) FROM order_items) = 0");
+	ck_sql("(SELECT order_id IS NULL FROM stock_movements)");
+}
+END_TEST
+
+/* Transaction bodies for the tests below. */
+struct txarg {
+	int		 calls;
+	int		 retry_until;	/* return INV_RETRY while calls < this */
+	enum inv_err	 fail_with;	/* returned after the insert */
+	bool		 twice;		/* insert the same email twice */
+	bool		 nest;
+};
+
+static enum inv_err
+tx_nested_fn(struct db *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+	return INV_OK;
+}
+
+static enum inv_err
+tx_insert_fn(struct db *d, void *arg)
+{
+	struct txarg *a = arg;
+	struct db_val p[4];
+	enum inv_err rc;
+	char email[64];
+
+	a->calls++;
+	snprintf(email, sizeof(email), "tx%d@example.org", a->calls);
+	p[0] = DB_STR(email);
+	p[1] = DB_STR("Tx");
+	p[2] = DB_STR("h");
+	p[3] = DB_INT(0);
+	if ((rc = db_exec(d, STMT_USER_INSERT, p, 4, NULL, NULL, NULL)) != INV_OK)
+		return rc;
+	if (a->twice &&
+	    (rc = db_exec(d, STMT_USER_INSERT, p, 4, NULL, NULL, NULL)) != INV_OK)
+		return rc;
+	if (a->nest)
+		return db_transaction(d, tx_nested_fn, NULL);
+	if (a->calls < a->retry_until)
+		return INV_RETRY;
+	return a->fail_with;
+}
+
+START_TEST(test_tx_commits)
+{
+	struct txarg a = { 0 };
+
+	ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_OK);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert_int_eq(user_count(db), 1);
+}
+END_TEST
+
+START_TEST(test_tx_failure_leaves_nothing)
+{
+	struct txarg a = { .fail_with = INV_INVALID };
+
+	ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_INVALID);
+	ck_assert_int_eq(a.calls, 1);
+	ck_assert_int_eq(user_count(db), 0);
+	/* The handle is usable and out of the transaction. */
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO products (sku, name, "
+	    "price) VALUES ('after', 'After', 1)"), INV_OK);
+	ck_sql("@@in_transaction = 0");
+}
+END_TEST
+
+START_TEST(test_tx_conflict_rolls_back_all)
+{
+	struct txarg a = { .twice = true };
+
+	ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_CONFLICT);
+	ck_assert_int_eq(user_count(db), 0);
+}
+END_TEST
+
+START_TEST(test_tx_retry_reruns)
+{
+	struct txarg a = { .retry_until = 2 };
+	uint64_t before = db_tx_retries(db);
+
+	ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_OK);
+	ck_assert_int_eq(a.calls, 2);
+	ck_assert_uint_eq(db_tx_retries(db), before + 1);
+	/* Only the second run's work is there. */
+	ck_assert_int_eq(user_count(db), 1);
+	ck_sql("(SELECT email FROM users) = 'tx2@example.org'");
+}
+END_TEST
+
+START_TEST(test_tx_retry_gives_up)
+{
+	struct txarg a = { .retry_until = 1000 };
+	int tries = cfg.db_retries > 0 ? (int)cfg.db_retries : 3;
+	uint64_t before = db_tx_retries(db);
+
+	ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_RETRY);
+	ck_assert_int_eq(a.calls, tries);
+	ck_assert_uint_eq(db_tx_retries(db), before + (uint64_t)tries - 1);
+	ck_assert_int_eq(user_count(db), 0);
+}
+END_TEST
+
+START_TEST(test_tx_nested_refused)
+{
+	struct txarg a = { .nest = true };
+
+	ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_DB);
+	ck_assert_int_eq(user_count(db), 0);
+}
+END_TEST
+
+/*
+ * A real deadlock: two handles in two threads each update one user row,
+ * meet at a barrier, then update the other's row. InnoDB kills one of
+ * them (1213); db_transaction must rerun it so that both commit, each
+ * change exactly once.
+ */
+struct dl_side {
+	struct db		*db;
+	pthread_barrier_t	*bar;
+	int64_t			 first, second;
+	const char		*tag;
+	int			 calls;
+	enum inv_err		 rc;
+};
+
+static enum inv_err
+dl_update(struct db *d, int64_t id, const char *tag)
+{
+	enum inv_err rc;
+	char *sql;
+
+	sql = xasprintf("UPDATE users SET full_name = CONCAT(full_name, '%s') "
+	    "WHERE id = %lld", tag, (long long)id);
+	rc = db_exec_script(d, sql);
+	free(sql);
+	return rc;
+}
+
+static enum inv_err
+dl_fn(struct db *d, void *arg)
+{
+	struct dl_side *s = arg;
+	enum inv_err rc;
+
+	s->calls++;
+	if ((rc = dl_update(d, s->first, s->tag)) != INV_OK)
+		return rc;
+	/* Only the first run waits: the rerun must not wait for a partner
+	 * that has finished. */
+	if (s->calls == 1)
+		pthread_barrier_wait(s->bar);
+	return dl_update(d, s->second, s->tag);
+}
+
+static void *
+dl_thread(void *arg)
+{
+	struct dl_side *s = arg;
+
+	s->rc = db_transaction(s->db, dl_fn, s);
+	return NULL;
+}
+
+START_TEST(test_tx_real_deadlock_retried)
+{
+	struct dl_side a = { 0 }, b = { 0 };
+	pthread_barrier_t bar;
+	pthread_t ta, tb;
+	int64_t x, y;
+	char *cond;
+
+	x = add_user(db, "x@example.org", "x", 0);
+	y = add_user(db, "y@example.org", "y", 0);
+	ck_assert_int_eq(pthread_barrier_init(&bar, NULL, 2), 0);
+	a.bar = b.bar = &bar;
+	a.first = b.second = x;
+	a.second = b.first = y;
+	a.tag = "A";
+	b.tag = "B";
+	/* Opened here: mysql_library_init is not thread-safe. */
+	ck_assert_int_eq(db_open(&a.db, &cfg), INV_OK);
+	ck_assert_int_eq(db_open(&b.db, &cfg), INV_OK);
+	ck_assert_int_eq(pthread_create(&ta, NULL, dl_thread, &a), 0);
+	ck_assert_int_eq(pthread_create(&tb, NULL, dl_thread, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&bar);
+
+	ck_assert_int_eq(a.rc, INV_OK);
+	ck_assert_int_eq(b.rc, INV_OK);
+	ck_assert_uint_ge(db_tx_retries(a.db) + db_tx_retries(b.db), 1);
+	ck_assert_int_ge(a.calls + b.calls, 3);
+	cond = xasprintf("(SELECT full_name IN ('xAB', 'xBA') FROM users "
+	    "WHERE id = %lld) AND (SELECT full_name IN ('yAB', 'yBA') FROM "
+	    "users WHERE id = %lld)", (long long)x, (long long)y);
+	ck_sql(cond);
+	free(cond);
+	db_close(a.db);
+	db_close(b.db);
+}
+END_TEST
+
+/* An idle connection the server closed costs the caller nothing. */
+START_TEST(test_reconnect_after_idle_kill)
+{
+	uint64_t before;
+
+	/* Cached statements from the first connection must not survive. */
+	ck_assert_int_eq(db_ping(db), INV_OK);
+	ck_assert_int_eq(user_count(db), 0);
+	before = db_reconnects(db);
+	ck_assert_int_eq(db_exec_script(db, "SET SESSION wait_timeout = 1"),
+	    INV_OK);
+	sleep(2);
+	ck_assert_int_eq(user_count(db), 0);
+	ck_assert_uint_eq(db_reconnects(db), before + 1);
+	ck_assert_int_eq(db_ping(db), INV_OK);
+	ck_assert_uint_eq(db_reconnects(db), before + 1);
+	/* The new session is set up like the first. */
+	ck_sql("@@session.time_zone = '+00:00'");
+
+	/* A script whose send fails is retried too: nothing of it ran. */
+	ck_assert_int_eq(db_exec_script(db, "SET SESSION wait_timeout = 1"),
+	    INV_OK);
+	sleep(2);
+	ck_assert_int_eq(db_exec_script(db, "SET @check_db = 1"), INV_OK);
+	ck_assert_uint_eq(db_reconnects(db), before + 2);
+
+	/* Same for a transaction whose BEGIN finds the connection dead. */
+	ck_assert_int_eq(db_exec_script(db, "SET SESSION wait_timeout = 1"),
+	    INV_OK);
+	sleep(2);
+	{
+		struct txarg a = { 0 };
+
+		ck_assert_int_eq(db_transaction(db, tx_insert_fn, &a), INV_OK);
+	}
+	ck_assert_uint_eq(db_reconnects(db), before + 3);
+	ck_assert_int_eq(user_count(db), 1);
+}
+END_TEST
+
+struct lost {
+	int		 calls;
+	uint64_t	 reconnects;	/* seen inside fn, after the loss */
+};
+
+static enum inv_err
+tx_lose_connection_fn(struct db *d, void *arg)
+{
+	struct lost *l = arg;
+	enum inv_err rc;
+
+	l->calls++;
+	if ((rc = db_exec_script(d, "SET SESSION wait_timeout = 1")) != INV_OK)
+		return rc;
+	add_user(d, "lost@example.org", "Lost", 0);
+	sleep(2);
+	rc = db_exec(d, STMT_USER_COUNT, NULL, 0, NULL, NULL, NULL);
+	ck_assert_int_eq(rc, INV_UNAVAILABLE);
+	/* Nothing more runs in this transaction, and no reconnect happens
+	 * behind its back (the statements would autocommit). */
+	ck_assert_int_eq(db_exec(d, STMT_PING, NULL, 0, NULL, NULL, NULL),
+	    INV_UNAVAILABLE);
+	ck_assert_int_eq(db_exec_script(d, "SELECT 1"), INV_UNAVAILABLE);
+	l->reconnects = db_reconnects(d);
+	/* Asking for a rerun does not get one: the caller decides. */
+	return INV_RETRY;
+}
+
+START_TEST(test_connection_lost_in_tx_is_unavailable)
+{
+	uint64_t before = db_reconnects(db);
+	struct lost l = { 0 };
+
+	ck_assert_int_eq(db_transaction(db, tx_lose_connection_fn, &l),
+	    INV_UNAVAILABLE);
+	ck_assert_int_eq(l.calls, 1);
+	ck_assert_uint_eq(l.reconnects, before);
+	ck_assert_uint_eq(db_tx_retries(db), 0);
+	/* Next call reconnects; the insert died with the session. */
+	ck_assert_int_eq(user_count(db), 0);
+	ck_assert_uint_eq(db_reconnects(db), before + 1);
+}
+END_TEST
+
+/*
+ * A connection lost while the server runs the statement is not retried:
+ * the statement may have done its work already (an INSERT committed just
+ * before the connection broke would be made twice). The victim blocks in
+ * GET_LOCK on a lock this handle holds, and this handle kills it.
+ */
+struct victim {
+	struct db	*d;
+	enum inv_err	 rc;
+	uint64_t	 reconnects;
+};
+
+static void *
+victim_thread(void *arg)
+{
+	struct victim *v = arg;
+	struct db_val p[2] = { DB_STR("check_db_kill"), DB_INT(20) };
+
+	v->rc = db_exec(v->d, STMT_GET_LOCK, p, 2, NULL, NULL, NULL);
+	v->reconnects = db_reconnects(v->d);
+	return NULL;
+}
+
+/* The victim's connection id is left in a row by the victim itself. */
+#define VICTIM_ID "(SELECT CAST(SUBSTRING(sku, 6) AS UNSIGNED) FROM " \
+	"products WHERE name = 'victim')"
+
+START_TEST(test_lost_during_query_not_rerun)
+{
+	struct db_val lk[2] = { DB_STR("check_db_kill"), DB_INT(0) };
+	struct timespec tick = { 0, 100 * 1000000L };
+	struct victim v = { 0 };
+	struct db_res *r = NULL;
+	pthread_t t;
+	int i;
+
+	ck_assert_int_eq(db_exec(db, STMT_GET_LOCK, lk, 2, &r, NULL, NULL),
+	    INV_OK);
+	ck_assert(db_res_bool(r, 0, 0));
+	db_res_free(r);
+	ck_assert_int_eq(db_open(&v.d, &cfg), INV_OK);
+	ck_assert_int_eq(db_exec_script(v.d, "INSERT INTO products (sku, name, "
+	    "price) VALUES (CONCAT('conn-', CONNECTION_ID()), 'victim', 0)"),
+	    INV_OK);
+	ck_assert_int_eq(pthread_create(&t, NULL, victim_thread, &v), 0);
+	/* Kill only once it waits: killed idle, it would rightly retry. */
+	for (i = 0; i < 50; i++) {
+		nanosleep(&tick, NULL);
+		if (sql_check(db, "(SELECT state = 'User lock' FROM "
+		    "information_schema.processlist WHERE id = " VICTIM_ID ")")
+		    == INV_OK)
+			break;
+	}
+	ck_assert_int_lt(i, 50);
+	ck_assert_int_eq(db_exec_script(db, "BEGIN NOT ATOMIC "
+	    "DECLARE c BIGINT DEFAULT " VICTIM_ID "; "
+	    "EXECUTE IMMEDIATE CONCAT('KILL CONNECTION ', c); END"), INV_OK);
+	pthread_join(t, NULL);
+
+	ck_assert_int_eq(v.rc, INV_UNAVAILABLE);
+	ck_assert_uint_eq(v.reconnects, 0);
+	/* The next call reconnects as usual. */
+	ck_assert_int_eq(db_ping(v.d), INV_OK);
+	ck_assert_uint_eq(db_reconnects(v.d), 1);
+	db_close(v.d);
+}
+END_TEST
+
+START_TEST(test_server_unreachable)
+{
+	struct config bad = cfg;
+	struct txarg a = { 0 };
+	struct db *d;
+
+	bad.db_socket = (char *)"/nonexistent/check_db.sock";
+	ck_assert_int_eq(db_open(&d, &bad), INV_OK);
+	ck_assert_int_eq(db_ping(d), INV_UNAVAILABLE);
+	ck_assert_int_eq(db_transaction(d, tx_insert_fn, &a), INV_UNAVAILABLE);
+	ck_assert_int_eq(a.calls, 0);
+	ck_assert_int_eq(db_exec_script(d, "SELECT 1"), INV_UNAVAILABLE);
+	ck_assert_int_eq(migrate_apply(d, NULL), INV_UNAVAILABLE);
+	ck_assert_uint_eq(db_reconnects(d), 0);
+	db_close(d);
+	db_close(NULL);
+}
+END_TEST
+
+static Suite *
+db_suite(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc;
+
+	tc = tcase_create("migrate");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_migrate_fresh);
+	tcase_add_test(tc, test_migrate_again_applies_none);
+	tcase_add_test(tc, test_prepare_all);
+	tcase_add_test(tc, test_migrate_releases_lock);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("statements");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_user_roundtrip);
+	tcase_add_test(tc, test_user_not_found_is_empty);
+	tcase_add_test(tc, test_user_list_and_count);
+	tcase_add_test(tc, test_duplicate_email_other_case_conflicts);
+	tcase_add_test(tc, test_null_params_and_results);
+	tcase_add_test(tc, test_long_values);
+	tcase_add_test(tc, test_param_count_mismatch);
+	tcase_add_test(tc, test_refresh_tokens);
+	tcase_add_test(tc, test_session_is_utc_and_strict);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("schema");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_schema_constraints);
+	tcase_add_test(tc, test_schema_order_rules);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("transactions");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_tx_commits);
+	tcase_add_test(tc, test_tx_failure_leaves_nothing);
+	tcase_add_test(tc, test_tx_conflict_rolls_back_all);
+	tcase_add_test(tc, test_tx_retry_reruns);
+	tcase_add_test(tc, test_tx_retry_gives_up);
+	tcase_add_test(tc, test_tx_nested_refused);
+	tcase_add_test(tc, test_tx_real_deadlock_retried);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("connection");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_reconnect_after_idle_kill);
+	tcase_add_test(tc, test_connection_lost_in_tx_is_unavailable);
+	tcase_add_test(tc, test_lost_during_query_not_rerun);
+	tcase_add_test(tc, test_server_unreachable);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	const char *svc = getenv("INVENTORY_TEST_SERVICES");
+	enum log_level lvl;
+	char *why = NULL;
+	int failed;
+
+	if (svc == NULL || strcmp(svc, "1") != 0)
+		return 77;
+	if (config_load(&cfg, NULL, &why) != INV_OK) {
+		fprintf(stderr, "check_db: %s\n", why != NULL ? why : "config");
+		free(why);
+		return 1;
+	}
+	if (log_level_parse(cfg.log_level, &lvl))
+		log_set_level(lvl);
+	failed = tu_run(db_suite(), NULL);
+	config_free(&cfg);
+	return failed;
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# t/e2e.sh: end-to-end checks of a running stack, through nginx, with curl.
+#
+# Usage: t/e2e.sh [URL]
+#   URL         base URL, e.g. https://127.0.0.1:8443 (default: $E2E_URL,
+#               else INVENTORY_URL from run/stack.env, which
+#               `tools/devstack up` writes)
+#   E2E_CACERT  certificate to trust for the server (default:
+#               INVENTORY_CA_CERT from run/stack.env; without one the
+#               certificate is not checked)
+#
+# Each check prints "ok - NAME" or "not ok - NAME: what came back"; the last
+# line is "N passed, M failed", and the exit status is 1 when M > 0.
+# It registers one new user (a unique e2e-...@example.com) and leaves it.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+stack_env=$here/../run/stack.env
+
+# stack_value NAME: NAME='value' from run/stack.env.
+stack_value() {
+	[[ -r $stack_env ]] || return 0
+	sed -n "s/^$1='\(.*\)'\$/\1/p" "$stack_env" | tail -n 1
+}
+
+URL=${1:-${E2E_URL:-$(stack_value INVENTORY_URL)}}
+URL=${URL%/}
+[[ -n $URL ]] || { echo "usage: t/e2e.sh URL (or set E2E_URL)" >&2; exit 2; }
+CACERT=${E2E_CACERT:-}
+[[ -n $CACERT || -n ${1:-}${E2E_URL:-} ]] || CACERT=$(stack_value INVENTORY_CA_CERT)
+if [[ -n $CACERT ]]; then
+	TLS=(--cacert "$CACERT")
+else
+	echo "# no E2E_CACERT: the server certificate is not checked" >&2
+	TLS=(--insecure)
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+PASSED=0
+FAILED=0
+NREQ=0		# responses received
+NOID=()		# requests whose response had no X-Request-ID
+IDS=()		# X-Request-ID values seen
+
+# req METHOD PATH [CURL-ARGS...]: sends one request; sets CODE and BODY,
+# leaves the headers in $work/headers.
+req() {
+	local method=$1 path=$2 id
+	shift 2
+	: >"$work/headers"
+	: >"$work/body"
+	CODE=$(curl -sS "${TLS[@]}" --max-time 10 -X "$method" -D "$work/headers" \
+	    -o "$work/body" -w '%{http_code}' "$@" "$URL$path" 2>"$work/stderr")
+	[[ -n $CODE ]] || CODE=000
+	BODY=$(tr -d '\r' <"$work/body")
+	if [[ $CODE != 000 ]]; then
+		NREQ=$((NREQ + 1))
+		id=$(header X-Request-ID)
+		if [[ -n $id ]]; then
+			IDS+=("$id")
+		else
+			NOID+=("$method $path")
+		fi
+	fi
+}
+
+# header NAME: the value of response header NAME (last one if repeated).
+header() {
+	grep -i "^$1:" "$work/headers" | tail -n 1 | cut -d: -f2- | sed -e 's/^ *//' -e 's/\r$//'
+}
+
+# json_str KEY: the string value of "KEY" in BODY (flat JSON is enough here).
+json_str() {
+	tr -d '\n' <<<"$BODY" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p"
+}
+
+# got: what came back, for a "not ok" line.
+got() {
+	local b=${BODY//$'\n'/ }
+	((${#b} > 200)) && b="${b:0:200}..."
+	if [[ $CODE == 000 ]]; then
+		printf 'no response (%s)' "$(tr '\n' ' ' <"$work/stderr")"
+	else
+		printf 'got %s %s' "$CODE" "$b"
+	fi
+}
+
+ok() { PASSED=$((PASSED + 1)); printf 'ok - %s\n' "$1"; }
+not_ok() { FAILED=$((FAILED + 1)); printf 'not ok - %s: %s\n' "$1" "$2"; }
+
+# check NAME CONDITION...: ok when the command CONDITION succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "$(got)"; fi
+}
+
+status_is() { [[ $CODE == "$1" ]]; }
+body_has() { [[ $BODY == *"$1"* ]]; }
+# error_is CODE DETAIL: that status, a JSON body {"detail": DETAIL}.
+error_is() {
+	[[ $CODE == "$1" && $(json_str detail) == "$2" && $(header Content-Type) == application/json* ]]
+}
+
+email="e2e-$(date +%s)-$RANDOM$RANDOM@example.com"
+password="e2e-pw-$RANDOM$RANDOM$RANDOM"
+
+# --- the service answers ---
+req GET /
+banner() { status_is 200 && body_has '"message"'; }
+check "GET / is 200 with a message" banner
+
+req GET /healthz
+healthy() {
+	status_is 200 && [[ $(json_str database) == ok && $(json_str redis) == ok ]]
+}
+check "GET /healthz is 200, database and redis ok" healthy
+
+# --- headers nginx adds ---
+req GET /
+hsts=$(header Strict-Transport-Security)
+if [[ $hsts == *max-age=* ]]; then ok "HSTS header"; else not_ok "HSTS header" "Strict-Transport-Security: '$hsts'"; fi
+if [[ $(header X-Content-Type-Options) == nosniff && $(header X-Frame-Options) == DENY &&
+    $(header Referrer-Policy) == no-referrer && $(header Content-Security-Policy) == *"default-src 'none'"* ]]; then
+	ok "security headers"
+else
+	not_ok "security headers" "$(grep -i -E '^(x-content-type-options|x-frame-options|referrer-policy|content-security-policy):' "$work/headers" | tr -d '\r' | tr '\n' ' ')"
+fi
+if [[ -z $(header Server | tr -d 'a-zA-Z') ]]; then ok "no nginx version in Server"; else not_ok "no nginx version in Server" "Server: $(header Server)"; fi
+
+# --- register, log in, who am I ---
+req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+    --data-binary "{\"email\":\"$email\",\"full_name\":\"E2E User\",\"password\":\"$password\"}"
+registered() { status_is 201 && [[ $(json_str email) == "$email" ]] && ! body_has password; }
+check "register a new user is 201 with the user" registered
+
+req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+    --data-binary "{\"email\":\"$email\",\"full_name\":\"E2E User\",\"password\":\"$password\"}"
+check "register the same email again is 400" error_is 400 "Email already registered"
+
+req POST /api/v1/auth/login --data-urlencode "username=$email" --data-urlencode "password=$password"
+token=$(json_str access_token)
+logged_in() { status_is 200 && [[ -n $token && $(json_str token_type) == bearer ]]; }
+check "login (form, password flow) gives a bearer token" logged_in
+
+req POST /api/v1/auth/login --data-urlencode "username=$email" --data-urlencode "password=not-$password"
+check "login with a wrong password is 401" error_is 401 "Incorrect email or password"
+
+req GET /api/v1/users/me -H "Authorization: Bearer $token"
+me() { status_is 200 && [[ $(json_str email) == "$email" ]]; }
+check "GET /users/me with the token is the user" me
+
+req GET /api/v1/users/me
+if error_is 401 "Not authenticated" && [[ $(header WWW-Authenticate) == Bearer* ]]; then
+	ok "GET /users/me without a token is 401 with WWW-Authenticate: Bearer"
+else
+	not_ok "GET /users/me without a token is 401 with WWW-Authenticate: Bearer" "$(got) WWW-Authenticate: '$(header WWW-Authenticate)'"
+fi
+
+req GET /api/v1/users/me -H "Authorization: Bearer not.a.token"
+check "GET /users/me with a bad token is 401" error_is 401 "Could not validate credentials"
+
+# --- errors, from nginx and from the application ---
+req GET /no/such/page
+check "unknown path outside the API is 404 JSON (nginx)" error_is 404 "Not Found"
+
+req GET /api/v1/no-such-thing
+check "unknown path in the API is 404 JSON (application)" error_is 404 "Not Found"
+
+req DELETE /api/v1/auth/login
+allow=$(header Allow)
+if error_is 405 "Method Not Allowed" && [[ $allow == *POST* ]]; then
+	ok "DELETE /auth/login is 405 with Allow"
+else
+	not_ok "DELETE /auth/login is 405 with Allow" "$(got) Allow: '$allow'"
+fi
+
+head -c 102400 /dev/zero | tr '\0' 'x' >"$work/big"
+req POST /api/v1/auth/register -H 'Content-Type: application/json' --data-binary "@$work/big"
+check "a 100 KiB body is 413 JSON" error_is 413 "Request Entity Too Large"
+
+req POST /api/v1/auth/register -H 'Content-Type: application/json' --data-binary '{"email":'
+unprocessable() { status_is 422 && body_has '"detail"'; }
+check "malformed JSON is 422" unprocessable
+
+# --- every response carried a request id, each its own ---
+if ((${#NOID[@]} == 0 && NREQ > 0)); then
+	ok "X-Request-ID on all $NREQ responses"
+else
+	not_ok "X-Request-ID on all $NREQ responses" "missing on: ${NOID[*]:-no response at all}"
+fi
+if ((${#IDS[@]} > 1)) && [[ $(printf '%s\n' "${IDS[@]}" | sort -u | wc -l) -eq ${#IDS[@]} ]]; then
+	ok "X-Request-IDs are unique"
+else
+	not_ok "X-Request-IDs are unique" "${IDS[*]:-none}"
+fi
+
+printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+((FAILED == 0))

@@ -1,0 +1,51 @@
+/*
+ * testutil.h: what the Check suites share.
+ *
+ * Integration suites call tu_app() first: it exits 77 (automake's "skip")
+ * unless INVENTORY_TEST_SERVICES=1, which tools/devstack test sets after
+ * starting MariaDB and Redis and writing the config named by
+ * INVENTORY_CONFIG. devstack counts a skip as a failure.
+ */
+#ifndef INV_TESTUTIL_H
+#define INV_TESTUTIL_H
+
+#include <check.h>
+
+#include "app.h"
+#include "http.h"
+
+/* Runs the suites, a NULL-terminated list (CK_NORMAL output), and returns
+ * main's exit status. (testutil.c) */
+int tu_run(Suite *first, ...);
+
+/* The rest is in testapp.c, for suites that go through the router. */
+
+/* Exits 77 (skip) unless the harness started the services. Call from main
+ * before running an integration suite. */
+void tu_need_services(void);
+
+/* This process's app (config, db, cache), made on first use. Check forks
+ * each test, so each test process gets its own connections. Borrowed. */
+struct app *tu_app(void);
+
+/* A new app with its own connections, for a forked child (new; never
+ * freed: the child exits). */
+struct app *tu_app_new(void);
+
+/* Empties every table but schema_migrations (for a fixture's setup). */
+void tu_reset_db(struct app *);
+
+/*
+ * Builds a request, dispatches it through the router and returns the
+ * response in *resp (http_resp_free it). token may be NULL (no
+ * Authorization); content_type may be NULL; body may be NULL.
+ */
+void tu_request(struct app *, const char *method, const char *path,
+    const char *token, const char *content_type, const char *body,
+    struct http_resp *resp);
+
+/* The response body parsed as JSON (new; json_object_put it). Fails the
+ * test when it is not JSON. */
+struct json_object *tu_json(const struct http_resp *);
+
+#endif
