@@ -9,11 +9,13 @@
 struct config;
 struct db;
 struct cache;
+struct queue;
 
 struct app {
 	const struct config	*cfg;	/* borrowed */
 	struct db		*db;	/* owned by main */
 	struct cache		*cache;	/* owned by main */
+	struct queue		*queue;	/* owned by main; order jobs */
 };
 
 #endif

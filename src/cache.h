@@ -21,4 +21,52 @@ void cache_close(struct cache *);
 /* PING; INV_OK or INV_UNAVAILABLE. */
 enum inv_err cache_ping(struct cache *);
 
+/*
+ * Coherent read-through caching of inventory reads (ARCHITECTURE.md,
+ * "Cache protocol"). Every cached value lives in a scope with its own
+ * generation counter in Redis; the generation is part of the value's key.
+ * A reader learns the generation together with the lookup (one round
+ * trip) and stores what it read from MariaDB under that generation, so a
+ * reader that fetched before an invalidation writes into a key nobody will
+ * read again. A writer bumps the generations after its commit.
+ */
+enum cache_scope {
+	CACHE_SCOPE_ITEM = 0,	/* one inventory record, by inventory id */
+	CACHE_SCOPE_PRODUCT,	/* one product's inventory, by product id */
+	CACHE_SCOPE_LISTS,	/* every list and report (scope id 0) */
+	CACHE_SCOPE__MAX
+};
+
+/*
+ * Looks up name (e.g. "skip=0&limit=100"; "" for the scope's only value)
+ * in the scope. INV_OK with *val new (free()) on a hit; INV_NOTFOUND on a
+ * miss; INV_UNAVAILABLE when Redis is down or caching is disabled. *gen
+ * is the generation to pass to cache_store (set on a miss).
+ */
+enum inv_err cache_fetch(struct cache *, enum cache_scope, int64_t scope_id,
+    const char *name, char **val, uint64_t *gen);
+
+/* Stores val under the generation a cache_fetch miss returned, with a TTL
+ * in seconds. Failures are counted, never reported. */
+void cache_store(struct cache *, enum cache_scope, int64_t scope_id,
+    const char *name, uint64_t gen, const char *val, size_t len,
+    int64_t ttl);
+
+/*
+ * After a commit that changed inventory record inv_id of product
+ * product_id: bumps the item, product and lists generations in one round
+ * trip. Either id may be 0 when unknown (only the others are bumped; the
+ * lists always are). When Redis cannot be reached the bump is remembered
+ * and retried before this process's next cache use.
+ */
+void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
+
+/* Counters since the process started, for /metrics. */
+struct cache_stats {
+	uint64_t	hits;
+	uint64_t	misses;
+	uint64_t	errors;
+};
+void cache_get_stats(const struct cache *, struct cache_stats *);
+
 #endif

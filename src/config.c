@@ -18,7 +18,7 @@
 
 #define CONFIG_MAX_FILE	(1024 * 1024)	/* a config file is never this big */
 
-enum key_type { KEY_STR, KEY_INT };
+enum key_type { KEY_STR, KEY_INT, KEY_DBL };
 
 struct key {
 	const char	*name;
@@ -31,6 +31,7 @@ struct key {
 
 #define S(f, d) { #f, KEY_STR, offsetof(struct config, f), d, 0, 0 }
 #define I(f, d, lo, hi) { #f, KEY_INT, offsetof(struct config, f), #d, lo, hi }
+#define D(f, d, lo, hi) { #f, KEY_DBL, offsetof(struct config, f), #d, lo, hi }
 
 static const struct key keys[] = {
 	S(db_host, "127.0.0.1"),
@@ -56,10 +57,29 @@ static const struct key keys[] = {
 	I(scrypt_r, 8, 1, 32),
 	I(scrypt_p, 5, 1, 16),
 	S(log_level, "info"),
+	I(cache_enabled, 1, 0, 1),
+	I(cache_ttl_item, 600, 1, 86400),
+	I(cache_ttl_list, 600, 1, 86400),
+	I(cache_ttl_low_stock, 180, 1, 86400),
+	S(queue_redis_host, "127.0.0.1"),
+	I(queue_redis_port, 6379, 1, 65535),
+	S(queue_redis_socket, NULL),
+	I(queue_redis_db, 0, 0, 1000),
+	I(queue_redis_connect_timeout_ms, 200, 1, 60000),
+	/* Blocking queue waits must stay below this (FACTS.md, hiredis). */
+	I(queue_redis_command_timeout_ms, 2000, 100, 60000),
+	I(queue_max_attempts, 5, 1, 100),
+	I(queue_backoff_ms, 1000, 1, 3600000),
+	I(worker_heartbeat_ttl, 30, 2, 3600),
+	I(worker_max_seconds, 55, 1, 86400),
+	D(payment_failure_rate, 0, 0, 1),
+	I(payment_delay_ms, 0, 0, 60000),
+	I(idempotency_ttl, 86400, 60, 604800),
 };
 
 #undef S
 #undef I
+#undef D
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -96,6 +116,22 @@ key_set(struct config *cfg, const struct key *k, const char *val,
 
 		free(*dst);
 		*dst = xstrdup(val);
+		return true;
+	}
+	if (k->type == KEY_DBL) {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(val, &end);
+		if (*val == '\0' || *end != '\0' || errno != 0 ||
+		    !(d >= (double)k->min && d <= (double)k->max)) {
+			*why = xasprintf("%s: %s must be a number from %lld to "
+			    "%lld, not \"%s\"", where, k->name,
+			    (long long)k->min, (long long)k->max, val);
+			return false;
+		}
+		*(double *)(void *)base = d;
 		return true;
 	}
 	if (!str_to_i64(val, k->min, k->max, &v)) {

@@ -44,6 +44,26 @@ struct config {
 	int64_t		 scrypt_p;
 	/* Logging */
 	char		*log_level;
+	/* Inventory read cache (in the Redis above) */
+	int64_t		 cache_enabled;		/* 0: always read MariaDB */
+	int64_t		 cache_ttl_item;	/* seconds */
+	int64_t		 cache_ttl_list;	/* seconds */
+	int64_t		 cache_ttl_low_stock;	/* seconds */
+	/* Order queue: its own Redis settings, so it can live elsewhere */
+	char		*queue_redis_host;
+	int64_t		 queue_redis_port;
+	char		*queue_redis_socket;	/* preferred when set */
+	int64_t		 queue_redis_db;
+	int64_t		 queue_redis_connect_timeout_ms;
+	int64_t		 queue_redis_command_timeout_ms;
+	int64_t		 queue_max_attempts;	/* then the dead-letter list */
+	int64_t		 queue_backoff_ms;	/* first retry delay, doubled */
+	/* Worker and orders */
+	int64_t		 worker_heartbeat_ttl;	/* seconds */
+	int64_t		 worker_max_seconds;	/* --drain time limit */
+	double		 payment_failure_rate;	/* 0..1, simulated payment */
+	int64_t		 payment_delay_ms;	/* simulated payment time */
+	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 };
 
 /* The file used when neither --config nor $INVENTORY_CONFIG names one. */

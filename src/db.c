@@ -32,68 +32,58 @@
 	"id, email, full_name, is_active, is_admin, " \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ')"
 
-/* Every statement of the programs, indexed by enum stmt (db.h). */
-static const char *const stmts[STMT__MAX] = {
-	/* STMT_USER_INSERT */
-	"INSERT INTO users (email, full_name, hashed_password, is_admin) "
-	    "VALUES (?, ?, ?, ?)",
-	/* STMT_USER_BY_EMAIL */
-	"SELECT " USER_COLS ", hashed_password FROM users WHERE email = ?",
-	/* STMT_USER_BY_ID */
-	"SELECT " USER_COLS ", hashed_password FROM users WHERE id = ?",
-	/* STMT_USER_LIST */
-	"SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?",
-	/* STMT_USER_COUNT */
-	"SELECT COUNT(*) FROM users",
-	/* STMT_USER_UPDATE */
-	"UPDATE users SET full_name = COALESCE(?, full_name), "
+/*
+ * Every statement of the programs, indexed by enum stmt (db.h): a name for
+ * log lines and the SQL. Designated initialisers keep each row next to its
+ * enum name; db_open() refuses a table with a hole.
+ */
+static const struct {
+	const char	*name;
+	const char	*sql;
+} stmts[STMT__MAX] = {
+	[STMT_USER_INSERT] = { "user_insert",
+	    "INSERT INTO users (email, full_name, hashed_password, is_admin) "
+	    "VALUES (?, ?, ?, ?)" },
+	[STMT_USER_BY_EMAIL] = { "user_by_email",
+	    "SELECT " USER_COLS ", hashed_password FROM users WHERE email = ?" },
+	[STMT_USER_BY_ID] = { "user_by_id",
+	    "SELECT " USER_COLS ", hashed_password FROM users WHERE id = ?" },
+	[STMT_USER_LIST] = { "user_list",
+	    "SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?" },
+	[STMT_USER_COUNT] = { "user_count",
+	    "SELECT COUNT(*) FROM users" },
+	[STMT_USER_UPDATE] = { "user_update",
+	    "UPDATE users SET full_name = COALESCE(?, full_name), "
 	    "is_active = COALESCE(?, is_active), "
-	    "is_admin = COALESCE(?, is_admin) WHERE id = ?",
-	/* STMT_USER_SET_HASH */
-	"UPDATE users SET hashed_password = ? WHERE id = ?",
-	/* STMT_REFRESH_INSERT */
-	"INSERT INTO refresh_tokens (jti, user_id, family_id, expires_at) "
-	    "VALUES (?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)",
-	/* STMT_REFRESH_BY_JTI_LOCK */
-	"SELECT user_id, family_id, used_at IS NOT NULL, "
+	    "is_admin = COALESCE(?, is_admin) WHERE id = ?" },
+	[STMT_USER_SET_HASH] = { "user_set_hash",
+	    "UPDATE users SET hashed_password = ? WHERE id = ?" },
+	[STMT_REFRESH_INSERT] = { "refresh_insert",
+	    "INSERT INTO refresh_tokens (jti, user_id, family_id, expires_at) "
+	    "VALUES (?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)" },
+	[STMT_REFRESH_BY_JTI_LOCK] = { "refresh_by_jti_lock",
+	    "SELECT user_id, family_id, used_at IS NOT NULL, "
 	    "revoked_at IS NOT NULL, expires_at <= UTC_TIMESTAMP() "
-	    "FROM refresh_tokens WHERE jti = ? FOR UPDATE",
-	/* STMT_REFRESH_MARK_USED */
-	"UPDATE refresh_tokens SET used_at = UTC_TIMESTAMP() "
-	    "WHERE jti = ? AND used_at IS NULL",
-	/* STMT_REFRESH_REVOKE_FAMILY */
-	"UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
-	    "WHERE family_id = ? AND revoked_at IS NULL",
-	/* STMT_PING */
-	"SELECT 1",
-	/* STMT_GET_LOCK */
-	"SELECT GET_LOCK(?, ?)",
-	/* STMT_RELEASE_LOCK */
-	"SELECT RELEASE_LOCK(?)",
-	/* STMT_MIGRATION_VERSIONS */
-	"SELECT version FROM schema_migrations ORDER BY version",
-	/* STMT_MIGRATION_RECORD */
-	"INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-};
-
-/* Names for log lines, parallel to stmts[]. */
-static const char *const stmt_names[STMT__MAX] = {
-	"user_insert",		/* STMT_USER_INSERT */
-	"user_by_email",	/* STMT_USER_BY_EMAIL */
-	"user_by_id",		/* STMT_USER_BY_ID */
-	"user_list",		/* STMT_USER_LIST */
-	"user_count",		/* STMT_USER_COUNT */
-	"user_update",		/* STMT_USER_UPDATE */
-	"user_set_hash",	/* STMT_USER_SET_HASH */
-	"refresh_insert",	/* STMT_REFRESH_INSERT */
-	"refresh_by_jti_lock",	/* STMT_REFRESH_BY_JTI_LOCK */
-	"refresh_mark_used",	/* STMT_REFRESH_MARK_USED */
-	"refresh_revoke_family", /* STMT_REFRESH_REVOKE_FAMILY */
-	"ping",			/* STMT_PING */
-	"get_lock",		/* STMT_GET_LOCK */
-	"release_lock",		/* STMT_RELEASE_LOCK */
-	"migration_versions",	/* STMT_MIGRATION_VERSIONS */
-	"migration_record",	/* STMT_MIGRATION_RECORD */
+	    "FROM refresh_tokens WHERE jti = ? FOR UPDATE" },
+	[STMT_REFRESH_MARK_USED] = { "refresh_mark_used",
+	    "UPDATE refresh_tokens SET used_at = UTC_TIMESTAMP() "
+	    "WHERE jti = ? AND used_at IS NULL" },
+	[STMT_REFRESH_REVOKE_FAMILY] = { "refresh_revoke_family",
+	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+	    "WHERE family_id = ? AND revoked_at IS NULL" },
+	[STMT_PING] = { "ping",
+	    "SELECT 1" },
+	[STMT_GET_LOCK] = { "get_lock",
+	    "SELECT GET_LOCK(?, ?)" },
+	[STMT_RELEASE_LOCK] = { "release_lock",
+	    "SELECT RELEASE_LOCK(?)" },
+	[STMT_MIGRATION_VERSIONS] = { "migration_versions",
+	    "SELECT version FROM schema_migrations ORDER BY version" },
+	[STMT_MIGRATION_RECORD] = { "migration_record",
+	    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)" },
+	/* products and inventory */
+	/* orders */
+	/* queue and worker */
 };
 
 /*
@@ -374,8 +364,8 @@ db_stmt(struct db *db, enum stmt st, MYSQL_STMT **out)
 	}
 	if ((s = mysql_stmt_init(db->conn)) == NULL)
 		return db_fail_conn(db, "mysql_stmt_init");
-	if (mysql_stmt_prepare(s, stmts[st], strlen(stmts[st])) != 0) {
-		snprintf(what, sizeof(what), "db_prepare: %s", stmt_names[st]);
+	if (mysql_stmt_prepare(s, stmts[st].sql, strlen(stmts[st].sql)) != 0) {
+		snprintf(what, sizeof(what), "db_prepare: %s", stmts[st].name);
 		rc = db_fail_stmt(db, s, what);
 		mysql_stmt_close(s);
 		return rc;
@@ -530,7 +520,7 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 	size_t i;
 
 	*stale = false;
-	snprintf(what, sizeof(what), "db_exec: %s", stmt_names[st]);
+	snprintf(what, sizeof(what), "db_exec: %s", stmts[st].name);
 	if ((rc = db_connect(db)) != INV_OK)
 		return rc;
 	if ((rc = db_stmt(db, st, &s)) != INV_OK) {
@@ -772,7 +762,13 @@ enum inv_err
 db_open(struct db **out, const struct config *cfg)
 {
 	struct db *db;
+	size_t i;
 
+	for (i = 0; i < STMT__MAX; i++)
+		if (stmts[i].sql == NULL) {
+			log_error("db_open: statement %zu has no SQL", i);
+			return INV_DB;
+		}
 	/* Not thread-safe inside mysql_init; done here, while the program
 	 * is still single-threaded. */
 	if (mysql_library_init(0, NULL, NULL) != 0) {
@@ -813,7 +809,7 @@ db_prepare_all(struct db *db, enum stmt *bad)
 		if (rc != INV_OK) {
 			/* An expected-looking code (say INV_NOTFOUND for a
 			 * missing table) is still drift here: say which. */
-			log_error("db_prepare_all: %s: %s", stmt_names[i],
+			log_error("db_prepare_all: %s: %s", stmts[i].name,
 			    inv_strerror(rc));
 			if (bad != NULL)
 				*bad = (enum stmt)i;

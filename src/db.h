@@ -39,6 +39,9 @@ enum stmt {
 	STMT_RELEASE_LOCK,		/* name */
 	STMT_MIGRATION_VERSIONS,	/* -> version, ascending */
 	STMT_MIGRATION_RECORD,		/* version, name */
+	/* products and inventory */
+	/* orders */
+	/* queue and worker */
 	STMT__MAX
 };
 

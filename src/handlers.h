@@ -24,4 +24,8 @@ void h_users_me(struct app *, struct http_req *, struct http_resp *);
 void h_users_list(struct app *, struct http_req *, struct http_resp *);
 void h_users_patch(struct app *, struct http_req *, struct http_resp *);
 
+/* inventory.c: products and inventory */
+
+/* orders.c */
+
 #endif

@@ -37,6 +37,9 @@ const struct route routes[] = {
 	{ HTTP_GET, API "/users", h_users_list, ROLE_ADMIN, BODY_NONE, NULL },
 	{ HTTP_PATCH, API "/users/{id}", h_users_patch, ROLE_ADMIN,
 	  BODY_JSON, &spec_user_patch },
+	/* Products. */
+	/* Inventory. */
+	/* Orders. */
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -53,6 +53,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.scrypt_r, 8);
 	ck_assert_int_eq(cfg.scrypt_p, 5);
 	ck_assert_str_eq(cfg.log_level, "info");
+	ck_assert_int_eq(cfg.cache_ttl_low_stock, 180);
+	ck_assert_int_eq(cfg.queue_max_attempts, 5);
+	ck_assert(cfg.payment_failure_rate == 0.0);
 	config_free(&cfg);
 }
 END_TEST
@@ -66,7 +69,9 @@ START_TEST(file_syntax)
 	    "# comment\n; another\n[database]\n"
 	    "  db_name =  shop  \n"
 	    "db_password = \" spaced # kept \"\n"
-	    "db_port=3307\n\n" SECRET, "t", &why), INV_OK);
+	    "db_port=3307\n\npayment_failure_rate = 0.25\n" SECRET, "t", &why),
+	    INV_OK);
+	ck_assert(cfg.payment_failure_rate == 0.25);
 	ck_assert_str_eq(cfg.db_name, "shop");
 	ck_assert_str_eq(cfg.db_password, " spaced # kept ");
 	ck_assert_int_eq(cfg.db_port, 3307);
@@ -116,6 +121,9 @@ START_TEST(refuses_bad_settings)
 	refused(SECRET "scrypt_ln = 20\n", "256 MiB");
 	refused(SECRET "just words\n", "t.conf:2: expected");
 	refused(SECRET "log_level = loud\n", "log_level");
+	refused(SECRET "payment_failure_rate = 1.5\n", "payment_failure_rate");
+	refused(SECRET "payment_failure_rate = nan\n", "payment_failure_rate");
+	refused(SECRET "payment_failure_rate = 0.5x\n", "payment_failure_rate");
 	refused(SECRET "db_name =\n", "db_name and db_user");
 }
 END_TEST
