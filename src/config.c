@@ -75,6 +75,7 @@ static const struct key keys[] = {
 	D(payment_failure_rate, 0, 0, 1),
 	I(payment_delay_ms, 0, 0, 60000),
 	I(idempotency_ttl, 86400, 60, 604800),
+	S(metrics_file, NULL),
 };
 
 #undef S

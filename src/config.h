@@ -64,6 +64,8 @@ struct config {
 	double		 payment_failure_rate;	/* 0..1, simulated payment */
 	int64_t		 payment_delay_ms;	/* simulated payment time */
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
+	/* Shared counters of the FastCGI processes ("" = per process) */
+	char		*metrics_file;
 };
 
 /* The file used when neither --config nor $INVENTORY_CONFIG names one. */

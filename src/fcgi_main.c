@@ -19,6 +19,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 
 static volatile sig_atomic_t stopping;
@@ -125,7 +126,8 @@ serve(struct app *app, FCGX_Request *r)
 {
 	struct http_req req;
 	struct http_resp resp;
-	uint64_t t0 = now_usec();
+	struct metrics_gauges g = { 0 };
+	uint64_t t0 = now_usec(), usec;
 
 	http_req_init(&req);
 	http_resp_init(&resp);
@@ -136,9 +138,15 @@ serve(struct app *app, FCGX_Request *r)
 	else
 		router_dispatch(app, &req, &resp);
 	resp_to_fcgi(r, &resp);
+	usec = now_usec() - t0;
+	metrics_request(req.route != NULL ? (int)(req.route - routes) : -1,
+	    resp.status, usec);
+	g.db_reconnects = db_reconnects(app->db);
+	g.db_tx_retries = db_tx_retries(app->db);
+	metrics_set_gauges(&g);
 	log_info("%s %s %d %lluus user=%lld", http_method_name(req.method),
 	    req.route != NULL ? req.route->pattern : "-", resp.status,
-	    (unsigned long long)(now_usec() - t0),
+	    (unsigned long long)usec,
 	    (long long)(req.principal.authenticated ?
 	    req.principal.user_id : 0));
 	log_set_request_id(NULL);
@@ -190,6 +198,7 @@ main(int argc, char *argv[])
 	}
 	log_level_parse(cfg.log_level, &lvl);
 	log_set_level(lvl);
+	metrics_init(&cfg);
 	app.cfg = &cfg;
 	if (db_open(&app.db, &cfg) != INV_OK ||
 	    cache_open(&app.cache, &cfg) != INV_OK) {

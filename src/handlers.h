@@ -10,6 +10,7 @@
 /* ops.c */
 void h_root(struct app *, struct http_req *, struct http_resp *);
 void h_healthz(struct app *, struct http_req *, struct http_resp *);
+void h_metrics(struct app *, struct http_req *, struct http_resp *);
 
 /* users.c */
 extern const struct body_spec spec_register;

@@ -334,6 +334,17 @@ http_reply_json(struct http_resp *resp, int status, struct json_object *obj)
 }
 
 void
+http_reply_text(struct http_resp *resp, int status, const char *ctype,
+    struct buf *b)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body_len = b->len;
+	resp->body = buf_take(b);
+	resp_set_header(resp, "Content-Type", ctype);
+}
+
+void
 http_reply_detail(struct http_resp *resp, int status, const char *detail)
 {
 	struct json_object *obj = json_object_new_object();

@@ -124,6 +124,11 @@ void http_reply_json(struct http_resp *, int status, struct json_object *obj);
 void http_reply_detail(struct http_resp *, int status, const char *detail);
 void http_reply_detailf(struct http_resp *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A ready-made body (e.g. Prometheus text): takes b's data, leaving b
+ * empty. */
+struct buf;
+void http_reply_text(struct http_resp *, int status, const char *ctype,
+    struct buf *b);
 /* 422 with {"detail": details}; takes ownership of the details array. */
 void http_reply_422(struct http_resp *, struct json_object *details);
 /* 401 with WWW-Authenticate: Bearer. */

@@ -2,9 +2,11 @@
  * ops.c: the operational endpoints outside /api/v1.
  */
 #include "app.h"
+#include "util.h"
 #include "cache.h"
 #include "db.h"
 #include "handlers.h"
+#include "metrics.h"
 
 /* GET /: 200 */
 void
@@ -38,4 +40,18 @@ h_healthz(struct app *app, struct http_req *req, struct http_resp *resp)
 	json_object_object_add(o, "redis",
 	    json_object_new_string(redis_ok ? "ok" : "unavailable"));
 	http_reply_json(resp, db_ok ? 200 : 503, o);
+}
+
+/* GET /metrics: 200, Prometheus text format 0.0.4 */
+void
+h_metrics(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct buf b;
+
+	(void)app;
+	(void)req;
+	buf_init(&b);
+	metrics_render(&b);
+	http_reply_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    &b);
 }

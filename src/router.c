@@ -22,6 +22,8 @@ const struct route routes[] = {
 	/* Service banner and health. */
 	{ HTTP_GET, "/", h_root, ROLE_NONE, BODY_NONE, NULL },
 	{ HTTP_GET, "/healthz", h_healthz, ROLE_NONE, BODY_NONE, NULL },
+	/* Prometheus; nginx lets only trusted networks reach it. */
+	{ HTTP_GET, "/metrics", h_metrics, ROLE_NONE, BODY_NONE, NULL },
 	/* Accounts and tokens. */
 	{ HTTP_POST, API "/auth/register", h_auth_register, ROLE_NONE,
 	  BODY_JSON, &spec_register },

@@ -1,0 +1,193 @@
+/*
+ * check_metrics.c: counters shared by several processes through the
+ * metrics file, and their Prometheus rendering.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "router.h"
+#include "testutil.h"
+
+static char path[] = "/tmp/check_metrics_XXXXXX";
+static struct config cfg;
+
+static void
+setup(void)
+{
+	char *text, *why;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(path);	/* metrics_init must create it */
+	text = xasprintf("jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	    "metrics_file = %s\n", path);
+	ck_assert_int_eq(config_load_string(&cfg, text, "t", &why), INV_OK);
+	free(text);
+}
+
+static void
+teardown(void)
+{
+	unlink(path);
+	config_free(&cfg);
+	strcpy(path, "/tmp/check_metrics_XXXXXX");
+}
+
+/* The rendered text (new). */
+static char *
+render(void)
+{
+	struct buf b;
+
+	buf_init(&b);
+	metrics_render(&b);
+	return buf_take(&b);
+}
+
+/* The value of the sample line starting with prefix, or -1. */
+static long long
+sample(const char *text, const char *prefix)
+{
+	const char *p = text;
+	size_t n = strlen(prefix);
+
+	while ((p = strstr(p, prefix)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == ' ')
+			return atoll(p + n + 1);
+		p += n;
+	}
+	return -1;
+}
+
+/* Runs count requests of route 0 / status 200 in a child process. */
+static void
+child_requests(int count)
+{
+	pid_t pid = fork();
+	int st, i;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		metrics_init(&cfg);
+		for (i = 0; i < count; i++)
+			metrics_request(0, 200, 700);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+START_TEST(counts_requests_by_route_and_status)
+{
+	char *text, *want;
+
+	metrics_init(&cfg);
+	metrics_request(0, 200, 100);
+	metrics_request(0, 200, 3000);
+	metrics_request(0, 418, 100);
+	metrics_request(-1, 404, 100);
+	text = render();
+	want = xasprintf("inventory_http_requests_total{method=\"GET\","
+	    "route=\"%s\",status=\"200\"}", routes[0].pattern);
+	ck_assert_int_eq(sample(text, want), 2);
+	free(want);
+	want = xasprintf("inventory_http_requests_total{method=\"GET\","
+	    "route=\"%s\",status=\"other\"}", routes[0].pattern);
+	ck_assert_int_eq(sample(text, want), 1);
+	free(want);
+	ck_assert_int_eq(sample(text, "inventory_http_requests_total{method="
+	    "\"\",route=\"none\",status=\"404\"}"), 1);
+	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
+	    "_bucket{le=\"0.0005\"}"), 3);
+	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
+	    "_bucket{le=\"0.005\"}"), 4);
+	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
+	    "_bucket{le=\"+Inf\"}"), 4);
+	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
+	    "_count"), 4);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "# TYPE inventory_http_requests_total counter\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(processes_add_up)
+{
+	char *text, *key;
+
+	child_requests(3);
+	child_requests(4);
+	metrics_init(&cfg);
+	metrics_request(0, 200, 10);
+	text = render();
+	key = xasprintf("inventory_http_requests_total{method=\"GET\","
+	    "route=\"%s\",status=\"200\"}", routes[0].pattern);
+	/* The children are gone, their counts stay: counters never drop. */
+	ck_assert_int_eq(sample(text, key), 8);
+	ck_assert_int_eq(sample(text, "inventory_processes"), 1);
+	free(key);
+	free(text);
+}
+END_TEST
+
+START_TEST(gauges_are_summed)
+{
+	struct metrics_gauges g = { 5, 6, 7, 8, 9 };
+	char *text;
+
+	metrics_init(&cfg);
+	metrics_set_gauges(&g);
+	text = render();
+	ck_assert_int_eq(sample(text, "inventory_cache_hits_total"), 5);
+	ck_assert_int_eq(sample(text, "inventory_cache_misses_total"), 6);
+	ck_assert_int_eq(sample(text, "inventory_cache_errors_total"), 7);
+	ck_assert_int_eq(sample(text, "inventory_db_reconnects_total"), 8);
+	ck_assert_int_eq(sample(text,
+	    "inventory_db_transaction_retries_total"), 9);
+	free(text);
+}
+END_TEST
+
+START_TEST(unusable_file_falls_back_to_own_counters)
+{
+	char *why, *text;
+
+	config_free(&cfg);
+	ck_assert_int_eq(config_load_string(&cfg,
+	    "jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	    "metrics_file = /nonexistent/dir/metrics\n", "t", &why), INV_OK);
+	metrics_init(&cfg);
+	metrics_request(0, 200, 10);
+	text = render();
+	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
+	    "_count"), 1);
+	free(text);
+}
+END_TEST
+
+static Suite *
+metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *tc = tcase_create("shared");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, counts_requests_by_route_and_status);
+	tcase_add_test(tc, processes_add_up);
+	tcase_add_test(tc, gauges_are_summed);
+	tcase_add_test(tc, unusable_file_falls_back_to_own_counters);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(metrics_suite(), NULL);
+}
