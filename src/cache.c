@@ -1,10 +1,44 @@
 /*
- * cache.c: the Redis cache connection. Redis here only makes reads faster,
- * so every failure degrades to "no cache": short timeouts, and after a
- * failure at most one reconnection attempt a second so a dead Redis costs
- * a request almost nothing.
+ * cache.c: the Redis cache. Redis here only makes reads faster, so every
+ * failure degrades to "no cache": short timeouts, and after a failure at
+ * most one reconnection attempt a second so a dead Redis costs a request
+ * almost nothing.
+ *
+ * Keys (ARCHITECTURE.md, "Cache protocol"):
+ *
+ *   inventory:cache:gen:{item|product|lists}:{id}   a scope's generation
+ *   inventory:cache:gen:floor                       lower bound of them all
+ *   inventory:cache:{scope}:{id}:{gen}:{name}       a cached value, with TTL
+ *
+ * A value is read under the scope's effective generation, max(gen, floor),
+ * and a bump moves it past both, so after a bump every value stored
+ * before it is out of reach (it just waits for its TTL). Both are done by
+ * Lua scripts, so a read learns the generation and the value in one round
+ * trip and a bump of three scopes is one round trip too. The scripts name
+ * the value key they build themselves, which a Redis Cluster would refuse:
+ * the cache server is a single instance.
+ *
+ * Eviction. A generation key that disappeared (evicted under maxmemory
+ * with an allkeys-* policy, or deleted by hand) must not restart from 0,
+ * or values stored under the old numbers would come back. So generation
+ * keys never get a TTL (under volatile-lru, the policy the README
+ * recommends, they are never evicted), and a missing generation is
+ * created from the Redis server clock in microseconds: larger than any
+ * number it had before, since a generation grows by one per bump and a
+ * bump takes Redis more than a microsecond. The floor is made the same way.
+ * The cost: one small key per inventory id and product id ever cached.
+ *
+ * A bump that cannot reach Redis is kept in the handle (up to PENDING_MAX
+ * scopes; beyond that the floor is raised instead, which invalidates
+ * everything) and sent before this process uses the cache again; until it
+ * is sent this process reads MariaDB, so it always sees its own writes.
+ * Other processes may serve the old value until then or until its TTL: a
+ * write made while Redis was unreachable is the one case the generations
+ * cannot cover, and the TTLs bound it.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -16,12 +50,83 @@
 #include "log.h"
 
 #define RECONNECT_INTERVAL_USEC	1000000u
+#define KEY_PREFIX		"inventory:cache:"
+#define FLOOR_KEY		KEY_PREFIX "gen:floor"
+/* Distinct scopes whose bump may wait for Redis; then the floor is raised. */
+#define PENDING_MAX		32
+/* Most arguments a script takes: the bump's keys, floor and flag. */
+#define EVAL_MAX_ARGS		(PENDING_MAX + 2)
+
+/* Key segment of each scope; indexed by enum cache_scope. */
+static const char *const scope_names[CACHE_SCOPE__MAX] = {
+	"item",		/* CACHE_SCOPE_ITEM */
+	"product",	/* CACHE_SCOPE_PRODUCT */
+	"lists",	/* CACHE_SCOPE_LISTS */
+};
+
+enum script {
+	SCRIPT_FETCH = 0,
+	SCRIPT_BUMP,
+	SCRIPT__MAX
+};
+
+/* The Lua scripts, loaded at each connect; indexed by enum script. */
+static const char *const scripts[SCRIPT__MAX] = {
+	/*
+	 * SCRIPT_FETCH: KEYS[1] the generation, KEYS[2] the floor;
+	 * ARGV[1] the value key up to the generation, ARGV[2] the name.
+	 * Returns {effective generation, value or nil}.
+	 */
+	"local g = redis.call('GET', KEYS[1])\n"
+	"if not g then\n"
+	"  local t = redis.call('TIME')\n"
+	"  g = t[1] .. string.format('%06d', t[2])\n"
+	"  redis.call('SET', KEYS[1], g)\n"
+	"end\n"
+	"local f = redis.call('GET', KEYS[2])\n"
+	"if f and tonumber(f) > tonumber(g) then g = f end\n"
+	"return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}\n",
+	/*
+	 * SCRIPT_BUMP: KEYS[1..n-1] generations to bump, KEYS[n] the floor;
+	 * ARGV[1] "1" to raise the floor above every generation first.
+	 * Each generation becomes max(itself or the clock, floor) + 1.
+	 * Numbers stay strings: Lua would print 16 digits as 1.7e+15.
+	 */
+	"local fk = KEYS[#KEYS]\n"
+	"local t = redis.call('TIME')\n"
+	"local now = t[1] .. string.format('%06d', t[2])\n"
+	"local f = redis.call('GET', fk)\n"
+	"if ARGV[1] == '1' then\n"
+	"  if not f or tonumber(f) < tonumber(now) then f = now end\n"
+	"  redis.call('SET', fk, f)\n"
+	"  redis.call('INCR', fk)\n"
+	"  f = redis.call('GET', fk)\n"
+	"end\n"
+	"for i = 1, #KEYS - 1 do\n"
+	"  local g = redis.call('GET', KEYS[i]) or now\n"
+	"  if f and tonumber(f) > tonumber(g) then g = f end\n"
+	"  redis.call('SET', KEYS[i], g)\n"
+	"  redis.call('INCR', KEYS[i])\n"
+	"end\n"
+	"return #KEYS - 1\n",
+};
+
+/* A scope whose bump has not reached Redis yet. */
+struct pending {
+	enum cache_scope	 scope;
+	int64_t			 id;
+};
 
 struct cache {
 	const struct config	*cfg;		/* borrowed */
 	redisContext		*ctx;		/* NULL while disconnected */
 	uint64_t		 last_attempt;	/* now_usec() of last connect */
 	bool			 attempted;
+	char			 sha[SCRIPT__MAX][41];	/* of the scripts */
+	struct pending		 pending[PENDING_MAX];
+	size_t			 npending;
+	bool			 pending_floor;	/* pending[] overflowed */
+	struct cache_stats	 stats;
 };
 
 static struct timeval
@@ -42,19 +147,17 @@ cache_drop(struct cache *ch)
 	ch->ctx = NULL;
 }
 
-/* Runs a command; NULL (and the connection dropped) on any failure. */
+/*
+ * Checks a reply: returns it when usable; on NULL (an I/O error, which
+ * leaves the context unusable: FACTS.md) drops the connection, on an
+ * error reply frees it, and returns NULL. Takes ownership of reply.
+ */
 static redisReply *
-cache_cmd(struct cache *ch, const char *fmt, ...)
+cache_checked(struct cache *ch, redisReply *reply)
 {
-	redisReply *reply;
-	va_list ap;
-
-	va_start(ap, fmt);
-	reply = redisvCommand(ch->ctx, fmt, ap);
-	va_end(ap);
 	if (reply == NULL) {
-		/* An I/O error leaves the context unusable (FACTS.md). */
-		log_warn("redis: %s", ch->ctx->errstr);
+		log_warn("redis: %s", ch->ctx->errstr[0] != '\0' ?
+		    ch->ctx->errstr : "I/O error");
 		cache_drop(ch);
 		return NULL;
 	}
@@ -64,6 +167,41 @@ cache_cmd(struct cache *ch, const char *fmt, ...)
 		return NULL;
 	}
 	return reply;
+}
+
+/* Runs a command; the reply (new: freeReplyObject) or NULL on failure. */
+static redisReply *
+cache_cmd(struct cache *ch, const char *fmt, ...)
+{
+	redisReply *reply;
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply = redisvCommand(ch->ctx, fmt, ap);
+	va_end(ap);
+	return cache_checked(ch, reply);
+}
+
+/* Loads the scripts and keeps their SHA1s for EVALSHA. */
+static bool
+cache_load_scripts(struct cache *ch)
+{
+	redisReply *reply;
+	size_t i;
+
+	for (i = 0; i < SCRIPT__MAX; i++) {
+		if ((reply = cache_cmd(ch, "SCRIPT LOAD %s", scripts[i])) == NULL)
+			return false;
+		if (reply->type != REDIS_REPLY_STRING ||
+		    reply->len != sizeof(ch->sha[i]) - 1) {
+			log_warn("redis: SCRIPT LOAD: unexpected reply");
+			freeReplyObject(reply);
+			return false;
+		}
+		memcpy(ch->sha[i], reply->str, reply->len + 1);
+		freeReplyObject(reply);
+	}
+	return true;
 }
 
 /* Connects unless connected or a try was made less than a second ago. */
@@ -81,6 +219,7 @@ cache_connect(struct cache *ch)
 		return false;
 	ch->attempted = true;
 	ch->last_attempt = now;
+	ch->stats.connects++;
 	if (cfg->redis_socket[0] != '\0')
 		ch->ctx = redisConnectUnixWithTimeout(cfg->redis_socket, ct);
 	else
@@ -101,6 +240,132 @@ cache_connect(struct cache *ch)
 		}
 		freeReplyObject(reply);
 	}
+	if (!cache_load_scripts(ch)) {
+		cache_drop(ch);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Runs a script with n arguments (borrowed; n <= EVAL_MAX_ARGS), the
+ * first nkeys of them keys: EVALSHA, or EVAL when the server lost its
+ * script cache (SCRIPT FLUSH). The reply (new) or NULL on failure.
+ * Connects first if need be.
+ */
+static redisReply *
+cache_eval(struct cache *ch, enum script s, size_t nkeys, size_t n,
+    const char **args)
+{
+	const char *argv[EVAL_MAX_ARGS + 3];
+	char nk[24];
+	redisReply *reply;
+
+	if (n > EVAL_MAX_ARGS) {
+		log_error("redis: %zu script arguments", n);
+		abort();	/* a bug in this file */
+	}
+	if (!cache_connect(ch))
+		return NULL;
+	snprintf(nk, sizeof(nk), "%zu", nkeys);
+	argv[0] = "EVALSHA";
+	argv[1] = ch->sha[s];
+	argv[2] = nk;
+	memcpy(argv + 3, args, n * sizeof(*argv));
+	reply = redisCommandArgv(ch->ctx, (int)n + 3, argv, NULL);
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(reply);
+		argv[0] = "EVAL";
+		argv[1] = scripts[s];
+		reply = redisCommandArgv(ch->ctx, (int)n + 3, argv, NULL);
+	}
+	return cache_checked(ch, reply);
+}
+
+/* The generation key of a scope (new). */
+static char *
+gen_key(enum cache_scope scope, int64_t id)
+{
+	return xasprintf(KEY_PREFIX "gen:%s:%lld", scope_names[scope],
+	    (long long)id);
+}
+
+/* A scope's value keys up to the generation (new). */
+static char *
+value_prefix(enum cache_scope scope, int64_t id)
+{
+	return xasprintf(KEY_PREFIX "%s:%lld:", scope_names[scope],
+	    (long long)id);
+}
+
+/* Queues the bump of a scope, once; too many make it a floor raise. */
+static void
+pending_add(struct cache *ch, enum cache_scope scope, int64_t id)
+{
+	size_t i;
+
+	if (ch->pending_floor)
+		return;
+	for (i = 0; i < ch->npending; i++)
+		if (ch->pending[i].scope == scope && ch->pending[i].id == id)
+			return;
+	if (ch->npending == PENDING_MAX) {
+		ch->pending_floor = true;
+		ch->npending = 0;
+		return;
+	}
+	ch->pending[ch->npending].scope = scope;
+	ch->pending[ch->npending].id = id;
+	ch->npending++;
+}
+
+/*
+ * Sends the queued bumps in one script call. True when none is left;
+ * false (the bumps kept) when Redis could not take them.
+ */
+static bool
+pending_flush(struct cache *ch)
+{
+	char *keys[PENDING_MAX + 1];
+	const char *args[PENDING_MAX + 2];
+	redisReply *reply;
+	size_t i, n = 0;
+
+	if (ch->npending == 0 && !ch->pending_floor)
+		return true;
+	for (i = 0; i < ch->npending; i++)
+		keys[n++] = gen_key(ch->pending[i].scope, ch->pending[i].id);
+	keys[n++] = xstrdup(FLOOR_KEY);
+	for (i = 0; i < n; i++)
+		args[i] = keys[i];
+	args[n] = ch->pending_floor ? "1" : "0";
+	reply = cache_eval(ch, SCRIPT_BUMP, n, n + 1, args);
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	if (reply == NULL)
+		return false;
+	freeReplyObject(reply);
+	ch->npending = 0;
+	ch->pending_floor = false;
+	return true;
+}
+
+/* Parses a generation sent by the fetch script. */
+static bool
+parse_gen(const redisReply *r, uint64_t *gen)
+{
+	unsigned long long v;
+	char *end;
+
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 ||
+	    r->str[0] < '0' || r->str[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(r->str, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*gen = v;
 	return true;
 }
 
@@ -120,6 +385,8 @@ cache_close(struct cache *ch)
 {
 	if (ch == NULL)
 		return;
+	if (ch->npending > 0 || ch->pending_floor)
+		log_warn("redis: exiting with cache invalidations not sent");
 	cache_drop(ch);
 	free(ch);
 }
@@ -133,4 +400,130 @@ cache_ping(struct cache *ch)
 		return INV_UNAVAILABLE;
 	freeReplyObject(reply);
 	return INV_OK;
+}
+
+/*
+ * A miss counts as a miss, a hit as a hit, and anything that sends the
+ * caller to MariaDB because of Redis (down, slow, odd reply, invalidations
+ * still waiting) as an error. With caching disabled nothing is counted.
+ */
+enum inv_err
+cache_fetch(struct cache *ch, enum cache_scope scope, int64_t scope_id,
+    const char *name, char **val, uint64_t *gen)
+{
+	const char *args[4];
+	char *gk = NULL, *prefix = NULL;
+	redisReply *reply = NULL;
+	enum inv_err rc = INV_UNAVAILABLE;
+
+	*val = NULL;
+	*gen = 0;
+	if ((unsigned)scope >= CACHE_SCOPE__MAX || scope_id < 0 ||
+	    name == NULL)
+		return INV_INVALID;
+	if (!ch->cfg->cache_enabled)
+		return INV_UNAVAILABLE;
+	if (!pending_flush(ch))
+		goto out;
+	gk = gen_key(scope, scope_id);
+	prefix = value_prefix(scope, scope_id);
+	args[0] = gk;
+	args[1] = FLOOR_KEY;
+	args[2] = prefix;
+	args[3] = name;
+	if ((reply = cache_eval(ch, SCRIPT_FETCH, 2, 4, args)) == NULL)
+		goto out;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    !parse_gen(reply->element[0], gen) ||
+	    (reply->element[1]->type != REDIS_REPLY_STRING &&
+	    reply->element[1]->type != REDIS_REPLY_NIL)) {
+		log_warn("redis: cache fetch: unexpected reply");
+		*gen = 0;
+		goto out;
+	}
+	if (reply->element[1]->type == REDIS_REPLY_NIL) {
+		rc = INV_NOTFOUND;
+		ch->stats.misses++;
+	} else {
+		*val = xstrndup(reply->element[1]->str,
+		    reply->element[1]->len);
+		rc = INV_OK;
+		ch->stats.hits++;
+	}
+out:
+	if (rc == INV_UNAVAILABLE)
+		ch->stats.errors++;
+	if (reply != NULL)
+		freeReplyObject(reply);
+	free(gk);
+	free(prefix);
+	return rc;
+}
+
+void
+cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
+    const char *name, uint64_t gen, const char *val, size_t len,
+    int64_t ttl)
+{
+	const char *argv[5];
+	size_t argvlen[5];
+	char *prefix, *key, ex[24];
+	redisReply *reply;
+
+	if ((unsigned)scope >= CACHE_SCOPE__MAX || scope_id < 0 ||
+	    name == NULL || val == NULL || ttl <= 0 ||
+	    !ch->cfg->cache_enabled)
+		return;
+	/* Connected after the flush, or it failed. */
+	if (!pending_flush(ch) || !cache_connect(ch)) {
+		ch->stats.errors++;
+		return;
+	}
+	prefix = value_prefix(scope, scope_id);
+	key = xasprintf("%s%llu:%s", prefix, (unsigned long long)gen, name);
+	snprintf(ex, sizeof(ex), "%lld", (long long)ttl);
+	argv[0] = "SET";
+	argv[1] = key;
+	argv[2] = val;
+	argv[3] = "EX";
+	argv[4] = ex;
+	argvlen[0] = 3;
+	argvlen[1] = strlen(key);
+	argvlen[2] = len;
+	argvlen[3] = 2;
+	argvlen[4] = strlen(ex);
+	reply = cache_checked(ch, redisCommandArgv(ch->ctx, 5, argv,
+	    argvlen));
+	if (reply == NULL)
+		ch->stats.errors++;
+	else
+		freeReplyObject(reply);
+	free(key);
+	free(prefix);
+}
+
+/*
+ * Runs even with caching disabled in this process: other processes with
+ * their own configuration may still cache, and must see the change.
+ */
+void
+cache_invalidate(struct cache *ch, int64_t inv_id, int64_t product_id)
+{
+	if (inv_id > 0)
+		pending_add(ch, CACHE_SCOPE_ITEM, inv_id);
+	if (product_id > 0)
+		pending_add(ch, CACHE_SCOPE_PRODUCT, product_id);
+	pending_add(ch, CACHE_SCOPE_LISTS, 0);
+	if (!pending_flush(ch)) {
+		ch->stats.errors++;
+		log_warn("redis: cache invalidation kept for later "
+		    "(inventory %lld, product %lld)", (long long)inv_id,
+		    (long long)product_id);
+	}
+}
+
+void
+cache_get_stats(const struct cache *ch, struct cache_stats *st)
+{
+	*st = ch->stats;
 }

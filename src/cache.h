@@ -1,7 +1,9 @@
 /*
  * cache.h: the Redis cache (hiredis stays behind this door). With short
  * timeouts; when Redis is down every call fails fast and callers fall back
- * to MariaDB. Reconnection is tried at most once a second.
+ * to MariaDB. Reconnection is tried at most once a second. The program
+ * must ignore SIGPIPE: hiredis writes with write(2), and a connection
+ * Redis closed would otherwise kill it.
  */
 #ifndef INV_CACHE_H
 #define INV_CACHE_H
@@ -38,16 +40,21 @@ enum cache_scope {
 };
 
 /*
- * Looks up name (e.g. "skip=0&limit=100"; "" for the scope's only value)
- * in the scope. INV_OK with *val new (free()) on a hit; INV_NOTFOUND on a
- * miss; INV_UNAVAILABLE when Redis is down or caching is disabled. *gen
- * is the generation to pass to cache_store (set on a miss).
+ * Looks up name (borrowed; e.g. "skip=0&limit=100"; "" for the scope's
+ * only value) in the scope. INV_OK with *val new (free()) on a hit;
+ * INV_NOTFOUND on a miss; INV_UNAVAILABLE when Redis is down or slow,
+ * when this process still has invalidations to send, or when caching is
+ * disabled (Redis is then not asked); INV_INVALID for a bad scope or a
+ * negative id. *gen is the generation to pass to cache_store (set on a
+ * miss). One round trip.
  */
 enum inv_err cache_fetch(struct cache *, enum cache_scope, int64_t scope_id,
     const char *name, char **val, uint64_t *gen);
 
-/* Stores val under the generation a cache_fetch miss returned, with a TTL
- * in seconds. Failures are counted, never reported. */
+/* Stores val (len bytes; borrowed, like name) under the generation a
+ * cache_fetch miss returned, with a TTL in seconds: when the scope was
+ * invalidated since that fetch, nobody reads it. Failures are counted,
+ * never reported. */
 void cache_store(struct cache *, enum cache_scope, int64_t scope_id,
     const char *name, uint64_t gen, const char *val, size_t len,
     int64_t ttl);
@@ -57,7 +64,9 @@ void cache_store(struct cache *, enum cache_scope, int64_t scope_id,
  * product_id: bumps the item, product and lists generations in one round
  * trip. Either id may be 0 when unknown (only the others are bumped; the
  * lists always are). When Redis cannot be reached the bump is remembered
- * and retried before this process's next cache use.
+ * and retried before this process's next cache use, which reads MariaDB
+ * until it succeeds. Bumps even with cache_enabled = 0 (other processes
+ * may cache).
  */
 void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
 
@@ -65,7 +74,8 @@ void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
 struct cache_stats {
 	uint64_t	hits;
 	uint64_t	misses;
-	uint64_t	errors;
+	uint64_t	errors;		/* fetch, store or bump failed on Redis */
+	uint64_t	connects;	/* connection attempts, made or failed */
 };
 void cache_get_stats(const struct cache *, struct cache_stats *);
 

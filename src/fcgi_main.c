@@ -127,6 +127,7 @@ serve(struct app *app, FCGX_Request *r)
 	struct http_req req;
 	struct http_resp resp;
 	struct metrics_gauges g = { 0 };
+	struct cache_stats cs;
 	uint64_t t0 = now_usec(), usec;
 
 	http_req_init(&req);
@@ -141,6 +142,10 @@ serve(struct app *app, FCGX_Request *r)
 	usec = now_usec() - t0;
 	metrics_request(req.route != NULL ? (int)(req.route - routes) : -1,
 	    resp.status, usec);
+	cache_get_stats(app->cache, &cs);
+	g.cache_hits = cs.hits;
+	g.cache_misses = cs.misses;
+	g.cache_errors = cs.errors;
 	g.db_reconnects = db_reconnects(app->db);
 	g.db_tx_retries = db_tx_retries(app->db);
 	metrics_set_gauges(&g);

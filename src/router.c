@@ -40,7 +40,33 @@ const struct route routes[] = {
 	{ HTTP_PATCH, API "/users/{id}", h_users_patch, ROLE_ADMIN,
 	  BODY_JSON, &spec_user_patch },
 	/* Products. */
+	{ HTTP_GET, API "/products", h_products_list, ROLE_USER, BODY_NONE,
+	  NULL },
+	{ HTTP_POST, API "/products", h_products_create, ROLE_ADMIN,
+	  BODY_JSON, &spec_product_create },
+	{ HTTP_GET, API "/products/{id}", h_products_get, ROLE_USER,
+	  BODY_NONE, NULL },
+	{ HTTP_PUT, API "/products/{id}", h_products_update, ROLE_ADMIN,
+	  BODY_JSON, &spec_product_update },
+	{ HTTP_DELETE, API "/products/{id}", h_products_delete, ROLE_ADMIN,
+	  BODY_NONE, NULL },
 	/* Inventory. */
+	{ HTTP_GET, API "/inventory", h_inventory_list, ROLE_USER, BODY_NONE,
+	  NULL },
+	{ HTTP_POST, API "/inventory", h_inventory_create, ROLE_ADMIN,
+	  BODY_JSON, &spec_inventory_create },
+	{ HTTP_GET, API "/inventory/status/low-stock", h_inventory_low_stock,
+	  ROLE_ADMIN, BODY_NONE, NULL },
+	{ HTTP_GET, API "/inventory/product/{id}", h_inventory_by_product,
+	  ROLE_USER, BODY_NONE, NULL },
+	{ HTTP_GET, API "/inventory/{id}", h_inventory_get, ROLE_USER,
+	  BODY_NONE, NULL },
+	{ HTTP_PUT, API "/inventory/{id}", h_inventory_update, ROLE_ADMIN,
+	  BODY_JSON, &spec_inventory_update },
+	{ HTTP_POST, API "/inventory/{id}/adjust", h_inventory_adjust,
+	  ROLE_ADMIN, BODY_JSON, &spec_inventory_adjust },
+	{ HTTP_GET, API "/inventory/{id}/movements", h_inventory_movements,
+	  ROLE_ADMIN, BODY_NONE, NULL },
 	/* Orders. */
 };
 
