@@ -224,6 +224,11 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* Reload: multiwatch passes SIGUSR2 on and, unlike after SIGTERM,
+	 * starts the process again, which rereads the configuration. Caught
+	 * like SIGTERM so the request in hand is finished first (the default
+	 * action would cut it off). */
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	FCGX_InitRequest(&r, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 	log_info("inventory.fcgi ready");

@@ -1,0 +1,84 @@
+#!/bin/sh
+# t/check_man.sh: the man pages render without a warning, and
+# inventory.conf(5) and etc/inventory.conf.sample document exactly the
+# keys of src/config.c's table.
+#
+#   t/check_man.sh              (make check) the pages generated in the build
+#                               tree, plus the keys check; skips (77) without
+#                               mandoc
+#   t/check_man.sh PAGE...      (t/installcheck.sh) just those pages
+#
+# Each page must pass `mandoc -T lint -W warning` (mdoc structure, macros,
+# arguments) and render through man(1) and groff with all warnings on
+# (man --warnings=w, i.e. groff -ww), both silently. Prints "ok"/"not ok" lines and "N passed, M failed".
+set -u
+export LC_ALL=C.UTF-8 MANWIDTH=80
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+
+if [ $# -gt 0 ]; then
+	pages="$*"
+	keys=no
+else
+	pages=
+	for m in $MANS; do
+		pages="$pages $top_builddir/$m"
+	done
+	keys=yes
+	if ! command -v mandoc >/dev/null; then
+		echo "# mandoc not found (Debian package mandoc): skipped"
+		exit 77
+	fi
+fi
+
+for p in $pages; do
+	if [ ! -s "$p" ]; then
+		notok "$p: missing"
+		continue
+	fi
+	if ! command -v mandoc >/dev/null; then
+		notok "mandoc not found (Debian package mandoc)"
+	else
+		out=$(mandoc -T lint -W warning "$p" 2>&1)
+		if [ -z "$out" ]; then ok "mandoc -T lint ${p##*/}"; else notok "mandoc -T lint ${p##*/}: $out"; fi
+	fi
+	# All of groff's warnings but "can't break line": an installation
+	# path in a deep prefix (make distcheck's) is longer than a line and
+	# has no place to break; that is typography, not a fault of the page.
+	out=$(man --warnings=w -E UTF-8 -l "$p" 2>&1 >/dev/null | grep -v "can't break line")
+	if [ -z "$out" ]; then ok "man -l ${p##*/}"; else notok "man -l ${p##*/}: $out"; fi
+done
+
+if [ $keys = yes ]; then
+	# The keys: rows S(name, ...), I(name, ...), D(name, ...) of keys[].
+	code=$(sed -n 's/^[[:space:]]*[SID](\([a-z_0-9]*\),.*/\1/p' "$top_srcdir/src/config.c" | sort -u)
+	man=$(sed -n 's/^\.It Cm \([a-z_0-9]*\) No = .*/\1/p' "$top_srcdir/man/inventory.conf.5.in" | sort -u)
+	sample=$(sed -n 's/^#\{0,1\}\([a-z_0-9]*\) =.*/\1/p' "$top_srcdir/etc/inventory.conf.sample" | sort -u)
+	before=$failed
+	n=$(printf '%s\n' "$code" | grep -c .)
+	if [ "$n" -lt 10 ]; then
+		notok "only $n keys found in src/config.c: has its table changed shape?"
+	fi
+	for k in $code; do
+		printf '%s\n' "$man" | grep -qx "$k" ||
+		    notok "key $k of src/config.c is not in man/inventory.conf.5.in (add an .It Cm $k No = DEFAULT entry)"
+		printf '%s\n' "$sample" | grep -qx "$k" ||
+		    notok "key $k of src/config.c is not in etc/inventory.conf.sample"
+	done
+	for k in $man; do
+		printf '%s\n' "$code" | grep -qx "$k" ||
+		    notok "man/inventory.conf.5.in documents $k, which src/config.c does not have"
+	done
+	for k in $sample; do
+		printf '%s\n' "$code" | grep -qx "$k" ||
+		    notok "etc/inventory.conf.sample has $k, which src/config.c does not have"
+	done
+	[ "$failed" -eq "$before" ] &&
+	    ok "the $n configuration keys are in inventory.conf(5) and the sample"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

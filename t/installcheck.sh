@@ -1,0 +1,247 @@
+#!/bin/sh
+# t/installcheck.sh: checks an installed tree; run by `make installcheck`
+# (and so by `make distcheck`, which installs into a scratch prefix), with
+# the installation directories in the environment (see installcheck-local
+# in Makefile.am). Works on a DESTDIR staging tree too.
+#
+#   - every file `make install` should put is there;
+#   - the installed files name configure's paths: no placeholder is left
+#     but the nginx site's four operator placeholders, and no path of a
+#     default layout (/usr/local, /etc/inventory...) is hard-coded when
+#     configure was given another;
+#   - the programs' built-in configuration path is SYSCONFDIR/inventory.conf;
+#   - every systemd unit passes `systemd-analyze verify` (with the installed
+#     man pages on MANPATH: Documentation= is checked too);
+#   - the installed nginx site, its operator placeholders filled in, passes
+#     `nginx -t`;
+#   - the installed man pages render without warnings (t/check_man.sh).
+#
+# Prints "ok - ..." / "not ok - ..." lines and "N passed, M failed".
+set -u
+
+PATH=$PATH:/usr/sbin:/sbin
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+D=${DESTDIR:-}
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+check() {	# check NAME COMMAND...: ok when COMMAND succeeds
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Programs not built yet by this branch of the tree: tolerated while they
+# are absent from sbin_PROGRAMS, so this list can only shrink. (The worker
+# comes with the queue work; once it is in sbin_PROGRAMS it must be
+# installed, and its name must leave this list.)
+PENDING_PROGRAMS="inventory-worker"
+
+# --- the files ---------------------------------------------------------
+
+built=
+for p in $programs; do
+	built="$built ${p##*/}"
+done
+for p in inventory.fcgi inventoryctl inventory-worker; do
+	case " $built " in
+	*" $p "*)
+		check "program $sbindir/$p" test -x "$D$sbindir/$p" ;;
+	*)
+		case " $PENDING_PROGRAMS " in
+		*" $p "*) echo "# $p is not built yet: listed in PENDING_PROGRAMS" ;;
+		*) notok "program $p is neither built nor pending" ;;
+		esac ;;
+	esac
+done
+for p in $PENDING_PROGRAMS; do
+	case " $built " in
+	*" $p "*) notok "$p is built: take it out of PENDING_PROGRAMS in t/installcheck.sh" ;;
+	esac
+done
+
+files="
+$mandir/man8/inventory.fcgi.8
+$mandir/man8/inventory-worker.8
+$mandir/man8/inventoryctl.8
+$mandir/man5/inventory.conf.5
+$docdir/README
+$docdir/inventory.conf.sample
+$pkgdatadir/nginx/inventory.conf
+$pkgdatadir/nginx/inventory-redirect.conf
+$pkgdatadir/cron.d/inventory-worker
+$pkgdatadir/www/openapi.json
+"
+for f in "$top_srcdir"/schema/[0-9]*.sql; do
+	files="$files $pkgdatadir/schema/${f##*/}"
+done
+units=
+if [ "$systemdsystemunitdir" != no ]; then
+	for u in inventory-fcgi.service inventory-worker.service \
+	    inventory-worker.timer inventory-worker-follow.service; do
+		units="$units $systemdsystemunitdir/$u"
+	done
+	files="$files $units"
+fi
+if [ "$swagger_ui" = yes ]; then
+	for f in index.html swagger-init.js swagger-ui.css swagger-ui-bundle.js LICENSE NOTICE; do
+		files="$files $pkgdatadir/www/docs/$f"
+	done
+else
+	echo "# built without the Swagger UI page: no $pkgdatadir/www/docs"
+fi
+for f in $files; do
+	check "installed $f" test -s "$D$f"
+done
+
+# --- paths substituted ------------------------------------------------
+
+# The text files we generate or install, as they are on disk.
+texts=
+for f in $files; do
+	case $f in
+	*.js | *.css | */LICENSE | */NOTICE | *.sql | */README) ;;
+	*) [ -f "$D$f" ] && texts="$texts $D$f" ;;
+	esac
+done
+
+# No @placeholder@ left, but the operator's four in the nginx site files.
+left=$(grep -n -o '@[A-Za-z_]*@' $texts /dev/null |
+    grep -v -E '/nginx/inventory(-redirect)?\.conf:[0-9]+:@(HTTPS_LISTEN|HTTP_LISTEN|SERVER_NAME|TLS_CERT|TLS_KEY)@$' || true)
+check "no placeholder left${left:+: $left}" test -z "$left"
+
+# grep_in FILE STRING: FILE holds STRING.
+grep_in() { grep -q -F -e "$2" "$1"; }
+check "nginx site names the socket $runstatedir/inventory/fcgi.sock" \
+    grep_in "$D$pkgdatadir/nginx/inventory.conf" "server unix:$runstatedir/inventory/fcgi.sock"
+check "nginx site serves $pkgdatadir/www" \
+    grep_in "$D$pkgdatadir/nginx/inventory.conf" "alias $pkgdatadir/www/openapi.json;"
+check "cron file runs $sbindir/inventory-worker with $sysconfdir/inventory.conf" \
+    grep_in "$D$pkgdatadir/cron.d/inventory-worker" "$sbindir/inventory-worker --config $sysconfdir/inventory.conf --drain >>$localstatedir/log/inventory/worker.log"
+for u in $units; do
+	case $u in
+	*.timer) ;;
+	*fcgi*) check "${u##*/} runs $sbindir/inventory.fcgi --config $sysconfdir/inventory.conf" \
+		    grep_in "$D$u" "$sbindir/inventory.fcgi --config $sysconfdir/inventory.conf" ;;
+	*) check "${u##*/} runs $sbindir/inventory-worker --config $sysconfdir/inventory.conf" \
+		    grep_in "$D$u" "$sbindir/inventory-worker --config $sysconfdir/inventory.conf" ;;
+	esac
+done
+check "inventory.conf(5) names $sysconfdir/inventory.conf" \
+    grep_in "$D$mandir/man5/inventory.conf.5" "$sysconfdir/inventory.conf"
+
+# Paths of the usual layouts must not appear when configure chose others.
+hard=
+[ "$prefix" = /usr/local ] || hard="$hard /usr/local"
+[ "$sysconfdir" = /etc ] || hard="$hard /etc/inventory"
+[ "$sbindir" = /usr/sbin ] || hard="$hard /usr/sbin/inventory"
+[ "$localstatedir" = /var ] || hard="$hard /var/log/inventory /var/lib/inventory"
+[ "$pkgdatadir" = /usr/share/inventory ] || hard="$hard /usr/share/inventory"
+for h in $hard; do
+	# At the start of a path, not inside a longer one like PREFIX/etc/...
+	found=$(grep -l -E -e "(^|[^A-Za-z0-9_./-])$h" $texts /dev/null || true)
+	check "no hard-coded $h${found:+ (in $found)}" test -z "$found"
+done
+
+# The programs' built-in default is the file the documentation names.
+for p in inventory.fcgi inventoryctl; do
+	check "$p defaults to $sysconfdir/inventory.conf" \
+	    grep -q -a -F -e "$sysconfdir/inventory.conf" "$D$sbindir/$p"
+done
+
+# --- systemd ------------------------------------------------------------
+
+# verify needs every command and man page the units name to exist. In a
+# DESTDIR tree they are under DESTDIR: check copies whose paths say so. A
+# pending program gets a stand-in, said so.
+if [ -n "$units" ]; then
+	if command -v systemd-analyze >/dev/null; then
+		mkdir -p "$work/units" "$work/stand-in"
+		for u in $units; do
+			sed -e "s|$sbindir/|$D$sbindir/|g" "$D$u" >"$work/units/${u##*/}"
+		done
+		for p in $PENDING_PROGRAMS; do
+			[ -x "$D$sbindir/$p" ] && continue
+			printf '#!/bin/sh\nexit 0\n' >"$work/stand-in/$p"
+			chmod 755 "$work/stand-in/$p"
+			sed -i -e "s|$D$sbindir/$p |$work/stand-in/$p |g" "$work/units/"*
+			echo "# systemd-analyze verify: $p is pending, a stand-in takes its place"
+		done
+		for u in "$work"/units/*; do
+			out=$(MANPATH="$D$mandir:" SYSTEMD_LOG_COLOR=0 \
+			    systemd-analyze verify "$u" 2>&1)
+			rc=$?
+			if [ $rc -eq 0 ] && [ -z "$out" ]; then
+				ok "systemd-analyze verify ${u##*/}"
+			else
+				notok "systemd-analyze verify ${u##*/} (exit $rc): $out"
+			fi
+		done
+	else
+		notok "systemd-analyze not found (Debian package systemd)"
+	fi
+fi
+
+# --- nginx -t -------------------------------------------------------------
+
+# The installed site and redirect files with the operator's placeholders
+# filled in, inside a minimal main config in the scratch directory.
+if command -v nginx >/dev/null && command -v openssl >/dev/null; then
+	n=$work/nginx
+	mkdir -p "$n/tmp"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -days 1 -subj /CN=localhost -keyout "$n/key.pem" -out "$n/cert.pem" \
+	    >/dev/null 2>&1
+	for f in inventory.conf inventory-redirect.conf; do
+		sed -e 's|@HTTPS_LISTEN@|127.0.0.1:8443|g' \
+		    -e 's|@HTTP_LISTEN@|127.0.0.1:8080|g' \
+		    -e 's|@SERVER_NAME@|inventory.example.com|g' \
+		    -e "s|@TLS_CERT@|$n/cert.pem|g" \
+		    -e "s|@TLS_KEY@|$n/key.pem|g" \
+		    "$D$pkgdatadir/nginx/$f" >"$n/$f"
+	done
+	cat >"$n/nginx.conf" <<-NGINX
+		pid $n/nginx.pid;
+		error_log $n/error.log;
+		events { worker_connections 64; }
+		http {
+		    access_log off;
+		    client_body_temp_path $n/tmp/body;
+		    fastcgi_temp_path $n/tmp/fastcgi;
+		    proxy_temp_path $n/tmp/proxy;
+		    uwsgi_temp_path $n/tmp/uwsgi;
+		    scgi_temp_path $n/tmp/scgi;
+		    include $n/inventory.conf;
+		    include $n/inventory-redirect.conf;
+		}
+	NGINX
+	if out=$(nginx -t -q -p "$n/" -c "$n/nginx.conf" -e "$n/error.log" 2>&1); then
+		ok "nginx -t on the installed site files"
+	else
+		notok "nginx -t on the installed site files: $out"
+	fi
+else
+	notok "nginx or openssl not found"
+fi
+
+# --- man pages ----------------------------------------------------------
+
+pages=
+for f in $files; do
+	case $f in
+	*.[58]) pages="$pages $D$f" ;;
+	esac
+done
+if out=$(sh "$here/check_man.sh" $pages 2>&1); then
+	ok "installed man pages render without warnings"
+else
+	notok "installed man pages: $out"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
