@@ -4,6 +4,10 @@
  *
  * The producer side (the API) needs only queue_open/queue_close and
  * queue_enqueue_order; the worker side is declared below them.
+ *
+ * Every function returns INV_UNAVAILABLE for any Redis failure (down,
+ * timed out, an error reply), never aborts for it, and the next call
+ * reconnects.
  */
 #ifndef INV_QUEUE_H
 #define INV_QUEUE_H
@@ -21,6 +25,12 @@ enum queue_prio {
 	QUEUE_LOW,
 	QUEUE__MAX
 };
+
+/* A job's id: random hex digits. */
+#define QUEUE_JOB_ID_LEN	16
+
+/* "high", "default", "low". */
+const char *queue_prio_name(enum queue_prio);
 
 /* Makes the handle (queue_redis_* settings); never fails for Redis being
  * down: enqueueing then fails and the worker's database sweep finds the
