@@ -334,6 +334,17 @@ http_reply_json(struct http_resp *resp, int status, struct json_object *obj)
 }
 
 void
+http_reply_json_text(struct http_resp *resp, int status, const char *text,
+    size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body = xstrndup(text, len);
+	resp->body_len = len;
+	resp_set_header(resp, "Content-Type", "application/json");
+}
+
+void
 http_reply_detail(struct http_resp *resp, int status, const char *detail)
 {
 	struct json_object *obj = json_object_new_object();

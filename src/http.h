@@ -121,6 +121,10 @@ const char *http_resp_get_header(const struct http_resp *, const char *name);
  * (no "\/" escapes). Error replies are {"detail": msg}.
  */
 void http_reply_json(struct http_resp *, int status, struct json_object *obj);
+/* Same with a body already serialised (a cached reply): text[0..len) is
+ * copied. */
+void http_reply_json_text(struct http_resp *, int status, const char *text,
+    size_t len);
 void http_reply_detail(struct http_resp *, int status, const char *detail);
 void http_reply_detailf(struct http_resp *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
