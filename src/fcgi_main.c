@@ -19,6 +19,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "queue.h"
 #include "router.h"
 
 static volatile sig_atomic_t stopping;
@@ -192,7 +193,8 @@ main(int argc, char *argv[])
 	log_set_level(lvl);
 	app.cfg = &cfg;
 	if (db_open(&app.db, &cfg) != INV_OK ||
-	    cache_open(&app.cache, &cfg) != INV_OK) {
+	    cache_open(&app.cache, &cfg) != INV_OK ||
+	    queue_open(&app.queue, &cfg) != INV_OK) {
 		fprintf(stderr, "inventory.fcgi: cannot set up connections\n");
 		return 1;
 	}
@@ -218,6 +220,7 @@ main(int argc, char *argv[])
 		FCGX_Finish_r(&r);
 	}
 	log_info("inventory.fcgi stopping");
+	queue_close(app.queue);
 	cache_close(app.cache);
 	db_close(app.db);
 	config_free(&cfg);

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "json_util.h"
 #include "log.h"
+#include "queue.h"
 #include "router.h"
 #include "testutil.h"
 
@@ -43,7 +44,8 @@ tu_app_new(void)
 	log_set_level(lvl);
 	app->cfg = cfg;
 	if (db_open(&app->db, cfg) != INV_OK ||
-	    cache_open(&app->cache, cfg) != INV_OK) {
+	    cache_open(&app->cache, cfg) != INV_OK ||
+	    queue_open(&app->queue, cfg) != INV_OK) {
 		fprintf(stderr, "test: cannot open connections\n");
 		exit(EXIT_FAILURE);
 	}
@@ -82,6 +84,15 @@ tu_request(struct app *app, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
     struct http_resp *resp)
 {
+	tu_request_key(app, method, path, token, content_type, body, NULL,
+	    resp);
+}
+
+void
+tu_request_key(struct app *app, const char *method, const char *path,
+    const char *token, const char *content_type, const char *body,
+    const char *idempotency_key, struct http_resp *resp)
+{
 	struct http_req req;
 	const char *q = strchr(path, '?');
 
@@ -95,6 +106,8 @@ tu_request(struct app *app, const char *method, const char *path,
 	req.authorization = token != NULL ? xasprintf("Bearer %s", token) :
 	    NULL;
 	req.request_id = xstrdup("test");
+	if (idempotency_key != NULL)
+		req.idempotency_key = xstrdup(idempotency_key);
 	if (body != NULL) {
 		req.body = xstrdup(body);
 		req.body_len = strlen(body);
