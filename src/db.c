@@ -52,7 +52,8 @@
  * DECIMAL text, never from request strings.
  */
 #define JSON_IDS(col) \
-	"JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, " col " BIGINT PATH '$'))"
+	"JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, " \
+	col " BIGINT PATH '$'))"
 
 /* (? IS NULL OR col = ?): an optional filter, its value bound twice. */
 #define OPTIONAL_EQ(col)	"(? IS NULL OR " col " = ?)"
@@ -187,7 +188,8 @@ static const struct {
 	 * hold, and the ledger sums to the quantities. */
 	[STMT_ORDER_AUDIT] = { "order_audit",
 	    "SELECT i.product_id, i.quantity_in_stock, i.quantity_reserved, "
-	    "COALESCE(h.held, 0), COALESCE(m.stock, 0), COALESCE(m.reserved, 0) "
+	    "COALESCE(h.held, 0), COALESCE(m.stock, 0), "
+	    "COALESCE(m.reserved, 0) "
 	    "FROM inventory i LEFT JOIN (SELECT oi.product_id, "
 	    "SUM(oi.quantity) AS held FROM order_items oi JOIN orders o "
 	    "ON o.id = oi.order_id WHERE o.reservation = 'held' "
@@ -208,12 +210,14 @@ static const struct {
 	    "created_at <= UTC_TIMESTAMP() - INTERVAL ? SECOND "
 	    "FROM idempotency_keys WHERE user_id = ? AND idem_key = ?" },
 	[STMT_IDEM_LOCK] = { "idem_lock",
-	    "SELECT status_code FROM idempotency_keys WHERE id = ? FOR UPDATE" },
+	    "SELECT status_code FROM idempotency_keys WHERE id = ? "
+	    "FOR UPDATE" },
 	[STMT_IDEM_FINISH] = { "idem_finish",
 	    "UPDATE idempotency_keys SET status_code = ?, response_body = ? "
 	    "WHERE id = ? AND status_code IS NULL" },
 	[STMT_IDEM_ABANDON] = { "idem_abandon",
-	    "DELETE FROM idempotency_keys WHERE id = ? AND status_code IS NULL" },
+	    "DELETE FROM idempotency_keys WHERE id = ? "
+	    "AND status_code IS NULL" },
 	[STMT_IDEM_DELETE_EXPIRED] = { "idem_delete_expired",
 	    "DELETE FROM idempotency_keys WHERE id = ? "
 	    "AND expires_at <= UTC_TIMESTAMP()" },

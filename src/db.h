@@ -41,27 +41,33 @@ enum stmt {
 	STMT_MIGRATION_RECORD,		/* version, name */
 	/* products and inventory */
 	/* orders */
-	STMT_ORDER_PRODUCTS,		/* [pid,...] json -> pid, found, name, price */
-	STMT_ORDER_INSERT,		/* number, user_id, total, address, method, notes */
-	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...] json */
-	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation, number */
-	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, inventory id, name */
-	STMT_ORDER_RESERVE,		/* qty, product_id, qty -> 1 when reserved */
+	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
+					   price */
+	STMT_ORDER_INSERT,		/* number, user_id, total, address,
+					   method?, notes? */
+	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...] */
+	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
+					   number */
+	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, inventory_id,
+					   name */
+	STMT_ORDER_RESERVE,		/* qty, product_id, qty */
 	STMT_ORDER_RELEASE,		/* qty, product_id, qty */
 	STMT_ORDER_DEDUCT,		/* qty, qty, product_id, qty */
 	STMT_ORDER_AVAILABLE_LOCK,	/* product_id -> in stock - reserved */
 	STMT_ORDER_MOVEMENTS,		/* stock sign, reserved sign, reason,
 					   user_id, order_id */
-	STMT_ORDER_SET_STATE,		/* status, reservation, tracking?, notes?, id */
+	STMT_ORDER_SET_STATE,		/* status, reservation, tracking?,
+					   notes?, id */
 	STMT_ORDER_APPEND_NOTE,		/* line, id */
 	STMT_ORDER_BY_ID,		/* id -> ORDER_COLS */
-	STMT_ORDER_COUNT,		/* user_id?, user_id?, status?, status? */
+	STMT_ORDER_COUNT,		/* user_id? twice, status? twice */
 	STMT_ORDER_LIST,		/* same, limit, skip -> ORDER_COLS */
-	STMT_ORDER_ITEMS_OF,		/* [order_id,...] json -> ORDER_ITEM_COLS */
-	STMT_ORDER_AUDIT,		/* -> enum stock_audit_col, by product */
+	STMT_ORDER_ITEMS_OF,		/* [order_id,...] -> ORDER_ITEM_COLS */
+	STMT_ORDER_AUDIT,		/* -> enum stock_audit_col rows */
 	STMT_IDEM_INSERT,		/* user_id, key, request, ttl(s) */
 	STMT_IDEM_GET,			/* request, stale(s), user_id, key ->
-					   id, status, body, same, expired, stale */
+					   id, status, body, same, expired,
+					   stale */
 	STMT_IDEM_LOCK,			/* id -> status_code */
 	STMT_IDEM_FINISH,		/* status, body, id */
 	STMT_IDEM_ABANDON,		/* id: forget an unfinished key */

@@ -29,7 +29,7 @@
 #include "order_flow.h"
 
 #define ORDER_NUMBER_BYTES	6	/* "ORD-" + 12 upper-case hex digits */
-#define ORDER_NUMBER_TRIES	5	/* a duplicate number is astronomically rare */
+#define ORDER_NUMBER_TRIES	5	/* a duplicate is astronomically rare */
 #define MAX_TOTAL_CENTS		INT64_C(999999999999)	/* DECIMAL(12,2) */
 
 static const char *const status_names[ORDER__MAX] = {
@@ -363,7 +363,7 @@ struct transition {
 	const char		*tracking;	/* FLOW_UPDATE, or NULL */
 	const char		*notes;		/* FLOW_UPDATE, or NULL */
 	bool			 payment_ok;	/* FLOW_PROCESS */
-	const char		*give_up;	/* FLOW_PROCESS: cancel, this note */
+	const char		*give_up;	/* FLOW_PROCESS: cancel; note */
 	struct flow		 f;
 	enum order_status	 final;		/* the status after commit */
 };

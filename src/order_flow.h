@@ -60,7 +60,7 @@ enum order_refusal {
 	ORDER_REFUSED_NO_PRODUCT,	/* product_id does not exist */
 	ORDER_REFUSED_NO_INVENTORY,	/* product_name has no inventory */
 	ORDER_REFUSED_STOCK,		/* product_name has only available */
-	ORDER_REFUSED_TOTAL,		/* the total does not fit DECIMAL(12,2) */
+	ORDER_REFUSED_TOTAL,		/* the total exceeds DECIMAL(12,2) */
 	ORDER_REFUSED_DELIVERED,	/* a delivered order stays delivered */
 	ORDER_REFUSED_CANCELLED,	/* a cancelled order stays cancelled */
 	ORDER_REFUSED_TRANSITION,	/* from -> to is not allowed */

@@ -37,8 +37,8 @@
 #include "queue.h"
 
 #define ADDRESS_MAX		1000
-#define METHOD_MAX		50	/* orders.shipping_method VARCHAR(50) */
-#define TRACKING_MAX		100	/* orders.tracking_number VARCHAR(100) */
+#define METHOD_MAX		50	/* orders.shipping_method */
+#define TRACKING_MAX		100	/* orders.tracking_number */
 #define NOTES_MAX		5000
 #define STATUS_MAX		32
 #define IDEM_KEY_MAX		128
