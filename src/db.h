@@ -42,6 +42,8 @@ enum stmt {
 	/* products and inventory */
 	/* orders */
 	/* queue and worker */
+	STMT_ORDER_SWEEP,		/* age(s), limit -> id: pending, never swept */
+	STMT_ORDER_MARK_SWEPT,		/* id */
 	STMT__MAX
 };
 
