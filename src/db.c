@@ -222,6 +222,16 @@ static const struct {
 	    "DELETE FROM idempotency_keys WHERE id = ? "
 	    "AND expires_at <= UTC_TIMESTAMP()" },
 	/* queue and worker */
+	/* Pending orders the worker's sweep has never enqueued, oldest
+	 * first (ix_orders_sweep). */
+	[STMT_ORDER_SWEEP] = { "order_sweep",
+	    "SELECT id FROM orders WHERE status = 'pending' AND "
+	    "swept_at IS NULL AND created_at < UTC_TIMESTAMP() - "
+	    "INTERVAL ? SECOND ORDER BY created_at, id LIMIT ?" },
+	/* updated_at kept: the order itself did not change. */
+	[STMT_ORDER_MARK_SWEPT] = { "order_mark_swept",
+	    "UPDATE orders SET swept_at = UTC_TIMESTAMP(), "
+	    "updated_at = updated_at WHERE id = ? AND swept_at IS NULL" },
 };
 
 /*

@@ -73,6 +73,8 @@ enum stmt {
 	STMT_IDEM_ABANDON,		/* id: forget an unfinished key */
 	STMT_IDEM_DELETE_EXPIRED,	/* id */
 	/* queue and worker */
+	STMT_ORDER_SWEEP,		/* age(s), limit -> id: pending, never swept */
+	STMT_ORDER_MARK_SWEPT,		/* id */
 	STMT__MAX
 };
 
