@@ -32,6 +32,34 @@
 	"id, email, full_name, is_active, is_admin, " \
 	"DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ')"
 
+/* products and inventory: column lists in the order of enum product_col,
+ * inv_col and movement_col (db.h). */
+#define ISO_UTC(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+#define PRODUCT_COLS \
+	"id, sku, name, description, price, weight, dimensions, category, " \
+	"image_url, " ISO_UTC("created_at") ", " ISO_UTC("updated_at")
+/* q matches the name or the SKU, both case-insensitively (the SKU column
+ * itself compares byte for byte); '!' escapes the LIKE wildcards. */
+#define PRODUCT_FILTER \
+	" WHERE (? IS NULL OR category = ?) AND (? IS NULL OR " \
+	"name LIKE ? ESCAPE '!' OR " \
+	"sku COLLATE utf8mb4_unicode_ci LIKE ? ESCAPE '!')"
+#define INV_COLS \
+	"i.id, i.product_id, i.quantity_in_stock, i.quantity_reserved, " \
+	"i.reorder_level, i.reorder_quantity, " \
+	ISO_UTC("i.last_restock_date") ", " \
+	ISO_UTC("i.last_stock_count_date") ", " \
+	ISO_UTC("i.created_at") ", " ISO_UTC("i.updated_at") ", " \
+	"i.available, i.available <= i.reorder_level, p.name, p.sku"
+#define INV_FROM " FROM inventory i JOIN products p ON p.id = i.product_id"
+/* product_id when given; only rows that need reordering when asked. */
+#define INV_FILTER \
+	" WHERE (? IS NULL OR i.product_id = ?) AND " \
+	"(? = 0 OR i.available <= i.reorder_level)"
+#define MOVEMENT_COLS \
+	"id, inventory_id, product_id, change_in_stock, change_reserved, " \
+	"reason, order_id, user_id, " ISO_UTC("created_at")
+
 /* enum order_col: an order with its owner (o, u). */
 #define ORDER_COLS \
 	"o.id, o.order_number, o.user_id, o.status, o.total_amount, " \
@@ -120,6 +148,69 @@ static const struct {
 	[STMT_MIGRATION_RECORD] = { "migration_record",
 	    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)" },
 	/* products and inventory */
+	[STMT_PRODUCT_INSERT] = { "product_insert",
+	    "INSERT INTO products (sku, name, description, price, weight, "
+	    "dimensions, category, image_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
+	[STMT_PRODUCT_BY_ID] = { "product_by_id",
+	    "SELECT " PRODUCT_COLS " FROM products WHERE id = ?" },
+	[STMT_PRODUCT_LOCK] = { "product_lock",
+	    "SELECT id FROM products WHERE id = ? FOR UPDATE" },
+	[STMT_PRODUCT_LIST] = { "product_list",
+	    "SELECT " PRODUCT_COLS " FROM products" PRODUCT_FILTER
+	    " ORDER BY id LIMIT ? OFFSET ?" },
+	[STMT_PRODUCT_COUNT] = { "product_count",
+	    "SELECT COUNT(*) FROM products" PRODUCT_FILTER },
+	/* Optional columns take a (given, value) pair so that a JSON null
+	 * can clear them while an absent field keeps them. */
+	[STMT_PRODUCT_UPDATE] = { "product_update",
+	    "UPDATE products SET sku = COALESCE(?, sku), "
+	    "name = COALESCE(?, name), price = COALESCE(?, price), "
+	    "description = IF(?, ?, description), "
+	    "weight = IF(?, ?, weight), "
+	    "dimensions = IF(?, ?, dimensions), "
+	    "category = IF(?, ?, category), "
+	    "image_url = IF(?, ?, image_url) WHERE id = ?" },
+	[STMT_PRODUCT_DELETE] = { "product_delete",
+	    "DELETE FROM products WHERE id = ?" },
+	/* A column set earlier in the row may be read later in VALUES. */
+	[STMT_INV_INSERT] = { "inv_insert",
+	    "INSERT INTO inventory (product_id, quantity_in_stock, "
+	    "quantity_reserved, reorder_level, reorder_quantity, "
+	    "last_restock_date) VALUES (?, ?, ?, ?, ?, "
+	    "IF(quantity_in_stock > 0, UTC_TIMESTAMP(), NULL))" },
+	[STMT_INV_BY_ID] = { "inv_by_id",
+	    "SELECT " INV_COLS INV_FROM " WHERE i.id = ?" },
+	[STMT_INV_BY_PRODUCT] = { "inv_by_product",
+	    "SELECT " INV_COLS INV_FROM " WHERE i.product_id = ?" },
+	[STMT_INV_LOCK] = { "inv_lock",
+	    "SELECT product_id, quantity_in_stock, quantity_reserved, "
+	    "reorder_level, reorder_quantity FROM inventory WHERE id = ? "
+	    "FOR UPDATE" },
+	/* Locking, so inside a transaction it also sees (and holds off) a
+	 * record created concurrently. */
+	[STMT_INV_ID_BY_PRODUCT] = { "inv_id_by_product",
+	    "SELECT id FROM inventory WHERE product_id = ? FOR UPDATE" },
+	[STMT_INV_UPDATE] = { "inv_update",
+	    "UPDATE inventory SET quantity_in_stock = ?, "
+	    "quantity_reserved = ?, reorder_level = ?, reorder_quantity = ?, "
+	    "last_restock_date = IF(?, UTC_TIMESTAMP(), last_restock_date) "
+	    "WHERE id = ?" },
+	[STMT_INV_LIST] = { "inv_list",
+	    "SELECT " INV_COLS INV_FROM INV_FILTER
+	    " ORDER BY i.id LIMIT ? OFFSET ?" },
+	[STMT_INV_COUNT] = { "inv_count",
+	    "SELECT COUNT(*)" INV_FROM INV_FILTER },
+	/* A user deleted since their token was issued is recorded as NULL
+	 * rather than failing the change on the foreign key. */
+	[STMT_MOVEMENT_INSERT] = { "movement_insert",
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "change_in_stock, change_reserved, reason, order_id, user_id) "
+	    "VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM users WHERE id = ?))" },
+	[STMT_MOVEMENT_LIST] = { "movement_list",
+	    "SELECT " MOVEMENT_COLS " FROM stock_movements "
+	    "WHERE inventory_id = ? ORDER BY id DESC LIMIT ? OFFSET ?" },
+	[STMT_MOVEMENT_COUNT] = { "movement_count",
+	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
 	/* orders */
 	/* Products of a new order in request order, share-locked so their
 	 * price cannot change and they cannot go away before commit. */

@@ -40,6 +40,34 @@ enum stmt {
 	STMT_MIGRATION_VERSIONS,	/* -> version, ascending */
 	STMT_MIGRATION_RECORD,		/* version, name */
 	/* products and inventory */
+	STMT_PRODUCT_INSERT,		/* sku, name, description, price, weight,
+					   dimensions, category, image_url */
+	STMT_PRODUCT_BY_ID,		/* id -> PRODUCT_COLS */
+	STMT_PRODUCT_LOCK,		/* id -> id; FOR UPDATE */
+	STMT_PRODUCT_LIST,		/* category x2, pattern x3, limit, skip
+					   -> PRODUCT_COLS */
+	STMT_PRODUCT_COUNT,		/* category x2, pattern x3 -> count */
+	STMT_PRODUCT_UPDATE,		/* sku?, name?, price?, then (given,
+					   value) for description, weight,
+					   dimensions, category, image_url; id */
+	STMT_PRODUCT_DELETE,		/* id */
+	STMT_INV_INSERT,		/* product_id, stock, reserved,
+					   reorder_level, reorder_quantity */
+	STMT_INV_BY_ID,			/* id -> INV_COLS */
+	STMT_INV_BY_PRODUCT,		/* product_id -> INV_COLS */
+	STMT_INV_LOCK,			/* id -> INV_LOCK_COLS; FOR UPDATE */
+	STMT_INV_ID_BY_PRODUCT,		/* product_id -> id; FOR UPDATE */
+	STMT_INV_UPDATE,		/* stock, reserved, reorder_level,
+					   reorder_quantity, restocked, id */
+	STMT_INV_LIST,			/* product_id x2, low_stock, limit, skip
+					   -> INV_COLS */
+	STMT_INV_COUNT,			/* product_id x2, low_stock -> count */
+	STMT_MOVEMENT_INSERT,		/* inventory_id, product_id,
+					   change_in_stock, change_reserved,
+					   reason, order_id, user_id */
+	STMT_MOVEMENT_LIST,		/* inventory_id, limit, skip
+					   -> MOVEMENT_COLS, newest first */
+	STMT_MOVEMENT_COUNT,		/* inventory_id -> count */
 	/* orders */
 	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
 					   price */
@@ -92,6 +120,66 @@ enum user_col {
 	USER_COL_CREATED_AT,	/* "2026-11-25T22:44:22Z" */
 	USER_COL_HASH,		/* only in _BY_EMAIL and _BY_ID */
 	USER_COL__MAX
+};
+
+/* Column order of PRODUCT_COLS. */
+enum product_col {
+	PRODUCT_COL_ID = 0,
+	PRODUCT_COL_SKU,
+	PRODUCT_COL_NAME,
+	PRODUCT_COL_DESCRIPTION,
+	PRODUCT_COL_PRICE,		/* DECIMAL text: "19.90" */
+	PRODUCT_COL_WEIGHT,		/* DECIMAL text or NULL */
+	PRODUCT_COL_DIMENSIONS,
+	PRODUCT_COL_CATEGORY,
+	PRODUCT_COL_IMAGE_URL,
+	PRODUCT_COL_CREATED_AT,
+	PRODUCT_COL_UPDATED_AT,
+	PRODUCT_COL__MAX
+};
+
+/* Column order of INV_COLS (an inventory row joined with its product). */
+enum inv_col {
+	INV_COL_ID = 0,
+	INV_COL_PRODUCT_ID,
+	INV_COL_STOCK,
+	INV_COL_RESERVED,
+	INV_COL_REORDER_LEVEL,
+	INV_COL_REORDER_QUANTITY,
+	INV_COL_LAST_RESTOCK,		/* ISO 8601 or NULL */
+	INV_COL_LAST_COUNT,		/* ISO 8601 or NULL */
+	INV_COL_CREATED_AT,
+	INV_COL_UPDATED_AT,
+	INV_COL_AVAILABLE,		/* stock - reserved */
+	INV_COL_NEEDS_REORDER,		/* available <= reorder_level */
+	INV_COL_PRODUCT_NAME,
+	INV_COL_PRODUCT_SKU,
+	INV_COL__MAX
+};
+
+/* Columns of STMT_INV_LOCK: the inventory row alone, so the product row
+ * is not locked with it. */
+enum inv_lock_col {
+	INV_LOCK_COL_PRODUCT_ID = 0,
+	INV_LOCK_COL_STOCK,
+	INV_LOCK_COL_RESERVED,
+	INV_LOCK_COL_REORDER_LEVEL,
+	INV_LOCK_COL_REORDER_QUANTITY,
+	INV_LOCK_COL__MAX
+};
+
+/* Column order of MOVEMENT_COLS. */
+enum movement_col {
+	MOVEMENT_COL_ID = 0,
+	MOVEMENT_COL_INVENTORY_ID,
+	MOVEMENT_COL_PRODUCT_ID,
+	MOVEMENT_COL_CHANGE_IN_STOCK,
+	MOVEMENT_COL_CHANGE_RESERVED,
+	MOVEMENT_COL_REASON,
+	MOVEMENT_COL_ORDER_ID,
+	MOVEMENT_COL_USER_ID,
+	MOVEMENT_COL_CREATED_AT,
+	MOVEMENT_COL__MAX
 };
 
 /* Column order of ORDER_COLS (orders joined with their user). */

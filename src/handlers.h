@@ -25,6 +25,27 @@ void h_users_list(struct app *, struct http_req *, struct http_resp *);
 void h_users_patch(struct app *, struct http_req *, struct http_resp *);
 
 /* inventory.c: products and inventory */
+extern const struct body_spec spec_product_create;
+extern const struct body_spec spec_product_update;
+extern const struct body_spec spec_inventory_create;
+extern const struct body_spec spec_inventory_update;
+extern const struct body_spec spec_inventory_adjust;
+void h_products_list(struct app *, struct http_req *, struct http_resp *);
+void h_products_get(struct app *, struct http_req *, struct http_resp *);
+void h_products_create(struct app *, struct http_req *, struct http_resp *);
+void h_products_update(struct app *, struct http_req *, struct http_resp *);
+void h_products_delete(struct app *, struct http_req *, struct http_resp *);
+void h_inventory_list(struct app *, struct http_req *, struct http_resp *);
+void h_inventory_get(struct app *, struct http_req *, struct http_resp *);
+void h_inventory_by_product(struct app *, struct http_req *,
+    struct http_resp *);
+void h_inventory_create(struct app *, struct http_req *, struct http_resp *);
+void h_inventory_update(struct app *, struct http_req *, struct http_resp *);
+void h_inventory_adjust(struct app *, struct http_req *, struct http_resp *);
+void h_inventory_movements(struct app *, struct http_req *,
+    struct http_resp *);
+void h_inventory_low_stock(struct app *, struct http_req *,
+    struct http_resp *);
 
 /* orders.c */
 extern const struct body_spec spec_order_create;

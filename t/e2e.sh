@@ -8,11 +8,16 @@
 #   E2E_CACERT  certificate to trust for the server (default:
 #               INVENTORY_CA_CERT from run/stack.env; without one the
 #               certificate is not checked)
+#   E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD
+#               an admin's login, for the product and inventory checks
+#               (default: INVENTORY_ADMIN_EMAIL and INVENTORY_ADMIN_PASSWORD
+#               from run/stack.env when no URL is given)
 #
 # Each check prints "ok - NAME" or "not ok - NAME: what came back"; the last
 # line is "N passed, M failed", and the exit status is 1 when M > 0.
 # It registers one new user (a unique e2e-...@example.com) and leaves it,
-# with the one Idempotency-Key it used; it places no order.
+# with the one Idempotency-Key it used; the product and inventory record
+# it makes (SKU E2E-...) it deletes again.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,6 +34,12 @@ URL=${URL%/}
 [[ -n $URL ]] || { echo "usage: t/e2e.sh URL (or set E2E_URL)" >&2; exit 2; }
 CACERT=${E2E_CACERT:-}
 [[ -n $CACERT || -n ${1:-}${E2E_URL:-} ]] || CACERT=$(stack_value INVENTORY_CA_CERT)
+ADMIN_EMAIL=${E2E_ADMIN_EMAIL:-}
+ADMIN_PASSWORD=${E2E_ADMIN_PASSWORD:-}
+if [[ -z $ADMIN_EMAIL && -z ${1:-}${E2E_URL:-} ]]; then
+	ADMIN_EMAIL=$(stack_value INVENTORY_ADMIN_EMAIL)
+	ADMIN_PASSWORD=$(stack_value INVENTORY_ADMIN_PASSWORD)
+fi
 if [[ -n $CACERT ]]; then
 	TLS=(--cacert "$CACERT")
 else
@@ -75,6 +86,11 @@ header() {
 # json_str KEY: the string value of "KEY" in BODY (flat JSON is enough here).
 json_str() {
 	tr -d '\n' <<<"$BODY" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p"
+}
+
+# json_num KEY: the number value of "KEY" in BODY, as written.
+json_num() {
+	tr -d '\n' <<<"$BODY" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\(-\{0,1\}[0-9][0-9.]*\).*/\1/p"
 }
 
 # got: what came back, for a "not ok" line.
@@ -162,6 +178,71 @@ fi
 
 req GET /api/v1/users/me -H "Authorization: Bearer not.a.token"
 check "GET /users/me with a bad token is 401" error_is 401 "Could not validate credentials"
+
+# --- products and inventory, through every FastCGI process ---
+sku="E2E-$(date +%s)-$RANDOM$RANDOM"
+admin_token=
+if [[ -n $ADMIN_EMAIL && -n $ADMIN_PASSWORD ]]; then
+	req POST /api/v1/auth/login --data-urlencode "username=$ADMIN_EMAIL" --data-urlencode "password=$ADMIN_PASSWORD"
+	admin_token=$(json_str access_token)
+	admin_in() { status_is 200 && [[ -n $admin_token ]]; }
+	check "admin login" admin_in
+else
+	not_ok "admin login" "no admin credentials (set E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD)"
+fi
+ADMIN=(-H "Authorization: Bearer $admin_token")
+USER=(-H "Authorization: Bearer $token")
+JSON_CT=(-H 'Content-Type: application/json')
+
+req POST /api/v1/products "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"sku\":\"$sku\",\"name\":\"E2E Widget\",\"price\":19.90,\"category\":\"e2e\"}"
+product_id=$(json_num id)
+product_made() { status_is 201 && [[ -n $product_id && $(json_str sku) == "$sku" ]] && body_has '"price":19.90,'; }
+check "create a product is 201 with the exact price" product_made
+
+req GET "/api/v1/products/$product_id" "${USER[@]}"
+product_read() { status_is 200 && [[ $(json_str sku) == "$sku" ]] && body_has '"price":19.90,'; }
+check "a user reads the product" product_read
+
+req POST /api/v1/inventory "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"product_id\":${product_id:-0},\"quantity_in_stock\":25,\"reorder_level\":5}"
+inventory_id=$(json_num id)
+inventory_made() { status_is 201 && [[ -n $inventory_id && $(json_num quantity_in_stock) == 25 && -n $(json_str last_restock_date) ]]; }
+check "create its inventory is 201 with last_restock_date" inventory_made
+
+# Each read may hit another process and the cache; all must agree.
+stock_is() {
+	status_is 200 && [[ $(json_num quantity_in_stock) == "$1" ]]
+}
+reads_ok=1
+for _ in 1 2 3 4 5 6; do
+	req GET "/api/v1/inventory/$inventory_id" "${USER[@]}"
+	stock_is 25 && [[ $(json_str product_sku) == "$sku" ]] || { reads_ok=0; break; }
+done
+check "GET /inventory/{id} again and again is the record" test "$reads_ok" = 1
+
+req POST "/api/v1/inventory/$inventory_id/adjust" "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"quantity":-5,"reason":"e2e"}'
+check "adjust by -5 is 200 with stock 20" stock_is 20
+
+reads_ok=1
+for _ in 1 2 3 4 5 6; do
+	req GET "/api/v1/inventory/$inventory_id" "${USER[@]}"
+	stock_is 20 || { reads_ok=0; break; }
+	req GET "/api/v1/inventory/product/$product_id" "${USER[@]}"
+	stock_is 20 || { reads_ok=0; break; }
+done
+check "every process reads the adjusted stock at once" test "$reads_ok" = 1
+
+req POST "/api/v1/inventory/$inventory_id/adjust" "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"quantity":-100}'
+check "adjust below zero is 400" error_is 400 "Cannot reduce stock below zero"
+
+req DELETE "/api/v1/products/$product_id" "${ADMIN[@]}"
+check "delete the product is 204" status_is 204
+
+req GET "/api/v1/inventory/$inventory_id" "${USER[@]}"
+check "its inventory went with it" error_is 404 "Inventory item with id $inventory_id not found"
 
 # --- errors, from nginx and from the application ---
 req GET /no/such/page

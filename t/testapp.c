@@ -2,9 +2,13 @@
  * testapp.c: what the integration suites share: an app with real
  * connections, a clean database, and requests through the router.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
 
 #include "cache.h"
 #include "config.h"
@@ -52,6 +56,18 @@ tu_app_new(void)
 	return app;
 }
 
+void
+tu_app_free(struct app *app)
+{
+	struct config *cfg = (struct config *)app->cfg;
+
+	db_close(app->db);
+	cache_close(app->cache);
+	config_free(cfg);
+	free(cfg);
+	free(app);
+}
+
 struct app *
 tu_app(void)
 {
@@ -77,6 +93,37 @@ tu_reset_db(struct app *app)
 	    "TRUNCATE TABLE refresh_tokens;"
 	    "TRUNCATE TABLE users;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
+	tu_redis(app, "FLUSHDB");
+}
+
+void
+tu_redis(struct app *app, const char *fmt, ...)
+{
+	const struct config *cfg = app->cfg;
+	struct timeval tv = { 2, 0 };
+	redisContext *c;
+	redisReply *r;
+	va_list ap;
+
+	if (cfg->redis_socket != NULL && cfg->redis_socket[0] != '\0')
+		c = redisConnectUnixWithTimeout(cfg->redis_socket, tv);
+	else
+		c = redisConnectWithTimeout(cfg->redis_host,
+		    (int)cfg->redis_port, tv);
+	ck_assert_msg(c != NULL && c->err == 0, "redis connect: %s",
+	    c != NULL ? c->errstr : "out of memory");
+	redisSetTimeout(c, tv);
+	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis_db);
+	ck_assert_msg(r != NULL && r->type != REDIS_REPLY_ERROR, "redis SELECT");
+	freeReplyObject(r);
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r != NULL, "redis %s: %s", fmt, c->errstr);
+	ck_assert_msg(r->type != REDIS_REPLY_ERROR, "redis %s: %s", fmt,
+	    r->str);
+	freeReplyObject(r);
+	redisFree(c);
 }
 
 void

@@ -33,8 +33,23 @@ struct app *tu_app(void);
  * freed: the child exits). */
 struct app *tu_app_new(void);
 
-/* Empties every table but schema_migrations (for a fixture's setup). */
+/* Closes and frees an app from tu_app_new (a second one in the same
+ * process, which the leak checker would otherwise report). */
+void tu_app_free(struct app *);
+
+/* Empties every table but schema_migrations and the cache's Redis
+ * database (for a fixture's setup): ids restart with the tables, so a
+ * value cached by an earlier test must not answer for a new row. */
 void tu_reset_db(struct app *);
+
+/*
+ * Runs one command on a new raw connection to the cache's Redis database
+ * (hiredis format: words split on spaces, then %s/%d/%lld filled in) and
+ * fails the test on an I/O or Redis error. For tests that need to act on
+ * Redis behind the cache's back (FLUSHDB, CLIENT PAUSE).
+ */
+void tu_redis(struct app *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * Builds a request, dispatches it through the router and returns the

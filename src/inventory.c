@@ -1,0 +1,1180 @@
+/*
+ * inventory.c: /api/v1/products and /api/v1/inventory.
+ *
+ * Stock (ARCHITECTURE.md, "The rules that keep stock right"): every change
+ * of an inventory row runs in one transaction that locks the row
+ * (SELECT ... FOR UPDATE), checks the new quantities under the lock, writes
+ * them and writes the stock_movements row. Two concurrent changes of one
+ * row are thus serialised, each seeing the other's result, and the
+ * schema's CHECK constraints refuse whatever might still slip by.
+ *
+ * Cache (cache.h, "Cache protocol"): GET /inventory/{id}, GET
+ * /inventory/product/{pid}, the inventory lists and the low-stock report
+ * are read through Redis. The cached value is the exact response body;
+ * for a list, its X-Total-Count and a newline come first. Every write that
+ * changes what those reads show invalidates after its commit. Redis
+ * trouble costs speed only: a failed lookup reads MariaDB.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cache.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+
+/* Lengths follow schema/001_init.sql (VARCHAR counts characters). */
+#define SKU_MAX		64
+#define NAME_MAX_LEN	255
+#define DESCRIPTION_MAX	65535		/* TEXT: bytes, checked as such too */
+#define DIMENSIONS_MAX	100
+#define CATEGORY_MAX	100
+#define IMAGE_URL_MAX	500
+#define QUERY_TEXT_MAX	255		/* the q filter of the product list */
+/* DECIMAL(12,2) holds up to 9999999999.99 and DECIMAL(12,3) up to
+ * 999999999.999; the whole-number bounds keep every accepted value
+ * inside them. */
+#define PRICE_MAX	INT64_C(9999999999)
+#define WEIGHT_MAX	INT64_C(999999999)
+/* API.md, "Numeric bounds". */
+#define QTY_MAX		INT64_C(2147483647)	/* INT columns */
+#define ADJUST_MAX	INT64_C(1000000000)
+#define REASON_MAX	255
+
+#define DEFAULT_REORDER_LEVEL		10
+#define DEFAULT_REORDER_QUANTITY	50
+
+/* Product bodies: create requires what update leaves optional. */
+#define PRODUCT_FIELDS(REQ) \
+	{ "sku", FT_STRING, (REQ) | FS_TRIM, 1, SKU_MAX }, \
+	{ "name", FT_STRING, (REQ) | FS_TRIM, 1, NAME_MAX_LEN }, \
+	{ "description", FT_STRING, FS_NULLABLE, 0, DESCRIPTION_MAX }, \
+	{ "price", FT_DECIMAL, (REQ), 0, PRICE_MAX }, \
+	{ "weight", FT_DECIMAL, FS_NULLABLE, 0, WEIGHT_MAX }, \
+	{ "dimensions", FT_STRING, FS_NULLABLE | FS_TRIM, 0, DIMENSIONS_MAX }, \
+	{ "category", FT_STRING, FS_NULLABLE | FS_TRIM, 0, CATEGORY_MAX }, \
+	{ "image_url", FT_STRING, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX }
+
+static const struct field_spec product_create_fields[] = {
+	PRODUCT_FIELDS(FS_REQUIRED),
+};
+const struct body_spec spec_product_create = { product_create_fields,
+	sizeof(product_create_fields) / sizeof(product_create_fields[0]) };
+
+static const struct field_spec product_update_fields[] = {
+	PRODUCT_FIELDS(0),
+};
+const struct body_spec spec_product_update = { product_update_fields,
+	sizeof(product_update_fields) / sizeof(product_update_fields[0]) };
+
+/* The quantities of an inventory body; create requires the stock. */
+#define INV_QTY_FIELDS(STOCK) \
+	{ "quantity_in_stock", FT_INT, (STOCK), 0, QTY_MAX }, \
+	{ "quantity_reserved", FT_INT, 0, 0, QTY_MAX }, \
+	{ "reorder_level", FT_INT, 0, 0, QTY_MAX }, \
+	{ "reorder_quantity", FT_INT, 0, 0, QTY_MAX }
+
+static const struct field_spec inventory_create_fields[] = {
+	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX },
+	INV_QTY_FIELDS(FS_REQUIRED),
+};
+const struct body_spec spec_inventory_create = { inventory_create_fields,
+	sizeof(inventory_create_fields) / sizeof(inventory_create_fields[0]) };
+
+static const struct field_spec inventory_update_fields[] = {
+	INV_QTY_FIELDS(0),
+};
+const struct body_spec spec_inventory_update = { inventory_update_fields,
+	sizeof(inventory_update_fields) / sizeof(inventory_update_fields[0]) };
+
+/* Zero is in range here and refused by the handler, with its own text. */
+static const struct field_spec inventory_adjust_fields[] = {
+	{ "quantity", FT_INT, FS_REQUIRED, -ADJUST_MAX, ADJUST_MAX },
+	{ "reason", FT_STRING, FS_NULLABLE | FS_TRIM, 0, REASON_MAX },
+};
+const struct body_spec spec_inventory_adjust = { inventory_adjust_fields,
+	sizeof(inventory_adjust_fields) / sizeof(inventory_adjust_fields[0]) };
+
+/* ---- JSON of rows ---- */
+
+static struct json_object *
+int_or_null(const struct db_res *res, size_t row, size_t col)
+{
+	return db_res_isnull(res, row, col) ? NULL :
+	    json_object_new_int64(db_res_int(res, row, col));
+}
+
+static void
+add_str(struct json_object *o, const char *key, const struct db_res *res,
+    size_t row, size_t col)
+{
+	json_object_object_add(o, key, json_str_or_null(db_res_str(res, row,
+	    col)));
+}
+
+static void
+add_int(struct json_object *o, const char *key, const struct db_res *res,
+    size_t row, size_t col)
+{
+	json_object_object_add(o, key, int_or_null(res, row, col));
+}
+
+/* Product JSON from a PRODUCT_COLS row (new). Money goes out as the exact
+ * DECIMAL text. */
+static struct json_object *
+product_json(const struct db_res *res, size_t row)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "id", res, row, PRODUCT_COL_ID);
+	add_str(o, "sku", res, row, PRODUCT_COL_SKU);
+	add_str(o, "name", res, row, PRODUCT_COL_NAME);
+	add_str(o, "description", res, row, PRODUCT_COL_DESCRIPTION);
+	json_object_object_add(o, "price",
+	    json_decimal(db_res_str(res, row, PRODUCT_COL_PRICE)));
+	json_object_object_add(o, "weight",
+	    json_decimal(db_res_str(res, row, PRODUCT_COL_WEIGHT)));
+	add_str(o, "dimensions", res, row, PRODUCT_COL_DIMENSIONS);
+	add_str(o, "category", res, row, PRODUCT_COL_CATEGORY);
+	add_str(o, "image_url", res, row, PRODUCT_COL_IMAGE_URL);
+	add_str(o, "created_at", res, row, PRODUCT_COL_CREATED_AT);
+	add_str(o, "updated_at", res, row, PRODUCT_COL_UPDATED_AT);
+	return o;
+}
+
+/* Inventory JSON from an INV_COLS row (new); with_product makes it an
+ * InventoryWithProduct. */
+static struct json_object *
+inventory_json(const struct db_res *res, size_t row, bool with_product)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "id", res, row, INV_COL_ID);
+	add_int(o, "product_id", res, row, INV_COL_PRODUCT_ID);
+	add_int(o, "quantity_in_stock", res, row, INV_COL_STOCK);
+	add_int(o, "quantity_reserved", res, row, INV_COL_RESERVED);
+	add_int(o, "reorder_level", res, row, INV_COL_REORDER_LEVEL);
+	add_int(o, "reorder_quantity", res, row, INV_COL_REORDER_QUANTITY);
+	add_str(o, "last_restock_date", res, row, INV_COL_LAST_RESTOCK);
+	add_str(o, "last_stock_count_date", res, row, INV_COL_LAST_COUNT);
+	add_str(o, "created_at", res, row, INV_COL_CREATED_AT);
+	add_str(o, "updated_at", res, row, INV_COL_UPDATED_AT);
+	add_int(o, "available_quantity", res, row, INV_COL_AVAILABLE);
+	json_object_object_add(o, "needs_reorder", json_object_new_boolean(
+	    db_res_bool(res, row, INV_COL_NEEDS_REORDER)));
+	if (with_product) {
+		add_str(o, "product_name", res, row, INV_COL_PRODUCT_NAME);
+		add_str(o, "product_sku", res, row, INV_COL_PRODUCT_SKU);
+	}
+	return o;
+}
+
+/* Movement JSON from a MOVEMENT_COLS row (new). */
+static struct json_object *
+movement_json(const struct db_res *res, size_t row)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "id", res, row, MOVEMENT_COL_ID);
+	add_int(o, "inventory_id", res, row, MOVEMENT_COL_INVENTORY_ID);
+	add_int(o, "product_id", res, row, MOVEMENT_COL_PRODUCT_ID);
+	add_int(o, "change_in_stock", res, row, MOVEMENT_COL_CHANGE_IN_STOCK);
+	add_int(o, "change_reserved", res, row, MOVEMENT_COL_CHANGE_RESERVED);
+	add_str(o, "reason", res, row, MOVEMENT_COL_REASON);
+	add_int(o, "order_id", res, row, MOVEMENT_COL_ORDER_ID);
+	add_int(o, "user_id", res, row, MOVEMENT_COL_USER_ID);
+	add_str(o, "created_at", res, row, MOVEMENT_COL_CREATED_AT);
+	return o;
+}
+
+/* ---- cached replies ---- */
+
+/* Where one read's reply lives in the cache. */
+struct cached {
+	enum cache_scope	 scope;
+	int64_t			 id;		/* scope id */
+	char			 name[128];	/* normalised query; "" */
+	int64_t			 ttl;		/* seconds */
+	uint64_t		 gen;		/* from the miss */
+	bool			 fill;		/* store the reply */
+};
+
+/*
+ * Looks c up. On a hit replies 200 with the stored body (a list: with its
+ * X-Total-Count) and returns true. Otherwise the caller reads MariaDB;
+ * c->fill says whether its reply goes into the cache (a plain miss, not
+ * Redis trouble).
+ */
+static bool
+cache_reply(struct app *app, struct cached *c, bool list,
+    struct http_resp *resp)
+{
+	char *val = NULL, *body, *nl;
+	int64_t total;
+	enum inv_err rc;
+
+	c->fill = false;
+	rc = cache_fetch(app->cache, c->scope, c->id, c->name, &val, &c->gen);
+	if (rc == INV_NOTFOUND)
+		c->fill = true;
+	if (rc != INV_OK)
+		return false;
+	body = val;
+	if (list) {
+		if ((nl = strchr(val, '\n')) == NULL)
+			goto bad;
+		*nl = '\0';
+		if (!str_to_i64(val, 0, INT64_MAX, &total))
+			goto bad;
+		http_resp_header(resp, "X-Total-Count", val);
+		body = nl + 1;
+	}
+	http_reply_json_text(resp, 200, body, strlen(body));
+	free(val);
+	return true;
+bad:
+	/* Not what we store: read MariaDB, and leave the entry to expire. */
+	log_warn("cache: malformed list value for \"%s\"", c->name);
+	free(val);
+	return false;
+}
+
+/*
+ * Replies 200 with obj (taken) and, when c says so, stores the body in the
+ * cache. total >= 0 adds X-Total-Count (stored with the body). c may be
+ * NULL for a read that is not cached.
+ */
+static void
+reply_fill(struct app *app, struct cached *c, struct json_object *obj,
+    int64_t total, struct http_resp *resp)
+{
+	struct buf val;
+	const char *text;
+	char count[32];
+	size_t len;
+
+	text = json_to_plain(obj, &len);
+	buf_init(&val);
+	if (total >= 0) {
+		snprintf(count, sizeof(count), "%" PRId64, total);
+		http_resp_header(resp, "X-Total-Count", count);
+		buf_printf(&val, "%s\n", count);
+	}
+	if (c != NULL && c->fill) {
+		buf_append(&val, text, len);
+		cache_store(app->cache, c->scope, c->id, c->name, c->gen,
+		    val.data, val.len, c->ttl);
+	}
+	http_reply_json_text(resp, 200, text, len);
+	json_object_put(obj);
+	buf_free(&val);
+}
+
+/* ---- query parameters ---- */
+
+/* Characters (code points) of UTF-8 s, as VARCHAR lengths count them. */
+static size_t
+utf8_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* A text query parameter of at most max characters (borrowed, NULL when
+ * absent); a longer one adds a 422 detail and returns false. */
+static bool
+query_text(const struct http_req *req, const char *name, size_t max,
+    const char **out, struct json_object **details)
+{
+	char msg[80];
+
+	*out = http_query_get(req, name);
+	if (*out == NULL || utf8_length(*out) <= max)
+		return true;
+	snprintf(msg, sizeof(msg), "ensure this value has at most %zu "
+	    "characters", max);
+	json_detail_add(details, "query", name, msg,
+	    "value_error.any_str.max_length");
+	*out = NULL;
+	return false;
+}
+
+/* "%q%" for LIKE with q's own '%', '_' and '!' escaped by '!' (the
+ * statement's ESCAPE character): new. */
+static char *
+like_pattern(const char *q)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "%");
+	for (; *q != '\0'; q++) {
+		if (*q == '%' || *q == '_' || *q == '!')
+			buf_puts(&b, "!");
+		buf_append(&b, q, 1);
+	}
+	buf_puts(&b, "%");
+	return buf_take(&b);
+}
+
+/* ---- writes ---- */
+
+/* What a write found, when it is not a database error. */
+enum outcome {
+	OUT_OK = 0,
+	OUT_NO_PRODUCT,		/* 404 */
+	OUT_NO_INVENTORY,	/* 404 */
+	OUT_DUP_SKU,		/* 400 */
+	OUT_HAS_ORDERS,		/* 409 */
+	OUT_INV_EXISTS,		/* 400 */
+	OUT_RESERVED_GT_STOCK,	/* 422 */
+	OUT_BELOW_ZERO,		/* 400 */
+	OUT_BELOW_RESERVED,	/* 400 */
+	OUT_ABOVE_MAX,		/* 422: stock past the INT column */
+	OUT__MAX
+};
+
+/* One write's state, kept across a transaction's reruns. */
+struct write {
+	struct http_req	*req;		/* borrowed */
+	int64_t		 id;		/* the path id */
+	int64_t		 product_id;	/* of the row changed, for the cache */
+	int64_t		 inv_id;	/* same */
+	enum outcome	 out;
+	struct db_res	*res;		/* the row to reply with (owned) */
+};
+
+/* Starts a transaction function's try afresh (a rerun after deadlock). */
+static void
+write_reset(struct write *w)
+{
+	db_res_free(w->res);
+	w->res = NULL;
+	w->out = OUT_OK;
+	w->inv_id = 0;
+	w->product_id = 0;
+}
+
+/* Records outcome out, which rolls the transaction back. */
+static enum inv_err
+write_refuse(struct write *w, enum outcome out)
+{
+	w->out = out;
+	return INV_INVALID;
+}
+
+/* A 422 about one body field. */
+static void
+reply_422_field(struct http_resp *resp, const char *field, const char *msg,
+    const char *type)
+{
+	struct json_object *details = NULL;
+
+	json_detail_add(&details, "body", field, msg, type);
+	http_reply_422(resp, details);
+}
+
+static void
+reply_no_product(struct http_resp *resp, int64_t id)
+{
+	http_reply_detailf(resp, 404, "Product with id %" PRId64 " not found",
+	    id);
+}
+
+/* 400 for a SKU taken (the trimmed one of the body). */
+static void
+reply_dup_sku(struct http_resp *resp, const struct http_req *req)
+{
+	const char *sku = json_get_str(req->json, "sku");
+
+	http_reply_detailf(resp, 400, "Product with SKU %s already exists",
+	    sku != NULL ? sku : "");
+}
+
+/* 404 of the inventory reads and the adjust. */
+static void
+reply_no_item(struct http_resp *resp, int64_t id)
+{
+	http_reply_detailf(resp, 404, "Inventory item with id %" PRId64
+	    " not found", id);
+}
+
+/* 422: API.md, "reserved > in stock". */
+static void
+reply_reserved_gt_stock(struct http_resp *resp)
+{
+	reply_422_field(resp, "quantity_reserved", "quantity_reserved cannot "
+	    "exceed quantity_in_stock", "value_error.number.not_le");
+}
+
+/*
+ * Replies for a write that did not succeed: its outcome when it found
+ * one (rc INV_INVALID), else the database error. A missing inventory
+ * record is "Inventory with id N not found" for PUT, as API.md words it,
+ * and "Inventory item ..." for the adjust (item_text).
+ */
+static void
+reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc,
+    bool item_text)
+{
+	if (rc != INV_INVALID || w->out == OUT_OK) {
+		reply_db_error(resp, rc);
+		return;
+	}
+	switch (w->out) {
+	case OUT_NO_PRODUCT:
+		reply_no_product(resp, w->product_id);
+		break;
+	case OUT_NO_INVENTORY:
+		if (item_text)
+			reply_no_item(resp, w->id);
+		else
+			http_reply_detailf(resp, 404, "Inventory with id %"
+			    PRId64 " not found", w->id);
+		break;
+	case OUT_DUP_SKU:
+		reply_dup_sku(resp, w->req);
+		break;
+	case OUT_HAS_ORDERS:
+		http_reply_detail(resp, 409, "Product has orders");
+		break;
+	case OUT_INV_EXISTS:
+		http_reply_detailf(resp, 400, "Inventory already exists for "
+		    "product %" PRId64, w->product_id);
+		break;
+	case OUT_RESERVED_GT_STOCK:
+		reply_reserved_gt_stock(resp);
+		break;
+	case OUT_BELOW_ZERO:
+		http_reply_detail(resp, 400, "Cannot reduce stock below zero");
+		break;
+	case OUT_BELOW_RESERVED:
+		http_reply_detail(resp, 400, "Cannot reduce stock below reserved "
+		    "quantity");
+		break;
+	case OUT_ABOVE_MAX:
+		reply_422_field(resp, "quantity", "quantity_in_stock would "
+		    "exceed 2147483647", "value_error.number.not_le");
+		break;
+	default:
+		http_reply_500(resp);
+		break;
+	}
+}
+
+/* ---- products ---- */
+
+/* The validated decimal member name as its exact text ("19.9", "5"),
+ * borrowed; NULL when absent or null. */
+static const char *
+decimal_text(struct json_object *obj, const char *name)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, name, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The description fits its TEXT column (bytes), or a 422 is sent. The
+ * spec bounds characters, which may take up to four bytes each. */
+static bool
+description_fits_or_422(struct http_req *req, struct http_resp *resp)
+{
+	const char *d = json_get_str(req->json, "description");
+
+	if (d == NULL || strlen(d) <= DESCRIPTION_MAX)
+		return true;
+	reply_422_field(resp, "description", "ensure this value has at most "
+	    "65535 bytes", "value_error.any_str.max_length");
+	return false;
+}
+
+/* Reads product id into *res (new; zero or one row). */
+static enum inv_err
+product_fetch(struct db *db, int64_t id, struct db_res **res)
+{
+	struct db_val p = DB_INT(id);
+
+	return db_exec(db, STMT_PRODUCT_BY_ID, &p, 1, res, NULL, NULL);
+}
+
+/*
+ * The inventory record of product (0 when none) into *inv_id, locking it
+ * inside a transaction, so that the caller can invalidate its cached
+ * reads.
+ */
+static enum inv_err
+inventory_of_product(struct db *db, int64_t product_id, int64_t *inv_id)
+{
+	struct db_val p = DB_INT(product_id);
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	*inv_id = 0;
+	rc = db_exec(db, STMT_INV_ID_BY_PRODUCT, &p, 1, &res, NULL, NULL);
+	if (rc == INV_OK && db_res_rows(res) > 0)
+		*inv_id = db_res_int(res, 0, 0);
+	db_res_free(res);
+	return rc;
+}
+
+/* GET /api/v1/products?skip&limit&category&q: 200 | 401 | 422 */
+void
+h_products_list(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct json_object *details = NULL, *arr;
+	struct db_res *count = NULL, *res = NULL;
+	const char *category, *q;
+	char *pattern = NULL;
+	struct db_val p[7];
+	int64_t skip, limit;
+	size_t i;
+	enum inv_err rc;
+
+	if (!paging_or_422(req, resp, &skip, &limit))
+		return;
+	query_text(req, "category", CATEGORY_MAX, &category, &details);
+	query_text(req, "q", QUERY_TEXT_MAX, &q, &details);
+	if (details != NULL) {
+		http_reply_422(resp, details);
+		return;
+	}
+	if (q != NULL)
+		pattern = like_pattern(q);
+	p[0] = p[1] = DB_STR_OR_NULL(category);
+	p[2] = p[3] = p[4] = DB_STR_OR_NULL(pattern);
+	p[5] = DB_INT(limit);
+	p[6] = DB_INT(skip);
+	if ((rc = db_exec(app->db, STMT_PRODUCT_COUNT, p, 5, &count, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_PRODUCT_LIST, p, 7,
+	    &res, NULL, NULL)) != INV_OK) {
+		reply_db_error(resp, rc);
+		goto out;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < db_res_rows(res); i++)
+		json_object_array_add(arr, product_json(res, i));
+	reply_fill(app, NULL, arr, db_res_int(count, 0, 0), resp);
+out:
+	free(pattern);
+	db_res_free(count);
+	db_res_free(res);
+}
+
+/* GET /api/v1/products/{id}: 200 | 401 | 404 */
+void
+h_products_get(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	if ((rc = product_fetch(app->db, req->ids[0], &res)) != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(res) == 0)
+		reply_no_product(resp, req->ids[0]);
+	else
+		http_reply_json(resp, 200, product_json(res, 0));
+	db_res_free(res);
+}
+
+/* POST /api/v1/products: 201 | 400 | 401 | 403 | 422 */
+void
+h_products_create(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct json_object *b = req->json;
+	struct db_res *res = NULL;
+	struct db_val p[8];
+	uint64_t id;
+	enum inv_err rc;
+
+	if (!description_fits_or_422(req, resp))
+		return;
+	p[0] = DB_STR(json_get_str(b, "sku"));
+	p[1] = DB_STR(json_get_str(b, "name"));
+	p[2] = DB_STR_OR_NULL(json_get_str(b, "description"));
+	p[3] = DB_STR(decimal_text(b, "price"));
+	p[4] = DB_STR_OR_NULL(decimal_text(b, "weight"));
+	p[5] = DB_STR_OR_NULL(json_get_str(b, "dimensions"));
+	p[6] = DB_STR_OR_NULL(json_get_str(b, "category"));
+	p[7] = DB_STR_OR_NULL(json_get_str(b, "image_url"));
+	rc = db_exec(app->db, STMT_PRODUCT_INSERT, p, 8, NULL, NULL, &id);
+	if (rc == INV_CONFLICT)
+		reply_dup_sku(resp, req);
+	else if (rc != INV_OK || (rc = product_fetch(app->db, (int64_t)id,
+	    &res)) != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(res) == 0)
+		/* Deleted between the two statements by someone else. */
+		reply_no_product(resp, (int64_t)id);
+	else
+		http_reply_json(resp, 201, product_json(res, 0));
+	db_res_free(res);
+}
+
+/* The optional product columns, in the order of STMT_PRODUCT_UPDATE. */
+static const struct {
+	const char	*name;
+	bool		 decimal;
+} product_optional[] = {
+	{ "description", false },
+	{ "weight", true },
+	{ "dimensions", false },
+	{ "category", false },
+	{ "image_url", false },
+};
+#define PRODUCT_NOPTIONAL \
+	(sizeof(product_optional) / sizeof(product_optional[0]))
+
+/*
+ * PUT's transaction: the update, and the product's inventory record
+ * looked up under lock, so the cache of that record is invalidated even
+ * if it was created concurrently.
+ */
+static enum inv_err
+product_update_tx(struct db *db, void *arg)
+{
+	struct write *w = arg;
+	struct json_object *b = w->req->json;
+	struct db_val p[4 + 2 * PRODUCT_NOPTIONAL];
+	uint64_t affected;
+	const char *v;
+	size_t i, n = 0;
+	enum inv_err rc;
+
+	write_reset(w);
+	w->product_id = w->id;
+	p[n++] = DB_STR_OR_NULL(json_get_str(b, "sku"));
+	p[n++] = DB_STR_OR_NULL(json_get_str(b, "name"));
+	p[n++] = DB_STR_OR_NULL(decimal_text(b, "price"));
+	for (i = 0; i < PRODUCT_NOPTIONAL; i++) {
+		v = product_optional[i].decimal ? decimal_text(b,
+		    product_optional[i].name) : json_get_str(b,
+		    product_optional[i].name);
+		p[n++] = DB_INT(json_has(b, product_optional[i].name));
+		p[n++] = DB_STR_OR_NULL(v);
+	}
+	p[n++] = DB_INT(w->id);
+	rc = db_exec(db, STMT_PRODUCT_UPDATE, p, n, NULL, &affected, NULL);
+	if (rc == INV_CONFLICT)
+		return write_refuse(w, OUT_DUP_SKU);
+	if (rc != INV_OK)
+		return rc;
+	if (affected == 0)
+		return write_refuse(w, OUT_NO_PRODUCT);
+	if ((rc = inventory_of_product(db, w->id, &w->inv_id)) != INV_OK)
+		return rc;
+	return product_fetch(db, w->id, &w->res);
+}
+
+/* PUT /api/v1/products/{id}: 200 | 400 | 401 | 403 | 404 | 422 */
+void
+h_products_update(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct write w = { .req = req, .id = req->ids[0] };
+	enum inv_err rc;
+
+	if (!description_fits_or_422(req, resp))
+		return;
+	rc = db_transaction(app->db, product_update_tx, &w);
+	if (rc != INV_OK)
+		reply_refused(resp, &w, rc, false);
+	else {
+		/* Inventory reads show the product's name and SKU. */
+		cache_invalidate(app->cache, w.inv_id, w.product_id);
+		if (db_res_rows(w.res) == 0)
+			http_reply_500(resp);
+		else
+			http_reply_json(resp, 200, product_json(w.res, 0));
+	}
+	db_res_free(w.res);
+}
+
+/*
+ * DELETE's transaction: the product row is locked first, which holds off
+ * an inventory record being created for it, then its record (if any) is
+ * found for the cache and the delete cascades to it. order_items refuse
+ * the delete through their foreign key.
+ */
+static enum inv_err
+product_delete_tx(struct db *db, void *arg)
+{
+	struct write *w = arg;
+	struct db_val p = DB_INT(w->id);
+	struct db_res *res = NULL;
+	size_t rows;
+	enum inv_err rc;
+
+	write_reset(w);
+	w->product_id = w->id;
+	rc = db_exec(db, STMT_PRODUCT_LOCK, &p, 1, &res, NULL, NULL);
+	rows = db_res_rows(res);
+	db_res_free(res);
+	if (rc != INV_OK)
+		return rc;
+	if (rows == 0)
+		return write_refuse(w, OUT_NO_PRODUCT);
+	if ((rc = inventory_of_product(db, w->id, &w->inv_id)) != INV_OK)
+		return rc;
+	rc = db_exec(db, STMT_PRODUCT_DELETE, &p, 1, NULL, NULL, NULL);
+	if (rc == INV_CONSTRAINT)
+		return write_refuse(w, OUT_HAS_ORDERS);
+	return rc;
+}
+
+/* DELETE /api/v1/products/{id}: 204 | 401 | 403 | 404 | 409 */
+void
+h_products_delete(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct write w = { .req = req, .id = req->ids[0] };
+	enum inv_err rc;
+
+	rc = db_transaction(app->db, product_delete_tx, &w);
+	if (rc != INV_OK)
+		reply_refused(resp, &w, rc, false);
+	else {
+		cache_invalidate(app->cache, w.inv_id, w.product_id);
+		http_reply_json(resp, 204, NULL);
+	}
+	db_res_free(w.res);
+}
+
+/* ---- inventory reads ---- */
+
+/*
+ * GET /inventory/{id} (InventoryWithProduct) and GET
+ * /inventory/product/{pid} (Inventory), read through the cache.
+ */
+static void
+inventory_read(struct app *app, int64_t id, bool by_product,
+    struct http_resp *resp)
+{
+	struct cached c = { .scope = by_product ? CACHE_SCOPE_PRODUCT :
+	    CACHE_SCOPE_ITEM, .id = id, .ttl = app->cfg->cache_ttl_item };
+	struct db_val p = DB_INT(id);
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	if (cache_reply(app, &c, false, resp))
+		return;
+	rc = db_exec(app->db, by_product ? STMT_INV_BY_PRODUCT :
+	    STMT_INV_BY_ID, &p, 1, &res, NULL, NULL);
+	if (rc != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(res) == 0 && by_product)
+		http_reply_detailf(resp, 404, "No inventory found for product "
+		    "with id %" PRId64, id);
+	else if (db_res_rows(res) == 0)
+		reply_no_item(resp, id);
+	else
+		reply_fill(app, &c, inventory_json(res, 0, !by_product), -1,
+		    resp);
+	db_res_free(res);
+}
+
+/* GET /api/v1/inventory/{id}: 200 | 401 | 404 */
+void
+h_inventory_get(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	inventory_read(app, req->ids[0], false, resp);
+}
+
+/* GET /api/v1/inventory/product/{product_id}: 200 | 401 | 404 */
+void
+h_inventory_by_product(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	inventory_read(app, req->ids[0], true, resp);
+}
+
+/*
+ * One page of InventoryWithProduct, with the total, read through the
+ * cache. product_id 0 is no filter; low keeps the rows that need
+ * reordering. Every variant is a name in the lists scope, which every
+ * write invalidates as a whole.
+ */
+static void
+inventory_page(struct app *app, int64_t skip, int64_t limit,
+    int64_t product_id, bool low, bool report, struct http_resp *resp)
+{
+	struct cached c = { .scope = CACHE_SCOPE_LISTS, .id = 0,
+	    .ttl = report ? app->cfg->cache_ttl_low_stock :
+	    app->cfg->cache_ttl_list };
+	struct db_res *count = NULL, *res = NULL;
+	struct json_object *arr;
+	struct db_val p[5];
+	size_t i;
+	enum inv_err rc;
+
+	snprintf(c.name, sizeof(c.name), "%sskip=%" PRId64 "&limit=%" PRId64,
+	    report ? "low-stock?" : "", skip, limit);
+	if (product_id != 0)
+		snprintf(c.name + strlen(c.name), sizeof(c.name) -
+		    strlen(c.name), "&product_id=%" PRId64, product_id);
+	if (low && !report)
+		snprintf(c.name + strlen(c.name), sizeof(c.name) -
+		    strlen(c.name), "&low_stock=1");
+	if (cache_reply(app, &c, true, resp))
+		return;
+	p[0] = p[1] = product_id != 0 ? DB_INT(product_id) : DB_NULL;
+	p[2] = DB_INT(low ? 1 : 0);
+	p[3] = DB_INT(limit);
+	p[4] = DB_INT(skip);
+	if ((rc = db_exec(app->db, STMT_INV_COUNT, p, 3, &count, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_INV_LIST, p, 5,
+	    &res, NULL, NULL)) != INV_OK) {
+		reply_db_error(resp, rc);
+		goto out;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < db_res_rows(res); i++)
+		json_object_array_add(arr, inventory_json(res, i, true));
+	reply_fill(app, &c, arr, db_res_int(count, 0, 0), resp);
+out:
+	db_res_free(count);
+	db_res_free(res);
+}
+
+/* GET /api/v1/inventory?skip&limit&product_id&low_stock: 200 | 401 | 422 */
+void
+h_inventory_list(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct json_object *details = NULL;
+	int64_t skip, limit, product_id;
+	bool low = false;
+
+	if (!paging_or_422(req, resp, &skip, &limit))
+		return;
+	query_int(req, "product_id", 0, 1, INT64_MAX, &product_id, &details);
+	query_bool(req, "low_stock", &low, NULL, &details);
+	if (details != NULL) {
+		http_reply_422(resp, details);
+		return;
+	}
+	inventory_page(app, skip, limit, product_id, low, false, resp);
+}
+
+/* GET /api/v1/inventory/status/low-stock?skip&limit: 200 | 401 | 403 | 422 */
+void
+h_inventory_low_stock(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	int64_t skip, limit;
+
+	if (paging_or_422(req, resp, &skip, &limit))
+		inventory_page(app, skip, limit, 0, true, true, resp);
+}
+
+/* GET /api/v1/inventory/{id}/movements?skip&limit: 200 | 401 | 403 | 404
+ * | 422 */
+void
+h_inventory_movements(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct db_res *inv = NULL, *count = NULL, *res = NULL;
+	struct json_object *arr;
+	struct db_val p[3];
+	int64_t skip, limit;
+	size_t i;
+	enum inv_err rc;
+
+	if (!paging_or_422(req, resp, &skip, &limit))
+		return;
+	p[0] = DB_INT(req->ids[0]);
+	p[1] = DB_INT(limit);
+	p[2] = DB_INT(skip);
+	if ((rc = db_exec(app->db, STMT_INV_BY_ID, p, 1, &inv, NULL,
+	    NULL)) != INV_OK) {
+		reply_db_error(resp, rc);
+		goto out;
+	}
+	if (db_res_rows(inv) == 0) {
+		reply_no_item(resp, req->ids[0]);
+		goto out;
+	}
+	if ((rc = db_exec(app->db, STMT_MOVEMENT_COUNT, p, 1, &count, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_MOVEMENT_LIST, p,
+	    3, &res, NULL, NULL)) != INV_OK) {
+		reply_db_error(resp, rc);
+		goto out;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < db_res_rows(res); i++)
+		json_object_array_add(arr, movement_json(res, i));
+	reply_fill(app, NULL, arr, db_res_int(count, 0, 0), resp);
+out:
+	db_res_free(inv);
+	db_res_free(count);
+	db_res_free(res);
+}
+
+/* ---- inventory writes ---- */
+
+/* The quantities of an inventory record. */
+struct qty {
+	int64_t	stock;
+	int64_t	reserved;
+	int64_t	level;
+	int64_t	reorder;
+};
+
+/* Member name of the body as an integer, or def when absent. */
+static int64_t
+body_int(struct json_object *b, const char *name, int64_t def)
+{
+	int64_t v;
+
+	return json_get_int(b, name, &v) ? v : def;
+}
+
+/* The quantities a body gives, each defaulting to the one in def. */
+static struct qty
+body_qty(struct json_object *b, const struct qty *def)
+{
+	struct qty q;
+
+	q.stock = body_int(b, "quantity_in_stock", def->stock);
+	q.reserved = body_int(b, "quantity_reserved", def->reserved);
+	q.level = body_int(b, "reorder_level", def->level);
+	q.reorder = body_int(b, "reorder_quantity", def->reorder);
+	return q;
+}
+
+/* Appends the ledger row of a change; user_id is the acting user. */
+static enum inv_err
+movement_insert(struct db *db, int64_t inv_id, int64_t product_id,
+    int64_t d_stock, int64_t d_reserved, const char *reason, int64_t user_id)
+{
+	struct db_val p[7] = { DB_INT(inv_id), DB_INT(product_id),
+	    DB_INT(d_stock), DB_INT(d_reserved), DB_STR_OR_NULL(reason),
+	    DB_NULL, DB_INT(user_id) };
+
+	return db_exec(db, STMT_MOVEMENT_INSERT, p, 7, NULL, NULL, NULL);
+}
+
+/* Reads record w->inv_id into w->res for the reply. */
+static enum inv_err
+inventory_reply_row(struct db *db, struct write *w)
+{
+	struct db_val p = DB_INT(w->inv_id);
+
+	return db_exec(db, STMT_INV_BY_ID, &p, 1, &w->res, NULL, NULL);
+}
+
+/* POST's transaction: the product must exist and have no record yet. */
+static enum inv_err
+inventory_create_tx(struct db *db, void *arg)
+{
+	static const struct qty defaults = { 0, 0, DEFAULT_REORDER_LEVEL,
+	    DEFAULT_REORDER_QUANTITY };
+	struct write *w = arg;
+	struct qty q = body_qty(w->req->json, &defaults);
+	struct db_val p[5];
+	struct db_res *res = NULL;
+	uint64_t id;
+	size_t rows;
+	enum inv_err rc;
+
+	write_reset(w);
+	w->product_id = w->id;
+	p[0] = DB_INT(w->product_id);
+	rc = product_fetch(db, w->product_id, &res);
+	rows = db_res_rows(res);
+	db_res_free(res);
+	if (rc != INV_OK)
+		return rc;
+	if (rows == 0)
+		return write_refuse(w, OUT_NO_PRODUCT);
+	p[1] = DB_INT(q.stock);
+	p[2] = DB_INT(q.reserved);
+	p[3] = DB_INT(q.level);
+	p[4] = DB_INT(q.reorder);
+	rc = db_exec(db, STMT_INV_INSERT, p, 5, NULL, NULL, &id);
+	if (rc == INV_CONFLICT)
+		return write_refuse(w, OUT_INV_EXISTS);
+	if (rc == INV_CONSTRAINT)	/* the product went meanwhile */
+		return write_refuse(w, OUT_NO_PRODUCT);
+	if (rc != INV_OK)
+		return rc;
+	w->inv_id = (int64_t)id;
+	if ((q.stock != 0 || q.reserved != 0) &&
+	    (rc = movement_insert(db, w->inv_id, w->product_id, q.stock,
+	    q.reserved, "Initial stock", w->req->principal.user_id)) != INV_OK)
+		return rc;
+	return inventory_reply_row(db, w);
+}
+
+/*
+ * Locks record w->id and reads its quantities into *q; OUT_NO_INVENTORY
+ * when there is none.
+ */
+static enum inv_err
+inventory_lock(struct db *db, struct write *w, struct qty *q)
+{
+	struct db_val p = DB_INT(w->id);
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	write_reset(w);
+	rc = db_exec(db, STMT_INV_LOCK, &p, 1, &res, NULL, NULL);
+	if (rc == INV_OK && db_res_rows(res) == 0)
+		rc = write_refuse(w, OUT_NO_INVENTORY);
+	if (rc == INV_OK) {
+		w->inv_id = w->id;
+		w->product_id = db_res_int(res, 0, INV_LOCK_COL_PRODUCT_ID);
+		q->stock = db_res_int(res, 0, INV_LOCK_COL_STOCK);
+		q->reserved = db_res_int(res, 0, INV_LOCK_COL_RESERVED);
+		q->level = db_res_int(res, 0, INV_LOCK_COL_REORDER_LEVEL);
+		q->reorder = db_res_int(res, 0, INV_LOCK_COL_REORDER_QUANTITY);
+	}
+	db_res_free(res);
+	return rc;
+}
+
+/*
+ * Writes the locked record's new quantities, its ledger row when stock or
+ * reservation changed, and reads it back for the reply. A rise of stock
+ * is a restock. The callers have checked the quantities under the lock;
+ * should a CHECK constraint still refuse them, the request is refused as
+ * refused says, not failed.
+ */
+static enum inv_err
+inventory_write(struct db *db, struct write *w, const struct qty *old,
+    const struct qty *new, const char *reason, enum outcome refused)
+{
+	struct db_val p[6] = { DB_INT(new->stock), DB_INT(new->reserved),
+	    DB_INT(new->level), DB_INT(new->reorder),
+	    DB_INT(new->stock > old->stock), DB_INT(w->inv_id) };
+	enum inv_err rc;
+
+	rc = db_exec(db, STMT_INV_UPDATE, p, 6, NULL, NULL, NULL);
+	if (rc == INV_CONSTRAINT) {
+		log_warn("inventory %" PRId64 ": CHECK refused a change that "
+		    "passed our checks", w->inv_id);
+		return write_refuse(w, refused);
+	}
+	if (rc != INV_OK)
+		return rc;
+	if ((new->stock != old->stock || new->reserved != old->reserved) &&
+	    (rc = movement_insert(db, w->inv_id, w->product_id,
+	    new->stock - old->stock, new->reserved - old->reserved, reason,
+	    w->req->principal.user_id)) != INV_OK)
+		return rc;
+	return inventory_reply_row(db, w);
+}
+
+/* PUT's transaction: the given quantities replace those under the lock. */
+static enum inv_err
+inventory_update_tx(struct db *db, void *arg)
+{
+	struct write *w = arg;
+	struct qty old, new;
+	enum inv_err rc;
+
+	if ((rc = inventory_lock(db, w, &old)) != INV_OK)
+		return rc;
+	new = body_qty(w->req->json, &old);
+	if (new.reserved > new.stock)
+		return write_refuse(w, OUT_RESERVED_GT_STOCK);
+	return inventory_write(db, w, &old, &new, "Inventory update",
+	    OUT_RESERVED_GT_STOCK);
+}
+
+/* The adjust's transaction: stock moves by quantity under the lock. */
+static enum inv_err
+inventory_adjust_tx(struct db *db, void *arg)
+{
+	struct write *w = arg;
+	struct qty old, new;
+	enum inv_err rc;
+
+	if ((rc = inventory_lock(db, w, &old)) != INV_OK)
+		return rc;
+	new = old;
+	new.stock += body_int(w->req->json, "quantity", 0);
+	if (new.stock < 0)
+		return write_refuse(w, OUT_BELOW_ZERO);
+	if (new.stock < new.reserved)
+		return write_refuse(w, OUT_BELOW_RESERVED);
+	if (new.stock > QTY_MAX)
+		return write_refuse(w, OUT_ABOVE_MAX);
+	return inventory_write(db, w, &old, &new, json_get_str(w->req->json,
+	    "reason"), OUT_BELOW_RESERVED);
+}
+
+/*
+ * Runs an inventory write and replies: status with the Inventory on
+ * success, after invalidating the cache of what changed.
+ */
+static void
+inventory_write_reply(struct app *app, struct write *w, db_tx_fn fn,
+    int status, bool item_text, struct http_resp *resp)
+{
+	enum inv_err rc = db_transaction(app->db, fn, w);
+
+	if (rc != INV_OK)
+		reply_refused(resp, w, rc, item_text);
+	else {
+		cache_invalidate(app->cache, w->inv_id, w->product_id);
+		if (db_res_rows(w->res) == 0)
+			http_reply_500(resp);
+		else
+			http_reply_json(resp, status, inventory_json(w->res, 0,
+			    false));
+	}
+	db_res_free(w->res);
+	w->res = NULL;
+}
+
+/* POST /api/v1/inventory: 201 | 400 | 401 | 403 | 404 | 422 */
+void
+h_inventory_create(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct write w = { .req = req };
+	int64_t stock = body_int(req->json, "quantity_in_stock", 0);
+
+	if (body_int(req->json, "quantity_reserved", 0) > stock) {
+		reply_reserved_gt_stock(resp);
+		return;
+	}
+	w.id = body_int(req->json, "product_id", 0);
+	inventory_write_reply(app, &w, inventory_create_tx, 201, false, resp);
+}
+
+/* PUT /api/v1/inventory/{id}: 200 | 401 | 403 | 404 | 422 */
+void
+h_inventory_update(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct write w = { .req = req, .id = req->ids[0] };
+
+	inventory_write_reply(app, &w, inventory_update_tx, 200, false, resp);
+}
+
+/* POST /api/v1/inventory/{id}/adjust: 200 | 400 | 401 | 403 | 404 | 422 */
+void
+h_inventory_adjust(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct write w = { .req = req, .id = req->ids[0] };
+
+	if (body_int(req->json, "quantity", 0) == 0) {
+		reply_422_field(resp, "quantity", "quantity must not be zero",
+		    "value_error.number.not_zero");
+		return;
+	}
+	inventory_write_reply(app, &w, inventory_adjust_tx, 200, true, resp);
+}

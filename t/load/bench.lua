@@ -1,0 +1,71 @@
+-- t/load/bench.lua: the requests of one t/load/bench measurement, for wrk.
+--
+--   wrk -t2 -c64 -d10s --latency -s t/load/bench.lua URL -- PATH [IDS [seq]]
+--
+-- PATH is the request path; a %d in it is replaced by an id from the file
+-- IDS (one a line), picked at random, or with "seq" in turn (each thread
+-- walks all of them from its own starting point: to warm a cache). The
+-- access token comes from $BENCH_TOKEN (not an argument: the process list
+-- is public). done() prints one line for the driver:
+--   BENCH requests=N duration_us=N p50_us=N p99_us=N status=N errors=N
+-- where status counts non-2xx/3xx responses and errors socket errors.
+
+-- setup() runs in wrk's main Lua state, once a thread, just before that
+-- thread's init(): it numbers the threads.
+local counter = 0
+
+function setup(thread)
+	thread:set("index", counter)
+	counter = counter + 1
+end
+
+local path = "/"
+local ids = {}
+local sequential = false
+local next_id = 0
+
+function init(args)
+	path = args[1] or "/"
+	if args[2] ~= nil then
+		for line in io.lines(args[2]) do
+			local n = tonumber(line)
+			if n ~= nil then
+				ids[#ids + 1] = n
+			end
+		end
+		if #ids == 0 then
+			error("no ids in " .. args[2])
+		end
+	end
+	sequential = args[3] == "seq"
+	next_id = ((index or 0) * 7919) % math.max(#ids, 1)
+	math.randomseed(os.time() * 100 + (index or 0))
+	local token = os.getenv("BENCH_TOKEN")
+	if token ~= nil and token ~= "" then
+		wrk.headers["Authorization"] = "Bearer " .. token
+	end
+end
+
+function request()
+	if #ids == 0 then
+		return wrk.format("GET", path)
+	end
+	local id
+	if sequential then
+		id = ids[next_id % #ids + 1]
+		next_id = next_id + 1
+	else
+		id = ids[math.random(#ids)]
+	end
+	return wrk.format("GET", string.format(path, id))
+end
+
+function done(summary, latency, requests)
+	io.write(string.format(
+	    "BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d status=%d errors=%d\n",
+	    summary.requests, summary.duration,
+	    latency:percentile(50), latency:percentile(99),
+	    summary.errors.status,
+	    summary.errors.connect + summary.errors.read +
+	    summary.errors.write + summary.errors.timeout))
+end
