@@ -16,8 +16,9 @@
 # Each check prints "ok - NAME" or "not ok - NAME: what came back"; the last
 # line is "N passed, M failed", and the exit status is 1 when M > 0.
 # It registers one new user (a unique e2e-...@example.com) and leaves it,
-# with the one Idempotency-Key it used; the product and inventory record
-# it makes (SKU E2E-...) it deletes again.
+# with its Idempotency-Keys; of the two products it makes (SKU E2E-...)
+# it deletes one again; the other keeps the cancelled order placed for it
+# (an ordered product cannot be deleted).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -293,6 +294,48 @@ check "POST /orders with a product listed twice is 422" unprocessable
 
 req GET /api/v1/orders/admin -H "Authorization: Bearer $token"
 check "GET /orders/admin as a user is 403" error_is 403 "Not enough permissions"
+
+# --- an order: reserved, seen by every process, cancelled, released ---
+req POST /api/v1/products "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"sku\":\"$sku-O\",\"name\":\"E2E Order Widget\",\"price\":2.50}"
+order_product=$(json_num id)
+req POST /api/v1/inventory "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"product_id\":${order_product:-0},\"quantity_in_stock\":10}"
+order_inventory=$(json_num id)
+check "a product with 10 in stock to order" status_is 201
+
+req POST /api/v1/orders "${USER[@]}" "${JSON_CT[@]}" -H "Idempotency-Key: $idem_key-order" \
+    --data-binary "{\"shipping_address\":\"1 E2E Street\",\"items\":[{\"product_id\":${order_product:-0},\"quantity\":3}]}"
+order_id=$(json_num order_id)	# the items' order_id: "id" would match an item's
+order_made() {
+	status_is 201 && [[ -n $order_id && $(json_str status) == pending && $(json_str order_number) == ORD-* ]] &&
+	    body_has '"total_amount":7.50,'
+}
+check "place an order is 201, pending, total 7.50" order_made
+
+# reserved_everywhere N: every process reads N reserved for the record.
+reserved_everywhere() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		req GET "/api/v1/inventory/$order_inventory" "${USER[@]}"
+		status_is 200 && [[ $(json_num quantity_reserved) == "$1" ]] || return 1
+	done
+}
+check "every process reads the 3 reserved at once" reserved_everywhere 3
+
+req GET "/api/v1/orders/$order_id" "${USER[@]}"
+order_read() { status_is 200 && [[ $(json_num order_id) == "$order_id" ]] && body_has '"quantity":3,'; }
+check "GET /orders/{id} is the order with its item" order_read
+
+req DELETE "/api/v1/orders/$order_id" "${USER[@]}"
+check "its owner cancels it: 204" status_is 204
+check "every process reads the reservation released" reserved_everywhere 0
+
+req DELETE "/api/v1/orders/$order_id" "${USER[@]}"
+check "cancelling it again is 400" error_is 400 "Cannot cancel order in cancelled status"
+
+req DELETE "/api/v1/products/$order_product" "${ADMIN[@]}"
+check "a product that was ordered cannot be deleted" error_is 409 "Product has orders"
 
 # --- every response carried a request id, each its own ---
 if ((${#NOID[@]} == 0 && NREQ > 0)); then
