@@ -231,7 +231,7 @@ START_TEST(failures_back_off_then_die_then_retry)
 {
 	const struct config *cfg = app->cfg;
 	int64_t attempt, now, due, delay, prev = 0, base;
-	struct queue_job job, *dead;
+	struct queue_job job, none, *dead;
 	enum queue_fate fate;
 	struct queue_stats st;
 	size_t n, moved;
@@ -261,7 +261,7 @@ START_TEST(failures_back_off_then_die_then_retry)
 		/* Not due yet: stays; due: back on its own queue. */
 		ck_assert_int_eq(queue_promote(q, due - 1, &moved), INV_OK);
 		ck_assert_uint_eq(moved, 0);
-		ck_assert_int_eq(queue_claim(q, 0, &job), INV_NOTFOUND);
+		ck_assert_int_eq(queue_claim(q, 0, &none), INV_NOTFOUND);
 		ck_assert_int_eq(queue_promote(q, due, &moved), INV_OK);
 		ck_assert_uint_eq(moved, 1);
 		ck_assert_int_eq(llen("inventory:queue:default"), 1);
