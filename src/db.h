@@ -61,7 +61,11 @@ enum stmt {
 	STMT_ORDER_APPEND_NOTE,		/* line, id */
 	STMT_ORDER_BY_ID,		/* id -> ORDER_COLS */
 	STMT_ORDER_COUNT,		/* user_id? twice, status? twice */
-	STMT_ORDER_LIST,		/* same, limit, skip -> ORDER_COLS */
+	/* A page, newest first: limit, skip -> ORDER_COLS, after */
+	STMT_ORDER_PAGE,		/* nothing */
+	STMT_ORDER_PAGE_BY_STATUS,	/* status */
+	STMT_ORDER_PAGE_BY_USER,	/* user_id */
+	STMT_ORDER_PAGE_BY_USER_STATUS,	/* user_id, status */
 	STMT_ORDER_ITEMS_OF,		/* [order_id,...] -> ORDER_ITEM_COLS */
 	STMT_ORDER_AUDIT,		/* -> enum stock_audit_col rows */
 	STMT_IDEM_INSERT,		/* user_id, key, request, ttl(s) */

@@ -582,10 +582,16 @@ status_query(const struct http_req *req, const char **status,
 	return false;
 }
 
+/* The page statement for the filters given, [by user][by status]. */
+static const enum stmt page_stmts[2][2] = {
+	{ STMT_ORDER_PAGE, STMT_ORDER_PAGE_BY_STATUS },
+	{ STMT_ORDER_PAGE_BY_USER, STMT_ORDER_PAGE_BY_USER_STATUS },
+};
+
 /*
- * A page of orders, newest first, filtered by user (0: all) and status,
- * with their items: three queries whatever the page size (count, page,
- * items of the page).
+ * A page of orders, newest first, filtered by user (0: all) and status
+ * (NULL: all), with their items: three queries whatever the page size
+ * (count, page, items of the page).
  */
 static void
 list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
@@ -593,18 +599,23 @@ list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
 {
 	struct db_res *count = NULL, *orders = NULL, *items = NULL;
 	struct json_object *arr;
-	struct db_val p[6];
+	struct db_val c[4], p[4];
 	char total[32];
 	enum inv_err rc;
-	size_t i;
+	size_t i, n = 0;
 
-	p[0] = p[1] = user_id > 0 ? DB_INT(user_id) : DB_NULL;
-	p[2] = p[3] = DB_STR_OR_NULL(status);
-	p[4] = DB_INT(limit);
-	p[5] = DB_INT(skip);
-	if ((rc = db_exec(app->db, STMT_ORDER_COUNT, p, 4, &count, NULL,
-	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_ORDER_LIST, p, 6,
-	    &orders, NULL, NULL)) != INV_OK ||
+	c[0] = c[1] = user_id > 0 ? DB_INT(user_id) : DB_NULL;
+	c[2] = c[3] = DB_STR_OR_NULL(status);
+	if (user_id > 0)
+		p[n++] = DB_INT(user_id);
+	if (status != NULL)
+		p[n++] = DB_STR(status);
+	p[n++] = DB_INT(limit);
+	p[n++] = DB_INT(skip);
+	if ((rc = db_exec(app->db, STMT_ORDER_COUNT, c, 4, &count, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(app->db,
+	    page_stmts[user_id > 0][status != NULL], p, n, &orders, NULL,
+	    NULL)) != INV_OK ||
 	    (rc = items_of(app->db, orders, &items)) != INV_OK) {
 		reply_db_error(resp, rc);
 		goto out;

@@ -11,7 +11,8 @@
 #
 # Each check prints "ok - NAME" or "not ok - NAME: what came back"; the last
 # line is "N passed, M failed", and the exit status is 1 when M > 0.
-# It registers one new user (a unique e2e-...@example.com) and leaves it.
+# It registers one new user (a unique e2e-...@example.com) and leaves it,
+# with the one Idempotency-Key it used; it places no order.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -184,6 +185,33 @@ check "a 100 KiB body is 413 JSON" error_is 413 "Request Entity Too Large"
 req POST /api/v1/auth/register -H 'Content-Type: application/json' --data-binary '{"email":'
 unprocessable() { status_is 422 && body_has '"detail"'; }
 check "malformed JSON is 422" unprocessable
+
+# --- orders (products need an admin; these need none) ---
+req GET /api/v1/orders -H "Authorization: Bearer $token"
+no_orders() { status_is 200 && [[ $(tr -d ' \n' <<<"$BODY") == '[]' && $(header X-Total-Count) == 0 ]]; }
+check "GET /orders of a new user is an empty list, X-Total-Count 0" no_orders
+
+nowhere='{"shipping_address":"1 E2E Street","items":[{"product_id":9223372036854775807,"quantity":1}]}'
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data-binary "$nowhere"
+check "POST /orders for a product that does not exist is 404" \
+    error_is 404 "Product with id 9223372036854775807 not found"
+
+idem_key="e2e-$RANDOM$RANDOM"
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $idem_key" --data-binary "$nowhere"
+first=$BODY
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $idem_key" --data-binary "$nowhere"
+replayed() { status_is 404 && [[ $BODY == "$first" && $(header Idempotent-Replayed) == true ]]; }
+check "Idempotency-Key reaches the application: the answer is replayed" replayed
+
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data-binary '{"shipping_address":"x","items":[{"product_id":1,"quantity":1},{"product_id":1,"quantity":2}]}'
+check "POST /orders with a product listed twice is 422" unprocessable
+
+req GET /api/v1/orders/admin -H "Authorization: Bearer $token"
+check "GET /orders/admin as a user is 403" error_is 403 "Not enough permissions"
 
 # --- every response carried a request id, each its own ---
 if ((${#NOID[@]} == 0 && NREQ > 0)); then
