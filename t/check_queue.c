@@ -1,88 +1,29 @@
 /*
  * check_queue.c: the Redis reliable queue against a real Redis
- * (integration). The suites inspect Redis through their own hiredis
- * connection, so what is checked is what is stored, not what queue.c
- * believes it stored.
+ * (integration), inspected through the suite's own connection
+ * (testredis.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-
 #include "config.h"
 #include "json_util.h"
 #include "queue.h"
+#include "testredis.h"
 #include "testutil.h"
 
 static struct app *app;
 static struct queue *q;
-static redisContext *raw;	/* the suite's own look into Redis */
-
-/* A raw command on the suite's connection; fails the test on error. */
-static redisReply *
-rcmd(const char *fmt, ...)
-{
-	redisReply *r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	r = redisvCommand(raw, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(r != NULL, "redis: %s", raw->errstr);
-	ck_assert_msg(r->type != REDIS_REPLY_ERROR, "redis: %s", r->str);
-	return r;
-}
-
-static long long
-rnum(const char *fmt, const char *arg)
-{
-	redisReply *r = rcmd(fmt, arg);
-	long long v;
-
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
-
-/* Connects the suite's look into the queue's Redis database. */
-static void
-raw_connect(const struct config *cfg)
-{
-	redisReply *r;
-
-	raw = cfg->queue_redis_socket[0] != '\0' ?
-	    redisConnectUnix(cfg->queue_redis_socket) :
-	    redisConnect(cfg->queue_redis_host, (int)cfg->queue_redis_port);
-	ck_assert_msg(raw != NULL && raw->err == 0, "cannot reach Redis");
-	r = rcmd("SELECT %lld", (long long)cfg->queue_redis_db);
-	freeReplyObject(r);
-}
-
-/* Deletes every key of the queue (and nothing else of that database). */
-static void
-queue_wipe(void)
-{
-	redisReply *keys = rcmd("KEYS inventory:queue:*"), *r;
-	size_t i;
-
-	for (i = 0; i < keys->elements; i++) {
-		r = rcmd("DEL %s", keys->element[i]->str);
-		freeReplyObject(r);
-	}
-	freeReplyObject(keys);
-}
 
 static void
 setup(void)
 {
 	app = tu_app();
-	raw_connect(app->cfg);
-	queue_wipe();
+	tr_connect(app->cfg);
+	tr_wipe_queue();
 	ck_assert_int_eq(queue_open(&q, app->cfg), INV_OK);
 }
 
@@ -91,15 +32,14 @@ teardown(void)
 {
 	queue_close(q);
 	q = NULL;
-	redisFree(raw);
-	raw = NULL;
+	tr_disconnect();
 }
 
 /* Element i of list key, parsed (new; json_object_put it). */
 static struct json_object *
 list_job(const char *key, long i)
 {
-	redisReply *r = rcmd("LINDEX %s %ld", key, i);
+	redisReply *r = tr_cmd("LINDEX %s %ld", key, i);
 	struct json_object *o = NULL;
 	const char *why;
 
@@ -120,9 +60,9 @@ START_TEST(enqueue_puts_a_job_on_its_queue)
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_DEFAULT, 43), INV_OK);
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_LOW, 44), INV_OK);
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_LOW, 45), INV_OK);
-	ck_assert_int_eq(rnum("LLEN %s", "inventory:queue:high"), 1);
-	ck_assert_int_eq(rnum("LLEN %s", "inventory:queue:default"), 1);
-	ck_assert_int_eq(rnum("LLEN %s", "inventory:queue:low"), 2);
+	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:high"), 1);
+	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:default"), 1);
+	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:low"), 2);
 
 	o = list_job("inventory:queue:high", 0);
 	ck_assert_str_eq(json_get_str(o, "type"), "process_order");
@@ -152,7 +92,7 @@ START_TEST(enqueue_refuses_bad_arguments)
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, 0), INV_INVALID);
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, -5), INV_INVALID);
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE__MAX, 1), INV_INVALID);
-	ck_assert_int_eq(rnum("EXISTS %s", "inventory:queue:high"), 0);
+	ck_assert_int_eq(tr_int("EXISTS %s", "inventory:queue:high"), 0);
 }
 END_TEST
 
@@ -187,7 +127,7 @@ claim_order(struct queue *w, int64_t order_id, struct queue_job *job)
 static long long
 llen(const char *key)
 {
-	return rnum("LLEN %s", key);
+	return tr_int("LLEN %s", key);
 }
 
 START_TEST(claim_then_ack)
@@ -208,14 +148,14 @@ START_TEST(claim_then_ack)
 	/* In flight: in the worker's list, out of the queue. */
 	ck_assert_int_eq(llen("inventory:queue:inflight:w1"), 1);
 	ck_assert_int_eq(llen("inventory:queue:high"), 1);
-	r = rcmd("LINDEX inventory:queue:inflight:w1 0");
+	r = tr_cmd("LINDEX inventory:queue:inflight:w1 0");
 	ck_assert_str_eq(r->str, job.raw);
 	freeReplyObject(r);
 	/* The claim beat the heart and registered the worker. */
-	ck_assert_int_gt(rnum("TTL %s", "inventory:queue:worker:w1"), 0);
-	ck_assert_int_le(rnum("TTL %s", "inventory:queue:worker:w1"),
+	ck_assert_int_gt(tr_int("TTL %s", "inventory:queue:worker:w1"), 0);
+	ck_assert_int_le(tr_int("TTL %s", "inventory:queue:worker:w1"),
 	    app->cfg->worker_heartbeat_ttl);
-	ck_assert_int_eq(rnum("SISMEMBER inventory:queue:workers %s", "w1"),
+	ck_assert_int_eq(tr_int("SISMEMBER inventory:queue:workers %s", "w1"),
 	    1);
 	ck_assert_int_eq(queue_get_stats(q, &st), INV_OK);
 	ck_assert_int_eq(st.depth[QUEUE_HIGH], 1);
@@ -277,7 +217,7 @@ END_TEST
 static int64_t
 scheduled_score(void)
 {
-	redisReply *r = rcmd("ZRANGE inventory:queue:scheduled 0 -1 "
+	redisReply *r = tr_cmd("ZRANGE inventory:queue:scheduled 0 -1 "
 	    "WITHSCORES");
 	int64_t v;
 
@@ -291,7 +231,7 @@ START_TEST(failures_back_off_then_die_then_retry)
 {
 	const struct config *cfg = app->cfg;
 	int64_t attempt, now, due, delay, prev = 0, base;
-	struct queue_job job, *dead;
+	struct queue_job job, none, *dead;
 	enum queue_fate fate;
 	struct queue_stats st;
 	size_t n, moved;
@@ -321,7 +261,7 @@ START_TEST(failures_back_off_then_die_then_retry)
 		/* Not due yet: stays; due: back on its own queue. */
 		ck_assert_int_eq(queue_promote(q, due - 1, &moved), INV_OK);
 		ck_assert_uint_eq(moved, 0);
-		ck_assert_int_eq(queue_claim(q, 0, &job), INV_NOTFOUND);
+		ck_assert_int_eq(queue_claim(q, 0, &none), INV_NOTFOUND);
 		ck_assert_int_eq(queue_promote(q, due, &moved), INV_OK);
 		ck_assert_uint_eq(moved, 1);
 		ck_assert_int_eq(llen("inventory:queue:default"), 1);
@@ -439,9 +379,9 @@ START_TEST(malformed_job_goes_to_the_dead_letters)
 	size_t n;
 
 	queue_set_worker(q, "m");
-	r = rcmd("LPUSH inventory:queue:high %s", "{\"id\":\"x\"}");
+	r = tr_cmd("LPUSH inventory:queue:high %s", "{\"id\":\"x\"}");
 	freeReplyObject(r);
-	r = rcmd("LPUSH inventory:queue:high %s", "not json");
+	r = tr_cmd("LPUSH inventory:queue:high %s", "not json");
 	freeReplyObject(r);
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_LOW, 9), INV_OK);
 	/* Both are skipped on the way to the good one. */
@@ -481,14 +421,14 @@ START_TEST(recovers_jobs_of_a_worker_whose_heartbeat_expired)
 	ck_assert_uint_eq(jobs, 0);
 	ck_assert_uint_eq(workers, 0);
 	/* What a lapsed TTL does. */
-	r = rcmd("DEL inventory:queue:worker:gone");
+	r = tr_cmd("DEL inventory:queue:worker:gone");
 	freeReplyObject(r);
 	ck_assert_int_eq(queue_recover(q, &jobs, &workers), INV_OK);
 	ck_assert_uint_eq(jobs, 2);
 	ck_assert_uint_eq(workers, 1);
 	ck_assert_int_eq(llen("inventory:queue:inflight:gone"), 0);
 	ck_assert_int_eq(llen("inventory:queue:inflight:alive"), 1);
-	ck_assert_int_eq(rnum("SISMEMBER inventory:queue:workers %s", "gone"),
+	ck_assert_int_eq(tr_int("SISMEMBER inventory:queue:workers %s", "gone"),
 	    0);
 	/* Recovered jobs go first, oldest first, before order 4. */
 	queue_set_worker(q, "next");
@@ -504,7 +444,7 @@ START_TEST(recovers_jobs_of_a_worker_whose_heartbeat_expired)
 	ck_assert_int_eq(queue_fail(gone, &b, "late", queue_now_ms(), &fate,
 	    NULL), INV_OK);
 	ck_assert_int_eq(fate, QUEUE_FATE_GONE);
-	ck_assert_int_eq(rnum("ZCARD %s", "inventory:queue:scheduled"), 0);
+	ck_assert_int_eq(tr_int("ZCARD %s", "inventory:queue:scheduled"), 0);
 	ck_assert_int_eq(llen("inventory:queue:inflight:next"), 3);
 	queue_job_free(&a);
 	queue_job_free(&b);
@@ -525,9 +465,9 @@ START_TEST(clean_stop_hands_back_jobs_in_flight)
 	claim_order(q, 1, &job);
 	queue_job_free(&job);
 	ck_assert_int_eq(queue_worker_stop(q), INV_OK);
-	ck_assert_int_eq(rnum("EXISTS %s", "inventory:queue:worker:stopping"),
+	ck_assert_int_eq(tr_int("EXISTS %s", "inventory:queue:worker:stopping"),
 	    0);
-	ck_assert_int_eq(rnum("SISMEMBER inventory:queue:workers %s",
+	ck_assert_int_eq(tr_int("SISMEMBER inventory:queue:workers %s",
 	    "stopping"), 0);
 	ck_assert_int_eq(llen("inventory:queue:inflight:stopping"), 0);
 	/* Back at the front of its own queue. */
@@ -545,18 +485,18 @@ START_TEST(heartbeat_is_set_and_refreshed)
 
 	queue_set_worker(q, "beat");
 	ck_assert_int_eq(queue_heartbeat(q), INV_OK);
-	ck_assert_int_gt(rnum("TTL %s", "inventory:queue:worker:beat"), 0);
-	ck_assert_int_eq(rnum("SISMEMBER inventory:queue:workers %s", "beat"),
+	ck_assert_int_gt(tr_int("TTL %s", "inventory:queue:worker:beat"), 0);
+	ck_assert_int_eq(tr_int("SISMEMBER inventory:queue:workers %s", "beat"),
 	    1);
 	/* Within a third of the TTL a beat costs nothing. */
-	r = rcmd("DEL inventory:queue:worker:beat");
+	r = tr_cmd("DEL inventory:queue:worker:beat");
 	freeReplyObject(r);
 	ck_assert_int_eq(queue_heartbeat(q), INV_OK);
-	ck_assert_int_eq(rnum("EXISTS %s", "inventory:queue:worker:beat"), 0);
+	ck_assert_int_eq(tr_int("EXISTS %s", "inventory:queue:worker:beat"), 0);
 	/* A new identity beats at once. */
 	queue_set_worker(q, "beat");
 	ck_assert_int_eq(queue_heartbeat(q), INV_OK);
-	ck_assert_int_eq(rnum("EXISTS %s", "inventory:queue:worker:beat"), 1);
+	ck_assert_int_eq(tr_int("EXISTS %s", "inventory:queue:worker:beat"), 1);
 }
 END_TEST
 
@@ -753,7 +693,7 @@ START_TEST(reconnects_after_the_connection_is_killed)
 	redisReply *r;
 
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, 1), INV_OK);
-	r = rcmd("CLIENT KILL TYPE normal SKIPME yes");
+	r = tr_cmd("CLIENT KILL TYPE normal SKIPME yes");
 	freeReplyObject(r);
 	/* The dead connection is noticed and replaced within the call. */
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, 2), INV_OK);
