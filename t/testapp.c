@@ -61,6 +61,7 @@ tu_app_free(struct app *app)
 {
 	struct config *cfg = (struct config *)app->cfg;
 
+	queue_close(app->queue);
 	db_close(app->db);
 	cache_close(app->cache);
 	config_free(cfg);
