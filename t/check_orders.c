@@ -510,6 +510,34 @@ START_TEST(create_order_total_too_large)
 }
 END_TEST
 
+START_TEST(create_order_without_redis)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	struct app *main_app = app, *down;
+	int64_t id;
+
+	/* A process whose Redis (queue and cache) cannot be reached. */
+	seed_product(1, "Widget", "1.00", 10);
+	ck_assert_int_eq(setenv("INVENTORY_QUEUE_REDIS_SOCKET",
+	    "/nonexistent/redis.sock", 1), 0);
+	ck_assert_int_eq(setenv("INVENTORY_REDIS_SOCKET",
+	    "/nonexistent/redis.sock", 1), 0);
+	down = tu_app_new();
+	unsetenv("INVENTORY_QUEUE_REDIS_SOCKET");
+	unsetenv("INVENTORY_REDIS_SOCKET");
+	app = down;
+	/* The order is made all the same; the worker's sweep will find it. */
+	ck_assert_int_gt(id = order_one(tok, 1, 2), 0);
+	ck_assert_int_eq(cancel(tok, order_one(tok, 1, 1)), 204);
+	app = main_app;
+	ck_assert(!job_queued(id));
+	expect_stock(1, 10, 2);
+	expect_invariants();
+	tu_app_free(down);
+	free(tok);
+}
+END_TEST
+
 /* ---- reading ---- */
 
 START_TEST(get_user_orders)
@@ -1747,6 +1775,7 @@ orders_suite(void)
 	tcase_add_test(create, create_order_insufficient_stock);
 	tcase_add_test(create, create_order_nonexistent_product);
 	tcase_add_test(create, create_order_total_too_large);
+	tcase_add_test(create, create_order_without_redis);
 	tcase_add_checked_fixture(read, setup, NULL);
 	tcase_add_test(read, get_user_orders);
 	tcase_add_test(read, get_order_detail);
