@@ -70,6 +70,8 @@ static const struct field_spec order_update_fields[] = {
 };
 const struct body_spec spec_order_update = { order_update_fields, 3 };
 
+static const char IDEM_BUSY[] = "Request with this Idempotency-Key is in "
+    "progress";
 static const char STATUS_ENUM_MSG[] = "value is not a valid enumeration "
     "member; permitted: 'pending', 'processing', 'shipped', 'delivered', "
     "'cancelled'";
@@ -212,6 +214,13 @@ order_fetch_json(struct db *db, int64_t id, bool with_user,
 	return rc;
 }
 
+static void
+reply_no_order(struct http_resp *resp, int64_t id)
+{
+	http_reply_detailf(resp, 404, "Order with id %" PRId64 " not found",
+	    id);
+}
+
 /*
  * Order id as the caller may see it: *orders (new) holds its row.
  * Returns false having replied 404, 403 with forbidden (neither its
@@ -229,8 +238,7 @@ order_or_reply(struct app *app, const struct http_req *req,
 	    NULL)) != INV_OK)
 		reply_db_error(resp, rc);
 	else if (db_res_rows(*orders) == 0)
-		http_reply_detailf(resp, 404, "Order with id %" PRId64
-		    " not found", id);
+		reply_no_order(resp, id);
 	else if (!req->principal.is_admin && db_res_int(*orders, 0,
 	    ORDER_COL_USER_ID) != req->principal.user_id)
 		http_reply_detail(resp, 403, forbidden);
@@ -255,8 +263,7 @@ reply_flow_error(struct http_resp *resp, enum inv_err rc, int64_t id,
     const struct order_refused *r)
 {
 	if (rc == INV_NOTFOUND)
-		http_reply_detailf(resp, 404, "Order with id %" PRId64
-		    " not found", id);
+		reply_no_order(resp, id);
 	else if (rc == INV_INVALID)
 		reply_refused(resp, r);
 	else
@@ -402,15 +409,13 @@ idem_claim_or_reply(struct app *app, const struct http_req *req,
 			db_res_free(res);
 			return true;
 		} else
-			http_reply_detail(resp, 409, "Request with this "
-			    "Idempotency-Key is in progress");
+			http_reply_detail(resp, 409, IDEM_BUSY);
 		db_res_free(res);
 		return false;
 	}
 	db_res_free(res);
 	if (rc == INV_CONFLICT)
-		http_reply_detail(resp, 409, "Request with this "
-		    "Idempotency-Key is in progress");
+		http_reply_detail(resp, 409, IDEM_BUSY);
 	else
 		reply_db_error(resp, rc);
 	return false;
@@ -551,8 +556,7 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 			idem_finish(app->db, t.idem_id, resp);
 		break;
 	case INV_CONFLICT:
-		http_reply_detail(resp, 409, "Request with this "
-		    "Idempotency-Key is in progress");
+		http_reply_detail(resp, 409, IDEM_BUSY);
 		break;
 	default:
 		if (keyed)
