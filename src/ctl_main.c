@@ -4,10 +4,17 @@
  *   inventoryctl [--config FILE] migrate
  *   inventoryctl [--config FILE] create-admin --email E --full-name N
  *   inventoryctl [--config FILE] check-config
+ *   inventoryctl [--config FILE] queue stats
+ *   inventoryctl [--config FILE] dead list | retry ID | retry all | purge
+ *
+ * Each command is a row of the table at the end: its name, what it needs
+ * opened, and its function.
  *
  * Exit status: 0 success, 1 failure, 2 usage error.
  */
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,27 +28,31 @@
 #include "json_util.h"
 #include "log.h"
 #include "migrate.h"
+#include "queue.h"
 
 #define PASSWORD_MIN	8
 #define PASSWORD_MAX	1024
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: inventoryctl [--config FILE] migrate\n"
-	    "       inventoryctl [--config FILE] create-admin --email E "
-	    "--full-name NAME\n"
-	    "       inventoryctl [--config FILE] check-config\n"
-	    "create-admin reads the password from standard input.\n");
-}
+/* What a command is given: the configuration and what it asked for. */
+struct ctl {
+	const struct config	*cfg;
+	const char		*cfgpath;	/* --config, or NULL */
+	struct db		*db;
+	struct cache		*cache;
+	struct queue		*queue;
+};
+
+static void usage(FILE *);
 
 static int
-cmd_migrate(struct db *db)
+cmd_migrate(struct ctl *c, int argc, char *argv[])
 {
+	struct db *db = c->db;
 	size_t applied = 0;
 	enum inv_err rc;
 
+	(void)argc;
+	(void)argv;
 	if ((rc = migrate_apply(db, &applied)) != INV_OK) {
 		fprintf(stderr, "inventoryctl: migrate: %s\n",
 		    inv_strerror(rc));
@@ -86,8 +97,7 @@ read_password(void)
 }
 
 static int
-cmd_create_admin(const struct config *cfg, struct db *db, int argc,
-    char *argv[])
+cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "email", required_argument, NULL, 'e' },
@@ -135,7 +145,7 @@ cmd_create_admin(const struct config *cfg, struct db *db, int argc,
 		    PASSWORD_MIN, PASSWORD_MAX);
 		goto out;
 	}
-	if ((rc = auth_password_hash(cfg, password, &hash)) != INV_OK) {
+	if ((rc = auth_password_hash(ctl->cfg, password, &hash)) != INV_OK) {
 		fprintf(stderr, "inventoryctl: hashing failed: %s\n",
 		    inv_strerror(rc));
 		goto out;
@@ -144,7 +154,7 @@ cmd_create_admin(const struct config *cfg, struct db *db, int argc,
 	p[1] = DB_STR(name);
 	p[2] = DB_STR(hash);
 	p[3] = DB_INT(1);
-	rc = db_exec(db, STMT_USER_INSERT, p, 4, NULL, NULL, NULL);
+	rc = db_exec(ctl->db, STMT_USER_INSERT, p, 4, NULL, NULL, NULL);
 	if (rc == INV_CONFLICT)
 		fprintf(stderr, "inventoryctl: a user with email %s already "
 		    "exists\n", email);
@@ -166,17 +176,155 @@ out:
 }
 
 static int
-cmd_check_config(const char *path, struct db *db, struct cache *cache)
+cmd_check_config(struct ctl *c, int argc, char *argv[])
 {
-	bool db_ok = db_ping(db) == INV_OK;
-	bool redis_ok = cache_ping(cache) == INV_OK;
+	struct queue_stats st;
+	bool db_ok = db_ping(c->db) == INV_OK;
+	bool redis_ok = cache_ping(c->cache) == INV_OK;
+	bool queue_ok = queue_get_stats(c->queue, &st) == INV_OK;
 
-	printf("configuration: ok (%s)\n", path != NULL ? path :
+	(void)argc;
+	(void)argv;
+	printf("configuration: ok (%s)\n", c->cfgpath != NULL ? c->cfgpath :
 	    getenv("INVENTORY_CONFIG") != NULL ? getenv("INVENTORY_CONFIG") :
 	    config_default_path());
 	printf("database: %s\n", db_ok ? "ok" : "unavailable");
 	printf("redis: %s\n", redis_ok ? "ok" : "unavailable");
-	return db_ok && redis_ok ? 0 : 1;
+	printf("queue redis: %s\n", queue_ok ? "ok" : "unavailable");
+	return db_ok && redis_ok && queue_ok ? 0 : 1;
+}
+
+/* Reports a queue failure; returns the exit status 1. */
+static int
+queue_failed(const char *what, enum inv_err rc)
+{
+	fprintf(stderr, "inventoryctl: %s: %s\n", what, inv_strerror(rc));
+	return 1;
+}
+
+/* queue stats: how many jobs are where. */
+static int
+cmd_queue(struct ctl *c, int argc, char *argv[])
+{
+	struct queue_stats st;
+	enum inv_err rc;
+	int p;
+
+	if (argc != 2 || strcmp(argv[1], "stats") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if ((rc = queue_get_stats(c->queue, &st)) != INV_OK)
+		return queue_failed("queue stats", rc);
+	for (p = 0; p < QUEUE__MAX; p++)
+		printf("%-10s %" PRId64 "\n", queue_prio_name(p), st.depth[p]);
+	printf("%-10s %" PRId64 "\n", "in-flight", st.inflight);
+	printf("%-10s %" PRId64 "\n", "scheduled", st.scheduled);
+	printf("%-10s %" PRId64 "\n", "dead", st.dead);
+	printf("%-10s %" PRId64 "\n", "workers", st.workers);
+	return 0;
+}
+
+/* dead list: one line per dead letter, newest first. */
+static int
+dead_list(struct ctl *c)
+{
+	struct queue_job *jobs;
+	enum inv_err rc;
+	size_t i, n;
+
+	if ((rc = queue_dead_list(c->queue, &jobs, &n)) != INV_OK)
+		return queue_failed("dead list", rc);
+	for (i = 0; i < n; i++) {
+		const struct queue_job *j = &jobs[i];
+
+		if (j->type == NULL)
+			printf("- malformed: %s\n", j->raw);
+		else
+			printf("%s order %" PRId64 " attempts %" PRId64
+			    " queue %s failed %s: %s\n", j->id, j->order_id,
+			    j->attempt, queue_prio_name(j->prio),
+			    j->failed_at != NULL ? j->failed_at : "-",
+			    j->last_error != NULL ? j->last_error : "-");
+	}
+	fprintf(stderr, "%zu dead letter(s)\n", n);
+	queue_jobs_free(jobs, n);
+	return 0;
+}
+
+/* dead list | retry ID | retry all | purge */
+static int
+cmd_dead(struct ctl *c, int argc, char *argv[])
+{
+	enum inv_err rc;
+	size_t n;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return dead_list(c);
+	if (argc == 2 && strcmp(argv[1], "purge") == 0) {
+		if ((rc = queue_dead_purge(c->queue, &n)) != INV_OK)
+			return queue_failed("dead purge", rc);
+		printf("%zu dead letter(s) deleted\n", n);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "retry") == 0 &&
+	    strcmp(argv[2], "all") == 0) {
+		if ((rc = queue_dead_retry_all(c->queue, &n)) != INV_OK)
+			return queue_failed("dead retry all", rc);
+		printf("%zu dead letter(s) queued again\n", n);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "retry") == 0) {
+		rc = queue_dead_retry(c->queue, argv[2]);
+		if (rc == INV_NOTFOUND) {
+			fprintf(stderr, "inventoryctl: no dead letter %s\n",
+			    argv[2]);
+			return 1;
+		}
+		if (rc != INV_OK)
+			return queue_failed("dead retry", rc);
+		printf("dead letter %s queued again\n", argv[2]);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+/* What a command needs opened before it runs. */
+#define NEED_DB		0x01
+#define NEED_CACHE	0x02
+#define NEED_QUEUE	0x04
+
+/* Every command: its name, its arguments for the usage text, what it
+ * needs, and its function (given argv from the command's name on). */
+static const struct command {
+	const char	*name;
+	const char	*args;
+	unsigned	 needs;
+	int		(*run)(struct ctl *, int, char *[]);
+} commands[] = {
+	{ "migrate", "", NEED_DB, cmd_migrate },
+	{ "create-admin", " --email E --full-name NAME", NEED_DB,
+	    cmd_create_admin },
+	{ "check-config", "", NEED_DB | NEED_CACHE | NEED_QUEUE,
+	    cmd_check_config },
+	{ "queue", " stats", NEED_QUEUE, cmd_queue },
+	{ "dead", " list | retry ID | retry all | purge", NEED_QUEUE,
+	    cmd_dead },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "%s inventoryctl [--config FILE] %s%s\n",
+		    i == 0 ? "usage:" : "      ", commands[i].name,
+		    commands[i].args);
+	fprintf(f, "create-admin reads the password from standard input.\n");
 }
 
 int
@@ -187,19 +335,20 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cfgpath = NULL, *cmd;
-	struct cache *cache = NULL;
-	struct db *db = NULL;
+	const struct command *cmd = NULL;
+	struct ctl ctl;
 	struct config cfg;
 	enum log_level lvl;
 	char *why;
+	size_t i;
 	int c, status;
 
+	memset(&ctl, 0, sizeof(ctl));
 	/* '+': stop at the command, its options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
-			cfgpath = optarg;
+			ctl.cfgpath = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -212,32 +361,35 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	cmd = argv[optind];
-	if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "create-admin") != 0 &&
-	    strcmp(cmd, "check-config") != 0) {
-		fprintf(stderr, "inventoryctl: unknown command: %s\n", cmd);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "inventoryctl: unknown command: %s\n",
+		    argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, cfgpath, &why) != INV_OK) {
+	if (config_load(&cfg, ctl.cfgpath, &why) != INV_OK) {
 		fprintf(stderr, "inventoryctl: %s\n", why);
 		free(why);
 		return 1;
 	}
 	log_level_parse(cfg.log_level, &lvl);
 	log_set_level(lvl);
-	db_open(&db, &cfg);
-	if (strcmp(cmd, "migrate") == 0)
-		status = cmd_migrate(db);
-	else if (strcmp(cmd, "create-admin") == 0)
-		status = cmd_create_admin(&cfg, db, argc - optind,
-		    argv + optind);
-	else {
-		cache_open(&cache, &cfg);
-		status = cmd_check_config(cfgpath, db, cache);
-		cache_close(cache);
-	}
-	db_close(db);
+	/* A server closing a socket must be an error, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+	ctl.cfg = &cfg;
+	if ((cmd->needs & NEED_DB) != 0)
+		db_open(&ctl.db, &cfg);
+	if ((cmd->needs & NEED_CACHE) != 0)
+		cache_open(&ctl.cache, &cfg);
+	if ((cmd->needs & NEED_QUEUE) != 0)
+		queue_open(&ctl.queue, &cfg);
+	status = cmd->run(&ctl, argc - optind, argv + optind);
+	queue_close(ctl.queue);
+	cache_close(ctl.cache);
+	db_close(ctl.db);
 	config_free(&cfg);
 	return status;
 }

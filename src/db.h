@@ -69,7 +69,44 @@ enum stmt {
 					   -> MOVEMENT_COLS, newest first */
 	STMT_MOVEMENT_COUNT,		/* inventory_id -> count */
 	/* orders */
+	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
+					   price */
+	STMT_ORDER_INSERT,		/* number, user_id, total, address,
+					   method?, notes? */
+	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...] */
+	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
+					   number */
+	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, inventory_id,
+					   name */
+	STMT_ORDER_RESERVE,		/* qty, product_id, qty */
+	STMT_ORDER_RELEASE,		/* qty, product_id, qty */
+	STMT_ORDER_DEDUCT,		/* qty, qty, product_id, qty */
+	STMT_ORDER_AVAILABLE_LOCK,	/* product_id -> in stock - reserved */
+	STMT_ORDER_MOVEMENTS,		/* stock sign, reserved sign, reason,
+					   user_id, order_id */
+	STMT_ORDER_SET_STATE,		/* status, reservation, tracking?,
+					   notes?, id */
+	STMT_ORDER_APPEND_NOTE,		/* line, id */
+	STMT_ORDER_BY_ID,		/* id -> ORDER_COLS */
+	STMT_ORDER_COUNT,		/* user_id? twice, status? twice */
+	/* A page, newest first: limit, skip -> ORDER_COLS, after */
+	STMT_ORDER_PAGE,		/* nothing */
+	STMT_ORDER_PAGE_BY_STATUS,	/* status */
+	STMT_ORDER_PAGE_BY_USER,	/* user_id */
+	STMT_ORDER_PAGE_BY_USER_STATUS,	/* user_id, status */
+	STMT_ORDER_ITEMS_OF,		/* [order_id,...] -> ORDER_ITEM_COLS */
+	STMT_ORDER_AUDIT,		/* -> enum stock_audit_col rows */
+	STMT_IDEM_INSERT,		/* user_id, key, request, ttl(s) */
+	STMT_IDEM_GET,			/* request, stale(s), user_id, key ->
+					   id, status, body, same, expired,
+					   stale */
+	STMT_IDEM_LOCK,			/* id -> status_code */
+	STMT_IDEM_FINISH,		/* status, body, id */
+	STMT_IDEM_ABANDON,		/* id: forget an unfinished key */
+	STMT_IDEM_DELETE_EXPIRED,	/* id */
 	/* queue and worker */
+	STMT_ORDER_SWEEP,		/* age(s), limit -> id: pending, never swept */
+	STMT_ORDER_MARK_SWEPT,		/* id */
 	STMT__MAX
 };
 
@@ -143,6 +180,49 @@ enum movement_col {
 	MOVEMENT_COL_USER_ID,
 	MOVEMENT_COL_CREATED_AT,
 	MOVEMENT_COL__MAX
+};
+
+/* Column order of ORDER_COLS (orders joined with their user). */
+enum order_col {
+	ORDER_COL_ID = 0,
+	ORDER_COL_NUMBER,
+	ORDER_COL_USER_ID,
+	ORDER_COL_STATUS,
+	ORDER_COL_TOTAL,	/* DECIMAL text */
+	ORDER_COL_ADDRESS,
+	ORDER_COL_METHOD,
+	ORDER_COL_TRACKING,
+	ORDER_COL_NOTES,
+	ORDER_COL_CREATED_AT,
+	ORDER_COL_UPDATED_AT,
+	ORDER_COL_USER_EMAIL,
+	ORDER_COL_USER_NAME,
+	ORDER_COL__MAX
+};
+
+/* Column order of ORDER_ITEM_COLS (items joined with their product),
+ * sorted by order id, then item id. */
+enum order_item_col {
+	ORDER_ITEM_COL_ID = 0,
+	ORDER_ITEM_COL_ORDER_ID,
+	ORDER_ITEM_COL_PRODUCT_ID,
+	ORDER_ITEM_COL_QUANTITY,
+	ORDER_ITEM_COL_UNIT_PRICE,	/* DECIMAL text */
+	ORDER_ITEM_COL_CREATED_AT,
+	ORDER_ITEM_COL_PRODUCT_NAME,
+	ORDER_ITEM_COL_PRODUCT_SKU,
+	ORDER_ITEM_COL__MAX
+};
+
+/* Columns of STMT_ORDER_AUDIT: one row per inventory record. */
+enum stock_audit_col {
+	AUDIT_COL_PRODUCT_ID = 0,
+	AUDIT_COL_IN_STOCK,
+	AUDIT_COL_RESERVED,
+	AUDIT_COL_HELD,		/* sum of quantities of orders holding stock */
+	AUDIT_COL_LEDGER_STOCK,	/* sum of its movements' change_in_stock */
+	AUDIT_COL_LEDGER_RESERVED, /* ... and change_reserved */
+	AUDIT_COL__MAX
 };
 
 /* A bound parameter; strings are borrowed for the call. */

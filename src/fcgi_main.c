@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "queue.h"
 #include "router.h"
 
 static volatile sig_atomic_t stopping;
@@ -206,7 +207,8 @@ main(int argc, char *argv[])
 	metrics_init(&cfg);
 	app.cfg = &cfg;
 	if (db_open(&app.db, &cfg) != INV_OK ||
-	    cache_open(&app.cache, &cfg) != INV_OK) {
+	    cache_open(&app.cache, &cfg) != INV_OK ||
+	    queue_open(&app.queue, &cfg) != INV_OK) {
 		fprintf(stderr, "inventory.fcgi: cannot set up connections\n");
 		return 1;
 	}
@@ -237,6 +239,7 @@ main(int argc, char *argv[])
 		FCGX_Finish_r(&r);
 	}
 	log_info("inventory.fcgi stopping");
+	queue_close(app.queue);
 	cache_close(app.cache);
 	db_close(app.db);
 	config_free(&cfg);

@@ -49,5 +49,13 @@ void h_inventory_low_stock(struct app *, struct http_req *,
     struct http_resp *);
 
 /* orders.c */
+extern const struct body_spec spec_order_create;
+extern const struct body_spec spec_order_update;
+void h_orders_create(struct app *, struct http_req *, struct http_resp *);
+void h_orders_list(struct app *, struct http_req *, struct http_resp *);
+void h_orders_admin_list(struct app *, struct http_req *, struct http_resp *);
+void h_orders_get(struct app *, struct http_req *, struct http_resp *);
+void h_orders_update(struct app *, struct http_req *, struct http_resp *);
+void h_orders_cancel(struct app *, struct http_req *, struct http_resp *);
 
 #endif

@@ -331,22 +331,46 @@ json_parse_strict(const char *buf, size_t len, struct json_object **out,
 
 /* ---- details ---- */
 
-void
-json_detail_add(struct json_object **details, const char *where,
-    const char *field, const char *msg, const char *type)
+/* Appends {"loc": loc, "msg", "type"} to *details; takes loc. */
+static void
+detail_push(struct json_object **details, struct json_object *loc,
+    const char *msg, const char *type)
 {
 	struct json_object *d = json_object_new_object();
-	struct json_object *loc = json_object_new_array();
 
-	json_object_array_add(loc, json_object_new_string(where));
-	if (field != NULL)
-		json_object_array_add(loc, json_object_new_string(field));
 	json_object_object_add(d, "loc", loc);
 	json_object_object_add(d, "msg", json_object_new_string(msg));
 	json_object_object_add(d, "type", json_object_new_string(type));
 	if (*details == NULL)
 		*details = json_object_new_array();
 	json_object_array_add(*details, d);
+}
+
+void
+json_detail_add(struct json_object **details, const char *where,
+    const char *field, const char *msg, const char *type)
+{
+	struct json_object *loc = json_object_new_array();
+
+	json_object_array_add(loc, json_object_new_string(where));
+	if (field != NULL)
+		json_object_array_add(loc, json_object_new_string(field));
+	detail_push(details, loc, msg, type);
+}
+
+void
+json_detail_add_item(struct json_object **details, const char *where,
+    const char *array, size_t index, const char *field, const char *msg,
+    const char *type)
+{
+	struct json_object *loc = json_object_new_array();
+
+	json_object_array_add(loc, json_object_new_string(where));
+	json_object_array_add(loc, json_object_new_string(array));
+	json_object_array_add(loc, json_object_new_int64((int64_t)index));
+	if (field != NULL)
+		json_object_array_add(loc, json_object_new_string(field));
+	detail_push(details, loc, msg, type);
 }
 
 /* ---- validation ---- */
@@ -677,6 +701,37 @@ json_validate(struct json_object *obj, const struct body_spec *spec)
 			json_detail_add(&details, "body",
 			    spec->fields[i].name, e.msg, e.type);
 	return details;
+}
+
+bool
+json_validate_array(struct json_object *obj, const char *name,
+    const struct body_spec *elem, struct json_object **details)
+{
+	struct json_object *arr = NULL, *v;
+	struct verr e;
+	size_t i, k, n;
+	bool ok = true;
+
+	if (!json_object_object_get_ex(obj, name, &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return true;	/* absent or not a list: the field's own spec */
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(v, json_type_object)) {
+			json_detail_add_item(details, "body", name, i, NULL,
+			    "value is not a valid dict", "type_error.dict");
+			ok = false;
+			continue;
+		}
+		for (k = 0; k < elem->nfields; k++)
+			if (!check_field(v, &elem->fields[k], &e)) {
+				json_detail_add_item(details, "body", name, i,
+				    elem->fields[k].name, e.msg, e.type);
+				ok = false;
+			}
+	}
+	return ok;
 }
 
 /* ---- getters and builders ---- */

@@ -81,6 +81,22 @@ struct json_object *json_validate(struct json_object *obj,
  */
 void json_detail_add(struct json_object **details, const char *where,
     const char *field, const char *msg, const char *type);
+/* The same for an element of an array: loc [where, array, index, field]
+ * (field NULL: [where, array, index]). */
+void json_detail_add_item(struct json_object **details, const char *where,
+    const char *array, size_t index, const char *field, const char *msg,
+    const char *type);
+
+/*
+ * Validates each element of the array member name of obj against elem,
+ * as json_validate does a body (an absent member, or one that is not an
+ * array, is left to the member's own FT_ARRAY spec). Each bad field adds
+ * a detail with loc ["body", name, index, field], an element that is not
+ * an object one with loc ["body", name, index]; *details is created when
+ * NULL. Returns true when every element is valid.
+ */
+bool json_validate_array(struct json_object *obj, const char *name,
+    const struct body_spec *elem, struct json_object **details);
 
 /* Borrowed string member or NULL if absent, null, or not a string. */
 const char *json_get_str(struct json_object *obj, const char *name);

@@ -5,18 +5,25 @@
  * moves orders.reservation (none, held, released, deducted) in the same
  * transaction as the stock change, so reserve, release and deduct each
  * happen at most once; each stock change writes its stock_movements row.
- * Callers invalidate the cache for the products involved after commit.
+ * A function that runs its own transaction invalidates the cache of the
+ * products involved after its commit; order_flow_create runs inside the
+ * caller's, which calls order_flow_invalidate after committing.
  */
 #ifndef INV_ORDER_FLOW_H
 #define INV_ORDER_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
 
 struct db;
 struct cache;
+
+/* Bounds of a new order (API.md). */
+#define ORDER_MAX_ITEMS		100
+#define ORDER_MAX_QUANTITY	1000000
 
 enum order_status {
 	ORDER_PENDING = 0,
@@ -31,6 +38,108 @@ enum order_status {
 const char *order_status_name(enum order_status);
 bool order_status_parse(const char *, enum order_status *);
 
+/* One line of a new order. */
+struct order_line {
+	int64_t	 product_id;	/* > 0; each product once per order */
+	int64_t	 quantity;	/* 1..ORDER_MAX_QUANTITY */
+};
+
+/* A new order as validated by the API; everything borrowed. */
+struct order_new {
+	int64_t			 user_id;
+	const char		*shipping_address;
+	const char		*shipping_method;	/* or NULL */
+	const char		*notes;			/* or NULL */
+	const struct order_line	*lines;
+	size_t			 nlines;	/* 1..ORDER_MAX_ITEMS */
+};
+
+/* Why a request was refused by the rules (the API words each one). */
+enum order_refusal {
+	ORDER_REFUSED_NONE = 0,
+	ORDER_REFUSED_NO_PRODUCT,	/* product_id does not exist */
+	ORDER_REFUSED_NO_INVENTORY,	/* product_name has no inventory */
+	ORDER_REFUSED_STOCK,		/* product_name has only available */
+	ORDER_REFUSED_TOTAL,		/* the total exceeds DECIMAL(12,2) */
+	ORDER_REFUSED_DELIVERED,	/* a delivered order stays delivered */
+	ORDER_REFUSED_CANCELLED,	/* a cancelled order stays cancelled */
+	ORDER_REFUSED_TRANSITION,	/* from -> to is not allowed */
+	ORDER_REFUSED_CANCEL,		/* an order in status from cannot be
+					   cancelled */
+	ORDER_REFUSED__MAX
+};
+
+struct order_refused {
+	enum order_refusal	 why;
+	int64_t			 product_id;
+	char			 product_name[1024];	/* 255 characters */
+	int64_t			 available;
+	enum order_status	 from;
+	enum order_status	 to;
+};
+
+/*
+ * The refusal in the words of API.md ("Insufficient stock for product
+ * NAME. Available: N", ...), written into buf; returns buf.
+ */
+const char *order_refused_text(const struct order_refused *, char *buf,
+    size_t len);
+
+/* The stock records a transaction changed, to invalidate after commit. */
+struct order_touched {
+	size_t	 n;
+	struct {
+		int64_t	 inventory_id;
+		int64_t	 product_id;
+	}	 rec[ORDER_MAX_ITEMS];
+};
+
+/*
+ * Creates an order, to be called INSIDE db_transaction (so a caller can
+ * add its own statements to the same commit, as the Idempotency-Key
+ * does): inserts the order and its items with the products' current
+ * prices and the exact total, then reserves every item in product-id
+ * order with the conditional update and writes the movements. *touched
+ * is reset and filled: pass it to order_flow_invalidate after the commit.
+ * Returns INV_OK with *order_id; INV_INVALID with *refused filled (the
+ * caller must roll back: return it from the transaction function);
+ * database errors otherwise (INV_RETRY included).
+ */
+enum inv_err order_flow_create(struct db *, const struct order_new *,
+    int64_t *order_id, struct order_touched *touched,
+    struct order_refused *refused);
+
+/* Invalidates the cache of every record in touched (after the commit). */
+void order_flow_invalidate(struct cache *, const struct order_touched *);
+
+/*
+ * The admin's status update (API.md, Orders), in its own transaction:
+ * the transition rules, then the stock rule of the new status (processing
+ * holds the reservation, shipped deducts it, cancelled releases it), and
+ * tracking_number and notes set where not NULL (a PUT of the current
+ * status changes only those). actor_id is recorded on the movements (0:
+ * none). INV_NOTFOUND for no such order; INV_INVALID with *refused.
+ */
+enum inv_err order_flow_update(struct db *, struct cache *, int64_t order_id,
+    enum order_status to, const char *tracking_number, const char *notes,
+    int64_t actor_id, struct order_refused *refused);
+
+/*
+ * Cancels a pending or processing order and releases its reservation, in
+ * its own transaction. INV_NOTFOUND; INV_INVALID with *refused
+ * (ORDER_REFUSED_CANCEL) for any other status, cancelled included.
+ */
+enum inv_err order_flow_cancel(struct db *, struct cache *, int64_t order_id,
+    int64_t actor_id, struct order_refused *refused);
+
+/*
+ * Counts the products that break the stock invariants (reserved equals
+ * the quantities of the orders holding a reservation; the movements sum
+ * to the quantities), logging each at warn level. For tests, benchmarks
+ * and operators.
+ */
+enum inv_err order_flow_audit(struct db *, size_t *violations);
+
 /*
  * The worker's step for one order, after the (simulated) payment said
  * payment_ok. In one transaction: lock the order; when it is still
@@ -40,6 +149,8 @@ bool order_status_parse(const char *, enum order_status *);
  * order no longer pending is left alone (the job ran before: idempotent).
  * *final is the order's status afterwards. Invalidates the cache of the
  * products involved after commit. INV_NOTFOUND for no such order.
+ * An order holding nothing whose stock is no longer there cannot be
+ * processed: it is cancelled with a note saying so.
  */
 enum inv_err order_flow_process(struct db *, struct cache *, int64_t order_id,
     bool payment_ok, enum order_status *final);

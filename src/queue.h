@@ -4,10 +4,15 @@
  *
  * The producer side (the API) needs only queue_open/queue_close and
  * queue_enqueue_order; the worker side is declared below them.
+ *
+ * Every function returns INV_UNAVAILABLE for any Redis failure (down,
+ * timed out, an error reply), never aborts for it, and the next call
+ * reconnects.
  */
 #ifndef INV_QUEUE_H
 #define INV_QUEUE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -22,6 +27,12 @@ enum queue_prio {
 	QUEUE__MAX
 };
 
+/* A job's id: random hex digits. */
+#define QUEUE_JOB_ID_LEN	16
+
+/* "high", "default", "low". */
+const char *queue_prio_name(enum queue_prio);
+
 /* Makes the handle (queue_redis_* settings); never fails for Redis being
  * down: enqueueing then fails and the worker's database sweep finds the
  * order. cfg is borrowed and must outlive the handle. */
@@ -34,5 +45,118 @@ enum inv_err queue_enqueue_order(struct queue *, enum queue_prio,
     int64_t order_id);
 
 /* worker side */
+
+/*
+ * A job as read from Redis. raw is the exact text stored there: an
+ * acknowledgement removes that text from the in-flight list. Strings are
+ * owned by the job (queue_job_free).
+ */
+struct queue_job {
+	char		*raw;
+	char		 id[QUEUE_JOB_ID_LEN + 1];
+	char		*type;		/* "process_order" */
+	int64_t		 order_id;
+	int64_t		 attempt;	/* 1 on the first try */
+	enum queue_prio	 prio;		/* the queue it belongs to */
+	char		*last_error;	/* NULL before any failure */
+	char		*failed_at;	/* dead letters: "2026-...Z", else NULL */
+};
+
+void queue_job_free(struct queue_job *);
+void queue_jobs_free(struct queue_job *, size_t n);
+
+/* Wall clock in milliseconds since the epoch: the unit of retry times. */
+int64_t queue_now_ms(void);
+
+/*
+ * Gives this handle a worker identity (copied): its in-flight list
+ * inventory:queue:inflight:ID and heartbeat key inventory:queue:worker:ID.
+ * Needed before claim, ack, fail and heartbeat.
+ */
+void queue_set_worker(struct queue *, const char *worker_id);
+
+/*
+ * Takes the next job, high before default before low, into this worker's
+ * in-flight list, and refreshes the heartbeat (which registers the
+ * worker). With wait_ms > 0 and every queue empty, waits up to about
+ * wait_ms for a job on the high queue (clamped below the command timeout,
+ * FACTS.md). INV_OK with *job filled (queue_job_free it); INV_NOTFOUND
+ * when there is none. A job that cannot be parsed goes straight to the
+ * dead letters and the next one is taken.
+ */
+enum inv_err queue_claim(struct queue *, int64_t wait_ms,
+    struct queue_job *job);
+
+/* Sets the heartbeat again (TTL worker_heartbeat_ttl), when a third of
+ * the TTL has passed since the last time: cheap to call often. */
+enum inv_err queue_heartbeat(struct queue *);
+
+/* Success: removes the job from the in-flight list. INV_OK also when it
+ * was no longer there (another worker took it back after this worker's
+ * heartbeat lapsed; running it twice is harmless). */
+enum inv_err queue_ack(struct queue *, const struct queue_job *);
+
+/* What queue_fail did with the job. */
+enum queue_fate {
+	QUEUE_FATE_RETRY = 0,	/* scheduled for another attempt */
+	QUEUE_FATE_DEAD,	/* attempts exhausted: in the dead letters */
+	QUEUE_FATE_GONE,	/* no longer in flight here: left alone */
+	QUEUE_FATE__MAX
+};
+
+/*
+ * Failure: takes the job out of the in-flight list and, with attempt + 1
+ * and why (borrowed) as last_error, either schedules it at now_ms +
+ * queue_backoff_ms * 2^(attempt-1) plus up to 25% jitter (*due_ms, may
+ * be NULL), or after queue_max_attempts attempts puts it in the dead
+ * letters. Atomic: the job is in exactly one place afterwards.
+ */
+enum inv_err queue_fail(struct queue *, const struct queue_job *,
+    const char *why, int64_t now_ms, enum queue_fate *fate, int64_t *due_ms);
+
+/*
+ * For every known worker whose heartbeat key is gone, moves its in-flight
+ * jobs back to the front of their queues and forgets the worker (one
+ * script per worker: atomic). *jobs and *workers count what was moved
+ * (either may be NULL).
+ */
+enum inv_err queue_recover(struct queue *, size_t *jobs, size_t *workers);
+
+/* Moves the scheduled retries due at now_ms back to their queues;
+ * *moved (may be NULL) counts them. */
+enum inv_err queue_promote(struct queue *, int64_t now_ms, size_t *moved);
+
+/*
+ * Clean end of a worker: deletes its heartbeat, hands back anything still
+ * in its in-flight list and forgets it.
+ */
+enum inv_err queue_worker_stop(struct queue *);
+
+struct queue_stats {
+	int64_t		depth[QUEUE__MAX];	/* waiting jobs per queue */
+	int64_t		inflight;	/* in every worker's in-flight list */
+	int64_t		scheduled;	/* retries waiting for their time */
+	int64_t		dead;		/* dead letters */
+	int64_t		workers;	/* known workers (alive or not yet
+					   recovered) */
+};
+
+/* One round trip. */
+enum inv_err queue_get_stats(struct queue *, struct queue_stats *);
+
+/* Dead letters, newest first: *jobs new (queue_jobs_free), *n of them. A
+ * dead letter that does not parse is listed with id "" and raw set. */
+enum inv_err queue_dead_list(struct queue *, struct queue_job **jobs,
+    size_t *n);
+
+/* Re-queues dead letter id on its queue with attempt 1: INV_NOTFOUND when
+ * there is no such dead letter. */
+enum inv_err queue_dead_retry(struct queue *, const char *id);
+
+/* Re-queues every dead letter; *n counts them. */
+enum inv_err queue_dead_retry_all(struct queue *, size_t *n);
+
+/* Deletes every dead letter; *n counts them. */
+enum inv_err queue_dead_purge(struct queue *, size_t *n);
 
 #endif

@@ -68,6 +68,19 @@ const struct route routes[] = {
 	{ HTTP_GET, API "/inventory/{id}/movements", h_inventory_movements,
 	  ROLE_ADMIN, BODY_NONE, NULL },
 	/* Orders. */
+	{ HTTP_POST, API "/orders", h_orders_create, ROLE_USER, BODY_JSON,
+	  &spec_order_create },
+	{ HTTP_GET, API "/orders", h_orders_list, ROLE_USER, BODY_NONE, NULL },
+	/* Not an {id}: ids are digits only. */
+	{ HTTP_GET, API "/orders/admin", h_orders_admin_list, ROLE_ADMIN,
+	  BODY_NONE, NULL },
+	{ HTTP_GET, API "/orders/{id}", h_orders_get, ROLE_USER, BODY_NONE,
+	  NULL },
+	{ HTTP_PUT, API "/orders/{id}", h_orders_update, ROLE_ADMIN,
+	  BODY_JSON, &spec_order_update },
+	/* Cancels; the order itself is kept. */
+	{ HTTP_DELETE, API "/orders/{id}", h_orders_cancel, ROLE_USER,
+	  BODY_NONE, NULL },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -217,6 +217,27 @@ str_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* Fills buf with n bytes from the kernel's CSPRNG (aborts if it fails:
+ * nothing here can go on without randomness). */
+static void
+random_fill(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("getrandom: %s", strerror(errno));
+			abort();
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
 void
 random_hex(char *out, size_t nbytes)
 {
@@ -226,21 +247,25 @@ random_hex(char *out, size_t nbytes)
 
 	while (nbytes > 0) {
 		size_t n = nbytes < sizeof(raw) ? nbytes : sizeof(raw);
-		ssize_t r = getrandom(raw, n, 0);
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("getrandom: %s", strerror(errno));
-			abort();
-		}
-		for (i = 0; i < (size_t)r; i++) {
+		random_fill(raw, n);
+		for (i = 0; i < n; i++) {
 			out[got++] = hex[raw[i] >> 4];
 			out[got++] = hex[raw[i] & 0xf];
 		}
-		nbytes -= (size_t)r;
+		nbytes -= n;
 	}
 	out[got] = '\0';
+}
+
+double
+random_unit(void)
+{
+	uint64_t x;
+
+	random_fill(&x, sizeof(x));
+	/* The top 53 bits: every double of [0, 1) a multiple of 2^-53. */
+	return (double)(x >> 11) * 0x1.0p-53;
 }
 
 uint64_t

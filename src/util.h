@@ -65,6 +65,8 @@ bool str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 void str_lower(char *s);
 /* Fill out with 2*nbytes lower-case hex digits of CSPRNG output, NUL-ended. */
 void random_hex(char *out, size_t nbytes);
+/* A uniformly distributed number in [0, 1) from the CSPRNG. */
+double random_unit(void);
 /* Microseconds from a monotonic clock. */
 uint64_t now_usec(void);
 

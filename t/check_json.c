@@ -735,6 +735,56 @@ START_TEST(detail_add_builds_array)
 }
 END_TEST
 
+START_TEST(detail_add_item_nests_the_loc)
+{
+	struct json_object *d = NULL;
+
+	json_detail_add_item(&d, "body", "items", 3, "quantity", "m1", "t1");
+	json_detail_add_item(&d, "body", "items", 0, NULL, "m2", "t2");
+	ck_assert_str_eq(json_to_plain(d, NULL),
+	    "[{\"loc\":[\"body\",\"items\",3,\"quantity\"],\"msg\":\"m1\","
+	    "\"type\":\"t1\"},{\"loc\":[\"body\",\"items\",0],\"msg\":\"m2\","
+	    "\"type\":\"t2\"}]");
+	json_object_put(d);
+}
+END_TEST
+
+/* Elements of an array member are checked like bodies, each detail
+ * pointing at its element. */
+START_TEST(validate_array_elements)
+{
+	static const struct field_spec fields[] = {
+		{ "id", FT_INT, REQ, 1, INT64_MAX },
+		{ "n", FT_INT, REQ, 1, 10 },
+	};
+	struct body_spec spec = { fields, 2 };
+	struct json_object *o = parse_ok("{\"items\":[{\"id\":1,\"n\":2},"
+	    "7,{\"id\":0},{\"id\":2,\"n\":\"3\"}]}"), *d = NULL;
+
+	ck_assert(!json_validate_array(o, "items", &spec, &d));
+	ck_assert_str_eq(json_to_plain(d, NULL),
+	    "[{\"loc\":[\"body\",\"items\",1],\"msg\":\"value is not a "
+	    "valid dict\",\"type\":\"type_error.dict\"},"
+	    "{\"loc\":[\"body\",\"items\",2,\"id\"],\"msg\":\"ensure this "
+	    "value is greater than or equal to 1\",\"type\":"
+	    "\"value_error.number.not_ge\"},"
+	    "{\"loc\":[\"body\",\"items\",2,\"n\"],\"msg\":\"field "
+	    "required\",\"type\":\"value_error.missing\"},"
+	    "{\"loc\":[\"body\",\"items\",3,\"n\"],\"msg\":\"value is not "
+	    "a valid integer\",\"type\":\"type_error.integer\"}]");
+	json_object_put(d);
+	json_object_put(o);
+	/* All good, absent, or not an array: nothing to say here. */
+	o = parse_ok("{\"items\":[{\"id\":5,\"n\":10}],\"x\":1}");
+	d = NULL;
+	ck_assert(json_validate_array(o, "items", &spec, &d));
+	ck_assert(json_validate_array(o, "other", &spec, &d));
+	ck_assert(json_validate_array(o, "x", &spec, &d));
+	ck_assert_ptr_null(d);
+	json_object_put(o);
+}
+END_TEST
+
 START_TEST(getters_check_types)
 {
 	struct json_object *o = parse_ok("{\"s\":\"x\",\"i\":-7,\"d\":1.5,"
@@ -1038,6 +1088,8 @@ helpers_suite(void)
 
 	tc = tcase_create("details and getters");
 	tcase_add_test(tc, detail_add_builds_array);
+	tcase_add_test(tc, detail_add_item_nests_the_loc);
+	tcase_add_test(tc, validate_array_elements);
 	tcase_add_test(tc, getters_check_types);
 	tcase_add_test(tc, getters_on_non_objects);
 	suite_add_tcase(s, tc);

@@ -16,22 +16,6 @@
 #include "router.h"
 #include "testutil.h"
 
-/*
- * Operations of the document that the route table does not have YET: the
- * products, inventory and orders handlers and /metrics are being added in
- * parallel. Each entry is tolerated only while its route is absent; once
- * the route is in the table the entry must go (the test says so), so this
- * list can only shrink. It is empty when the whole API of API.md is routed.
- */
-static const char *const not_yet_routed[] = {
-	"POST /api/v1/orders",
-	"GET /api/v1/orders",
-	"GET /api/v1/orders/admin",
-	"GET /api/v1/orders/{}",
-	"PUT /api/v1/orders/{}",
-	"DELETE /api/v1/orders/{}",
-};
-
 /* Documented, but answered by nginx from a file: never in the table. */
 static const char *const served_by_nginx[] = {
 	"GET /api/v1/openapi.json",
@@ -236,9 +220,6 @@ START_TEST(every_route_is_documented)
 		    routes[i].pattern);
 		if (doc_find(key) == NULL)
 			problem("route %s is not in doc/openapi.json", key);
-		if (in_list(not_yet_routed, NELEM(not_yet_routed), key))
-			problem("%s is routed now: take it out of "
-			    "not_yet_routed in t/check_openapi.c", key);
 		if (in_list(served_by_nginx, NELEM(served_by_nginx), key))
 			problem("%s is routed, but nginx serves it", key);
 	}
@@ -250,7 +231,7 @@ START_TEST(every_operation_is_routed)
 {
 	struct json_object *paths;
 	char key[256], method[16];
-	size_t i, n = 0;
+	size_t n = 0;
 
 	ck_assert(json_object_object_get_ex(doc, "paths", &paths));
 	json_object_object_foreach(paths, path, item) {
@@ -265,19 +246,12 @@ START_TEST(every_operation_is_routed)
 			    method_upper(method, sizeof(method), m), path);
 			n++;
 			if (route_find(key) == NULL &&
-			    !in_list(not_yet_routed, NELEM(not_yet_routed),
-			    key) &&
 			    !in_list(served_by_nginx, NELEM(served_by_nginx),
 			    key))
 				problem("%s is documented but not routed", key);
 		}
 	}
 	ck_assert_uint_ge(n, nroutes);
-	/* The waiting list holds documented operations only. */
-	for (i = 0; i < NELEM(not_yet_routed); i++)
-		if (doc_find(not_yet_routed[i]) == NULL)
-			problem("not_yet_routed lists %s, which the document "
-			    "does not have", not_yet_routed[i]);
 	problems_none();
 }
 END_TEST

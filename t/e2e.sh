@@ -15,8 +15,10 @@
 #
 # Each check prints "ok - NAME" or "not ok - NAME: what came back"; the last
 # line is "N passed, M failed", and the exit status is 1 when M > 0.
-# It registers one new user (a unique e2e-...@example.com) and leaves it;
-# the product and inventory record it makes (SKU E2E-...) it deletes again.
+# It registers one new user (a unique e2e-...@example.com) and leaves it,
+# with its Idempotency-Keys; of the two products it makes (SKU E2E-...)
+# it deletes one again; the other keeps the cancelled order placed for it
+# (an ordered product cannot be deleted).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -265,6 +267,75 @@ check "a 100 KiB body is 413 JSON" error_is 413 "Request Entity Too Large"
 req POST /api/v1/auth/register -H 'Content-Type: application/json' --data-binary '{"email":'
 unprocessable() { status_is 422 && body_has '"detail"'; }
 check "malformed JSON is 422" unprocessable
+
+# --- orders (products need an admin; these need none) ---
+req GET /api/v1/orders -H "Authorization: Bearer $token"
+no_orders() { status_is 200 && [[ $(tr -d ' \n' <<<"$BODY") == '[]' && $(header X-Total-Count) == 0 ]]; }
+check "GET /orders of a new user is an empty list, X-Total-Count 0" no_orders
+
+nowhere='{"shipping_address":"1 E2E Street","items":[{"product_id":9223372036854775807,"quantity":1}]}'
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data-binary "$nowhere"
+check "POST /orders for a product that does not exist is 404" \
+    error_is 404 "Product with id 9223372036854775807 not found"
+
+idem_key="e2e-$RANDOM$RANDOM"
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $idem_key" --data-binary "$nowhere"
+first=$BODY
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $idem_key" --data-binary "$nowhere"
+replayed() { status_is 404 && [[ $BODY == "$first" && $(header Idempotent-Replayed) == true ]]; }
+check "Idempotency-Key reaches the application: the answer is replayed" replayed
+
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data-binary '{"shipping_address":"x","items":[{"product_id":1,"quantity":1},{"product_id":1,"quantity":2}]}'
+check "POST /orders with a product listed twice is 422" unprocessable
+
+req GET /api/v1/orders/admin -H "Authorization: Bearer $token"
+check "GET /orders/admin as a user is 403" error_is 403 "Not enough permissions"
+
+# --- an order: reserved, seen by every process, cancelled, released ---
+req POST /api/v1/products "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"sku\":\"$sku-O\",\"name\":\"E2E Order Widget\",\"price\":2.50}"
+order_product=$(json_num id)
+req POST /api/v1/inventory "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"product_id\":${order_product:-0},\"quantity_in_stock\":10}"
+order_inventory=$(json_num id)
+check "a product with 10 in stock to order" status_is 201
+
+req POST /api/v1/orders "${USER[@]}" "${JSON_CT[@]}" -H "Idempotency-Key: $idem_key-order" \
+    --data-binary "{\"shipping_address\":\"1 E2E Street\",\"items\":[{\"product_id\":${order_product:-0},\"quantity\":3}]}"
+order_id=$(json_num order_id)	# the items' order_id: "id" would match an item's
+order_made() {
+	status_is 201 && [[ -n $order_id && $(json_str status) == pending && $(json_str order_number) == ORD-* ]] &&
+	    body_has '"total_amount":7.50,'
+}
+check "place an order is 201, pending, total 7.50" order_made
+
+# reserved_everywhere N: every process reads N reserved for the record.
+reserved_everywhere() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		req GET "/api/v1/inventory/$order_inventory" "${USER[@]}"
+		status_is 200 && [[ $(json_num quantity_reserved) == "$1" ]] || return 1
+	done
+}
+check "every process reads the 3 reserved at once" reserved_everywhere 3
+
+req GET "/api/v1/orders/$order_id" "${USER[@]}"
+order_read() { status_is 200 && [[ $(json_num order_id) == "$order_id" ]] && body_has '"quantity":3,'; }
+check "GET /orders/{id} is the order with its item" order_read
+
+req DELETE "/api/v1/orders/$order_id" "${USER[@]}"
+check "its owner cancels it: 204" status_is 204
+check "every process reads the reservation released" reserved_everywhere 0
+
+req DELETE "/api/v1/orders/$order_id" "${USER[@]}"
+check "cancelling it again is 400" error_is 400 "Cannot cancel order in cancelled status"
+
+req DELETE "/api/v1/products/$order_product" "${ADMIN[@]}"
+check "a product that was ordered cannot be deleted" error_is 409 "Product has orders"
 
 # --- every response carried a request id, each its own ---
 if ((${#NOID[@]} == 0 && NREQ > 0)); then

@@ -36,12 +36,6 @@ check() {	# check NAME COMMAND...: ok when COMMAND succeeds
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Programs not built yet by this branch of the tree: tolerated while they
-# are absent from sbin_PROGRAMS, so this list can only shrink. (The worker
-# comes with the queue work; once it is in sbin_PROGRAMS it must be
-# installed, and its name must leave this list.)
-PENDING_PROGRAMS="inventory-worker"
-
 # --- the files ---------------------------------------------------------
 
 built=
@@ -50,18 +44,8 @@ for p in $programs; do
 done
 for p in inventory.fcgi inventoryctl inventory-worker; do
 	case " $built " in
-	*" $p "*)
-		check "program $sbindir/$p" test -x "$D$sbindir/$p" ;;
-	*)
-		case " $PENDING_PROGRAMS " in
-		*" $p "*) echo "# $p is not built yet: listed in PENDING_PROGRAMS" ;;
-		*) notok "program $p is neither built nor pending" ;;
-		esac ;;
-	esac
-done
-for p in $PENDING_PROGRAMS; do
-	case " $built " in
-	*" $p "*) notok "$p is built: take it out of PENDING_PROGRAMS in t/installcheck.sh" ;;
+	*" $p "*) check "program $sbindir/$p" test -x "$D$sbindir/$p" ;;
+	*) notok "program $p is not built" ;;
 	esac
 done
 
@@ -157,20 +141,12 @@ done
 # --- systemd ------------------------------------------------------------
 
 # verify needs every command and man page the units name to exist. In a
-# DESTDIR tree they are under DESTDIR: check copies whose paths say so. A
-# pending program gets a stand-in, said so.
+# DESTDIR tree they are under DESTDIR: check copies whose paths say so.
 if [ -n "$units" ]; then
 	if command -v systemd-analyze >/dev/null; then
-		mkdir -p "$work/units" "$work/stand-in"
+		mkdir -p "$work/units"
 		for u in $units; do
 			sed -e "s|$sbindir/|$D$sbindir/|g" "$D$u" >"$work/units/${u##*/}"
-		done
-		for p in $PENDING_PROGRAMS; do
-			[ -x "$D$sbindir/$p" ] && continue
-			printf '#!/bin/sh\nexit 0\n' >"$work/stand-in/$p"
-			chmod 755 "$work/stand-in/$p"
-			sed -i -e "s|$D$sbindir/$p |$work/stand-in/$p |g" "$work/units/"*
-			echo "# systemd-analyze verify: $p is pending, a stand-in takes its place"
 		done
 		for u in "$work"/units/*; do
 			out=$(MANPATH="$D$mandir:" SYSTEMD_LOG_COLOR=0 \

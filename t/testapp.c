@@ -15,6 +15,7 @@
 #include "db.h"
 #include "json_util.h"
 #include "log.h"
+#include "queue.h"
 #include "router.h"
 #include "testutil.h"
 
@@ -47,7 +48,8 @@ tu_app_new(void)
 	log_set_level(lvl);
 	app->cfg = cfg;
 	if (db_open(&app->db, cfg) != INV_OK ||
-	    cache_open(&app->cache, cfg) != INV_OK) {
+	    cache_open(&app->cache, cfg) != INV_OK ||
+	    queue_open(&app->queue, cfg) != INV_OK) {
 		fprintf(stderr, "test: cannot open connections\n");
 		exit(EXIT_FAILURE);
 	}
@@ -59,6 +61,7 @@ tu_app_free(struct app *app)
 {
 	struct config *cfg = (struct config *)app->cfg;
 
+	queue_close(app->queue);
 	db_close(app->db);
 	cache_close(app->cache);
 	config_free(cfg);
@@ -129,6 +132,15 @@ tu_request(struct app *app, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
     struct http_resp *resp)
 {
+	tu_request_key(app, method, path, token, content_type, body, NULL,
+	    resp);
+}
+
+void
+tu_request_key(struct app *app, const char *method, const char *path,
+    const char *token, const char *content_type, const char *body,
+    const char *idempotency_key, struct http_resp *resp)
+{
 	struct http_req req;
 	const char *q = strchr(path, '?');
 
@@ -142,6 +154,8 @@ tu_request(struct app *app, const char *method, const char *path,
 	req.authorization = token != NULL ? xasprintf("Bearer %s", token) :
 	    NULL;
 	req.request_id = xstrdup("test");
+	if (idempotency_key != NULL)
+		req.idempotency_key = xstrdup(idempotency_key);
 	if (body != NULL) {
 		req.body = xstrdup(body);
 		req.body_len = strlen(body);

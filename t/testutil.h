@@ -24,8 +24,9 @@ int tu_run(Suite *first, ...);
  * before running an integration suite. */
 void tu_need_services(void);
 
-/* This process's app (config, db, cache), made on first use. Check forks
- * each test, so each test process gets its own connections. Borrowed. */
+/* This process's app (config, db, cache, queue), made on first use.
+ * Check forks each test, so each test process gets its own connections.
+ * Borrowed. */
 struct app *tu_app(void);
 
 /* A new app with its own connections, for a forked child (new; never
@@ -58,6 +59,11 @@ void tu_redis(struct app *, const char *fmt, ...)
 void tu_request(struct app *, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
     struct http_resp *resp);
+
+/* The same with an Idempotency-Key header (NULL: none). */
+void tu_request_key(struct app *, const char *method, const char *path,
+    const char *token, const char *content_type, const char *body,
+    const char *idempotency_key, struct http_resp *resp);
 
 /* The response body parsed as JSON (new; json_object_put it). Fails the
  * test when it is not JSON. */

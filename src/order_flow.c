@@ -1,0 +1,811 @@
+/*
+ * order_flow.c: the order state machine and the stock rules
+ * (ARCHITECTURE.md, "The rules that keep stock right"), for the orders
+ * API and the worker alike.
+ *
+ * Lock order, everywhere: the order row first (SELECT ... FOR UPDATE),
+ * then inventory rows one by one in product-id order. Creation first
+ * share-locks the products it prices; nothing here locks a product
+ * exclusively. So two of these transactions never wait on each other in
+ * a cycle; a deadlock that happens anyway (gap locks on the indexes) is
+ * retried whole by db_transaction, which is why every transaction
+ * function here resets its results before doing anything.
+ *
+ * orders.reservation says what the order holds: none -> held (reserve),
+ * held -> released (cancel) or held -> deducted (ship). Each move changes
+ * the stock of every item and writes one movement per item, in the same
+ * transaction as the new reservation value, under the order's row lock:
+ * whatever runs twice finds the move already made and makes nothing.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "db.h"
+#include "log.h"
+#include "order_flow.h"
+
+#define ORDER_NUMBER_BYTES	6	/* "ORD-" + 12 upper-case hex digits */
+#define ORDER_NUMBER_TRIES	5	/* a duplicate is astronomically rare */
+#define MAX_TOTAL_CENTS		INT64_C(999999999999)	/* DECIMAL(12,2) */
+
+static const char *const status_names[ORDER__MAX] = {
+	"pending",	/* ORDER_PENDING */
+	"processing",	/* ORDER_PROCESSING */
+	"shipped",	/* ORDER_SHIPPED */
+	"delivered",	/* ORDER_DELIVERED */
+	"cancelled",	/* ORDER_CANCELLED */
+};
+
+/* What an order holds of the stock: orders.reservation. */
+enum reservation {
+	RES_NONE = 0,
+	RES_HELD,
+	RES_RELEASED,
+	RES_DEDUCTED,
+	RES__MAX
+};
+
+static const char *const reservation_names[RES__MAX] = {
+	"none",		/* RES_NONE */
+	"held",		/* RES_HELD */
+	"released",	/* RES_RELEASED */
+	"deducted",	/* RES_DEDUCTED */
+};
+
+/* Status changes API.md allows, [from][to]; a PUT of the current status
+ * is handled apart (it changes no status). */
+static const bool allowed[ORDER__MAX][ORDER__MAX] = {
+	[ORDER_PENDING] = {
+		[ORDER_PROCESSING] = true,
+		[ORDER_CANCELLED] = true,
+	},
+	[ORDER_PROCESSING] = {
+		[ORDER_SHIPPED] = true,
+		[ORDER_CANCELLED] = true,
+	},
+	[ORDER_SHIPPED] = {
+		[ORDER_DELIVERED] = true,
+	},
+};
+
+/* The three ways stock moves for an order. */
+enum stock_move {
+	MOVE_HOLD = 0,
+	MOVE_RELEASE,
+	MOVE_DEDUCT,
+	MOVE__MAX
+};
+
+/*
+ * Per move: the conditional update run for each item, the signs of the
+ * movement rows (times the item's quantity), their reason, and the
+ * reservation afterwards. An update that also takes stock (a nonzero
+ * stock_sign) binds the quantity twice: (qty, [qty,] product_id, qty).
+ */
+static const struct {
+	enum stmt		 st;
+	int			 stock_sign;
+	int			 reserved_sign;
+	const char		*reason;
+	enum reservation	 after;
+} moves[MOVE__MAX] = {
+	/* MOVE_HOLD */
+	{ STMT_ORDER_RESERVE, 0, 1, "Reserved for order", RES_HELD },
+	/* MOVE_RELEASE */
+	{ STMT_ORDER_RELEASE, 0, -1, "Released by cancelled order",
+	    RES_RELEASED },
+	/* MOVE_DEDUCT */
+	{ STMT_ORDER_DEDUCT, -1, -1, "Shipped with order", RES_DEDUCTED },
+};
+
+/* Columns of STMT_ORDER_LOCK. */
+enum { LOCK_USER_ID = 0, LOCK_STATUS, LOCK_RESERVATION, LOCK_NUMBER };
+/* Columns of STMT_ORDER_STOCK_LINES. */
+enum { LINE_PRODUCT_ID = 0, LINE_QUANTITY, LINE_INVENTORY_ID, LINE_NAME };
+/* Columns of STMT_ORDER_PRODUCTS. */
+enum { PROD_ID = 0, PROD_FOUND, PROD_NAME, PROD_PRICE };
+
+const char *
+order_status_name(enum order_status s)
+{
+	if ((unsigned)s >= ORDER__MAX)
+		return "unknown";
+	return status_names[s];
+}
+
+bool
+order_status_parse(const char *s, enum order_status *out)
+{
+	int i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < ORDER__MAX; i++)
+		if (strcmp(s, status_names[i]) == 0) {
+			*out = (enum order_status)i;
+			return true;
+		}
+	return false;
+}
+
+static bool
+reservation_parse(const char *s, enum reservation *out)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < RES__MAX; i++)
+		if (strcmp(s, reservation_names[i]) == 0) {
+			*out = (enum reservation)i;
+			return true;
+		}
+	return false;
+}
+
+/* One order inside a transaction, once its row is locked. */
+struct flow {
+	int64_t			 order_id;
+	int64_t			 actor_id;	/* movements' user; 0: none */
+	char			 number[40];
+	enum order_status	 status;
+	enum reservation	 res;
+	struct db_res		*lines;		/* owned; loaded on first use */
+	struct order_touched	*touched;	/* borrowed */
+	struct order_refused	*refused;	/* borrowed */
+};
+
+static void
+flow_reset(struct flow *f)
+{
+	db_res_free(f->lines);
+	f->lines = NULL;
+	f->touched->n = 0;
+	memset(f->refused, 0, sizeof(*f->refused));
+}
+
+/* Fills *r for a reservation refused on line i of f. */
+static void
+refuse_line(struct flow *f, size_t i, enum order_refusal why,
+    int64_t available)
+{
+	const char *name = db_res_str(f->lines, i, LINE_NAME);
+
+	f->refused->why = why;
+	f->refused->product_id = db_res_int(f->lines, i, LINE_PRODUCT_ID);
+	snprintf(f->refused->product_name, sizeof(f->refused->product_name),
+	    "%s", name != NULL ? name : "");
+	f->refused->available = available;
+}
+
+/* Loads the order's items with their stock records, once. */
+static enum inv_err
+flow_lines(struct db *db, struct flow *f)
+{
+	struct db_val p = DB_INT(f->order_id);
+
+	if (f->lines != NULL)
+		return INV_OK;
+	return db_exec(db, STMT_ORDER_STOCK_LINES, &p, 1, &f->lines, NULL,
+	    NULL);
+}
+
+/*
+ * After a reservation of line i touched no row: says why. The update
+ * has locked the record, so this read is current.
+ */
+static enum inv_err
+refuse_hold(struct db *db, struct flow *f, size_t i)
+{
+	struct db_val p = DB_INT(db_res_int(f->lines, i, LINE_PRODUCT_ID));
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	if ((rc = db_exec(db, STMT_ORDER_AVAILABLE_LOCK, &p, 1, &res, NULL,
+	    NULL)) != INV_OK)
+		return rc;
+	if (db_res_rows(res) == 0)
+		refuse_line(f, i, ORDER_REFUSED_NO_INVENTORY, 0);
+	else
+		refuse_line(f, i, ORDER_REFUSED_STOCK, db_res_int(res, 0, 0));
+	db_res_free(res);
+	return INV_INVALID;
+}
+
+/*
+ * Makes move m for every item of the order, in product-id order, then
+ * writes one movement per item and records the touched stock. A hold
+ * that finds no stock record or too little available fills f->refused
+ * and returns INV_INVALID (the caller rolls back). A release or deduct
+ * that finds less reserved than the order holds means the books
+ * disagree: logged, INV_DB.
+ */
+static enum inv_err
+stock_move(struct db *db, struct flow *f, enum stock_move m)
+{
+	struct db_val p[5];
+	uint64_t affected;
+	char *reason;
+	size_t i, n;
+	enum inv_err rc;
+
+	if ((rc = flow_lines(db, f)) != INV_OK)
+		return rc;
+	for (i = 0; i < db_res_rows(f->lines); i++) {
+		int64_t qty = db_res_int(f->lines, i, LINE_QUANTITY);
+		int64_t pid = db_res_int(f->lines, i, LINE_PRODUCT_ID);
+
+		if (db_res_isnull(f->lines, i, LINE_INVENTORY_ID) &&
+		    m == MOVE_HOLD) {
+			refuse_line(f, i, ORDER_REFUSED_NO_INVENTORY, 0);
+			return INV_INVALID;
+		}
+		n = 0;
+		p[n++] = DB_INT(qty);
+		if (moves[m].stock_sign != 0)
+			p[n++] = DB_INT(qty);
+		p[n++] = DB_INT(pid);
+		p[n++] = DB_INT(qty);
+		if ((rc = db_exec(db, moves[m].st, p, n, NULL, &affected,
+		    NULL)) != INV_OK)
+			return rc;
+		if (affected == 1)
+			continue;
+		if (m == MOVE_HOLD)
+			return refuse_hold(db, f, i);
+		log_error("order %s: product %" PRId64 " has less than the "
+		    "%" PRId64 " the order holds reserved", f->number, pid,
+		    qty);
+		return INV_DB;
+	}
+	reason = xasprintf("%s %s", moves[m].reason, f->number);
+	p[0] = DB_INT(moves[m].stock_sign);
+	p[1] = DB_INT(moves[m].reserved_sign);
+	p[2] = DB_STR(reason);
+	p[3] = f->actor_id > 0 ? DB_INT(f->actor_id) : DB_NULL;
+	p[4] = DB_INT(f->order_id);
+	rc = db_exec(db, STMT_ORDER_MOVEMENTS, p, 5, NULL, NULL, NULL);
+	free(reason);
+	if (rc != INV_OK)
+		return rc;
+	f->res = moves[m].after;
+	/* Every move touches every item, so the first one says it all. */
+	if (f->touched->n == 0)
+		for (i = 0; i < db_res_rows(f->lines) &&
+		    i < ORDER_MAX_ITEMS; i++) {
+			f->touched->rec[i].inventory_id = db_res_int(f->lines,
+			    i, LINE_INVENTORY_ID);
+			f->touched->rec[i].product_id = db_res_int(f->lines,
+			    i, LINE_PRODUCT_ID);
+			f->touched->n++;
+		}
+	return INV_OK;
+}
+
+/*
+ * Moves the stock as status `to` requires of what the order holds:
+ * processing and shipped need a reservation (made now if the order holds
+ * none), shipped deducts it, cancelled releases it. Anything already
+ * done is not done again.
+ */
+static enum inv_err
+settle(struct db *db, struct flow *f, enum order_status to)
+{
+	enum inv_err rc = INV_OK;
+
+	if ((to == ORDER_PROCESSING || to == ORDER_SHIPPED) &&
+	    f->res == RES_NONE)
+		rc = stock_move(db, f, MOVE_HOLD);
+	if (rc == INV_OK && to == ORDER_SHIPPED && f->res == RES_HELD)
+		rc = stock_move(db, f, MOVE_DEDUCT);
+	if (rc == INV_OK && to == ORDER_CANCELLED && f->res == RES_HELD)
+		rc = stock_move(db, f, MOVE_RELEASE);
+	return rc;
+}
+
+/* Locks the order row and reads its state into f. INV_NOTFOUND. */
+static enum inv_err
+flow_lock(struct db *db, struct flow *f)
+{
+	struct db_val p = DB_INT(f->order_id);
+	struct db_res *res = NULL;
+	enum inv_err rc;
+
+	if ((rc = db_exec(db, STMT_ORDER_LOCK, &p, 1, &res, NULL, NULL)) !=
+	    INV_OK)
+		return rc;
+	if (db_res_rows(res) == 0)
+		rc = INV_NOTFOUND;
+	else if (!order_status_parse(db_res_str(res, 0, LOCK_STATUS),
+	    &f->status) || !reservation_parse(db_res_str(res, 0,
+	    LOCK_RESERVATION), &f->res)) {
+		log_error("order %" PRId64 ": unknown status or reservation",
+		    f->order_id);
+		rc = INV_DB;
+	} else
+		snprintf(f->number, sizeof(f->number), "%s",
+		    db_res_str(res, 0, LOCK_NUMBER));
+	db_res_free(res);
+	return rc;
+}
+
+/* Writes the order's new status and reservation (and tracking number
+ * and notes where not NULL). */
+static enum inv_err
+flow_write(struct db *db, const struct flow *f, enum order_status to,
+    const char *tracking, const char *notes)
+{
+	struct db_val p[5] = {
+		DB_STR(status_names[to]),
+		DB_STR(reservation_names[f->res]),
+		DB_STR_OR_NULL(tracking),
+		DB_STR_OR_NULL(notes),
+		DB_INT(f->order_id),
+	};
+
+	return db_exec(db, STMT_ORDER_SET_STATE, p, 5, NULL, NULL, NULL);
+}
+
+/* ---- transitions ---- */
+
+enum flow_kind {
+	FLOW_UPDATE = 0,	/* the admin's PUT */
+	FLOW_CANCEL,		/* DELETE by the owner or an admin */
+	FLOW_PROCESS,		/* the worker */
+	FLOW__MAX
+};
+
+struct transition {
+	enum flow_kind		 kind;
+	enum order_status	 to;		/* FLOW_UPDATE */
+	const char		*tracking;	/* FLOW_UPDATE, or NULL */
+	const char		*notes;		/* FLOW_UPDATE, or NULL */
+	bool			 payment_ok;	/* FLOW_PROCESS */
+	const char		*give_up;	/* FLOW_PROCESS: cancel; note */
+	struct flow		 f;
+	enum order_status	 final;		/* the status after commit */
+};
+
+/* Whether the admin may move f to `to`; else fills f->refused. */
+static bool
+update_allowed(struct flow *f, enum order_status to)
+{
+	struct order_refused *r = f->refused;
+
+	if (to == f->status)
+		return true;
+	r->from = f->status;
+	r->to = to;
+	if (f->status == ORDER_DELIVERED)
+		r->why = ORDER_REFUSED_DELIVERED;
+	else if (f->status == ORDER_CANCELLED)
+		r->why = ORDER_REFUSED_CANCELLED;
+	else if (!allowed[f->status][to])
+		r->why = ORDER_REFUSED_TRANSITION;
+	else
+		return true;
+	return false;
+}
+
+static enum inv_err
+transition_tx(struct db *db, void *arg)
+{
+	struct transition *t = arg;
+	struct flow *f = &t->f;
+	const char *note = NULL;
+	enum order_status to = ORDER_PENDING;
+	enum inv_err rc;
+
+	flow_reset(f);
+	if ((rc = flow_lock(db, f)) != INV_OK)
+		return rc;
+	t->final = f->status;
+	switch (t->kind) {
+	case FLOW_UPDATE:
+		if (!update_allowed(f, t->to))
+			return INV_INVALID;
+		to = t->to;
+		break;
+	case FLOW_CANCEL:
+		if (f->status != ORDER_PENDING &&
+		    f->status != ORDER_PROCESSING) {
+			f->refused->why = ORDER_REFUSED_CANCEL;
+			f->refused->from = f->status;
+			f->refused->to = ORDER_CANCELLED;
+			return INV_INVALID;
+		}
+		to = ORDER_CANCELLED;
+		break;
+	case FLOW_PROCESS:
+		/* Processed before (a job run twice): leave it. */
+		if (f->status != ORDER_PENDING)
+			return INV_OK;
+		to = ORDER_PROCESSING;
+		if (!t->payment_ok)
+			note = "Payment processing failed";
+		else if (t->give_up != NULL)
+			note = t->give_up;
+		if (note != NULL)
+			to = ORDER_CANCELLED;
+		break;
+	default:
+		return INV_INVALID;
+	}
+	/* The same status again changes nothing but the texts. */
+	if (to != f->status && (rc = settle(db, f, to)) != INV_OK)
+		return rc;
+	if ((rc = flow_write(db, f, to, t->tracking, t->notes)) != INV_OK)
+		return rc;
+	if (note != NULL) {
+		struct db_val p[2] = { DB_STR(note), DB_INT(f->order_id) };
+
+		if ((rc = db_exec(db, STMT_ORDER_APPEND_NOTE, p, 2, NULL, NULL,
+		    NULL)) != INV_OK)
+			return rc;
+	}
+	t->final = to;
+	return INV_OK;
+}
+
+/* Runs t in its own transaction and invalidates the cache after the
+ * commit. */
+static enum inv_err
+transition_run(struct db *db, struct cache *cache, struct transition *t)
+{
+	enum inv_err rc;
+
+	rc = db_transaction(db, transition_tx, t);
+	db_res_free(t->f.lines);
+	t->f.lines = NULL;
+	if (rc == INV_OK)
+		order_flow_invalidate(cache, t->f.touched);
+	return rc;
+}
+
+/* A transition of order_id by actor_id, results in *touched, *refused. */
+static void
+transition_init(struct transition *t, enum flow_kind kind, int64_t order_id,
+    int64_t actor_id, struct order_touched *touched,
+    struct order_refused *refused)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	t->f.order_id = order_id;
+	t->f.actor_id = actor_id;
+	t->f.touched = touched;
+	t->f.refused = refused;
+}
+
+enum inv_err
+order_flow_update(struct db *db, struct cache *cache, int64_t order_id,
+    enum order_status to, const char *tracking_number, const char *notes,
+    int64_t actor_id, struct order_refused *refused)
+{
+	struct order_touched touched;
+	struct transition t;
+
+	if ((unsigned)to >= ORDER__MAX)
+		return INV_INVALID;
+	transition_init(&t, FLOW_UPDATE, order_id, actor_id, &touched,
+	    refused);
+	t.to = to;
+	t.tracking = tracking_number;
+	t.notes = notes;
+	return transition_run(db, cache, &t);
+}
+
+enum inv_err
+order_flow_cancel(struct db *db, struct cache *cache, int64_t order_id,
+    int64_t actor_id, struct order_refused *refused)
+{
+	struct order_touched touched;
+	struct transition t;
+
+	transition_init(&t, FLOW_CANCEL, order_id, actor_id, &touched,
+	    refused);
+	return transition_run(db, cache, &t);
+}
+
+enum inv_err
+order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
+    bool payment_ok, enum order_status *final)
+{
+	struct order_touched touched;
+	struct order_refused refused;
+	struct transition t;
+	char note[1200];
+	enum inv_err rc;
+
+	transition_init(&t, FLOW_PROCESS, order_id, 0, &touched, &refused);
+	t.payment_ok = payment_ok;
+	rc = transition_run(db, cache, &t);
+	if (rc == INV_INVALID) {
+		/* It held nothing and the stock is gone: it cannot be
+		 * fulfilled, so it is cancelled, saying why. */
+		order_refused_text(&refused, note, sizeof(note));
+		log_info("order %" PRId64 ": %s; cancelling it", order_id,
+		    note);
+		t.give_up = note;
+		rc = transition_run(db, cache, &t);
+	}
+	if (final != NULL)
+		*final = t.final;
+	return rc;
+}
+
+/* ---- creation ---- */
+
+/* Exact cents of DECIMAL text such as "19.90", "5" or "0.5"; false for
+ * anything else or more than 2 places. */
+static bool
+cents_parse(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	int places = 0;
+	bool dot = false, digits = false;
+
+	if (s == NULL)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || (dot && places == 2) ||
+		    v > MAX_TOTAL_CENTS)
+			return false;
+		v = v * 10 + (*s - '0');
+		digits = true;
+		if (dot)
+			places++;
+	}
+	for (; places < 2; places++)
+		v *= 10;
+	*out = v;
+	return digits;
+}
+
+/* A new "ORD-" number: 12 random upper-case hex digits. */
+static void
+order_number(char *out, size_t len)
+{
+	char hex[2 * ORDER_NUMBER_BYTES + 1];
+	size_t i;
+
+	random_hex(hex, ORDER_NUMBER_BYTES);
+	for (i = 0; hex[i] != '\0'; i++)
+		hex[i] = (char)toupper((unsigned char)hex[i]);
+	snprintf(out, len, "ORD-%s", hex);
+}
+
+/*
+ * Prices the order from the share-locked products (in request order, so
+ * a missing product is reported as the client listed it): *items is the
+ * JSON of [[product_id, quantity, "unit price"], ...] for
+ * STMT_ORDER_ITEMS_INSERT, *total the exact total as DECIMAL text.
+ * INV_INVALID with *refused for a missing product or a total too large.
+ */
+static enum inv_err
+order_price(struct db *db, const struct order_new *o, struct buf *items,
+    char *total, size_t totlen, struct order_refused *refused)
+{
+	struct db_res *res = NULL;
+	struct buf ids;
+	struct db_val p;
+	int64_t cents = 0, price;
+	enum inv_err rc;
+	size_t i;
+
+	buf_init(&ids);
+	buf_puts(&ids, "[");
+	for (i = 0; i < o->nlines; i++)
+		buf_printf(&ids, "%s%" PRId64, i > 0 ? "," : "",
+		    o->lines[i].product_id);
+	buf_puts(&ids, "]");
+	p = DB_STR(ids.data);
+	rc = db_exec(db, STMT_ORDER_PRODUCTS, &p, 1, &res, NULL, NULL);
+	buf_free(&ids);
+	if (rc != INV_OK)
+		return rc;
+	if (db_res_rows(res) != o->nlines) {
+		log_error("order_price: %zu products for %zu lines",
+		    db_res_rows(res), o->nlines);
+		rc = INV_DB;
+		goto out;
+	}
+	buf_puts(items, "[");
+	for (i = 0; i < o->nlines; i++) {
+		const char *pr = db_res_str(res, i, PROD_PRICE);
+
+		if (!db_res_bool(res, i, PROD_FOUND)) {
+			refused->why = ORDER_REFUSED_NO_PRODUCT;
+			refused->product_id = o->lines[i].product_id;
+			rc = INV_INVALID;
+			goto out;
+		}
+		if (!cents_parse(pr, &price)) {
+			log_error("order_price: product %" PRId64 ": price "
+			    "\"%s\"", o->lines[i].product_id, pr);
+			rc = INV_DB;
+			goto out;
+		}
+		/* Each term is below 2^60 and the sum is checked as it
+		 * grows, so nothing overflows. */
+		cents += price * o->lines[i].quantity;
+		if (cents > MAX_TOTAL_CENTS) {
+			refused->why = ORDER_REFUSED_TOTAL;
+			rc = INV_INVALID;
+			goto out;
+		}
+		buf_printf(items, "%s[%" PRId64 ",%" PRId64 ",\"%s\"]",
+		    i > 0 ? "," : "", o->lines[i].product_id,
+		    o->lines[i].quantity, pr);
+	}
+	buf_puts(items, "]");
+	snprintf(total, totlen, "%" PRId64 ".%02" PRId64, cents / 100,
+	    cents % 100);
+out:
+	db_res_free(res);
+	return rc;
+}
+
+/* Inserts the order row under a fresh number (retrying the rare
+ * duplicate); *id and *number (len bytes) set. */
+static enum inv_err
+order_insert(struct db *db, const struct order_new *o, const char *total,
+    int64_t *id, char *number, size_t len)
+{
+	struct db_val p[6];
+	uint64_t insert_id = 0;
+	enum inv_err rc = INV_CONFLICT;
+	int tries;
+
+	for (tries = 0; tries < ORDER_NUMBER_TRIES && rc == INV_CONFLICT;
+	    tries++) {
+		order_number(number, len);
+		p[0] = DB_STR(number);
+		p[1] = DB_INT(o->user_id);
+		p[2] = DB_STR(total);
+		p[3] = DB_STR(o->shipping_address);
+		p[4] = DB_STR_OR_NULL(o->shipping_method);
+		p[5] = DB_STR_OR_NULL(o->notes);
+		/* A duplicate key undoes only this statement. */
+		rc = db_exec(db, STMT_ORDER_INSERT, p, 6, NULL, NULL,
+		    &insert_id);
+	}
+	if (rc == INV_CONFLICT)
+		log_error("order_insert: %d duplicate order numbers in a row",
+		    ORDER_NUMBER_TRIES);
+	*id = (int64_t)insert_id;
+	return rc == INV_CONFLICT ? INV_DB : rc;
+}
+
+enum inv_err
+order_flow_create(struct db *db, const struct order_new *o,
+    int64_t *order_id, struct order_touched *touched,
+    struct order_refused *refused)
+{
+	struct flow f;
+	struct buf items;
+	struct db_val p[2];
+	char total[32];
+	enum inv_err rc;
+
+	memset(&f, 0, sizeof(f));
+	f.touched = touched;
+	f.refused = refused;
+	flow_reset(&f);
+	*order_id = 0;
+	if (o->nlines == 0 || o->nlines > ORDER_MAX_ITEMS)
+		return INV_INVALID;
+	buf_init(&items);
+	if ((rc = order_price(db, o, &items, total, sizeof(total),
+	    refused)) != INV_OK ||
+	    (rc = order_insert(db, o, total, &f.order_id, f.number,
+	    sizeof(f.number))) != INV_OK)
+		goto out;
+	p[0] = DB_INT(f.order_id);
+	p[1] = DB_STR(items.data);
+	if ((rc = db_exec(db, STMT_ORDER_ITEMS_INSERT, p, 2, NULL, NULL,
+	    NULL)) != INV_OK)
+		goto out;
+	f.actor_id = o->user_id;
+	f.status = ORDER_PENDING;
+	f.res = RES_NONE;
+	/* The row says 'held' already: this transaction commits both or
+	 * neither. */
+	if ((rc = stock_move(db, &f, MOVE_HOLD)) != INV_OK)
+		goto out;
+	*order_id = f.order_id;
+out:
+	db_res_free(f.lines);
+	buf_free(&items);
+	return rc;
+}
+
+void
+order_flow_invalidate(struct cache *cache, const struct order_touched *t)
+{
+	size_t i;
+
+	if (cache == NULL)
+		return;
+	for (i = 0; i < t->n; i++)
+		cache_invalidate(cache, t->rec[i].inventory_id,
+		    t->rec[i].product_id);
+}
+
+/* ---- words and audit ---- */
+
+const char *
+order_refused_text(const struct order_refused *r, char *buf, size_t len)
+{
+	switch (r->why) {
+	case ORDER_REFUSED_NO_PRODUCT:
+		snprintf(buf, len, "Product with id %" PRId64 " not found",
+		    r->product_id);
+		break;
+	case ORDER_REFUSED_NO_INVENTORY:
+		snprintf(buf, len, "No inventory found for product %s",
+		    r->product_name);
+		break;
+	case ORDER_REFUSED_STOCK:
+		snprintf(buf, len, "Insufficient stock for product %s. "
+		    "Available: %" PRId64, r->product_name, r->available);
+		break;
+	case ORDER_REFUSED_TOTAL:
+		snprintf(buf, len, "Order total exceeds 9999999999.99");
+		break;
+	case ORDER_REFUSED_DELIVERED:
+		snprintf(buf, len, "Cannot change status of a delivered order");
+		break;
+	case ORDER_REFUSED_CANCELLED:
+		snprintf(buf, len, "Cannot reactivate a cancelled order");
+		break;
+	case ORDER_REFUSED_TRANSITION:
+		snprintf(buf, len, "Invalid status transition from %s to %s",
+		    order_status_name(r->from), order_status_name(r->to));
+		break;
+	case ORDER_REFUSED_CANCEL:
+		snprintf(buf, len, "Cannot cancel order in %s status",
+		    order_status_name(r->from));
+		break;
+	default:
+		snprintf(buf, len, "Order refused");
+		break;
+	}
+	return buf;
+}
+
+enum inv_err
+order_flow_audit(struct db *db, size_t *violations)
+{
+	struct db_res *res = NULL;
+	enum inv_err rc;
+	size_t i;
+
+	*violations = 0;
+	if ((rc = db_exec(db, STMT_ORDER_AUDIT, NULL, 0, &res, NULL, NULL)) !=
+	    INV_OK)
+		return rc;
+	for (i = 0; i < db_res_rows(res); i++) {
+		int64_t stock = db_res_int(res, i, AUDIT_COL_IN_STOCK);
+		int64_t reserved = db_res_int(res, i, AUDIT_COL_RESERVED);
+		int64_t held = db_res_int(res, i, AUDIT_COL_HELD);
+		int64_t lstock = db_res_int(res, i, AUDIT_COL_LEDGER_STOCK);
+		int64_t lres = db_res_int(res, i, AUDIT_COL_LEDGER_RESERVED);
+
+		if (reserved == held && stock == lstock && reserved == lres)
+			continue;
+		log_warn("stock audit: product %" PRId64 ": in stock %" PRId64
+		    " (movements %" PRId64 "), reserved %" PRId64
+		    " (movements %" PRId64 ", held by orders %" PRId64 ")",
+		    db_res_int(res, i, AUDIT_COL_PRODUCT_ID), stock, lstock,
+		    reserved, lres, held);
+		(*violations)++;
+	}
+	db_res_free(res);
+	return INV_OK;
+}

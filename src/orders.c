@@ -1,0 +1,749 @@
+/*
+ * orders.c: /api/v1/orders. The rules themselves live in order_flow.c;
+ * this file checks requests, words the replies and keeps the
+ * Idempotency-Key.
+ *
+ * Idempotency-Key (API.md). The key's row in idempotency_keys is the
+ * claim on it: inserted, and committed, before the work, so a duplicate
+ * arriving meanwhile finds it unfinished and gets 409. The order
+ * transaction then locks that row, checks that it is still unfinished
+ * and stores the 201 response in it, so the order and its stored answer
+ * commit together: there is no moment at which the order exists and a
+ * retry would make a second one. What is kept:
+ *   - 201, and the 400/404 refusals of the stock rules: stored and
+ *     replayed (status and body as first sent) to the same user for
+ *     idempotency_ttl seconds, as Stripe does: a retry learns what the
+ *     first request got; a new attempt takes a new key;
+ *   - a 5xx (database trouble): the claim is dropped, so a retry runs
+ *     afresh;
+ *   - a 422 from validation: nothing was claimed.
+ * A claim left unfinished by a process that died is taken over by a
+ * retry after IDEM_STALE_SECONDS; the row lock makes even a premature
+ * take-over harmless (whoever locks second finds the stored answer). The
+ * same key with another body is a 422, as the IETF draft on the header
+ * advises. Keys are per user: two users never see each other's.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+#include "order_flow.h"
+#include "queue.h"
+
+#define ADDRESS_MAX		1000
+#define METHOD_MAX		50	/* orders.shipping_method */
+#define TRACKING_MAX		100	/* orders.tracking_number */
+#define NOTES_MAX		5000
+#define STATUS_MAX		32
+#define IDEM_KEY_MAX		128
+#define IDEM_STALE_SECONDS	30
+#define IDEM_CLAIM_TRIES	3
+#define IDEM_HEADER		"idempotency-key"
+
+static const struct field_spec order_create_fields[] = {
+	{ "shipping_address", FT_STRING, FS_REQUIRED | FS_TRIM, 1,
+	    ADDRESS_MAX },
+	{ "shipping_method", FT_STRING, FS_TRIM | FS_NULLABLE, 0, METHOD_MAX },
+	{ "notes", FT_STRING, FS_NULLABLE, 0, NOTES_MAX },
+	{ "items", FT_ARRAY, FS_REQUIRED, 1, ORDER_MAX_ITEMS },
+};
+const struct body_spec spec_order_create = { order_create_fields, 4 };
+
+/* Each element of "items", checked by the handler. */
+static const struct field_spec order_item_fields[] = {
+	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX },
+	{ "quantity", FT_INT, FS_REQUIRED, 1, ORDER_MAX_QUANTITY },
+};
+static const struct body_spec spec_order_item = { order_item_fields, 2 };
+
+static const struct field_spec order_update_fields[] = {
+	{ "status", FT_STRING, FS_REQUIRED | FS_TRIM, 1, STATUS_MAX },
+	{ "tracking_number", FT_STRING, FS_TRIM | FS_NULLABLE, 0,
+	    TRACKING_MAX },
+	{ "notes", FT_STRING, FS_NULLABLE, 0, NOTES_MAX },
+};
+const struct body_spec spec_order_update = { order_update_fields, 3 };
+
+static const char IDEM_BUSY[] = "Request with this Idempotency-Key is in "
+    "progress";
+static const char STATUS_ENUM_MSG[] = "value is not a valid enumeration "
+    "member; permitted: 'pending', 'processing', 'shipped', 'delivered', "
+    "'cancelled'";
+
+/* ---- JSON of orders ---- */
+
+static struct json_object *
+item_json(const struct db_res *items, size_t row, bool with_product)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(
+	    db_res_int(items, row, ORDER_ITEM_COL_ID)));
+	json_object_object_add(o, "order_id", json_object_new_int64(
+	    db_res_int(items, row, ORDER_ITEM_COL_ORDER_ID)));
+	json_object_object_add(o, "product_id", json_object_new_int64(
+	    db_res_int(items, row, ORDER_ITEM_COL_PRODUCT_ID)));
+	json_object_object_add(o, "quantity", json_object_new_int64(
+	    db_res_int(items, row, ORDER_ITEM_COL_QUANTITY)));
+	json_object_object_add(o, "unit_price", json_decimal(
+	    db_res_str(items, row, ORDER_ITEM_COL_UNIT_PRICE)));
+	json_object_object_add(o, "created_at", json_str_or_null(
+	    db_res_str(items, row, ORDER_ITEM_COL_CREATED_AT)));
+	if (with_product) {
+		json_object_object_add(o, "product_name", json_str_or_null(
+		    db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_NAME)));
+		json_object_object_add(o, "product_sku", json_str_or_null(
+		    db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_SKU)));
+	}
+	return o;
+}
+
+/* First row of items (sorted by order id) with order id >= id. */
+static size_t
+items_lower_bound(const struct db_res *items, int64_t id)
+{
+	size_t lo = 0, hi = db_res_rows(items), mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (db_res_int(items, mid, ORDER_ITEM_COL_ORDER_ID) < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Order JSON (new) of row `row` of orders (ORDER_COLS) with its items
+ * found in items (ORDER_ITEM_COLS, may be NULL). with_user makes the
+ * admin's OrderWithUser: the owner's email and name, and each item's
+ * product name and SKU.
+ */
+static struct json_object *
+order_json(const struct db_res *orders, size_t row,
+    const struct db_res *items, bool with_user)
+{
+	struct json_object *o = json_object_new_object(), *arr;
+	int64_t id = db_res_int(orders, row, ORDER_COL_ID);
+	size_t i;
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "order_number", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_NUMBER)));
+	json_object_object_add(o, "user_id", json_object_new_int64(
+	    db_res_int(orders, row, ORDER_COL_USER_ID)));
+	json_object_object_add(o, "status", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_STATUS)));
+	json_object_object_add(o, "total_amount", json_decimal(
+	    db_res_str(orders, row, ORDER_COL_TOTAL)));
+	json_object_object_add(o, "shipping_address", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_ADDRESS)));
+	json_object_object_add(o, "shipping_method", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_METHOD)));
+	json_object_object_add(o, "tracking_number", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_TRACKING)));
+	json_object_object_add(o, "notes", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_NOTES)));
+	json_object_object_add(o, "created_at", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_CREATED_AT)));
+	json_object_object_add(o, "updated_at", json_str_or_null(
+	    db_res_str(orders, row, ORDER_COL_UPDATED_AT)));
+	if (with_user) {
+		json_object_object_add(o, "user_email", json_str_or_null(
+		    db_res_str(orders, row, ORDER_COL_USER_EMAIL)));
+		json_object_object_add(o, "user_full_name", json_str_or_null(
+		    db_res_str(orders, row, ORDER_COL_USER_NAME)));
+	}
+	arr = json_object_new_array();
+	for (i = items_lower_bound(items, id); i < db_res_rows(items) &&
+	    db_res_int(items, i, ORDER_ITEM_COL_ORDER_ID) == id; i++)
+		json_object_array_add(arr, item_json(items, i, with_user));
+	json_object_object_add(o, "items", arr);
+	return o;
+}
+
+/* The items of every order in orders (new in *items), in one query
+ * whatever the number of orders. */
+static enum inv_err
+items_of(struct db *db, const struct db_res *orders, struct db_res **items)
+{
+	struct buf ids;
+	struct db_val p;
+	enum inv_err rc;
+	size_t i;
+
+	*items = NULL;
+	if (db_res_rows(orders) == 0)
+		return INV_OK;
+	buf_init(&ids);
+	buf_puts(&ids, "[");
+	for (i = 0; i < db_res_rows(orders); i++)
+		buf_printf(&ids, "%s%" PRId64, i > 0 ? "," : "",
+		    db_res_int(orders, i, ORDER_COL_ID));
+	buf_puts(&ids, "]");
+	p = DB_STR(ids.data);
+	rc = db_exec(db, STMT_ORDER_ITEMS_OF, &p, 1, items, NULL, NULL);
+	buf_free(&ids);
+	return rc;
+}
+
+/* Order id with its items as JSON (new in *out; NULL when there is no
+ * such order). */
+static enum inv_err
+order_fetch_json(struct db *db, int64_t id, bool with_user,
+    struct json_object **out)
+{
+	struct db_res *orders = NULL, *items = NULL;
+	struct db_val p = DB_INT(id);
+	enum inv_err rc;
+
+	*out = NULL;
+	if ((rc = db_exec(db, STMT_ORDER_BY_ID, &p, 1, &orders, NULL,
+	    NULL)) == INV_OK && db_res_rows(orders) == 1 &&
+	    (rc = items_of(db, orders, &items)) == INV_OK)
+		*out = order_json(orders, 0, items, with_user);
+	db_res_free(orders);
+	db_res_free(items);
+	return rc;
+}
+
+static void
+reply_no_order(struct http_resp *resp, int64_t id)
+{
+	http_reply_detailf(resp, 404, "Order with id %" PRId64 " not found",
+	    id);
+}
+
+/*
+ * Order id as the caller may see it: *orders (new) holds its row.
+ * Returns false having replied 404, 403 with forbidden (neither its
+ * owner nor an admin), or a database error.
+ */
+static bool
+order_or_reply(struct app *app, const struct http_req *req,
+    struct http_resp *resp, int64_t id, const char *forbidden,
+    struct db_res **orders)
+{
+	struct db_val p = DB_INT(id);
+	enum inv_err rc;
+
+	if ((rc = db_exec(app->db, STMT_ORDER_BY_ID, &p, 1, orders, NULL,
+	    NULL)) != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(*orders) == 0)
+		reply_no_order(resp, id);
+	else if (!req->principal.is_admin && db_res_int(*orders, 0,
+	    ORDER_COL_USER_ID) != req->principal.user_id)
+		http_reply_detail(resp, 403, forbidden);
+	else
+		return true;
+	return false;
+}
+
+/* Replies a refusal of the rules: 404 for a missing product, else 400. */
+static void
+reply_refused(struct http_resp *resp, const struct order_refused *r)
+{
+	char msg[1200];
+
+	http_reply_detail(resp, r->why == ORDER_REFUSED_NO_PRODUCT ? 404 : 400,
+	    order_refused_text(r, msg, sizeof(msg)));
+}
+
+/* A reply for order_flow's result rc (not INV_OK). */
+static void
+reply_flow_error(struct http_resp *resp, enum inv_err rc, int64_t id,
+    const struct order_refused *r)
+{
+	if (rc == INV_NOTFOUND)
+		reply_no_order(resp, id);
+	else if (rc == INV_INVALID)
+		reply_refused(resp, r);
+	else
+		reply_db_error(resp, rc);
+}
+
+/* ---- creation ---- */
+
+/*
+ * The items of the body as order lines (lines has ORDER_MAX_ITEMS
+ * places). Returns false having replied 422: a bad element, with loc
+ * ["body", "items", i, field], or a product listed twice.
+ */
+static bool
+lines_or_422(const struct http_req *req, struct http_resp *resp,
+    struct order_line *lines, size_t *n)
+{
+	struct json_object *details = NULL, *arr, *it;
+	size_t i, j, len;
+
+	*n = 0;
+	json_validate_array(req->json, "items", &spec_order_item, &details);
+	arr = json_object_object_get(req->json, "items");
+	len = json_object_array_length(arr);
+	if (details == NULL && len > ORDER_MAX_ITEMS)
+		json_detail_add(&details, "body", "items", "ensure this value "
+		    "has at most 100 items", "value_error.list.max_items");
+	for (i = 0; details == NULL && i < len; i++) {
+		it = json_object_array_get_idx(arr, i);
+		json_get_int(it, "product_id", &lines[i].product_id);
+		json_get_int(it, "quantity", &lines[i].quantity);
+		for (j = 0; j < i; j++)
+			if (lines[j].product_id == lines[i].product_id) {
+				/* One line per product (order_items' unique
+				 * key); the client says what it means. */
+				json_detail_add_item(&details, "body", "items",
+				    i, "product_id", "duplicate product_id: "
+				    "each product may appear once per order",
+				    "value_error.duplicate");
+				break;
+			}
+	}
+	if (details != NULL) {
+		http_reply_422(resp, details);
+		return false;
+	}
+	*n = len;
+	return true;
+}
+
+/* Whether the Idempotency-Key header, when there is one, is 1..128
+ * printable ASCII characters; false having replied 422. */
+static bool
+idem_key_or_422(const struct http_req *req, struct http_resp *resp)
+{
+	const char *k = req->idempotency_key;
+	struct json_object *details = NULL;
+	size_t i, len;
+
+	if (k == NULL)
+		return true;
+	len = strlen(k);
+	for (i = 0; i < len; i++)
+		if (k[i] < 0x20 || k[i] > 0x7e)
+			break;
+	if (len >= 1 && len <= IDEM_KEY_MAX && i == len)
+		return true;
+	json_detail_add(&details, "header", IDEM_HEADER, "ensure this value "
+	    "has 1 to 128 printable ASCII characters",
+	    "value_error.idempotency_key");
+	http_reply_422(resp, details);
+	return false;
+}
+
+/* Columns of STMT_IDEM_GET. */
+enum { IDEM_ID = 0, IDEM_STATUS, IDEM_BODY, IDEM_SAME, IDEM_EXPIRED,
+    IDEM_STALE };
+
+/*
+ * Claims the request's Idempotency-Key for this request: true with *id,
+ * the key's row, when the order is to be made (a new claim, or one left
+ * unfinished long enough to be taken over). Otherwise replies: the
+ * stored answer (a replay), 409 while the first request runs, 422 for
+ * the key reused with another body, or a database error. An expired key
+ * is deleted and claimed anew.
+ */
+static bool
+idem_claim_or_reply(struct app *app, const struct http_req *req,
+    struct http_resp *resp, const char *request, int64_t *id)
+{
+	struct json_object *details = NULL;
+	struct db_res *res = NULL;
+	struct db_val p[4];
+	uint64_t insert_id;
+	enum inv_err rc = INV_OK;
+	int tries;
+
+	for (tries = 0; tries < IDEM_CLAIM_TRIES; tries++) {
+		db_res_free(res);
+		res = NULL;
+		p[0] = DB_INT(req->principal.user_id);
+		p[1] = DB_STR(req->idempotency_key);
+		p[2] = DB_STR(request);
+		p[3] = DB_INT(app->cfg->idempotency_ttl);
+		rc = db_exec(app->db, STMT_IDEM_INSERT, p, 4, NULL, NULL,
+		    &insert_id);
+		if (rc == INV_OK) {
+			*id = (int64_t)insert_id;
+			return true;
+		}
+		if (rc != INV_CONFLICT)
+			break;
+		p[0] = DB_STR(request);
+		p[1] = DB_INT(IDEM_STALE_SECONDS);
+		p[2] = DB_INT(req->principal.user_id);
+		p[3] = DB_STR(req->idempotency_key);
+		if ((rc = db_exec(app->db, STMT_IDEM_GET, p, 4, &res, NULL,
+		    NULL)) != INV_OK)
+			break;
+		if (db_res_rows(res) == 0)
+			continue;	/* gone meanwhile: claim it */
+		if (db_res_bool(res, 0, IDEM_EXPIRED)) {
+			p[0] = DB_INT(db_res_int(res, 0, IDEM_ID));
+			if ((rc = db_exec(app->db, STMT_IDEM_DELETE_EXPIRED, p,
+			    1, NULL, NULL, NULL)) != INV_OK)
+				break;
+			continue;
+		}
+		if (!db_res_bool(res, 0, IDEM_SAME)) {
+			json_detail_add(&details, "header", IDEM_HEADER,
+			    "this key was already used with a different "
+			    "request", "value_error.idempotency_key.reused");
+			http_reply_422(resp, details);
+		} else if (!db_res_isnull(res, 0, IDEM_STATUS)) {
+			const char *body = db_res_str(res, 0, IDEM_BODY);
+
+			http_reply_json_text(resp, (int)db_res_int(res, 0,
+			    IDEM_STATUS), body != NULL ? body : "",
+			    body != NULL ? strlen(body) : 0);
+			http_resp_header(resp, "Idempotent-Replayed", "true");
+		} else if (db_res_bool(res, 0, IDEM_STALE)) {
+			*id = db_res_int(res, 0, IDEM_ID);
+			db_res_free(res);
+			return true;
+		} else
+			http_reply_detail(resp, 409, IDEM_BUSY);
+		db_res_free(res);
+		return false;
+	}
+	db_res_free(res);
+	if (rc == INV_CONFLICT)
+		http_reply_detail(resp, 409, IDEM_BUSY);
+	else
+		reply_db_error(resp, rc);
+	return false;
+}
+
+/* Stores the reply in resp as the key's answer (best effort: a key left
+ * unfinished is taken over later). */
+static void
+idem_finish(struct db *db, int64_t id, const struct http_resp *resp)
+{
+	struct db_val p[3] = { DB_INT(resp->status),
+	    DB_STR(resp->body != NULL ? resp->body : ""), DB_INT(id) };
+
+	if (db_exec(db, STMT_IDEM_FINISH, p, 3, NULL, NULL, NULL) != INV_OK)
+		log_warn("idempotency key %" PRId64 ": answer not stored", id);
+}
+
+/* Drops an unfinished claim so that a retry runs afresh. */
+static void
+idem_abandon(struct db *db, int64_t id)
+{
+	struct db_val p = DB_INT(id);
+
+	if (db_exec(db, STMT_IDEM_ABANDON, &p, 1, NULL, NULL, NULL) != INV_OK)
+		log_warn("idempotency key %" PRId64 ": claim not dropped", id);
+}
+
+struct create_tx {
+	const struct order_new	*order;
+	int64_t			 idem_id;	/* the key's row; 0: no key */
+	int64_t			 order_id;
+	struct order_touched	 touched;
+	struct order_refused	 refused;
+	char			*body;		/* the 201 body (owned) */
+	size_t			 body_len;
+};
+
+/*
+ * The order, its 201 body and (with a key) the key's stored answer, in
+ * one transaction. INV_CONFLICT when the key's row is no longer an
+ * unfinished claim (another request finished it, or it expired and went).
+ */
+static enum inv_err
+create_tx(struct db *db, void *arg)
+{
+	struct create_tx *t = arg;
+	struct json_object *obj = NULL;
+	struct db_res *res = NULL;
+	struct db_val p[3];
+	const char *text;
+	enum inv_err rc;
+
+	free(t->body);
+	t->body = NULL;
+	if (t->idem_id != 0) {
+		p[0] = DB_INT(t->idem_id);
+		if ((rc = db_exec(db, STMT_IDEM_LOCK, p, 1, &res, NULL,
+		    NULL)) != INV_OK)
+			return rc;
+		rc = db_res_rows(res) == 1 && db_res_isnull(res, 0, 0) ?
+		    INV_OK : INV_CONFLICT;
+		db_res_free(res);
+		if (rc != INV_OK)
+			return rc;
+	}
+	if ((rc = order_flow_create(db, t->order, &t->order_id, &t->touched,
+	    &t->refused)) != INV_OK ||
+	    (rc = order_fetch_json(db, t->order_id, false, &obj)) != INV_OK)
+		return rc;
+	if (obj == NULL)
+		return INV_DB;
+	text = json_to_plain(obj, &t->body_len);
+	t->body = xstrndup(text, t->body_len);
+	json_object_put(obj);
+	if (t->idem_id != 0) {
+		p[0] = DB_INT(201);
+		p[1] = DB_STR(t->body);
+		p[2] = DB_INT(t->idem_id);
+		rc = db_exec(db, STMT_IDEM_FINISH, p, 3, NULL, NULL, NULL);
+	}
+	return rc;
+}
+
+/* Hands the new order to the worker; without Redis the worker's sweep
+ * of the database finds it instead (API.md). */
+static void
+order_enqueue(struct app *app, int64_t id)
+{
+	enum inv_err rc;
+
+	if (app->queue == NULL)
+		return;
+	if ((rc = queue_enqueue_order(app->queue, QUEUE_HIGH, id)) != INV_OK)
+		log_warn("order %" PRId64 " not queued (%s): the worker's "
+		    "sweep will find it", id, inv_strerror(rc));
+}
+
+/* POST /api/v1/orders: 201 | 400 | 404 | 409 | 422 */
+void
+h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct order_line lines[ORDER_MAX_ITEMS];
+	struct order_new o;
+	struct create_tx t;
+	enum inv_err rc;
+	bool keyed = req->idempotency_key != NULL;
+	int tries = 0;
+
+	memset(&t, 0, sizeof(t));
+	if (!lines_or_422(req, resp, lines, &o.nlines) ||
+	    !idem_key_or_422(req, resp))
+		return;
+	o.user_id = req->principal.user_id;
+	o.shipping_address = json_get_str(req->json, "shipping_address");
+	o.shipping_method = json_get_str(req->json, "shipping_method");
+	o.notes = json_get_str(req->json, "notes");
+	o.lines = lines;
+	t.order = &o;
+	do {
+		/* The request as validated (trimmed, re-serialised) is what
+		 * a replay must match. */
+		if (keyed && !idem_claim_or_reply(app, req, resp,
+		    json_to_plain(req->json, NULL), &t.idem_id))
+			goto out;
+		rc = db_transaction(app->db, create_tx, &t);
+		/* Someone else finished the key first: claiming again
+		 * replays their answer. */
+	} while (rc == INV_CONFLICT && keyed && ++tries < 2);
+	switch (rc) {
+	case INV_OK:
+		order_flow_invalidate(app->cache, &t.touched);
+		order_enqueue(app, t.order_id);
+		http_reply_json_text(resp, 201, t.body, t.body_len);
+		break;
+	case INV_INVALID:
+		reply_refused(resp, &t.refused);
+		if (keyed)
+			idem_finish(app->db, t.idem_id, resp);
+		break;
+	case INV_CONFLICT:
+		http_reply_detail(resp, 409, IDEM_BUSY);
+		break;
+	default:
+		if (keyed)
+			idem_abandon(app->db, t.idem_id);
+		reply_db_error(resp, rc);
+		break;
+	}
+out:
+	free(t.body);
+}
+
+/* ---- reading ---- */
+
+/* The optional status filter of a list: *status NULL when absent. False
+ * having added a 422 detail. */
+static bool
+status_query(const struct http_req *req, const char **status,
+    struct json_object **details)
+{
+	enum order_status s;
+
+	*status = http_query_get(req, "status");
+	if (*status == NULL || order_status_parse(*status, &s))
+		return true;
+	json_detail_add(details, "query", "status", STATUS_ENUM_MSG,
+	    "type_error.enum");
+	return false;
+}
+
+/* The page statement for the filters given, [by user][by status]. */
+static const enum stmt page_stmts[2][2] = {
+	{ STMT_ORDER_PAGE, STMT_ORDER_PAGE_BY_STATUS },
+	{ STMT_ORDER_PAGE_BY_USER, STMT_ORDER_PAGE_BY_USER_STATUS },
+};
+
+/*
+ * A page of orders, newest first, filtered by user (0: all) and status
+ * (NULL: all), with their items: three queries whatever the page size
+ * (count, page, items of the page).
+ */
+static void
+list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
+    const char *status, int64_t skip, int64_t limit, bool with_user)
+{
+	struct db_res *count = NULL, *orders = NULL, *items = NULL;
+	struct json_object *arr;
+	struct db_val c[4], p[4];
+	char total[32];
+	enum inv_err rc;
+	size_t i, n = 0;
+
+	c[0] = c[1] = user_id > 0 ? DB_INT(user_id) : DB_NULL;
+	c[2] = c[3] = DB_STR_OR_NULL(status);
+	if (user_id > 0)
+		p[n++] = DB_INT(user_id);
+	if (status != NULL)
+		p[n++] = DB_STR(status);
+	p[n++] = DB_INT(limit);
+	p[n++] = DB_INT(skip);
+	if ((rc = db_exec(app->db, STMT_ORDER_COUNT, c, 4, &count, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(app->db,
+	    page_stmts[user_id > 0][status != NULL], p, n, &orders, NULL,
+	    NULL)) != INV_OK ||
+	    (rc = items_of(app->db, orders, &items)) != INV_OK) {
+		reply_db_error(resp, rc);
+		goto out;
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < db_res_rows(orders); i++)
+		json_object_array_add(arr, order_json(orders, i, items,
+		    with_user));
+	http_reply_json(resp, 200, arr);
+	snprintf(total, sizeof(total), "%" PRId64, db_res_int(count, 0, 0));
+	http_resp_header(resp, "X-Total-Count", total);
+out:
+	db_res_free(count);
+	db_res_free(orders);
+	db_res_free(items);
+}
+
+/* GET /api/v1/orders?skip&limit&status: 200 | 401 | 422 */
+void
+h_orders_list(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct json_object *details = NULL;
+	const char *status;
+	int64_t skip, limit;
+
+	if (!paging_or_422(req, resp, &skip, &limit))
+		return;
+	if (!status_query(req, &status, &details)) {
+		http_reply_422(resp, details);
+		return;
+	}
+	list_orders(app, resp, req->principal.user_id, status, skip, limit,
+	    false);
+}
+
+/* GET /api/v1/orders/admin?skip&limit&status&user_id: 200 | 401 | 403 |
+ * 422 */
+void
+h_orders_admin_list(struct app *app, struct http_req *req,
+    struct http_resp *resp)
+{
+	struct json_object *details = NULL;
+	const char *status;
+	int64_t skip, limit, user_id;
+
+	if (!paging_or_422(req, resp, &skip, &limit))
+		return;
+	status_query(req, &status, &details);
+	query_int(req, "user_id", 0, 1, INT64_MAX, &user_id, &details);
+	if (details != NULL) {
+		http_reply_422(resp, details);
+		return;
+	}
+	list_orders(app, resp, user_id, status, skip, limit, true);
+}
+
+/* GET /api/v1/orders/{id}: 200 | 401 | 403 | 404 */
+void
+h_orders_get(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct db_res *orders = NULL, *items = NULL;
+	enum inv_err rc;
+
+	if (!order_or_reply(app, req, resp, req->ids[0],
+	    "Not authorized to access this order", &orders))
+		goto out;
+	if ((rc = items_of(app->db, orders, &items)) != INV_OK)
+		reply_db_error(resp, rc);
+	else
+		http_reply_json(resp, 200, order_json(orders, 0, items, false));
+out:
+	db_res_free(orders);
+	db_res_free(items);
+}
+
+/* ---- changes ---- */
+
+/* PUT /api/v1/orders/{id}: 200 | 400 | 401 | 403 | 404 | 422 */
+void
+h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct json_object *details = NULL, *obj = NULL;
+	struct order_refused refused;
+	enum order_status to;
+	int64_t id = req->ids[0];
+	enum inv_err rc;
+
+	if (!order_status_parse(json_get_str(req->json, "status"), &to)) {
+		json_detail_add(&details, "body", "status", STATUS_ENUM_MSG,
+		    "type_error.enum");
+		http_reply_422(resp, details);
+		return;
+	}
+	rc = order_flow_update(app->db, app->cache, id, to,
+	    json_get_str(req->json, "tracking_number"),
+	    json_get_str(req->json, "notes"), req->principal.user_id,
+	    &refused);
+	if (rc == INV_OK)
+		rc = order_fetch_json(app->db, id, false, &obj);
+	if (rc != INV_OK)
+		reply_flow_error(resp, rc, id, &refused);
+	else if (obj == NULL)
+		reply_flow_error(resp, INV_NOTFOUND, id, &refused);
+	else
+		http_reply_json(resp, 200, obj);
+}
+
+/* DELETE /api/v1/orders/{id}: 204 | 400 | 401 | 403 | 404 */
+void
+h_orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp)
+{
+	struct order_refused refused;
+	struct db_res *orders = NULL;
+	int64_t id = req->ids[0];
+	enum inv_err rc;
+
+	if (order_or_reply(app, req, resp, id,
+	    "Not authorized to cancel this order", &orders)) {
+		rc = order_flow_cancel(app->db, app->cache, id,
+		    req->principal.user_id, &refused);
+		if (rc == INV_OK)
+			http_reply_json(resp, 204, NULL);
+		else
+			reply_flow_error(resp, rc, id, &refused);
+	}
+	db_res_free(orders);
+}

@@ -1,0 +1,1825 @@
+/*
+ * check_orders.c: /orders and the order state machine (order_flow)
+ * against a real MariaDB and Redis (integration). Products and stock are
+ * seeded with SQL; stock levels and the invariants are read back with
+ * the audit statement, so what is checked is what the database holds.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "json_util.h"
+#include "order_flow.h"
+#include "testutil.h"
+
+#define JSON "application/json"
+#define ORDERS "/api/v1/orders"
+#define HIGH_QUEUE "inventory:queue:high"
+
+static struct app *app;
+
+/* ---- fixtures and helpers ---- */
+
+/* The queue's Redis database, seen through our own connection (new). */
+static redisContext *
+raw_queue(void)
+{
+	const struct config *cfg = app->cfg;
+	redisContext *c;
+	redisReply *r;
+
+	c = cfg->queue_redis_socket != NULL &&
+	    cfg->queue_redis_socket[0] != '\0' ?
+	    redisConnectUnix(cfg->queue_redis_socket) :
+	    redisConnect(cfg->queue_redis_host, (int)cfg->queue_redis_port);
+	ck_assert_msg(c != NULL && c->err == 0, "cannot reach the queue");
+	r = redisCommand(c, "SELECT %lld", (long long)cfg->queue_redis_db);
+	ck_assert(r != NULL && r->type != REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+	return c;
+}
+
+static void
+setup(void)
+{
+	redisContext *c;
+	redisReply *r;
+
+	app = tu_app();
+	tu_reset_db(app);
+	c = raw_queue();
+	r = redisCommand(c, "DEL %s", HIGH_QUEUE);
+	ck_assert(r != NULL);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/* Runs trusted test SQL (formatted here, never request data). */
+static void __attribute__((format(printf, 1, 2)))
+sql(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&s, fmt, ap), 0);
+	va_end(ap);
+	ck_assert_msg(db_exec_script(app->db, s) == INV_OK, "SQL failed: %s",
+	    s);
+	free(s);
+}
+
+/*
+ * Product id with a price and, when stock >= 0, an inventory record of
+ * that stock whose first movement records it (as the inventory API
+ * does), so the ledger sums to the stock from the start.
+ */
+static void
+seed_product(int64_t id, const char *name, const char *price, int stock)
+{
+	sql("INSERT INTO products (id, sku, name, price) VALUES "
+	    "(%" PRId64 ", 'SKU-%" PRId64 "', '%s', %s)", id, id, name, price);
+	if (stock < 0)
+		return;
+	sql("INSERT INTO inventory (product_id, quantity_in_stock) VALUES "
+	    "(%" PRId64 ", %d);"
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "change_in_stock, change_reserved, reason) SELECT id, product_id, "
+	    "quantity_in_stock, 0, 'initial stock' FROM inventory "
+	    "WHERE product_id = %" PRId64, id, stock, id);
+}
+
+/* A user straight in the database and an access token for it (new). */
+static char *
+user_token(const char *email, const char *name, bool admin, int64_t *id)
+{
+	struct db_val p[4] = { DB_STR(email), DB_STR(name),
+	    DB_STR("$scrypt$unused"), DB_INT(admin) };
+	char jti[AUTH_JTI_LEN + 1], *tok = NULL;
+	uint64_t uid;
+
+	ck_assert_int_eq(db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL,
+	    &uid), INV_OK);
+	random_hex(jti, AUTH_JTI_LEN / 2);
+	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS,
+	    (int64_t)uid, admin, jti, time(NULL), &tok), INV_OK);
+	if (id != NULL)
+		*id = (int64_t)uid;
+	return tok;
+}
+
+/* Sends a request (key: an Idempotency-Key, or NULL) and returns its
+ * status; *resp gets the reply (http_resp_free it). No request here may
+ * ever be answered 500. */
+static int
+send_req(const char *method, const char *path, const char *token,
+    const char *body, const char *key, struct http_resp *resp)
+{
+	tu_request_key(app, method, path, token, body != NULL ? JSON : NULL,
+	    body, key, resp);
+	ck_assert_msg(resp->status != 500, "%s %s: 500", method, path);
+	return resp->status;
+}
+
+/* Sends a request; returns the status, *out the parsed body, *total the
+ * X-Total-Count, *raw the body as sent (new): each may be NULL. */
+static int
+call_full(const char *method, const char *path, const char *token,
+    const char *body, const char *key, struct json_object **out,
+    int64_t *total, char **raw)
+{
+	struct http_resp resp;
+	const char *tc;
+	int status = send_req(method, path, token, body, key, &resp);
+
+	if (out != NULL)
+		*out = resp.body != NULL ? tu_json(&resp) : NULL;
+	if (total != NULL) {
+		tc = http_resp_get_header(&resp, "X-Total-Count");
+		*total = tc != NULL ? strtoll(tc, NULL, 10) : -1;
+	}
+	if (raw != NULL)
+		*raw = resp.body != NULL ? xstrndup(resp.body, resp.body_len) :
+		    NULL;
+	http_resp_free(&resp);
+	return status;
+}
+
+static int
+call(const char *method, const char *path, const char *token,
+    const char *body, struct json_object **out)
+{
+	return call_full(method, path, token, body, NULL, out, NULL, NULL);
+}
+
+/* The "detail" string of an error body (borrowed from o). */
+static const char *
+detail(struct json_object *o)
+{
+	return json_get_str(o, "detail");
+}
+
+/* Asserts status and detail of a request, and frees the body. */
+static void
+expect_error(const char *method, const char *path, const char *token,
+    const char *body, int status, const char *msg)
+{
+	struct json_object *o = NULL;
+
+	ck_assert_int_eq(call(method, path, token, body, &o), status);
+	ck_assert_msg(detail(o) != NULL && strcmp(detail(o), msg) == 0,
+	    "%s %s: detail \"%s\", expected \"%s\"", method, path,
+	    detail(o) != NULL ? detail(o) : "(none)", msg);
+	json_object_put(o);
+}
+
+static int64_t
+jint(struct json_object *o, const char *name)
+{
+	int64_t v = -1;
+
+	ck_assert_msg(json_get_int(o, name, &v), "no integer %s", name);
+	return v;
+}
+
+/* Places an order of one product; returns its id (> 0) or -status. */
+static int64_t
+order_one(const char *token, int64_t product, int qty)
+{
+	struct json_object *o = NULL;
+	char *body = xasprintf("{\"shipping_address\":\"1 Main St\","
+	    "\"items\":[{\"product_id\":%" PRId64 ",\"quantity\":%d}]}",
+	    product, qty);
+	int status = call("POST", ORDERS, token, body, &o);
+	int64_t id = status == 201 ? jint(o, "id") : -status;
+
+	json_object_put(o);
+	free(body);
+	return id;
+}
+
+static char *
+order_path(int64_t id)
+{
+	return xasprintf(ORDERS "/%" PRId64, id);
+}
+
+/* PUT {"status": to} on order id; returns the status code. */
+static int
+set_status(const char *admin, int64_t id, const char *to)
+{
+	char *path = order_path(id);
+	char *body = xasprintf("{\"status\":\"%s\"}", to);
+	int status = call("PUT", path, admin, body, NULL);
+
+	free(body);
+	free(path);
+	return status;
+}
+
+static int
+cancel(const char *token, int64_t id)
+{
+	char *path = order_path(id);
+	int status = call("DELETE", path, token, NULL, NULL);
+
+	free(path);
+	return status;
+}
+
+/* The status of order id as its owner or an admin sees it (new). */
+static char *
+status_of(const char *token, int64_t id)
+{
+	struct json_object *o = NULL;
+	char *path = order_path(id), *s;
+
+	ck_assert_int_eq(call("GET", path, token, NULL, &o), 200);
+	s = xstrdup(json_get_str(o, "status"));
+	json_object_put(o);
+	free(path);
+	return s;
+}
+
+/* Stock of product pid from the audit: in stock and reserved. */
+static void
+stock_of(int64_t pid, int64_t *in_stock, int64_t *reserved)
+{
+	struct db_res *res = NULL;
+	size_t i;
+	bool found = false;
+
+	ck_assert_int_eq(db_exec(app->db, STMT_ORDER_AUDIT, NULL, 0, &res,
+	    NULL, NULL), INV_OK);
+	for (i = 0; i < db_res_rows(res); i++)
+		if (db_res_int(res, i, AUDIT_COL_PRODUCT_ID) == pid) {
+			*in_stock = db_res_int(res, i, AUDIT_COL_IN_STOCK);
+			*reserved = db_res_int(res, i, AUDIT_COL_RESERVED);
+			found = true;
+		}
+	db_res_free(res);
+	ck_assert_msg(found, "no inventory for product %" PRId64, pid);
+}
+
+static void
+expect_stock(int64_t pid, int64_t in_stock, int64_t reserved)
+{
+	int64_t s, r;
+
+	stock_of(pid, &s, &r);
+	ck_assert_msg(s == in_stock && r == reserved, "product %" PRId64
+	    ": stock %" PRId64 " reserved %" PRId64 ", expected %" PRId64
+	    " and %" PRId64, pid, s, r, in_stock, reserved);
+}
+
+/*
+ * Both invariants, for every product: reserved equals the quantities of
+ * the orders holding a reservation, and the movements sum to the
+ * quantities; and the database's own bound, reserved <= stock.
+ */
+static void
+expect_invariants(void)
+{
+	struct db_res *res = NULL;
+	size_t bad, i;
+
+	ck_assert_int_eq(order_flow_audit(app->db, &bad), INV_OK);
+	ck_assert_msg(bad == 0, "%zu products break the stock invariants",
+	    bad);
+	ck_assert_int_eq(db_exec(app->db, STMT_ORDER_AUDIT, NULL, 0, &res,
+	    NULL, NULL), INV_OK);
+	for (i = 0; i < db_res_rows(res); i++)
+		ck_assert_int_le(db_res_int(res, i, AUDIT_COL_RESERVED),
+		    db_res_int(res, i, AUDIT_COL_IN_STOCK));
+	db_res_free(res);
+}
+
+/* Number of orders in the database (through the admin list). */
+static int64_t
+order_count(const char *admin)
+{
+	int64_t total = -1;
+
+	ck_assert_int_eq(call_full("GET", ORDERS "/admin?limit=1", admin,
+	    NULL, NULL, NULL, &total, NULL), 200);
+	return total;
+}
+
+/* Whether the high queue holds a job for order id. */
+static bool
+job_queued(int64_t id)
+{
+	redisContext *c = raw_queue();
+	redisReply *r = redisCommand(c, "LRANGE %s 0 -1", HIGH_QUEUE);
+	struct json_object *o;
+	const char *why;
+	int64_t oid;
+	bool found = false;
+	size_t i;
+
+	ck_assert(r != NULL && r->type == REDIS_REPLY_ARRAY);
+	for (i = 0; i < r->elements; i++) {
+		ck_assert(json_parse_strict(r->element[i]->str,
+		    r->element[i]->len, &o, &why));
+		if (json_get_int(o, "order_id", &oid) && oid == id &&
+		    strcmp(json_get_str(o, "type"), "process_order") == 0)
+			found = true;
+		json_object_put(o);
+	}
+	freeReplyObject(r);
+	redisFree(c);
+	return found;
+}
+
+/* Forks n children that each wait at a barrier, then run fn(i) on their
+ * own connections and exit with its result; returns each exit status in
+ * codes. */
+static void
+run_concurrently(int n, int (*fn)(int), int *codes)
+{
+	pid_t *pids = xcalloc((size_t)n, sizeof(*pids));
+	int fds[2], i, st;
+	char c;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	for (i = 0; i < n; i++) {
+		if ((pids[i] = fork()) == 0) {
+			close(fds[1]);
+			/* Own connections, made before the barrier so the
+			 * start is as even as it can be. */
+			app = tu_app_new();
+			if (db_ping(app->db) != INV_OK)
+				_exit(250);
+			if (read(fds[0], &c, 1) < 0)
+				_exit(251);
+			_exit(fn(i));
+		}
+		ck_assert_int_gt(pids[i], 0);
+	}
+	close(fds[0]);
+	close(fds[1]);	/* releases every child at once */
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(st), "child %d died", i);
+		codes[i] = WEXITSTATUS(st);
+		ck_assert_msg(codes[i] < 250, "child %d failed (%d)", i,
+		    codes[i]);
+	}
+	free(pids);
+}
+
+/* ---- creation ---- */
+
+START_TEST(create_order_success)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	struct json_object *o = NULL, *items, *it;
+	const char *num;
+	char *raw = NULL;
+	int64_t id;
+	size_t i;
+
+	seed_product(1, "Widget", "19.90", 10);
+	seed_product(2, "Gadget", "5.05", 10);
+	ck_assert_int_eq(call_full("POST", ORDERS, tok,
+	    "{\"shipping_address\":\"  1 Main St  \",\"shipping_method\":"
+	    "\"express\",\"notes\":\"ring twice\",\"items\":["
+	    "{\"product_id\":2,\"quantity\":1},"
+	    "{\"product_id\":1,\"quantity\":3}]}", NULL, &o, NULL, &raw), 201);
+	id = jint(o, "id");
+	ck_assert_int_gt(id, 0);
+	ck_assert_str_eq(json_get_str(o, "status"), "pending");
+	num = json_get_str(o, "order_number");
+	ck_assert_uint_ge(strlen(num), 12);
+	ck_assert(strncmp(num, "ORD-", 4) == 0);
+	for (i = 4; num[i] != '\0'; i++)
+		ck_assert_msg(strchr("0123456789ABCDEF", num[i]) != NULL,
+		    "order number %s", num);
+	/* 3 * 19.90 + 5.05, exactly, as a number with two decimals. */
+	ck_assert_msg(strstr(raw, "\"total_amount\":64.75") != NULL, "%s", raw);
+	ck_assert_str_eq(json_get_str(o, "shipping_address"), "1 Main St");
+	ck_assert_str_eq(json_get_str(o, "shipping_method"), "express");
+	ck_assert_str_eq(json_get_str(o, "notes"), "ring twice");
+	ck_assert(json_object_object_get(o, "tracking_number") == NULL);
+	ck_assert_int_gt(jint(o, "user_id"), 0);
+	ck_assert_uint_eq(strlen(json_get_str(o, "created_at")), 20);
+	items = json_object_object_get(o, "items");
+	ck_assert_uint_eq(json_object_array_length(items), 2);
+	for (i = 0; i < 2; i++) {
+		it = json_object_array_get_idx(items, i);
+		ck_assert_int_eq(jint(it, "order_id"), id);
+		ck_assert_int_gt(jint(it, "id"), 0);
+		ck_assert(!json_has(it, "product_name"));
+		if (jint(it, "product_id") == 1) {
+			ck_assert_int_eq(jint(it, "quantity"), 3);
+			ck_assert(fabs(json_object_get_double(
+			    json_object_object_get(it, "unit_price")) - 19.9) <
+			    1e-9);
+		} else
+			ck_assert_int_eq(jint(it, "quantity"), 1);
+	}
+	ck_assert(strstr(raw, "\"unit_price\":19.90") != NULL);
+	expect_stock(1, 10, 3);
+	expect_stock(2, 10, 1);
+	expect_invariants();
+	ck_assert_msg(job_queued(id), "no job on " HIGH_QUEUE);
+	json_object_put(o);
+	free(raw);
+	free(tok);
+}
+END_TEST
+
+START_TEST(create_order_insufficient_stock)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+
+	seed_product(1, "Gadget", "1.00", 50);
+	seed_product(2, "Widget", "1.00", 2);
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":2,\"quantity\":3}]}", 400,
+	    "Insufficient stock for product Widget. Available: 2");
+	/* Gadget (1) is reserved before Widget (2) fails: the whole order
+	 * rolls back, Gadget's reservation with it. */
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":2,\"quantity\":3},"
+	    "{\"product_id\":1,\"quantity\":5}]}", 400,
+	    "Insufficient stock for product Widget. Available: 2");
+	ck_assert_int_eq(order_count(admin), 0);
+	expect_stock(1, 50, 0);
+	expect_stock(2, 2, 0);
+	expect_invariants();
+	/* What is there can still be ordered, and then nothing more. */
+	ck_assert_int_gt(order_one(tok, 2, 2), 0);
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":2,\"quantity\":1}]}", 400,
+	    "Insufficient stock for product Widget. Available: 0");
+	ck_assert_int_eq(order_count(admin), 1);
+	expect_stock(2, 2, 2);
+	expect_invariants();
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(create_order_nonexistent_product)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+
+	seed_product(1, "Widget", "1.00", 5);
+	seed_product(2, "Ghost", "1.00", -1);	/* no inventory record */
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":1,\"quantity\":1},"
+	    "{\"product_id\":999,\"quantity\":1}]}", 404,
+	    "Product with id 999 not found");
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":1,\"quantity\":1},"
+	    "{\"product_id\":2,\"quantity\":1}]}", 400,
+	    "No inventory found for product Ghost");
+	ck_assert_int_eq(order_count(admin), 0);
+	expect_stock(1, 5, 0);
+	expect_invariants();
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(create_order_total_too_large)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+
+	seed_product(1, "Yacht", "9999999999.99", 1000);
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":1,\"quantity\":2}]}", 400,
+	    "Order total exceeds 9999999999.99");
+	ck_assert_int_gt(order_one(tok, 1, 1), 0);
+	expect_invariants();
+	free(tok);
+}
+END_TEST
+
+START_TEST(create_order_without_redis)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	struct app *main_app = app, *down;
+	int64_t id;
+
+	/* A process whose Redis (queue and cache) cannot be reached. */
+	seed_product(1, "Widget", "1.00", 10);
+	ck_assert_int_eq(setenv("INVENTORY_QUEUE_REDIS_SOCKET",
+	    "/nonexistent/redis.sock", 1), 0);
+	ck_assert_int_eq(setenv("INVENTORY_REDIS_SOCKET",
+	    "/nonexistent/redis.sock", 1), 0);
+	down = tu_app_new();
+	unsetenv("INVENTORY_QUEUE_REDIS_SOCKET");
+	unsetenv("INVENTORY_REDIS_SOCKET");
+	app = down;
+	/* The order is made all the same; the worker's sweep will find it. */
+	ck_assert_int_gt(id = order_one(tok, 1, 2), 0);
+	ck_assert_int_eq(cancel(tok, order_one(tok, 1, 1)), 204);
+	app = main_app;
+	ck_assert(!job_queued(id));
+	expect_stock(1, 10, 2);
+	expect_invariants();
+	tu_app_free(down);
+	free(tok);
+}
+END_TEST
+
+/* ---- reading ---- */
+
+START_TEST(get_user_orders)
+{
+	char *a = user_token("a@example.com", "A", false, NULL);
+	char *b = user_token("b@example.com", "B", false, NULL);
+	struct json_object *o = NULL, *first;
+	int64_t ids[3], total;
+	int i;
+
+	seed_product(1, "Widget", "2.50", 100);
+	seed_product(2, "Gadget", "1.00", 100);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_gt(ids[i] = order_one(a, 1 + i % 2, i + 1), 0);
+	ck_assert_int_gt(order_one(b, 1, 1), 0);
+	ck_assert_int_eq(call_full("GET", ORDERS, a, NULL, NULL, &o, &total,
+	    NULL), 200);
+	ck_assert_int_eq(total, 3);
+	ck_assert_uint_eq(json_object_array_length(o), 3);
+	/* Newest first, each with its own items. */
+	for (i = 0; i < 3; i++) {
+		struct json_object *ord = json_object_array_get_idx(o, i);
+		struct json_object *items = json_object_object_get(ord,
+		    "items");
+
+		ck_assert_int_eq(jint(ord, "id"), ids[2 - i]);
+		ck_assert_uint_eq(json_object_array_length(items), 1);
+		ck_assert_int_eq(jint(json_object_array_get_idx(items, 0),
+		    "quantity"), 3 - i);
+		ck_assert(!json_has(ord, "user_email"));
+	}
+	json_object_put(o);
+	ck_assert_int_eq(call_full("GET", ORDERS "?limit=2&skip=1", a, NULL,
+	    NULL, &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 3);
+	ck_assert_uint_eq(json_object_array_length(o), 2);
+	first = json_object_array_get_idx(o, 0);
+	ck_assert_int_eq(jint(first, "id"), ids[1]);
+	json_object_put(o);
+	ck_assert_int_eq(cancel(a, ids[0]), 204);
+	ck_assert_int_eq(call_full("GET", ORDERS "?status=cancelled", a, NULL,
+	    NULL, &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 1);
+	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0), "id"), ids[0]);
+	json_object_put(o);
+	ck_assert_int_eq(call_full("GET", ORDERS "?status=pending", a, NULL,
+	    NULL, &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 2);
+	json_object_put(o);
+	ck_assert_int_eq(call_full("GET", ORDERS "?status=shipped", b, NULL,
+	    NULL, &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 0);
+	ck_assert_uint_eq(json_object_array_length(o), 0);
+	json_object_put(o);
+	ck_assert_int_eq(call("GET", ORDERS "?status=lost", a, NULL, NULL),
+	    422);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(get_order_detail)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	struct json_object *o = NULL;
+	int64_t id;
+	char *path;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(tok, 1, 2), 0);
+	path = order_path(id);
+	ck_assert_int_eq(call("GET", path, tok, NULL, &o), 200);
+	ck_assert_int_eq(jint(o, "id"), id);
+	ck_assert_str_eq(json_get_str(o, "status"), "pending");
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o,
+	    "items")), 1);
+	json_object_put(o);
+	ck_assert_int_eq(call("GET", path, admin, NULL, &o), 200);
+	ck_assert_int_eq(jint(o, "id"), id);
+	json_object_put(o);
+	expect_error("GET", ORDERS "/9999", tok, NULL, 404,
+	    "Order with id 9999 not found");
+	expect_error("GET", ORDERS "/9999", admin, NULL, 404,
+	    "Order with id 9999 not found");
+	ck_assert_int_eq(call("GET", path, NULL, NULL, NULL), 401);
+	free(path);
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(get_order_unauthorized)
+{
+	char *a = user_token("a@example.com", "A", false, NULL);
+	char *b = user_token("b@example.com", "B", false, NULL);
+	int64_t id;
+	char *path;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(a, 1, 1), 0);
+	path = order_path(id);
+	expect_error("GET", path, b, NULL, 403,
+	    "Not authorized to access this order");
+	expect_error("DELETE", path, b, NULL, 403,
+	    "Not authorized to cancel this order");
+	expect_stock(1, 10, 1);
+	free(path);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(admin_get_all_orders)
+{
+	int64_t aid, bid, total;
+	char *a = user_token("a@example.com", "Alice Smith", false, &aid);
+	char *b = user_token("b@example.com", "Bob Jones", false, &bid);
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	struct json_object *o = NULL, *ord, *it;
+	char *path;
+	int64_t ida, idb;
+
+	seed_product(1, "Widget", "3.00", 10);
+	seed_product(2, "Gadget", "4.00", 10);
+	ck_assert_int_gt(ida = order_one(a, 1, 1), 0);
+	ck_assert_int_gt(idb = order_one(b, 2, 2), 0);
+	ck_assert_int_eq(call_full("GET", ORDERS "/admin", admin, NULL, NULL,
+	    &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 2);
+	ck_assert_uint_eq(json_object_array_length(o), 2);
+	ord = json_object_array_get_idx(o, 0);	/* newest: Bob's */
+	ck_assert_int_eq(jint(ord, "id"), idb);
+	ck_assert_str_eq(json_get_str(ord, "user_email"), "b@example.com");
+	ck_assert_str_eq(json_get_str(ord, "user_full_name"), "Bob Jones");
+	it = json_object_array_get_idx(json_object_object_get(ord, "items"),
+	    0);
+	ck_assert_str_eq(json_get_str(it, "product_name"), "Gadget");
+	ck_assert_str_eq(json_get_str(it, "product_sku"), "SKU-2");
+	ord = json_object_array_get_idx(o, 1);
+	ck_assert_str_eq(json_get_str(ord, "user_full_name"), "Alice Smith");
+	it = json_object_array_get_idx(json_object_object_get(ord, "items"),
+	    0);
+	ck_assert_str_eq(json_get_str(it, "product_name"), "Widget");
+	json_object_put(o);
+	/* Filters: by user, by status, both. */
+	path = xasprintf(ORDERS "/admin?user_id=%" PRId64, aid);
+	ck_assert_int_eq(call_full("GET", path, admin, NULL, NULL, &o, &total,
+	    NULL), 200);
+	ck_assert_int_eq(total, 1);
+	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0), "id"), ida);
+	json_object_put(o);
+	free(path);
+	ck_assert_int_eq(set_status(admin, idb, "processing"), 200);
+	ck_assert_int_eq(call_full("GET", ORDERS "/admin?status=processing",
+	    admin, NULL, NULL, &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 1);
+	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0), "id"), idb);
+	json_object_put(o);
+	path = xasprintf(ORDERS "/admin?user_id=%" PRId64 "&status=pending",
+	    bid);
+	ck_assert_int_eq(call_full("GET", path, admin, NULL, NULL, &o, &total,
+	    NULL), 200);
+	ck_assert_int_eq(total, 0);
+	json_object_put(o);
+	free(path);
+	ck_assert_int_eq(call("GET", ORDERS "/admin?status=nope", admin, NULL,
+	    NULL), 422);
+	free(a);
+	free(b);
+	free(admin);
+}
+END_TEST
+
+START_TEST(admin_list_fixed_queries)
+{
+	/* A page of many orders with several items each comes out whole:
+	 * the items are matched to their orders, not fetched per order. */
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	struct json_object *o = NULL, *ord, *items;
+	int64_t total;
+	size_t i, j;
+
+	seed_product(1, "Widget", "1.00", 1000);
+	seed_product(2, "Gadget", "2.00", 1000);
+	seed_product(3, "Gizmo", "3.00", 1000);
+	for (i = 0; i < 30; i++)
+		ck_assert_int_eq(call("POST", ORDERS, tok,
+		    "{\"shipping_address\":\"x\",\"items\":["
+		    "{\"product_id\":3,\"quantity\":1},"
+		    "{\"product_id\":1,\"quantity\":2},"
+		    "{\"product_id\":2,\"quantity\":3}]}", NULL), 201);
+	ck_assert_int_eq(call_full("GET", ORDERS "/admin?limit=1000", admin,
+	    NULL, NULL, &o, &total, NULL), 200);
+	ck_assert_int_eq(total, 30);
+	for (i = 0; i < 30; i++) {
+		ord = json_object_array_get_idx(o, i);
+		items = json_object_object_get(ord, "items");
+		ck_assert_uint_eq(json_object_array_length(items), 3);
+		for (j = 0; j < 3; j++)
+			ck_assert_int_eq(jint(json_object_array_get_idx(items,
+			    j), "order_id"), jint(ord, "id"));
+	}
+	json_object_put(o);
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(non_admin_cannot_access_all_orders)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+
+	expect_error("GET", ORDERS "/admin", tok, NULL, 403,
+	    "Not enough permissions");
+	expect_error("PUT", ORDERS "/1", tok, "{\"status\":\"shipped\"}", 403,
+	    "Not enough permissions");
+	ck_assert_int_eq(call("GET", ORDERS "/admin", NULL, NULL, NULL), 401);
+	free(tok);
+}
+END_TEST
+
+/* ---- transitions ---- */
+
+START_TEST(admin_update_order_status)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	struct json_object *o = NULL;
+	int64_t id;
+	char *path;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(tok, 1, 3), 0);
+	path = order_path(id);
+	expect_stock(1, 10, 3);
+	/* pending -> processing keeps the one reservation. */
+	ck_assert_int_eq(call("PUT", path, admin, "{\"status\":\"processing\"}",
+	    &o), 200);
+	ck_assert_str_eq(json_get_str(o, "status"), "processing");
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o,
+	    "items")), 1);
+	json_object_put(o);
+	expect_stock(1, 10, 3);
+	expect_invariants();
+	/* processing -> shipped deducts it from stock and reserved. */
+	ck_assert_int_eq(call("PUT", path, admin, "{\"status\":\"shipped\","
+	    "\"tracking_number\":\" TRK-1 \"}", &o), 200);
+	ck_assert_str_eq(json_get_str(o, "status"), "shipped");
+	ck_assert_str_eq(json_get_str(o, "tracking_number"), "TRK-1");
+	json_object_put(o);
+	expect_stock(1, 7, 0);
+	expect_invariants();
+	/* The same status again: only the texts change, no stock. */
+	ck_assert_int_eq(call("PUT", path, admin, "{\"status\":\"shipped\","
+	    "\"notes\":\"left at door\"}", &o), 200);
+	ck_assert_str_eq(json_get_str(o, "tracking_number"), "TRK-1");
+	ck_assert_str_eq(json_get_str(o, "notes"), "left at door");
+	json_object_put(o);
+	expect_stock(1, 7, 0);
+	ck_assert_int_eq(set_status(admin, id, "delivered"), 200);
+	ck_assert_int_eq(set_status(admin, id, "delivered"), 200);
+	expect_stock(1, 7, 0);
+	expect_invariants();
+	expect_error("PUT", ORDERS "/9999", admin, "{\"status\":\"shipped\"}",
+	    404, "Order with id 9999 not found");
+	/* A pending order can be shipped only through processing. */
+	ck_assert_int_gt(id = order_one(tok, 1, 2), 0);
+	ck_assert_int_eq(set_status(admin, id, "processing"), 200);
+	ck_assert_int_eq(set_status(admin, id, "processing"), 200);
+	ck_assert_int_eq(set_status(admin, id, "shipped"), 200);
+	expect_stock(1, 5, 0);
+	expect_invariants();
+	free(path);
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(order_cancellation)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	int64_t id, id2;
+	char *path, *s;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(tok, 1, 4), 0);
+	ck_assert_int_gt(order_one(tok, 1, 1), 0);
+	expect_stock(1, 10, 5);
+	ck_assert_int_eq(cancel(tok, id), 204);
+	s = status_of(tok, id);
+	ck_assert_str_eq(s, "cancelled");
+	free(s);
+	expect_stock(1, 10, 1);
+	/* Released exactly once: a second cancel is refused and changes
+	 * nothing. */
+	path = order_path(id);
+	expect_error("DELETE", path, tok, NULL, 400,
+	    "Cannot cancel order in cancelled status");
+	expect_error("DELETE", path, admin, NULL, 400,
+	    "Cannot cancel order in cancelled status");
+	expect_stock(1, 10, 1);
+	/* A PUT of cancelled on a cancelled order is a no-op, not a second
+	 * release. */
+	ck_assert_int_eq(set_status(admin, id, "cancelled"), 200);
+	expect_stock(1, 10, 1);
+	expect_invariants();
+	free(path);
+	/* From processing, by an admin, for someone else's order. */
+	ck_assert_int_gt(id2 = order_one(tok, 1, 3), 0);
+	ck_assert_int_eq(set_status(admin, id2, "processing"), 200);
+	expect_stock(1, 10, 4);
+	ck_assert_int_eq(cancel(admin, id2), 204);
+	expect_stock(1, 10, 1);
+	/* The admin's PUT cancels too, releasing once. */
+	ck_assert_int_gt(id2 = order_one(tok, 1, 2), 0);
+	ck_assert_int_eq(set_status(admin, id2, "cancelled"), 200);
+	expect_stock(1, 10, 1);
+	expect_invariants();
+	expect_error("DELETE", ORDERS "/9999", tok, NULL, 404,
+	    "Order with id 9999 not found");
+	ck_assert_int_eq(cancel(NULL, id), 401);
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(cannot_cancel_shipped_order)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	int64_t id;
+	char *path;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(tok, 1, 2), 0);
+	ck_assert_int_eq(set_status(admin, id, "processing"), 200);
+	ck_assert_int_eq(set_status(admin, id, "shipped"), 200);
+	path = order_path(id);
+	expect_error("DELETE", path, tok, NULL, 400,
+	    "Cannot cancel order in shipped status");
+	expect_error("DELETE", path, admin, NULL, 400,
+	    "Cannot cancel order in shipped status");
+	ck_assert_int_eq(set_status(admin, id, "delivered"), 200);
+	expect_error("DELETE", path, tok, NULL, 400,
+	    "Cannot cancel order in delivered status");
+	expect_stock(1, 8, 0);
+	expect_invariants();
+	free(path);
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+START_TEST(invalid_status_transitions)
+{
+	static const struct {
+		const char	*path[3];	/* statuses to get there */
+		const char	*to;
+		const char	*msg;
+	} cases[] = {
+		{ { NULL }, "shipped",
+		    "Invalid status transition from pending to shipped" },
+		{ { NULL }, "delivered",
+		    "Invalid status transition from pending to delivered" },
+		{ { "processing" }, "pending",
+		    "Invalid status transition from processing to pending" },
+		{ { "processing" }, "delivered",
+		    "Invalid status transition from processing to delivered" },
+		{ { "processing", "shipped" }, "pending",
+		    "Invalid status transition from shipped to pending" },
+		{ { "processing", "shipped" }, "processing",
+		    "Invalid status transition from shipped to processing" },
+		{ { "processing", "shipped" }, "cancelled",
+		    "Invalid status transition from shipped to cancelled" },
+		{ { "processing", "shipped", "delivered" }, "shipped",
+		    "Cannot change status of a delivered order" },
+		{ { "processing", "shipped", "delivered" }, "cancelled",
+		    "Cannot change status of a delivered order" },
+		{ { "processing", "shipped", "delivered" }, "pending",
+		    "Cannot change status of a delivered order" },
+		{ { "cancelled" }, "pending",
+		    "Cannot reactivate a cancelled order" },
+		{ { "cancelled" }, "processing",
+		    "Cannot reactivate a cancelled order" },
+		{ { "cancelled" }, "shipped",
+		    "Cannot reactivate a cancelled order" },
+		{ { "cancelled" }, "delivered",
+		    "Cannot reactivate a cancelled order" },
+	};
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	int64_t id, before_stock, before_res, after_stock, after_res;
+	char *path, *body, *s;
+	size_t i, k;
+
+	seed_product(1, "Widget", "3.00", 1000);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_gt(id = order_one(tok, 1, 1), 0);
+		for (k = 0; k < 3 && cases[i].path[k] != NULL; k++)
+			ck_assert_int_eq(set_status(admin, id,
+			    cases[i].path[k]), 200);
+		path = order_path(id);
+		body = xasprintf("{\"status\":\"%s\"}", cases[i].to);
+		stock_of(1, &before_stock, &before_res);
+		s = status_of(tok, id);
+		expect_error("PUT", path, admin, body, 400, cases[i].msg);
+		stock_of(1, &after_stock, &after_res);
+		ck_assert_int_eq(before_stock, after_stock);
+		ck_assert_int_eq(before_res, after_res);
+		free(s);
+		s = status_of(tok, id);
+		ck_assert_str_eq(s, k > 0 ? cases[i].path[k - 1] : "pending");
+		free(s);
+		free(body);
+		free(path);
+	}
+	expect_invariants();
+	ck_assert_int_gt(id = order_one(tok, 1, 1), 0);
+	path = order_path(id);
+	ck_assert_int_eq(call("PUT", path, admin, "{\"status\":\"lost\"}",
+	    NULL), 422);
+	ck_assert_int_eq(call("PUT", path, admin, "{\"status\":\"PENDING\"}",
+	    NULL), 422);
+	ck_assert_int_eq(call("PUT", path, admin, "{\"tracking_number\":"
+	    "\"x\"}", NULL), 422);
+	free(path);
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+/* ---- the worker's step ---- */
+
+START_TEST(process_order_step)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	struct json_object *o = NULL;
+	enum order_status final;
+	int64_t id, id2;
+	char *s, *path;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(tok, 1, 3), 0);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id, true,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_PROCESSING);
+	expect_stock(1, 10, 3);
+	/* A job run twice finds the work done. */
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id, false,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_PROCESSING);
+	expect_stock(1, 10, 3);
+	/* Payment failure: cancelled, released, noted after the notes. */
+	ck_assert_int_eq(call("POST", ORDERS, tok, "{\"shipping_address\":"
+	    "\"x\",\"notes\":\"gift\",\"items\":[{\"product_id\":1,"
+	    "\"quantity\":2}]}", &o), 201);
+	id2 = jint(o, "id");
+	json_object_put(o);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id2, false,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_CANCELLED);
+	expect_stock(1, 10, 3);
+	path = order_path(id2);
+	ck_assert_int_eq(call("GET", path, tok, NULL, &o), 200);
+	ck_assert_str_eq(json_get_str(o, "notes"),
+	    "gift\nPayment processing failed");
+	json_object_put(o);
+	free(path);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id2, true,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_CANCELLED);
+	expect_stock(1, 10, 3);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, 9999, true,
+	    &final), INV_NOTFOUND);
+	/* An order that holds nothing (made before reservations, say) is
+	 * reserved now ... */
+	ck_assert_int_gt(id = order_one(tok, 1, 4), 0);
+	sql("UPDATE orders SET reservation = 'none' WHERE id = %" PRId64, id);
+	sql("UPDATE inventory SET quantity_reserved = quantity_reserved - 4 "
+	    "WHERE product_id = 1; INSERT INTO stock_movements (inventory_id, "
+	    "product_id, change_in_stock, change_reserved, reason) VALUES "
+	    "(1, 1, 0, -4, 'test')");
+	expect_stock(1, 10, 3);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id, true,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_PROCESSING);
+	expect_stock(1, 10, 7);
+	expect_invariants();
+	/* ... or, when the stock is gone, cancelled saying why. */
+	ck_assert_int_gt(id = order_one(tok, 1, 3), 0);
+	sql("UPDATE orders SET reservation = 'none' WHERE id = %" PRId64, id);
+	sql("UPDATE inventory SET quantity_reserved = quantity_reserved - 3 "
+	    "WHERE product_id = 1; INSERT INTO stock_movements (inventory_id, "
+	    "product_id, change_in_stock, change_reserved, reason) VALUES "
+	    "(1, 1, 0, -3, 'test')");
+	sql("UPDATE inventory SET quantity_in_stock = 8 WHERE product_id = 1;"
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "change_in_stock, change_reserved, reason) VALUES "
+	    "(1, 1, -2, 0, 'test')");
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id, true,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_CANCELLED);
+	s = status_of(tok, id);
+	ck_assert_str_eq(s, "cancelled");
+	free(s);
+	expect_stock(1, 8, 7);
+	expect_invariants();
+	free(tok);
+}
+END_TEST
+
+/* ---- concurrency ---- */
+
+/* The race's shared state, set before the fork. */
+static char *race_tokens[64];
+static int64_t race_product;
+static int race_qty;
+
+/* Child i of the race: 1 or 2 orders; exits with how many were made
+ * (+10 per refusal that is not the expected 400). */
+static int
+race_child(int i)
+{
+	int n = 1 + (i < 28), made = 0, bad = 0, k;
+	int64_t r;
+
+	for (k = 0; k < n; k++) {
+		r = order_one(race_tokens[i % 8], race_product, race_qty);
+		if (r > 0)
+			made++;
+		else if (r != -400)
+			bad++;
+	}
+	return made + 10 * bad;
+}
+
+START_TEST(reserve_inventory_race_condition)
+{
+	enum { K = 20, CLIENTS = 32 };
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	int codes[CLIENTS], i, made = 0;
+	char email[64];
+
+	/* 32 clients place 3K = 60 single-unit orders for K units. */
+	seed_product(1, "Widget", "1.00", K);
+	for (i = 0; i < 8; i++) {
+		snprintf(email, sizeof(email), "r%d@example.com", i);
+		race_tokens[i] = user_token(email, "R", false, NULL);
+	}
+	race_product = 1;
+	race_qty = 1;
+	run_concurrently(CLIENTS, race_child, codes);
+	for (i = 0; i < CLIENTS; i++) {
+		ck_assert_msg(codes[i] < 10, "client %d got a status other "
+		    "than 201 or 400", i);
+		made += codes[i];
+	}
+	ck_assert_int_eq(made, K);
+	ck_assert_int_eq(order_count(admin), K);
+	expect_stock(1, K, K);
+	expect_invariants();
+	for (i = 0; i < 8; i++)
+		free(race_tokens[i]);
+	free(admin);
+}
+END_TEST
+
+START_TEST(reserve_race_several_units)
+{
+	enum { STOCK = 20, QTY = 3, CLIENTS = 16 };
+	int codes[CLIENTS], i, made = 0;
+	char email[64];
+
+	/* floor(20 / 3) = 6 orders of 3 fit; 2 units stay available. */
+	seed_product(1, "Widget", "1.00", STOCK);
+	for (i = 0; i < 8; i++) {
+		snprintf(email, sizeof(email), "r%d@example.com", i);
+		race_tokens[i] = user_token(email, "R", false, NULL);
+	}
+	race_product = 1;
+	race_qty = QTY;
+	run_concurrently(CLIENTS, race_child, codes);
+	for (i = 0; i < CLIENTS; i++) {
+		ck_assert_int_lt(codes[i], 10);
+		made += codes[i];
+	}
+	ck_assert_int_eq(made, STOCK / QTY);
+	expect_stock(1, STOCK, STOCK / QTY * QTY);
+	expect_invariants();
+	for (i = 0; i < 8; i++)
+		free(race_tokens[i]);
+}
+END_TEST
+
+/* Orders of two products, listed in either order, and single ones. */
+static int
+multi_child(int i)
+{
+	static const char *const bodies[] = {
+		"{\"shipping_address\":\"x\",\"items\":["
+		    "{\"product_id\":1,\"quantity\":1},"
+		    "{\"product_id\":2,\"quantity\":2}]}",
+		"{\"shipping_address\":\"x\",\"items\":["
+		    "{\"product_id\":2,\"quantity\":1},"
+		    "{\"product_id\":1,\"quantity\":2}]}",
+		"{\"shipping_address\":\"x\",\"items\":["
+		    "{\"product_id\":2,\"quantity\":1}]}",
+	};
+	int made = 0, bad = 0, k, st;
+
+	for (k = 0; k < 3; k++) {
+		st = call("POST", ORDERS, race_tokens[i % 8],
+		    bodies[(i + k) % 3], NULL);
+		if (st == 201)
+			made++;
+		else if (st != 400)
+			bad++;
+	}
+	return made + 10 * bad;
+}
+
+START_TEST(multi_item_orders_under_contention)
+{
+	enum { CLIENTS = 32 };
+	int codes[CLIENTS], i;
+	char email[64];
+
+	seed_product(1, "Widget", "1.00", 25);
+	seed_product(2, "Gadget", "1.00", 30);
+	for (i = 0; i < 8; i++) {
+		snprintf(email, sizeof(email), "m%d@example.com", i);
+		race_tokens[i] = user_token(email, "M", false, NULL);
+	}
+	run_concurrently(CLIENTS, multi_child, codes);
+	for (i = 0; i < CLIENTS; i++)
+		ck_assert_int_lt(codes[i], 10);
+	/* Never part of an order: what is reserved is exactly what the
+	 * orders hold, and never more than the stock. */
+	expect_invariants();
+	for (i = 0; i < 8; i++)
+		free(race_tokens[i]);
+}
+END_TEST
+
+static char *cs_owner, *cs_admin;
+static int64_t cs_orders[8];
+
+/* Even children cancel order i/2 as its owner, odd ones ship it. */
+static int
+cancel_ship_child(int i)
+{
+	int st = i % 2 == 0 ? cancel(cs_owner, cs_orders[i / 2]) :
+	    set_status(cs_admin, cs_orders[i / 2], "shipped");
+
+	return st / 100 == 2 ? 0 : st == 400 ? 1 : 2;
+}
+
+START_TEST(concurrent_cancel_and_ship)
+{
+	enum { N = 8 };
+	int codes[2 * N], i, shipped = 0;
+	char *s;
+
+	cs_owner = user_token("u@example.com", "U", false, NULL);
+	cs_admin = user_token("a@example.com", "A", true, NULL);
+	seed_product(1, "Widget", "1.00", 100);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_gt(cs_orders[i] = order_one(cs_owner, 1, i + 1),
+		    0);
+		ck_assert_int_eq(set_status(cs_admin, cs_orders[i],
+		    "processing"), 200);
+	}
+	run_concurrently(2 * N, cancel_ship_child, codes);
+	for (i = 0; i < N; i++) {
+		/* Exactly one of the two wins; the other is refused. */
+		ck_assert_int_lt(codes[2 * i], 2);
+		ck_assert_int_lt(codes[2 * i + 1], 2);
+		ck_assert_int_eq(codes[2 * i] + codes[2 * i + 1], 1);
+		s = status_of(cs_owner, cs_orders[i]);
+		if (codes[2 * i + 1] == 0) {
+			ck_assert_str_eq(s, "shipped");
+			shipped += i + 1;
+		} else
+			ck_assert_str_eq(s, "cancelled");
+		free(s);
+	}
+	expect_stock(1, 100 - shipped, 0);
+	expect_invariants();
+	free(cs_owner);
+	free(cs_admin);
+}
+END_TEST
+
+/* ---- Idempotency-Key ---- */
+
+#define IDEM_BODY "{\"shipping_address\":\"x\",\"items\":" \
+	"[{\"product_id\":1,\"quantity\":1}]}"
+
+START_TEST(idempotency_key_replays)
+{
+	int64_t total;
+	char *a = user_token("a@example.com", "A", false, NULL);
+	char *b = user_token("b@example.com", "B", false, NULL);
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	char *first = NULL, *again = NULL;
+	struct json_object *o = NULL;
+
+	seed_product(1, "Widget", "1.00", 10);
+	ck_assert_int_eq(call_full("POST", ORDERS, a, IDEM_BODY, "key-1", NULL,
+	    NULL, &first), 201);
+	ck_assert_int_eq(call_full("POST", ORDERS, a, IDEM_BODY, "key-1", NULL,
+	    NULL, &again), 201);
+	ck_assert_str_eq(first, again);
+	ck_assert_int_eq(order_count(admin), 1);
+	expect_stock(1, 10, 1);
+	free(again);
+	/* Whitespace does not make it another request. */
+	ck_assert_int_eq(call_full("POST", ORDERS, a, "{ \"shipping_address\""
+	    ": \"x\", \"items\": [{\"product_id\": 1, \"quantity\": 1}] }",
+	    "key-1", NULL, NULL, &again), 201);
+	ck_assert_str_eq(first, again);
+	free(again);
+	/* Another user's key of the same name is another key. */
+	ck_assert_int_eq(call_full("POST", ORDERS, b, IDEM_BODY, "key-1", NULL,
+	    NULL, &again), 201);
+	ck_assert_str_ne(first, again);
+	free(again);
+	ck_assert_int_eq(order_count(admin), 2);
+	/* The same key with another request is refused. */
+	ck_assert_int_eq(call_full("POST", ORDERS, a, "{\"shipping_address\":"
+	    "\"y\",\"items\":[{\"product_id\":1,\"quantity\":1}]}", "key-1",
+	    &o, NULL, NULL), 422);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+	    json_object_object_get(json_object_array_get_idx(
+	    json_object_object_get(o, "detail"), 0), "loc"), 1)),
+	    "idempotency-key");
+	json_object_put(o);
+	/* Without a key, the same body makes another order. */
+	ck_assert_int_eq(call("POST", ORDERS, a, IDEM_BODY, NULL), 201);
+	ck_assert_int_eq(call_full("GET", ORDERS, a, NULL, NULL, NULL, &total,
+	    NULL), 200);
+	ck_assert_int_eq(total, 2);
+	expect_stock(1, 10, 3);
+	expect_invariants();
+	free(first);
+	free(a);
+	free(b);
+	free(admin);
+}
+END_TEST
+
+/* POST /orders with a key; returns the status, *raw the body (new),
+ * *replayed whether it was a replay (either may be NULL). */
+static int
+post_keyed(const char *token, const char *body, const char *key,
+    char **raw, bool *replayed)
+{
+	struct http_resp resp;
+	int status = send_req("POST", ORDERS, token, body, key, &resp);
+
+	if (raw != NULL)
+		*raw = xstrndup(resp.body != NULL ? resp.body : "",
+		    resp.body != NULL ? resp.body_len : 0);
+	if (replayed != NULL)
+		*replayed = http_resp_get_header(&resp,
+		    "Idempotent-Replayed") != NULL;
+	http_resp_free(&resp);
+	return status;
+}
+
+START_TEST(idempotency_key_in_progress_and_expiry)
+{
+	int64_t uid;
+	char *a = user_token("a@example.com", "A", false, &uid);
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	char *first = NULL, *again = NULL;
+	struct db_val p[4];
+	bool replayed;
+
+	seed_product(1, "Widget", "1.00", 10);
+	/* A claim whose request is still running elsewhere. */
+	p[0] = DB_INT(uid);
+	p[1] = DB_STR("busy");
+	p[2] = DB_STR(IDEM_BODY);
+	p[3] = DB_INT(3600);
+	ck_assert_int_eq(db_exec(app->db, STMT_IDEM_INSERT, p, 4, NULL, NULL,
+	    NULL), INV_OK);
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "busy", &first, NULL), 409);
+	ck_assert(strstr(first, "Request with this Idempotency-Key is in "
+	    "progress") != NULL);
+	free(first);
+	ck_assert_int_eq(order_count(admin), 0);
+	/* Its process died: after a while a retry takes the claim over. */
+	sql("UPDATE idempotency_keys SET created_at = created_at - "
+	    "INTERVAL 1 HOUR WHERE idem_key = 'busy'");
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "busy", &first, &replayed),
+	    201);
+	ck_assert(!replayed);
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "busy", &again, &replayed),
+	    201);
+	ck_assert(replayed);
+	ck_assert_str_eq(first, again);
+	free(again);
+	ck_assert_int_eq(order_count(admin), 1);
+	/* An expired key is a new key. */
+	sql("UPDATE idempotency_keys SET expires_at = UTC_TIMESTAMP() - "
+	    "INTERVAL 1 SECOND WHERE idem_key = 'busy'");
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "busy", &again, &replayed),
+	    201);
+	ck_assert(!replayed);
+	ck_assert_str_ne(first, again);
+	free(again);
+	free(first);
+	ck_assert_int_eq(order_count(admin), 2);
+	expect_stock(1, 10, 2);
+	expect_invariants();
+	free(a);
+	free(admin);
+}
+END_TEST
+
+START_TEST(idempotency_key_refusals)
+{
+	char *a = user_token("a@example.com", "A", false, NULL);
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	static const char big[] = "{\"shipping_address\":\"x\",\"items\":"
+	    "[{\"product_id\":1,\"quantity\":5}]}";
+	char *first = NULL, *again = NULL, key[130];
+	bool replayed;
+
+	seed_product(1, "Widget", "1.00", 3);
+	/* A refusal is the answer to that key, replayed as it was... */
+	ck_assert_int_eq(post_keyed(a, big, "k", &first, &replayed), 400);
+	ck_assert(!replayed);
+	sql("UPDATE inventory SET quantity_in_stock = 10 WHERE product_id = 1;"
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "change_in_stock, change_reserved, reason) VALUES "
+	    "(1, 1, 7, 0, 'restock')");
+	ck_assert_int_eq(post_keyed(a, big, "k", &again, &replayed), 400);
+	ck_assert(replayed);
+	ck_assert_str_eq(first, again);
+	free(first);
+	free(again);
+	ck_assert_int_eq(order_count(admin), 0);
+	/* ... and a new attempt takes a new key. */
+	ck_assert_int_eq(post_keyed(a, big, "k2", NULL, NULL), 201);
+	/* Validation errors claim nothing. */
+	ck_assert_int_eq(post_keyed(a, "{\"items\":[]}", "k3", NULL, NULL),
+	    422);
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "k3", NULL, NULL), 201);
+	/* Keys are 1..128 printable ASCII characters. */
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "", NULL, NULL), 422);
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "tab\there", NULL, NULL),
+	    422);
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, "caf\xc3\xa9", NULL, NULL),
+	    422);
+	memset(key, 'k', 129);
+	key[129] = '\0';
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, key, &first, NULL), 422);
+	ck_assert(strstr(first, "\"loc\":[\"header\",\"idempotency-key\"]") !=
+	    NULL);
+	free(first);
+	key[128] = '\0';
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, key, NULL, NULL), 201);
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, key, NULL, &replayed), 201);
+	ck_assert(replayed);
+	ck_assert_int_eq(order_count(admin), 3);
+	expect_invariants();
+	free(a);
+	free(admin);
+}
+END_TEST
+
+static char *idem_token;
+
+/* Every child sends the same request with the same key. */
+static int
+idem_child(int i)
+{
+	int st;
+
+	(void)i;
+	st = post_keyed(idem_token, IDEM_BODY, "same-key", NULL, NULL);
+	return st == 201 ? 0 : st == 409 ? 1 : 2;
+}
+
+START_TEST(idempotency_key_concurrent_duplicates)
+{
+	enum { N = 12 };
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	int codes[N], i, ok = 0;
+
+	idem_token = user_token("a@example.com", "A", false, NULL);
+	seed_product(1, "Widget", "1.00", 100);
+	run_concurrently(N, idem_child, codes);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_lt(codes[i], 2);
+		ok += codes[i] == 0;
+	}
+	ck_assert_int_ge(ok, 1);
+	ck_assert_int_eq(order_count(admin), 1);
+	expect_stock(1, 100, 1);
+	expect_invariants();
+	free(idem_token);
+	free(admin);
+}
+END_TEST
+
+/* ---- the invariants after everything at once ---- */
+
+static uint32_t mix_rng = 12345;
+
+static uint32_t
+mix_next(void)
+{
+	mix_rng ^= mix_rng << 13;
+	mix_rng ^= mix_rng >> 17;
+	mix_rng ^= mix_rng << 5;
+	return mix_rng;
+}
+
+START_TEST(stock_invariants_after_mixed_operations)
+{
+	static const char *const statuses[] = { "pending", "processing",
+	    "shipped", "delivered", "cancelled" };
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	struct json_object *o = NULL, *ord, *items, *it;
+	int64_t ids[200], shipped[4] = { 0 }, s, r;
+	enum order_status final;
+	size_t nids = 0, i, j;
+	struct buf body;
+	int op, k, n;
+
+	for (k = 1; k <= 3; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "P%d", k);
+		seed_product(k, name, "2.50", 40);
+	}
+	buf_init(&body);
+	for (i = 0; i < 300; i++) {
+		op = (int)(mix_next() % 10);
+		if (op < 4 || nids == 0) {
+			/* A new order of 1..3 products, 1..6 units each. */
+			buf_reset(&body);
+			buf_puts(&body, "{\"shipping_address\":\"x\","
+			    "\"items\":[");
+			n = 1 + (int)(mix_next() % 3);
+			for (k = 0; k < n; k++)
+				buf_printf(&body, "%s{\"product_id\":%d,"
+				    "\"quantity\":%u}", k > 0 ? "," : "",
+				    1 + (k + (int)i) % 3,
+				    1 + mix_next() % 6);
+			buf_puts(&body, "]}");
+			if (call("POST", ORDERS, tok, body.data, &o) == 201 &&
+			    nids < 200)
+				ids[nids++] = jint(o, "id");
+			json_object_put(o);
+			o = NULL;
+		} else if (op < 6)
+			cancel(mix_next() % 2 ? tok : admin,
+			    ids[mix_next() % nids]);
+		else if (op < 9)
+			set_status(admin, ids[mix_next() % nids],
+			    statuses[mix_next() % 5]);
+		else
+			ck_assert_int_eq(order_flow_process(app->db,
+			    app->cache, ids[mix_next() % nids],
+			    mix_next() % 2, &final), INV_OK);
+	}
+	buf_free(&body);
+	expect_invariants();
+	/* And stock went down by exactly what was shipped. */
+	ck_assert_int_eq(call("GET", ORDERS "/admin?limit=1000", admin, NULL,
+	    &o), 200);
+	for (i = 0; i < json_object_array_length(o); i++) {
+		const char *st;
+
+		ord = json_object_array_get_idx(o, i);
+		st = json_get_str(ord, "status");
+		if (strcmp(st, "shipped") != 0 && strcmp(st, "delivered") != 0)
+			continue;
+		items = json_object_object_get(ord, "items");
+		for (j = 0; j < json_object_array_length(items); j++) {
+			it = json_object_array_get_idx(items, j);
+			shipped[jint(it, "product_id")] += jint(it,
+			    "quantity");
+		}
+	}
+	json_object_put(o);
+	for (k = 1; k <= 3; k++) {
+		stock_of(k, &s, &r);
+		ck_assert_int_eq(s, 40 - shipped[k]);
+	}
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+/* ---- bad input ---- */
+
+START_TEST(bad_input_is_4xx)
+{
+	static const struct {
+		const char	*method;
+		const char	*path;
+		const char	*body;
+		int		 status;
+	} cases[] = {
+		{ "POST", ORDERS, NULL, 422 },
+		{ "POST", ORDERS, "", 422 },
+		{ "POST", ORDERS, "[]", 422 },
+		{ "POST", ORDERS, "null", 422 },
+		{ "POST", ORDERS, "{}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\"}", 422 },
+		{ "POST", ORDERS, "{\"items\":[{\"product_id\":1,"
+		    "\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":[]}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":{}}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":1}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":[1]}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[null]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[[1,1]]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":0}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":-1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1000001}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":\"5\"}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":5.5}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":5.0}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":true}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":null}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":9223372036854775808}]}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":9223372036854775807}]}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1e400}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":0,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":-5,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":\"1\",\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":18446744073709551616,\"quantity\":1}]}",
+		    422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":9223372036854775807,\"quantity\":1}]}",
+		    404 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1},"
+		    "{\"product_id\":1,\"quantity\":2}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"   \",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":5,\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":null,\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"shipping_"
+		    "method\":[],\"items\":[{\"product_id\":1,"
+		    "\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"notes\":1,"
+		    "\"items\":[{\"product_id\":1,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\\u0000\","
+		    "\"items\":[{\"product_id\":1,\"quantity\":1}]}", 422 },
+		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
+		    "[{\"product_id\":1,\"quantity\":1}]", 422 },
+		{ "GET", ORDERS "?status=bogus", NULL, 422 },
+		{ "GET", ORDERS "?status=", NULL, 422 },
+		{ "GET", ORDERS "?limit=0", NULL, 422 },
+		{ "GET", ORDERS "?limit=1001", NULL, 422 },
+		{ "GET", ORDERS "?skip=-1", NULL, 422 },
+		{ "GET", ORDERS "?limit=abc", NULL, 422 },
+		{ "GET", ORDERS "?skip=9223372036854775808", NULL, 422 },
+		{ "GET", ORDERS "/admin?user_id=0", NULL, 422 },
+		{ "GET", ORDERS "/admin?user_id=abc", NULL, 422 },
+		{ "GET", ORDERS "/admin?user_id=99999999999999999999", NULL,
+		    422 },
+		{ "GET", ORDERS "/admin?status=Pending", NULL, 422 },
+		{ "GET", ORDERS "/0", NULL, 404 },
+		{ "GET", ORDERS "/-1", NULL, 404 },
+		{ "GET", ORDERS "/abc", NULL, 404 },
+		{ "GET", ORDERS "/1.5", NULL, 404 },
+		{ "GET", ORDERS "/9223372036854775808", NULL, 404 },
+		{ "GET", ORDERS "/9223372036854775807", NULL, 404 },
+		{ "DELETE", ORDERS "/0", NULL, 404 },
+		{ "DELETE", ORDERS "/9223372036854775807", NULL, 404 },
+		{ "PUT", ORDERS "/1", "{\"status\":\"bogus\"}", 422 },
+		{ "PUT", ORDERS "/1", "{\"status\":5}", 422 },
+		{ "PUT", ORDERS "/1", "{\"status\":null}", 422 },
+		{ "PUT", ORDERS "/1", "{}", 422 },
+		{ "PUT", ORDERS "/1", "[]", 422 },
+		{ "PUT", ORDERS "/1", NULL, 422 },
+		{ "PUT", ORDERS "/1", "{\"status\":\"shipped\","
+		    "\"tracking_number\":7}", 422 },
+		{ "PUT", ORDERS "/9223372036854775807", "{\"status\":"
+		    "\"shipped\"}", 404 },
+		{ "PUT", ORDERS "/x", "{\"status\":\"shipped\"}", 404 },
+		{ "PATCH", ORDERS "/1", "{}", 405 },
+		{ "DELETE", ORDERS, NULL, 405 },
+		{ "PUT", ORDERS "/admin", "{}", 405 },
+	};
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	struct json_object *o = NULL, *loc;
+	struct buf body;
+	size_t i;
+	int st;
+
+	seed_product(1, "Widget", "1.00", 1000000);
+	ck_assert_int_gt(order_one(admin, 1, 1), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st = call(cases[i].method, cases[i].path, admin, cases[i].body,
+		    NULL);
+		ck_assert_msg(st == cases[i].status, "case %zu: %s %s %s: %d, "
+		    "expected %d", i, cases[i].method, cases[i].path,
+		    cases[i].body != NULL ? cases[i].body : "", st,
+		    cases[i].status);
+	}
+	/* The duplicate is pointed at. */
+	ck_assert_int_eq(call("POST", ORDERS, admin, "{\"shipping_address\":"
+	    "\"x\",\"items\":[{\"product_id\":1,\"quantity\":1},"
+	    "{\"product_id\":2,\"quantity\":1},"
+	    "{\"product_id\":1,\"quantity\":2}]}", &o), 422);
+	loc = json_object_object_get(json_object_array_get_idx(
+	    json_object_object_get(o, "detail"), 0), "loc");
+	ck_assert_str_eq(json_object_to_json_string_ext(loc,
+	    JSON_C_TO_STRING_PLAIN), "[\"body\",\"items\",2,\"product_id\"]");
+	json_object_put(o);
+	/* A bad element is pointed at too. */
+	ck_assert_int_eq(call("POST", ORDERS, admin, "{\"shipping_address\":"
+	    "\"x\",\"items\":[{\"product_id\":1,\"quantity\":1},"
+	    "{\"product_id\":2,\"quantity\":0}]}", &o), 422);
+	loc = json_object_object_get(json_object_array_get_idx(
+	    json_object_object_get(o, "detail"), 0), "loc");
+	ck_assert_str_eq(json_object_to_json_string_ext(loc,
+	    JSON_C_TO_STRING_PLAIN), "[\"body\",\"items\",1,\"quantity\"]");
+	json_object_put(o);
+	/* Sizes: 101 items; strings one past their bound, and at it. */
+	buf_init(&body);
+	buf_puts(&body, "{\"shipping_address\":\"x\",\"items\":[");
+	for (i = 1; i <= 101; i++)
+		buf_printf(&body, "%s{\"product_id\":%zu,\"quantity\":1}",
+		    i > 1 ? "," : "", i);
+	buf_puts(&body, "]}");
+	ck_assert_int_eq(call("POST", ORDERS, admin, body.data, NULL), 422);
+	/* 100 items of products that do not exist: a valid shape, 404. */
+	buf_reset(&body);
+	buf_puts(&body, "{\"shipping_address\":\"x\",\"items\":[");
+	for (i = 1; i <= 100; i++)
+		buf_printf(&body, "%s{\"product_id\":%zu,\"quantity\":1}",
+		    i > 1 ? "," : "", i + 1000);
+	buf_puts(&body, "]}");
+	expect_error("POST", ORDERS, admin, body.data, 404,
+	    "Product with id 1001 not found");
+	{
+		static const struct {
+			const char	*field;
+			size_t		 max;
+		} strs[] = {
+			{ "shipping_address", 1000 },
+			{ "shipping_method", 50 },
+			{ "notes", 5000 },
+		};
+
+		for (i = 0; i < 3; i++) {
+			size_t len;
+
+			for (len = strs[i].max; len <= strs[i].max + 1; len++) {
+				char *s = xmalloc(len + 1);
+
+				memset(s, 'a', len);
+				s[len] = '\0';
+				buf_reset(&body);
+				buf_printf(&body, "{\"shipping_address\":\"x\","
+				    "\"%s\":\"%s\",\"items\":[{\"product_id\""
+				    ":1,\"quantity\":1}]}", strs[i].field, s);
+				ck_assert_int_eq(call("POST", ORDERS, admin,
+				    body.data, NULL), len == strs[i].max ? 201 :
+				    422);
+				free(s);
+			}
+		}
+	}
+	buf_reset(&body);
+	buf_puts(&body, "{\"status\":\"pending\",\"tracking_number\":\"");
+	for (i = 0; i < 101; i++)
+		buf_puts(&body, "t");
+	buf_puts(&body, "\"}");
+	ck_assert_int_eq(call("PUT", ORDERS "/1", admin, body.data, NULL), 422);
+	buf_free(&body);
+	expect_invariants();
+	free(admin);
+}
+END_TEST
+
+static Suite *
+orders_suite(void)
+{
+	Suite *s = suite_create("orders");
+	TCase *create = tcase_create("create");
+	TCase *read = tcase_create("read");
+	TCase *change = tcase_create("transitions");
+	TCase *worker = tcase_create("worker step");
+	TCase *conc = tcase_create("concurrency");
+	TCase *idem = tcase_create("idempotency");
+	TCase *mixed = tcase_create("invariants");
+	TCase *bad = tcase_create("bad input");
+
+	tcase_add_checked_fixture(create, setup, NULL);
+	tcase_add_test(create, create_order_success);
+	tcase_add_test(create, create_order_insufficient_stock);
+	tcase_add_test(create, create_order_nonexistent_product);
+	tcase_add_test(create, create_order_total_too_large);
+	tcase_add_test(create, create_order_without_redis);
+	tcase_add_checked_fixture(read, setup, NULL);
+	tcase_add_test(read, get_user_orders);
+	tcase_add_test(read, get_order_detail);
+	tcase_add_test(read, get_order_unauthorized);
+	tcase_add_test(read, admin_get_all_orders);
+	tcase_add_test(read, admin_list_fixed_queries);
+	tcase_add_test(read, non_admin_cannot_access_all_orders);
+	tcase_add_checked_fixture(change, setup, NULL);
+	tcase_add_test(change, admin_update_order_status);
+	tcase_add_test(change, order_cancellation);
+	tcase_add_test(change, cannot_cancel_shipped_order);
+	tcase_add_test(change, invalid_status_transitions);
+	tcase_add_checked_fixture(worker, setup, NULL);
+	tcase_add_test(worker, process_order_step);
+	tcase_add_checked_fixture(conc, setup, NULL);
+	tcase_set_timeout(conc, 60);
+	tcase_add_test(conc, reserve_inventory_race_condition);
+	tcase_add_test(conc, reserve_race_several_units);
+	tcase_add_test(conc, multi_item_orders_under_contention);
+	tcase_add_test(conc, concurrent_cancel_and_ship);
+	tcase_add_checked_fixture(idem, setup, NULL);
+	tcase_add_test(idem, idempotency_key_replays);
+	tcase_add_test(idem, idempotency_key_in_progress_and_expiry);
+	tcase_add_test(idem, idempotency_key_refusals);
+	tcase_add_test(idem, idempotency_key_concurrent_duplicates);
+	tcase_add_checked_fixture(mixed, setup, NULL);
+	tcase_set_timeout(mixed, 60);
+	tcase_add_test(mixed, stock_invariants_after_mixed_operations);
+	tcase_add_checked_fixture(bad, setup, NULL);
+	tcase_add_test(bad, bad_input_is_4xx);
+	suite_add_tcase(s, create);
+	suite_add_tcase(s, read);
+	suite_add_tcase(s, change);
+	suite_add_tcase(s, worker);
+	suite_add_tcase(s, conc);
+	suite_add_tcase(s, idem);
+	suite_add_tcase(s, mixed);
+	suite_add_tcase(s, bad);
+	return s;
+}
+
+int
+main(void)
+{
+	tu_need_services();
+	return tu_run(orders_suite(), NULL);
+}
