@@ -7,6 +7,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "queue.h"
 
 /* GET /: 200 */
 void
@@ -42,16 +43,49 @@ h_healthz(struct app *app, struct http_req *req, struct http_resp *resp)
 	http_reply_json(resp, db_ok ? 200 : 503, o);
 }
 
+/* Queue gauges, read from Redis at scrape time (one round trip). */
+static void
+render_queue(struct app *app, struct buf *b)
+{
+	struct queue_stats qs;
+	bool up = app->queue != NULL &&
+	    queue_get_stats(app->queue, &qs) == INV_OK;
+	int i;
+
+	buf_printf(b, "# HELP inventory_queue_up Whether the queue's Redis "
+	    "answered this scrape.\n# TYPE inventory_queue_up gauge\n"
+	    "inventory_queue_up %d\n", up);
+	if (!up)
+		return;
+	buf_puts(b, "# HELP inventory_queue_depth Jobs waiting, by queue.\n"
+	    "# TYPE inventory_queue_depth gauge\n");
+	for (i = 0; i < QUEUE__MAX; i++)
+		buf_printf(b, "inventory_queue_depth{queue=\"%s\"} %lld\n",
+		    queue_prio_name((enum queue_prio)i),
+		    (long long)qs.depth[i]);
+	buf_printf(b, "# HELP inventory_queue_inflight Jobs claimed by a "
+	    "worker and not yet done.\n# TYPE inventory_queue_inflight gauge\n"
+	    "inventory_queue_inflight %lld\n"
+	    "# HELP inventory_queue_scheduled_retries Failed jobs waiting for "
+	    "their retry time.\n"
+	    "# TYPE inventory_queue_scheduled_retries gauge\n"
+	    "inventory_queue_scheduled_retries %lld\n"
+	    "# HELP inventory_queue_dead_letters Jobs that used up their "
+	    "tries.\n# TYPE inventory_queue_dead_letters gauge\n"
+	    "inventory_queue_dead_letters %lld\n", (long long)qs.inflight,
+	    (long long)qs.scheduled, (long long)qs.dead);
+}
+
 /* GET /metrics: 200, Prometheus text format 0.0.4 */
 void
 h_metrics(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	struct buf b;
 
-	(void)app;
 	(void)req;
 	buf_init(&b);
 	metrics_render(&b);
+	render_queue(app, &b);
 	http_reply_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    &b);
 }

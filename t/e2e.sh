@@ -337,6 +337,41 @@ check "cancelling it again is 400" error_is 400 "Cannot cancel order in cancelle
 req DELETE "/api/v1/products/$order_product" "${ADMIN[@]}"
 check "a product that was ordered cannot be deleted" error_is 409 "Product has orders"
 
+# --- /metrics: every documented metric, and counters that move ---
+METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_bucket
+    inventory_http_request_duration_seconds_sum inventory_http_request_duration_seconds_count
+    inventory_cache_hits_total inventory_cache_misses_total inventory_cache_errors_total
+    inventory_db_reconnects_total inventory_db_transaction_retries_total inventory_processes
+    inventory_queue_up inventory_queue_depth inventory_queue_inflight
+    inventory_queue_scheduled_retries inventory_queue_dead_letters)
+# sample NAME-WITH-LABELS: the value of that line of the last scrape.
+sample() { grep -F "$1 " <<<"$BODY" | head -n 1 | awk '{print $NF}'; }
+req GET /metrics
+check "GET /metrics is 200 from loopback" status_is 200
+missing=
+for m in "${METRICS[@]}"; do
+	grep -q "^$m[{ ]" <<<"$BODY" || missing="$missing $m"
+done
+if [[ -z $missing ]]; then ok "/metrics has every documented metric"; else
+	not_ok "/metrics has every documented metric" "missing:$missing"; fi
+root_before=$(sample 'inventory_http_requests_total{method="GET",route="/",status="200"}')
+count_before=$(sample inventory_http_request_duration_seconds_count)
+req GET /
+req GET /metrics
+root_after=$(sample 'inventory_http_requests_total{method="GET",route="/",status="200"}')
+count_after=$(sample inventory_http_request_duration_seconds_count)
+if ((${root_after:-0} > ${root_before:-0} && ${count_after:-0} > ${count_before:-0})); then
+	ok "request and latency counters move with traffic (GET / ${root_before:-0} -> $root_after)"
+else
+	not_ok "request and latency counters move" "GET /: ${root_before:-none} -> ${root_after:-none}, count ${count_before:-none} -> ${count_after:-none}"
+fi
+if (($(sample inventory_cache_hits_total) + $(sample inventory_cache_misses_total) > 0)); then
+	ok "cache counters moved with the inventory reads"
+else
+	not_ok "cache counters moved" "hits and misses are 0"
+fi
+check "the queue's Redis answered the scrape" [ "$(sample inventory_queue_up)" = 1 ]
+
 # --- every response carried a request id, each its own ---
 if ((${#NOID[@]} == 0 && NREQ > 0)); then
 	ok "X-Request-ID on all $NREQ responses"
