@@ -345,7 +345,7 @@ METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_b
     inventory_queue_up inventory_queue_depth inventory_queue_inflight
     inventory_queue_scheduled_retries inventory_queue_dead_letters)
 # sample NAME-WITH-LABELS: the value of that line of the last scrape.
-sample() { grep -F "$1 " <<<"$BODY" | head -n 1 | awk '{print $NF}'; }
+sample() { awk -v k="$1 " 'index($0, k) == 1 { print $NF; exit }' <<<"$BODY"; }
 req GET /metrics
 check "GET /metrics is 200 from loopback" status_is 200
 missing=
