@@ -356,3 +356,20 @@ config_free(struct config *cfg)
 			*p = NULL;
 		}
 }
+
+bool
+config_startup(struct config *cfg, const char *path, const char *prog)
+{
+	enum log_level lvl;
+	char *why;
+
+	if (config_load(cfg, path, &why) != INV_OK) {
+		fprintf(stderr, "%s: %s\n", prog, why);
+		free(why);
+		return false;
+	}
+	/* config_check() accepted the level, so this cannot fail. */
+	log_level_parse(cfg->log_level, &lvl);
+	log_set_level(lvl);
+	return true;
+}

@@ -10,6 +10,7 @@
 #ifndef INV_CONFIG_H
 #define INV_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -85,5 +86,12 @@ enum inv_err config_load_string(struct config *cfg, const char *text,
     const char *path_for_msgs, char **why);
 
 void config_free(struct config *);
+
+/*
+ * What every program does first: config_load(), and on failure the reason
+ * on stderr as "prog: reason"; on success the log level is set from the
+ * configuration. Returns false when the program must exit 1.
+ */
+bool config_startup(struct config *cfg, const char *path, const char *prog);
 
 #endif

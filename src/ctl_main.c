@@ -338,8 +338,6 @@ main(int argc, char *argv[])
 	const struct command *cmd = NULL;
 	struct ctl ctl;
 	struct config cfg;
-	enum log_level lvl;
-	char *why;
 	size_t i;
 	int c, status;
 
@@ -370,13 +368,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, ctl.cfgpath, &why) != INV_OK) {
-		fprintf(stderr, "inventoryctl: %s\n", why);
-		free(why);
+	if (!config_startup(&cfg, ctl.cfgpath, "inventoryctl"))
 		return 1;
-	}
-	log_level_parse(cfg.log_level, &lvl);
-	log_set_level(lvl);
 	/* A server closing a socket must be an error, not our death. */
 	signal(SIGPIPE, SIG_IGN);
 	ctl.cfg = &cfg;

@@ -180,9 +180,7 @@ main(int argc, char *argv[])
 	struct config cfg;
 	struct app app = { 0 };
 	struct sigaction sa;
-	enum log_level lvl;
 	FCGX_Request r;
-	char *why;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1)
@@ -197,13 +195,8 @@ main(int argc, char *argv[])
 			usage(stderr);
 			return 2;
 		}
-	if (config_load(&cfg, cfgpath, &why) != INV_OK) {
-		fprintf(stderr, "inventory.fcgi: %s\n", why);
-		free(why);
+	if (!config_startup(&cfg, cfgpath, "inventory.fcgi"))
 		return 1;
-	}
-	log_level_parse(cfg.log_level, &lvl);
-	log_set_level(lvl);
 	metrics_init(&cfg);
 	app.cfg = &cfg;
 	if (db_open(&app.db, &cfg) != INV_OK ||

@@ -411,10 +411,9 @@ main(int argc, char *argv[])
 	struct worker w;
 	struct config cfg;
 	struct sigaction sa;
-	enum log_level lvl;
 	int64_t max_seconds = 0;
 	uint64_t t0;
-	char host[256], *why, *defid = NULL;
+	char host[256], *defid = NULL;
 	int c, status;
 
 	memset(&w, 0, sizeof(w));
@@ -455,13 +454,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, cfgpath, &why) != INV_OK) {
-		fprintf(stderr, "inventory-worker: %s\n", why);
-		free(why);
+	if (!config_startup(&cfg, cfgpath, "inventory-worker"))
 		return 1;
-	}
-	log_level_parse(cfg.log_level, &lvl);
-	log_set_level(lvl);
 	if (max_seconds == 0)
 		max_seconds = cfg.worker_max_seconds;
 	if (id == NULL) {

@@ -1017,19 +1017,12 @@ int
 main(void)
 {
 	const char *svc = getenv("INVENTORY_TEST_SERVICES");
-	enum log_level lvl;
-	char *why = NULL;
 	int failed;
 
 	if (svc == NULL || strcmp(svc, "1") != 0)
 		return 77;
-	if (config_load(&cfg, NULL, &why) != INV_OK) {
-		fprintf(stderr, "check_db: %s\n", why != NULL ? why : "config");
-		free(why);
+	if (!config_startup(&cfg, NULL, "check_db"))
 		return 1;
-	}
-	if (log_level_parse(cfg.log_level, &lvl))
-		log_set_level(lvl);
 	failed = tu_run(db_suite(), NULL);
 	config_free(&cfg);
 	return failed;

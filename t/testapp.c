@@ -36,16 +36,10 @@ tu_app_new(void)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	struct app *app = xcalloc(1, sizeof(*app));
-	enum log_level lvl;
-	char *why;
 
 	tu_need_services();
-	if (config_load(cfg, NULL, &why) != INV_OK) {
-		fprintf(stderr, "test config: %s\n", why);
+	if (!config_startup(cfg, NULL, "test config"))
 		exit(EXIT_FAILURE);
-	}
-	log_level_parse(cfg->log_level, &lvl);
-	log_set_level(lvl);
 	app->cfg = cfg;
 	if (db_open(&app->db, cfg) != INV_OK ||
 	    cache_open(&app->cache, cfg) != INV_OK ||
