@@ -41,13 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "cache.h"
 #include "config.h"
 #include "log.h"
+#include "redis_conn.h"
 
 #define RECONNECT_INTERVAL_USEC	1000000u
 #define KEY_PREFIX		"inventory:cache:"
@@ -119,6 +119,7 @@ struct pending {
 
 struct cache {
 	const struct config	*cfg;		/* borrowed */
+	struct redis_target	 target;	/* redis_* of cfg */
 	redisContext		*ctx;		/* NULL while disconnected */
 	uint64_t		 last_attempt;	/* now_usec() of last connect */
 	bool			 attempted;
@@ -128,16 +129,6 @@ struct cache {
 	bool			 pending_floor;	/* pending[] overflowed */
 	struct cache_stats	 stats;
 };
-
-static struct timeval
-ms_to_tv(int64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
 
 static void
 cache_drop(struct cache *ch)
@@ -208,9 +199,6 @@ cache_load_scripts(struct cache *ch)
 static bool
 cache_connect(struct cache *ch)
 {
-	const struct config *cfg = ch->cfg;
-	struct timeval ct = ms_to_tv(cfg->redis_connect_timeout_ms);
-	redisReply *reply;
 	uint64_t now = now_usec();
 
 	if (ch->ctx != NULL)
@@ -220,26 +208,8 @@ cache_connect(struct cache *ch)
 	ch->attempted = true;
 	ch->last_attempt = now;
 	ch->stats.connects++;
-	if (cfg->redis_socket[0] != '\0')
-		ch->ctx = redisConnectUnixWithTimeout(cfg->redis_socket, ct);
-	else
-		ch->ctx = redisConnectWithTimeout(cfg->redis_host,
-		    (int)cfg->redis_port, ct);
-	if (ch->ctx == NULL || ch->ctx->err) {
-		log_warn("redis: connect: %s", ch->ctx != NULL ?
-		    ch->ctx->errstr : "out of memory");
-		cache_drop(ch);
+	if ((ch->ctx = redis_conn_open(&ch->target)) == NULL)
 		return false;
-	}
-	redisSetTimeout(ch->ctx, ms_to_tv(cfg->redis_command_timeout_ms));
-	if (cfg->redis_db != 0) {
-		if ((reply = cache_cmd(ch, "SELECT %lld",
-		    (long long)cfg->redis_db)) == NULL) {
-			cache_drop(ch);
-			return false;
-		}
-		freeReplyObject(reply);
-	}
 	if (!cache_load_scripts(ch)) {
 		cache_drop(ch);
 		return false;
@@ -375,6 +345,7 @@ cache_open(struct cache **out, const struct config *cfg)
 	struct cache *ch = xcalloc(1, sizeof(*ch));
 
 	ch->cfg = cfg;
+	redis_target_cache(&ch->target, cfg);
 	cache_connect(ch);	/* Redis down is not an error at start */
 	*out = ch;
 	return INV_OK;

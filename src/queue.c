@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -43,6 +42,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "queue.h"
+#include "redis_conn.h"
 
 #define KEY_PREFIX	"inventory:queue:"
 #define KEY_INFLIGHT	KEY_PREFIX "inflight:"
@@ -199,6 +199,7 @@ static const struct {
 
 struct queue {
 	const struct config	*cfg;		/* borrowed */
+	struct redis_target	 target;	/* queue_redis_* of cfg */
 	redisContext		*ctx;		/* NULL while disconnected */
 	/* Worker identity (queue_set_worker); all NULL for a producer. */
 	char			*worker;
@@ -222,16 +223,6 @@ queue_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct timeval
-ms_to_tv(int64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
-
 static void
 queue_drop(struct queue *q)
 {
@@ -244,45 +235,9 @@ queue_drop(struct queue *q)
 static bool
 queue_connect(struct queue *q)
 {
-	const struct config *cfg = q->cfg;
-	struct timeval ct = ms_to_tv(cfg->queue_redis_connect_timeout_ms);
-	redisReply *reply;
-
-	if (q->ctx != NULL)
-		return true;
-	if (cfg->queue_redis_socket[0] != '\0')
-		q->ctx = redisConnectUnixWithTimeout(cfg->queue_redis_socket,
-		    ct);
-	else
-		q->ctx = redisConnectWithTimeout(cfg->queue_redis_host,
-		    (int)cfg->queue_redis_port, ct);
-	if (q->ctx == NULL || q->ctx->err) {
-		log_warn("queue: connect: %s", q->ctx != NULL ?
-		    q->ctx->errstr : "out of memory");
-		queue_drop(q);
-		return false;
-	}
-	if (redisSetTimeout(q->ctx,
-	    ms_to_tv(cfg->queue_redis_command_timeout_ms)) != REDIS_OK) {
-		log_warn("queue: cannot set the command timeout");
-		queue_drop(q);
-		return false;
-	}
-	if (cfg->queue_redis_db != 0) {
-		reply = redisCommand(q->ctx, "SELECT %lld",
-		    (long long)cfg->queue_redis_db);
-		if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-			log_warn("queue: SELECT %lld: %s",
-			    (long long)cfg->queue_redis_db, reply != NULL ?
-			    reply->str : q->ctx->errstr);
-			if (reply != NULL)
-				freeReplyObject(reply);
-			queue_drop(q);
-			return false;
-		}
-		freeReplyObject(reply);
-	}
-	return true;
+	if (q->ctx == NULL)
+		q->ctx = redis_conn_open(&q->target);
+	return q->ctx != NULL;
 }
 
 /*
@@ -392,6 +347,7 @@ queue_open(struct queue **out, const struct config *cfg)
 	struct queue *q = xcalloc(1, sizeof(*q));
 
 	q->cfg = cfg;
+	redis_target_queue(&q->target, cfg);
 	queue_connect(q);	/* Redis down is not an error at start */
 	*out = q;
 	return INV_OK;
