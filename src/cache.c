@@ -154,6 +154,9 @@ cache_checked(struct cache *ch, redisReply *reply)
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warn("redis: %s", reply->str);
+		/* A demoted master: the next connect asks Sentinel again. */
+		if (redis_reply_demoted(reply))
+			cache_drop(ch);
 		freeReplyObject(reply);
 		return NULL;
 	}
@@ -195,12 +198,20 @@ cache_load_scripts(struct cache *ch)
 	return true;
 }
 
-/* Connects unless connected or a try was made less than a second ago. */
+/*
+ * Connects unless connected or a try was made less than a second ago.
+ * After Sentinel moved the master, the floor is raised before the cache is
+ * used again: the new master may lack the last bumps the old one took
+ * (replication is asynchronous), and values stored before them must not
+ * come back.
+ */
 static bool
 cache_connect(struct cache *ch)
 {
-	uint64_t now = now_usec();
+	uint64_t now = now_usec(), moves = ch->target.master_changes;
 
+	if (ch->ctx != NULL && redis_conn_moved(&ch->target))
+		cache_drop(ch);
 	if (ch->ctx != NULL)
 		return true;
 	if (ch->attempted && now - ch->last_attempt < RECONNECT_INTERVAL_USEC)
@@ -210,6 +221,10 @@ cache_connect(struct cache *ch)
 	ch->stats.connects++;
 	if ((ch->ctx = redis_conn_open(&ch->target)) == NULL)
 		return false;
+	if (ch->target.master_changes != moves) {
+		ch->pending_floor = true;
+		ch->npending = 0;
+	}
 	if (!cache_load_scripts(ch)) {
 		cache_drop(ch);
 		return false;
@@ -304,6 +319,9 @@ pending_flush(struct cache *ch)
 
 	if (ch->npending == 0 && !ch->pending_floor)
 		return true;
+	/* Before the keys are chosen: connecting may raise the floor. */
+	if (!cache_connect(ch))
+		return false;
 	for (i = 0; i < ch->npending; i++)
 		keys[n++] = gen_key(ch->pending[i].scope, ch->pending[i].id);
 	keys[n++] = xstrdup(FLOOR_KEY);
@@ -359,6 +377,7 @@ cache_close(struct cache *ch)
 	if (ch->npending > 0 || ch->pending_floor)
 		log_warn("redis: exiting with cache invalidations not sent");
 	cache_drop(ch);
+	redis_target_clear(&ch->target);
 	free(ch);
 }
 
@@ -394,7 +413,8 @@ cache_fetch(struct cache *ch, enum cache_scope scope, int64_t scope_id,
 		return INV_INVALID;
 	if (!ch->cfg->cache_enabled)
 		return INV_UNAVAILABLE;
-	if (!pending_flush(ch))
+	/* Connected first: a new master's floor raise must go out first. */
+	if (!cache_connect(ch) || !pending_flush(ch))
 		goto out;
 	gk = gen_key(scope, scope_id);
 	prefix = value_prefix(scope, scope_id);
@@ -445,8 +465,7 @@ cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
 	    name == NULL || val == NULL || ttl <= 0 ||
 	    !ch->cfg->cache_enabled)
 		return;
-	/* Connected after the flush, or it failed. */
-	if (!pending_flush(ch) || !cache_connect(ch)) {
+	if (!cache_connect(ch) || !pending_flush(ch)) {
 		ch->stats.errors++;
 		return;
 	}

@@ -231,10 +231,13 @@ queue_drop(struct queue *q)
 	q->ctx = NULL;
 }
 
-/* Connects unless connected; false (logged) when Redis cannot be had. */
+/* Connects unless connected (to the master Sentinel names, when it
+ * does); false (logged) when Redis cannot be had. */
 static bool
 queue_connect(struct queue *q)
 {
+	if (q->ctx != NULL && redis_conn_moved(&q->target))
+		queue_drop(q);
 	if (q->ctx == NULL)
 		q->ctx = redis_conn_open(&q->target);
 	return q->ctx != NULL;
@@ -257,10 +260,11 @@ closed_under_us(const redisContext *ctx, int err)
  * first. Returns the reply (new: freeReplyObject) or NULL on any failure,
  * logged here: after an I/O error or timeout hiredis's context is
  * unusable (FACTS.md), so it is dropped for the next call to replace; an
- * error reply keeps the connection. A connection found closed by the
- * server gets one more try on a fresh one: every command here may run
- * twice without harm (a job run twice is harmless; the scripts check
- * where a job is before moving it).
+ * error reply keeps the connection, except READONLY or MASTERDOWN from a
+ * demoted master. A connection found closed by the server, or refused as
+ * a demoted master's, gets one more try on a fresh one (through Sentinel,
+ * when set): every command here may run twice without harm (a job run
+ * twice is harmless; the scripts check where a job is before moving it).
  */
 static redisReply *
 queue_argv(struct queue *q, const char *what, int argc, const char **argv)
@@ -278,6 +282,19 @@ queue_argv(struct queue *q, const char *what, int argc, const char **argv)
 			return NULL;
 		reply = redisCommandArgv(q->ctx, argc, argv, lens);
 		err = errno;
+		/*
+		 * A master demoted by a failover refuses writes: the command
+		 * did not run, so it goes to the master Sentinel names now.
+		 */
+		if (redis_reply_demoted(reply)) {
+			log_warn("queue: %s: %s; reconnecting", what,
+			    reply->str);
+			freeReplyObject(reply);
+			queue_drop(q);
+			if (had)
+				continue;
+			return NULL;
+		}
 		if (reply != NULL)
 			break;
 		if (had && closed_under_us(q->ctx, err)) {
@@ -359,6 +376,7 @@ queue_close(struct queue *q)
 	if (q == NULL)
 		return;
 	queue_drop(q);
+	redis_target_clear(&q->target);
 	free(q->worker);
 	free(q->hb_key);
 	free(q->inflight_key);
