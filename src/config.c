@@ -43,6 +43,8 @@ static const struct key keys[] = {
 	S(db_password, NULL),
 	I(db_connect_timeout, 5, 1, 3600),
 	I(db_retries, 5, 1, 100),
+	/* Longer than innodb_lock_wait_timeout, or lock waits fail. */
+	I(db_read_timeout, 120, 1, 3600),
 	S(redis_host, "127.0.0.1"),
 	I(redis_port, 6379, 1, 65535),
 	S(redis_socket, NULL),

@@ -26,6 +26,7 @@ struct config {
 	char		*db_password;
 	int64_t		 db_connect_timeout;	/* seconds */
 	int64_t		 db_retries;	/* tries of a deadlocked transaction */
+	int64_t		 db_read_timeout;	/* seconds to wait for a reply */
 	/* Redis cache */
 	char		*redis_host;
 	int64_t		 redis_port;
