@@ -404,7 +404,10 @@ struct db_res {
  * forgotten our session (and any open transaction). 1243 (unknown
  * prepared statement) can only mean our cache outlived the session.
  * Not 4031: MySQL 8 sends it on an idle disconnect, but to MariaDB it is
- * a trigger error, and MariaDB just closes the socket.
+ * a trigger error, and MariaDB just closes the socket. 1047 is what a
+ * Galera node answers to every statement while it is out of the primary
+ * component (cut off from the cluster's majority): the server is as good
+ * as gone, and a new connection may reach a healthy node (a proxy).
  */
 static bool
 err_conn_lost(unsigned int e)
@@ -422,6 +425,7 @@ err_conn_lost(unsigned int e)
 	case ER_NET_ERROR_ON_WRITE:	/* 1160 */
 	case ER_NET_WRITE_INTERRUPTED:	/* 1161 */
 	case ER_UNKNOWN_STMT_HANDLER:	/* 1243 */
+	case ER_UNKNOWN_COM_ERROR:	/* 1047: Galera, not primary */
 		return true;
 	default:
 		return false;
