@@ -41,13 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <hiredis/hiredis.h>
 
 #include "cache.h"
 #include "config.h"
 #include "log.h"
+#include "redis_conn.h"
 
 #define RECONNECT_INTERVAL_USEC	1000000u
 #define KEY_PREFIX		"inventory:cache:"
@@ -119,6 +119,7 @@ struct pending {
 
 struct cache {
 	const struct config	*cfg;		/* borrowed */
+	struct redis_target	 target;	/* redis_* of cfg */
 	redisContext		*ctx;		/* NULL while disconnected */
 	uint64_t		 last_attempt;	/* now_usec() of last connect */
 	bool			 attempted;
@@ -128,16 +129,6 @@ struct cache {
 	bool			 pending_floor;	/* pending[] overflowed */
 	struct cache_stats	 stats;
 };
-
-static struct timeval
-ms_to_tv(int64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
 
 static void
 cache_drop(struct cache *ch)
@@ -163,6 +154,9 @@ cache_checked(struct cache *ch, redisReply *reply)
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warn("redis: %s", reply->str);
+		/* A demoted master: the next connect asks Sentinel again. */
+		if (redis_reply_demoted(reply))
+			cache_drop(ch);
 		freeReplyObject(reply);
 		return NULL;
 	}
@@ -204,15 +198,20 @@ cache_load_scripts(struct cache *ch)
 	return true;
 }
 
-/* Connects unless connected or a try was made less than a second ago. */
+/*
+ * Connects unless connected or a try was made less than a second ago.
+ * After Sentinel moved the master, the floor is raised before the cache is
+ * used again: the new master may lack the last bumps the old one took
+ * (replication is asynchronous), and values stored before them must not
+ * come back.
+ */
 static bool
 cache_connect(struct cache *ch)
 {
-	const struct config *cfg = ch->cfg;
-	struct timeval ct = ms_to_tv(cfg->redis_connect_timeout_ms);
-	redisReply *reply;
-	uint64_t now = now_usec();
+	uint64_t now = now_usec(), moves = ch->target.master_changes;
 
+	if (ch->ctx != NULL && redis_conn_moved(&ch->target))
+		cache_drop(ch);
 	if (ch->ctx != NULL)
 		return true;
 	if (ch->attempted && now - ch->last_attempt < RECONNECT_INTERVAL_USEC)
@@ -220,25 +219,11 @@ cache_connect(struct cache *ch)
 	ch->attempted = true;
 	ch->last_attempt = now;
 	ch->stats.connects++;
-	if (cfg->redis_socket[0] != '\0')
-		ch->ctx = redisConnectUnixWithTimeout(cfg->redis_socket, ct);
-	else
-		ch->ctx = redisConnectWithTimeout(cfg->redis_host,
-		    (int)cfg->redis_port, ct);
-	if (ch->ctx == NULL || ch->ctx->err) {
-		log_warn("redis: connect: %s", ch->ctx != NULL ?
-		    ch->ctx->errstr : "out of memory");
-		cache_drop(ch);
+	if ((ch->ctx = redis_conn_open(&ch->target)) == NULL)
 		return false;
-	}
-	redisSetTimeout(ch->ctx, ms_to_tv(cfg->redis_command_timeout_ms));
-	if (cfg->redis_db != 0) {
-		if ((reply = cache_cmd(ch, "SELECT %lld",
-		    (long long)cfg->redis_db)) == NULL) {
-			cache_drop(ch);
-			return false;
-		}
-		freeReplyObject(reply);
+	if (ch->target.master_changes != moves) {
+		ch->pending_floor = true;
+		ch->npending = 0;
 	}
 	if (!cache_load_scripts(ch)) {
 		cache_drop(ch);
@@ -334,6 +319,9 @@ pending_flush(struct cache *ch)
 
 	if (ch->npending == 0 && !ch->pending_floor)
 		return true;
+	/* Before the keys are chosen: connecting may raise the floor. */
+	if (!cache_connect(ch))
+		return false;
 	for (i = 0; i < ch->npending; i++)
 		keys[n++] = gen_key(ch->pending[i].scope, ch->pending[i].id);
 	keys[n++] = xstrdup(FLOOR_KEY);
@@ -375,6 +363,7 @@ cache_open(struct cache **out, const struct config *cfg)
 	struct cache *ch = xcalloc(1, sizeof(*ch));
 
 	ch->cfg = cfg;
+	redis_target_cache(&ch->target, cfg);
 	cache_connect(ch);	/* Redis down is not an error at start */
 	*out = ch;
 	return INV_OK;
@@ -388,6 +377,7 @@ cache_close(struct cache *ch)
 	if (ch->npending > 0 || ch->pending_floor)
 		log_warn("redis: exiting with cache invalidations not sent");
 	cache_drop(ch);
+	redis_target_clear(&ch->target);
 	free(ch);
 }
 
@@ -423,7 +413,8 @@ cache_fetch(struct cache *ch, enum cache_scope scope, int64_t scope_id,
 		return INV_INVALID;
 	if (!ch->cfg->cache_enabled)
 		return INV_UNAVAILABLE;
-	if (!pending_flush(ch))
+	/* Connected first: a new master's floor raise must go out first. */
+	if (!cache_connect(ch) || !pending_flush(ch))
 		goto out;
 	gk = gen_key(scope, scope_id);
 	prefix = value_prefix(scope, scope_id);
@@ -474,8 +465,7 @@ cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
 	    name == NULL || val == NULL || ttl <= 0 ||
 	    !ch->cfg->cache_enabled)
 		return;
-	/* Connected after the flush, or it failed. */
-	if (!pending_flush(ch) || !cache_connect(ch)) {
+	if (!cache_connect(ch) || !pending_flush(ch)) {
 		ch->stats.errors++;
 		return;
 	}

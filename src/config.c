@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "redis_conn.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -42,12 +43,17 @@ static const struct key keys[] = {
 	S(db_password, NULL),
 	I(db_connect_timeout, 5, 1, 3600),
 	I(db_retries, 5, 1, 100),
+	/* Longer than innodb_lock_wait_timeout, or lock waits fail. */
+	I(db_read_timeout, 120, 1, 3600),
 	S(redis_host, "127.0.0.1"),
 	I(redis_port, 6379, 1, 65535),
 	S(redis_socket, NULL),
 	I(redis_db, 0, 0, 1000),
 	I(redis_connect_timeout_ms, 50, 1, 60000),
 	I(redis_command_timeout_ms, 50, 1, 60000),
+	/* Set: the master is found through Sentinel, host/socket unused. */
+	S(redis_sentinels, NULL),
+	S(redis_master_name, NULL),
 	S(jwt_secret, NULL),
 	S(jwt_issuer, "inventory"),
 	I(access_token_ttl, 1800, 10, 86400),
@@ -68,6 +74,8 @@ static const struct key keys[] = {
 	I(queue_redis_connect_timeout_ms, 200, 1, 60000),
 	/* Blocking queue waits must stay below this (FACTS.md, hiredis). */
 	I(queue_redis_command_timeout_ms, 2000, 100, 60000),
+	S(queue_redis_sentinels, NULL),
+	S(queue_redis_master_name, NULL),
 	I(queue_max_attempts, 5, 1, 100),
 	I(queue_backoff_ms, 1000, 1, 3600000),
 	I(worker_heartbeat_ttl, 30, 2, 3600),
@@ -261,6 +269,11 @@ config_check(const struct config *cfg, const char *path, char **why)
 		    "error, not \"%s\"", path, cfg->log_level);
 		return false;
 	}
+	if (!redis_sentinels_check(cfg->redis_sentinels,
+	    cfg->redis_master_name, "redis_", path, why) ||
+	    !redis_sentinels_check(cfg->queue_redis_sentinels,
+	    cfg->queue_redis_master_name, "queue_redis_", path, why))
+		return false;
 	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
 		*why = xasprintf("%s: db_name and db_user must be set", path);
 		return false;

@@ -27,6 +27,7 @@ struct config {
 	char		*db_password;
 	int64_t		 db_connect_timeout;	/* seconds */
 	int64_t		 db_retries;	/* tries of a deadlocked transaction */
+	int64_t		 db_read_timeout;	/* seconds to wait for a reply */
 	/* Redis cache */
 	char		*redis_host;
 	int64_t		 redis_port;
@@ -34,6 +35,8 @@ struct config {
 	int64_t		 redis_db;
 	int64_t		 redis_connect_timeout_ms;
 	int64_t		 redis_command_timeout_ms;
+	char		*redis_sentinels;	/* "host:port,..." or "" */
+	char		*redis_master_name;	/* with redis_sentinels */
 	/* Tokens */
 	char		*jwt_secret;
 	char		*jwt_issuer;
@@ -57,6 +60,8 @@ struct config {
 	int64_t		 queue_redis_db;
 	int64_t		 queue_redis_connect_timeout_ms;
 	int64_t		 queue_redis_command_timeout_ms;
+	char		*queue_redis_sentinels;	/* as redis_sentinels */
+	char		*queue_redis_master_name;
 	int64_t		 queue_max_attempts;	/* then the dead-letter list */
 	int64_t		 queue_backoff_ms;	/* first retry delay, doubled */
 	/* Worker and orders */

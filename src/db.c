@@ -357,11 +357,11 @@ static const struct {
 	"NO_ENGINE_SUBSTITUTION'"
 
 /*
- * A read must outlast the longest legitimate wait on the server:
- * innodb_lock_wait_timeout (50 s by default) and the migration lock (30 s).
- * Past that the server is presumed gone and the connection is dropped.
+ * A read must outlast the longest legitimate wait on the server
+ * (cfg->db_read_timeout, 120 s by default: innodb_lock_wait_timeout is 50 s
+ * by default and the migration lock 30 s). Past that the server is presumed
+ * gone and the connection is dropped.
  */
-#define DB_READ_TIMEOUT		120	/* seconds */
 #define DB_WRITE_TIMEOUT	30	/* seconds */
 
 #define DB_DEFAULT_TRIES	3	/* when cfg->db_retries is 0 */
@@ -404,7 +404,10 @@ struct db_res {
  * forgotten our session (and any open transaction). 1243 (unknown
  * prepared statement) can only mean our cache outlived the session.
  * Not 4031: MySQL 8 sends it on an idle disconnect, but to MariaDB it is
- * a trigger error, and MariaDB just closes the socket.
+ * a trigger error, and MariaDB just closes the socket. 1047 is what a
+ * Galera node answers to every statement while it is out of the primary
+ * component (cut off from the cluster's majority): the server is as good
+ * as gone, and a new connection may reach a healthy node (a proxy).
  */
 static bool
 err_conn_lost(unsigned int e)
@@ -422,6 +425,7 @@ err_conn_lost(unsigned int e)
 	case ER_NET_ERROR_ON_WRITE:	/* 1160 */
 	case ER_NET_WRITE_INTERRUPTED:	/* 1161 */
 	case ER_UNKNOWN_STMT_HANDLER:	/* 1243 */
+	case ER_UNKNOWN_COM_ERROR:	/* 1047: Galera, not primary */
 		return true;
 	default:
 		return false;
@@ -548,7 +552,7 @@ static enum inv_err
 db_connect(struct db *db)
 {
 	const struct config *cfg = db->cfg;
-	unsigned int ctimeout, rtimeout = DB_READ_TIMEOUT,
+	unsigned int ctimeout, rtimeout = (unsigned int)cfg->db_read_timeout,
 	    wtimeout = DB_WRITE_TIMEOUT, proto;
 	my_bool off = 0;
 	const char *sock, *host;
@@ -952,12 +956,15 @@ db_tx_abort(struct db *db)
 	}
 }
 
-/* One try of the whole transaction. */
+/* One try of the whole transaction; *lost tells a connection lost while
+ * fn ran (INV_UNAVAILABLE then). */
 static enum inv_err
-db_tx_once(struct db *db, db_tx_fn fn, void *arg)
+db_tx_once(struct db *db, db_tx_fn fn, void *arg, bool *lost)
 {
 	bool had = db->conn != NULL;
 	enum inv_err rc;
+
+	*lost = false;
 
 	rc = db_command(db, "START TRANSACTION");
 	/* Nothing has happened yet, so a connection that died idle is
@@ -969,9 +976,9 @@ db_tx_once(struct db *db, db_tx_fn fn, void *arg)
 	db->tx = TX_OPEN;
 	rc = fn(db, arg);
 	if (db->tx == TX_LOST) {
-		/* Whatever fn says: its work is gone with the session, and
-		 * whether to start again is for the caller to decide. */
+		/* Whatever fn says: its work is gone with the session. */
 		rc = INV_UNAVAILABLE;
+		*lost = true;
 	} else if (rc == INV_OK && db->tx == TX_DOOMED) {
 		/* fn carried on past a deadlock; what it did since ran in
 		 * no transaction we can vouch for. */
@@ -995,6 +1002,7 @@ db_transaction(struct db *db, db_tx_fn fn, void *arg)
 {
 	unsigned attempt, tries;
 	enum inv_err rc;
+	bool lost;
 
 	if (db->tx != TX_NONE) {
 		/* A nested call would commit the outer work early. */
@@ -1004,7 +1012,22 @@ db_transaction(struct db *db, db_tx_fn fn, void *arg)
 	tries = db->cfg->db_retries > 0 ? (unsigned)db->cfg->db_retries :
 	    DB_DEFAULT_TRIES;
 	for (attempt = 1; ; attempt++) {
-		rc = db_tx_once(db, fn, arg);
+		rc = db_tx_once(db, fn, arg, &lost);
+		/*
+		 * A connection lost while fn ran took the transaction with it
+		 * (COMMIT was never sent, so the server rolled it back), and
+		 * running it again on a new connection is safe. A server that
+		 * is down fails the next START TRANSACTION at once, which ends
+		 * it. (A Galera node may leave a session it aborted for a
+		 * conflict between two statements without an answer: the read
+		 * timeout ends the wait, and the rerun goes through.)
+		 */
+		if (rc == INV_UNAVAILABLE && lost && attempt < tries) {
+			log_warn("db_transaction: connection lost before "
+			    "COMMIT; running the transaction again");
+			db->tx_retries++;
+			continue;
+		}
 		if (rc != INV_RETRY)
 			return rc;
 		if (attempt >= tries) {

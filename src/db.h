@@ -276,7 +276,11 @@ void db_res_free(struct db_res *);
  * Runs fn inside BEGIN ... COMMIT. fn returns INV_OK to commit; anything
  * else rolls back and is returned. INV_RETRY (from fn or the commit) runs
  * the whole transaction again after a short random sleep, up to
- * cfg->db_retries times. No transaction is left open on any path.
+ * cfg->db_retries times. So does a connection lost while fn ran (the
+ * server rolled the work back), at once, until the tries are spent:
+ * INV_UNAVAILABLE then, as for a connection lost at COMMIT (the commit
+ * may have happened) or a server that cannot be reached. No transaction
+ * is left open on any path.
  */
 typedef enum inv_err (*db_tx_fn)(struct db *, void *arg);
 enum inv_err db_transaction(struct db *, db_tx_fn fn, void *arg);

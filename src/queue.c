@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -43,6 +42,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "queue.h"
+#include "redis_conn.h"
 
 #define KEY_PREFIX	"inventory:queue:"
 #define KEY_INFLIGHT	KEY_PREFIX "inflight:"
@@ -199,6 +199,7 @@ static const struct {
 
 struct queue {
 	const struct config	*cfg;		/* borrowed */
+	struct redis_target	 target;	/* queue_redis_* of cfg */
 	redisContext		*ctx;		/* NULL while disconnected */
 	/* Worker identity (queue_set_worker); all NULL for a producer. */
 	char			*worker;
@@ -222,16 +223,6 @@ queue_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct timeval
-ms_to_tv(int64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
-
 static void
 queue_drop(struct queue *q)
 {
@@ -240,49 +231,16 @@ queue_drop(struct queue *q)
 	q->ctx = NULL;
 }
 
-/* Connects unless connected; false (logged) when Redis cannot be had. */
+/* Connects unless connected (to the master Sentinel names, when it
+ * does); false (logged) when Redis cannot be had. */
 static bool
 queue_connect(struct queue *q)
 {
-	const struct config *cfg = q->cfg;
-	struct timeval ct = ms_to_tv(cfg->queue_redis_connect_timeout_ms);
-	redisReply *reply;
-
-	if (q->ctx != NULL)
-		return true;
-	if (cfg->queue_redis_socket[0] != '\0')
-		q->ctx = redisConnectUnixWithTimeout(cfg->queue_redis_socket,
-		    ct);
-	else
-		q->ctx = redisConnectWithTimeout(cfg->queue_redis_host,
-		    (int)cfg->queue_redis_port, ct);
-	if (q->ctx == NULL || q->ctx->err) {
-		log_warn("queue: connect: %s", q->ctx != NULL ?
-		    q->ctx->errstr : "out of memory");
+	if (q->ctx != NULL && redis_conn_moved(&q->target))
 		queue_drop(q);
-		return false;
-	}
-	if (redisSetTimeout(q->ctx,
-	    ms_to_tv(cfg->queue_redis_command_timeout_ms)) != REDIS_OK) {
-		log_warn("queue: cannot set the command timeout");
-		queue_drop(q);
-		return false;
-	}
-	if (cfg->queue_redis_db != 0) {
-		reply = redisCommand(q->ctx, "SELECT %lld",
-		    (long long)cfg->queue_redis_db);
-		if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-			log_warn("queue: SELECT %lld: %s",
-			    (long long)cfg->queue_redis_db, reply != NULL ?
-			    reply->str : q->ctx->errstr);
-			if (reply != NULL)
-				freeReplyObject(reply);
-			queue_drop(q);
-			return false;
-		}
-		freeReplyObject(reply);
-	}
-	return true;
+	if (q->ctx == NULL)
+		q->ctx = redis_conn_open(&q->target);
+	return q->ctx != NULL;
 }
 
 /*
@@ -302,10 +260,11 @@ closed_under_us(const redisContext *ctx, int err)
  * first. Returns the reply (new: freeReplyObject) or NULL on any failure,
  * logged here: after an I/O error or timeout hiredis's context is
  * unusable (FACTS.md), so it is dropped for the next call to replace; an
- * error reply keeps the connection. A connection found closed by the
- * server gets one more try on a fresh one: every command here may run
- * twice without harm (a job run twice is harmless; the scripts check
- * where a job is before moving it).
+ * error reply keeps the connection, except READONLY or MASTERDOWN from a
+ * demoted master. A connection found closed by the server, or refused as
+ * a demoted master's, gets one more try on a fresh one (through Sentinel,
+ * when set): every command here may run twice without harm (a job run
+ * twice is harmless; the scripts check where a job is before moving it).
  */
 static redisReply *
 queue_argv(struct queue *q, const char *what, int argc, const char **argv)
@@ -323,6 +282,19 @@ queue_argv(struct queue *q, const char *what, int argc, const char **argv)
 			return NULL;
 		reply = redisCommandArgv(q->ctx, argc, argv, lens);
 		err = errno;
+		/*
+		 * A master demoted by a failover refuses writes: the command
+		 * did not run, so it goes to the master Sentinel names now.
+		 */
+		if (redis_reply_demoted(reply)) {
+			log_warn("queue: %s: %s; reconnecting", what,
+			    reply->str);
+			freeReplyObject(reply);
+			queue_drop(q);
+			if (had)
+				continue;
+			return NULL;
+		}
 		if (reply != NULL)
 			break;
 		if (had && closed_under_us(q->ctx, err)) {
@@ -392,6 +364,7 @@ queue_open(struct queue **out, const struct config *cfg)
 	struct queue *q = xcalloc(1, sizeof(*q));
 
 	q->cfg = cfg;
+	redis_target_queue(&q->target, cfg);
 	queue_connect(q);	/* Redis down is not an error at start */
 	*out = q;
 	return INV_OK;
@@ -403,6 +376,7 @@ queue_close(struct queue *q)
 	if (q == NULL)
 		return;
 	queue_drop(q);
+	redis_target_clear(&q->target);
 	free(q->worker);
 	free(q->hb_key);
 	free(q->inflight_key);

@@ -128,6 +128,34 @@ START_TEST(refuses_bad_settings)
 }
 END_TEST
 
+START_TEST(sentinel_lists)
+{
+	struct config cfg;
+	char *why;
+
+	ck_assert_int_eq(config_load_string(&cfg, SECRET
+	    "redis_sentinels = 10.0.0.5:26379, [::1]:26380,/run/s.sock\n"
+	    "redis_master_name = cache\n"
+	    "queue_redis_sentinels = s1:26379\n"
+	    "queue_redis_master_name = queue\n", "t", &why), INV_OK);
+	ck_assert_str_eq(cfg.redis_master_name, "cache");
+	ck_assert_str_eq(cfg.queue_redis_sentinels, "s1:26379");
+	config_free(&cfg);
+	refused(SECRET "redis_sentinels = s1:26379\n",
+	    "redis_sentinels needs redis_master_name");
+	refused(SECRET "queue_redis_sentinels = s1:26379\n",
+	    "queue_redis_sentinels needs queue_redis_master_name");
+	refused(SECRET "redis_master_name = m\nredis_sentinels = s1\n",
+	    "\"s1\" is neither host:port nor a socket path");
+	refused(SECRET "redis_master_name = m\nredis_sentinels = s1:0\n",
+	    "\"s1:0\" is neither");
+	refused(SECRET "redis_master_name = m\n"
+	    "redis_sentinels = s1:26379,,s2:26379\n", "\"\" is neither");
+	refused(SECRET "redis_master_name = m\nredis_sentinels = :26379\n",
+	    "\":26379\" is neither");
+}
+END_TEST
+
 START_TEST(refuses_bad_environment)
 {
 	setenv("INVENTORY_DB_PORT", "nope", 1);
@@ -187,6 +215,7 @@ config_suite(void)
 	tcase_add_test(tc, environment_overrides_file);
 	tcase_add_test(tc, environment_alone_is_enough);
 	tcase_add_test(tc, refuses_bad_settings);
+	tcase_add_test(tc, sentinel_lists);
 	tcase_add_test(tc, refuses_bad_environment);
 	tcase_add_test(tc, unreadable_file_is_refused);
 	tcase_add_test(tc, file_from_environment);

@@ -846,24 +846,60 @@ tx_lose_connection_fn(struct db *d, void *arg)
 	ck_assert_int_eq(db_exec(d, STMT_PING, NULL, 0, NULL, NULL, NULL),
 	    INV_UNAVAILABLE);
 	ck_assert_int_eq(db_exec_script(d, "SELECT 1"), INV_UNAVAILABLE);
-	l->reconnects = db_reconnects(d);
-	/* Asking for a rerun does not get one: the caller decides. */
+	if (l->calls == 1)
+		l->reconnects = db_reconnects(d);
+	/* What fn says does not matter: the session is gone. */
 	return INV_RETRY;
 }
 
+/* Every try loses its connection: INV_UNAVAILABLE once the tries are
+ * spent, each insert gone with its session. */
 START_TEST(test_connection_lost_in_tx_is_unavailable)
 {
 	uint64_t before = db_reconnects(db);
+	int tries = cfg.db_retries > 0 ? (int)cfg.db_retries : 3;
 	struct lost l = { 0 };
 
 	ck_assert_int_eq(db_transaction(db, tx_lose_connection_fn, &l),
 	    INV_UNAVAILABLE);
-	ck_assert_int_eq(l.calls, 1);
+	ck_assert_int_eq(l.calls, tries);
 	ck_assert_uint_eq(l.reconnects, before);
-	ck_assert_uint_eq(db_tx_retries(db), 0);
-	/* Next call reconnects; the insert died with the session. */
+	ck_assert_uint_eq(db_tx_retries(db), (uint64_t)tries - 1);
+	/* Next call reconnects; the inserts died with their sessions. */
 	ck_assert_int_eq(user_count(db), 0);
+	ck_assert_uint_eq(db_reconnects(db), before + (uint64_t)tries);
+}
+END_TEST
+
+/* Loses its connection the first time (its session kills itself), then
+ * inserts and commits. */
+static enum inv_err
+tx_lose_once_fn(struct db *d, void *arg)
+{
+	struct lost *l = arg;
+
+	l->calls++;
+	add_user(d, l->calls == 1 ? "gone@example.org" : "kept@example.org",
+	    "Lost", 0);
+	if (l->calls == 1)
+		return db_exec_script(d, "EXECUTE IMMEDIATE "
+		    "CONCAT('KILL CONNECTION ', CONNECTION_ID())");
+	return INV_OK;
+}
+
+/* A connection lost before COMMIT: the server rolled the work back, and
+ * the transaction runs again on a new connection. */
+START_TEST(test_connection_lost_in_tx_reruns)
+{
+	uint64_t before = db_reconnects(db);
+	struct lost l = { 0 };
+
+	ck_assert_int_eq(db_transaction(db, tx_lose_once_fn, &l), INV_OK);
+	ck_assert_int_eq(l.calls, 2);
+	ck_assert_uint_eq(db_tx_retries(db), 1);
 	ck_assert_uint_eq(db_reconnects(db), before + 1);
+	ck_assert_int_eq(user_count(db), 1);
+	ck_sql("(SELECT email FROM users) = 'kept@example.org'");
 }
 END_TEST
 
@@ -1007,6 +1043,7 @@ db_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_reconnect_after_idle_kill);
 	tcase_add_test(tc, test_connection_lost_in_tx_is_unavailable);
+	tcase_add_test(tc, test_connection_lost_in_tx_reruns);
 	tcase_add_test(tc, test_lost_during_query_not_rerun);
 	tcase_add_test(tc, test_server_unreachable);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,370 @@
+/*
+ * redis_conn.c: see redis_conn.h.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "log.h"
+#include "redis_conn.h"
+
+/* How often a connection made through Sentinel is checked against it. */
+#define RECHECK_USEC	1000000u
+
+static struct timeval
+ms_to_tv(int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return tv;
+}
+
+void
+redis_target_cache(struct redis_target *t, const struct config *cfg)
+{
+	t->what = "redis";
+	t->host = cfg->redis_host;
+	t->port = cfg->redis_port;
+	t->socket = cfg->redis_socket;
+	t->db = cfg->redis_db;
+	t->connect_timeout_ms = cfg->redis_connect_timeout_ms;
+	t->command_timeout_ms = cfg->redis_command_timeout_ms;
+	t->sentinels = cfg->redis_sentinels;
+	t->master_name = cfg->redis_master_name;
+}
+
+void
+redis_target_queue(struct redis_target *t, const struct config *cfg)
+{
+	t->what = "queue";
+	t->host = cfg->queue_redis_host;
+	t->port = cfg->queue_redis_port;
+	t->socket = cfg->queue_redis_socket;
+	t->db = cfg->queue_redis_db;
+	t->connect_timeout_ms = cfg->queue_redis_connect_timeout_ms;
+	t->command_timeout_ms = cfg->queue_redis_command_timeout_ms;
+	t->sentinels = cfg->queue_redis_sentinels;
+	t->master_name = cfg->queue_redis_master_name;
+}
+
+/*
+ * Connects to one address (socket when set, else host:port) and sets the
+ * command timeout. The connection (new) or NULL, logged.
+ */
+static redisContext *
+connect_addr(const char *what, const char *socket, const char *host,
+    int64_t port, int64_t connect_ms, int64_t command_ms)
+{
+	struct timeval ct = ms_to_tv(connect_ms);
+	redisContext *ctx;
+
+	if (socket != NULL && socket[0] != '\0')
+		ctx = redisConnectUnixWithTimeout(socket, ct);
+	else
+		ctx = redisConnectWithTimeout(host, (int)port, ct);
+	if (ctx == NULL || ctx->err) {
+		log_warn("%s: connect: %s", what, ctx != NULL ? ctx->errstr :
+		    "out of memory");
+		if (ctx != NULL)
+			redisFree(ctx);
+		return NULL;
+	}
+	if (redisSetTimeout(ctx, ms_to_tv(command_ms)) != REDIS_OK) {
+		log_warn("%s: cannot set the command timeout", what);
+		redisFree(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* One address of a sentinels list: a unix socket, or a host and port. */
+struct addr {
+	char	socket[256];	/* "" for host:port */
+	char	host[256];
+	int	port;
+};
+
+/*
+ * The next item of the comma-separated list at *p: *item and *len (spaces
+ * trimmed), *p moved past it. False at the end of the list.
+ */
+static bool
+next_item(const char **p, const char **item, size_t *len)
+{
+	const char *s = *p, *e;
+
+	if (*s == '\0')
+		return false;
+	e = strchr(s, ',');
+	*p = e != NULL ? e + 1 : s + strlen(s);
+	if (e == NULL)
+		e = s + strlen(s);
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*item = s;
+	*len = (size_t)(e - s);
+	return true;
+}
+
+/* Parses "/socket", "host:port" or "[v6addr]:port" (len bytes). */
+static bool
+addr_parse(const char *item, size_t len, struct addr *a)
+{
+	const char *colon, *hs = item;
+	char port[8];
+	size_t hlen, plen;
+	int64_t v;
+
+	memset(a, 0, sizeof(*a));
+	if (len == 0)
+		return false;
+	if (item[0] == '/') {
+		if (len >= sizeof(a->socket))
+			return false;
+		memcpy(a->socket, item, len);
+		return true;
+	}
+	for (colon = item + len; colon > item && colon[-1] != ':'; colon--)
+		continue;
+	if (colon == item)
+		return false;
+	hlen = (size_t)(colon - 1 - item);
+	plen = len - hlen - 1;
+	if (hlen >= 2 && item[0] == '[' && item[hlen - 1] == ']') {
+		hs++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(a->host) || plen == 0 ||
+	    plen >= sizeof(port))
+		return false;
+	memcpy(a->host, hs, hlen);
+	memcpy(port, colon, plen);
+	port[plen] = '\0';
+	if (!str_to_i64(port, 1, 65535, &v))
+		return false;
+	a->port = (int)v;
+	return true;
+}
+
+bool
+redis_sentinels_check(const char *sentinels, const char *master_name,
+    const char *prefix, const char *path, char **why)
+{
+	const char *p = sentinels, *item;
+	struct addr a;
+	size_t len;
+
+	if (sentinels == NULL || sentinels[0] == '\0')
+		return true;
+	while (next_item(&p, &item, &len))
+		if (!addr_parse(item, len, &a)) {
+			*why = xasprintf("%s: %ssentinels: \"%.*s\" is neither "
+			    "host:port nor a socket path", path, prefix,
+			    (int)len, item);
+			return false;
+		}
+	if (master_name == NULL || master_name[0] == '\0') {
+		*why = xasprintf("%s: %ssentinels needs %smaster_name", path,
+		    prefix, prefix);
+		return false;
+	}
+	return true;
+}
+
+bool
+redis_reply_demoted(const struct redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    (strncmp(r->str, "READONLY", 8) == 0 ||
+	    strncmp(r->str, "MASTERDOWN", 10) == 0 ||
+	    strncmp(r->str, "NOREPLICAS", 10) == 0);
+}
+
+void
+redis_target_clear(struct redis_target *t)
+{
+	if (t->sentinel != NULL)
+		redisFree(t->sentinel);
+	t->sentinel = NULL;
+}
+
+/*
+ * Asks the sentinel on ctx (named what in log lines) where the master of
+ * t is: true with a->host and a->port set to it.
+ */
+static bool
+sentinel_query(const struct redis_target *t, redisContext *ctx,
+    const char *what, struct addr *a)
+{
+	redisReply *r;
+	int64_t port;
+	bool ok = false;
+
+	r = redisCommand(ctx, "SENTINEL get-master-addr-by-name %s",
+	    t->master_name);
+	if (r == NULL)
+		log_warn("%s: %s", what, ctx->errstr);
+	else if (r->type == REDIS_REPLY_ERROR)
+		log_warn("%s: %s", what, r->str);
+	else if (r->type == REDIS_REPLY_NIL)
+		log_warn("%s: no master named \"%s\"", what, t->master_name);
+	else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->len == 0 ||
+	    r->element[0]->len >= sizeof(a->host) ||
+	    !str_to_i64(r->element[1]->str, 1, 65535, &port))
+		log_warn("%s: unexpected reply to get-master-addr-by-name",
+		    what);
+	else {
+		memset(a, 0, sizeof(*a));
+		memcpy(a->host, r->element[0]->str, r->element[0]->len);
+		a->port = (int)port;
+		ok = true;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return ok;
+}
+
+/*
+ * Where the master is, by the sentinel that answered last time, else by
+ * each sentinel of the list in turn; the one that answers is kept. True
+ * with *a set.
+ */
+static bool
+sentinel_ask(struct redis_target *t, struct addr *a)
+{
+	const char *p = t->sentinels, *item;
+	struct addr s;
+	char what[320];
+	size_t len;
+
+	snprintf(what, sizeof(what), "%s: sentinel", t->what);
+	if (t->sentinel != NULL) {
+		if (sentinel_query(t, t->sentinel, what, a))
+			return true;
+		redis_target_clear(t);
+	}
+	while (next_item(&p, &item, &len)) {
+		snprintf(what, sizeof(what), "%s: sentinel %.*s", t->what,
+		    (int)len, item);
+		/* redis_sentinels_check accepted the list. */
+		if (!addr_parse(item, len, &s))
+			continue;
+		t->sentinel = connect_addr(what, s.socket, s.host, s.port,
+		    t->connect_timeout_ms, t->command_timeout_ms);
+		if (t->sentinel == NULL)
+			continue;
+		if (sentinel_query(t, t->sentinel, what, a))
+			return true;
+		redis_target_clear(t);
+	}
+	log_warn("%s: no sentinel of \"%s\" named the master of %s", t->what,
+	    t->sentinels, t->master_name);
+	return false;
+}
+
+bool
+redis_conn_moved(struct redis_target *t)
+{
+	uint64_t now = now_usec();
+	struct addr a;
+	char addr[sizeof(t->master)];
+
+	if (t->sentinels == NULL || t->sentinels[0] == '\0' ||
+	    t->master[0] == '\0' || now - t->checked_at < RECHECK_USEC)
+		return false;
+	t->checked_at = now;
+	if (!sentinel_ask(t, &a))
+		return false;
+	snprintf(addr, sizeof(addr), "%s:%d", a.host, a.port);
+	if (strcmp(addr, t->master) == 0)
+		return false;
+	log_warn("%s: Sentinel moved the master of %s from %s to %s; "
+	    "reconnecting", t->what, t->master_name, t->master, addr);
+	return true;
+}
+
+/*
+ * Finds the master through the sentinels and connects to it; checks its
+ * ROLE, since during a failover a sentinel may still name a server that
+ * has just been demoted. The connection (new) or NULL, logged.
+ */
+static redisContext *
+connect_master(struct redis_target *t)
+{
+	struct addr a;
+	char now[sizeof(t->master)];
+	redisContext *ctx;
+	redisReply *r;
+
+	t->checked_at = now_usec();
+	if (!sentinel_ask(t, &a))
+		return NULL;
+	snprintf(now, sizeof(now), "%s:%d", a.host, a.port);
+	ctx = connect_addr(t->what, NULL, a.host, a.port,
+	    t->connect_timeout_ms, t->command_timeout_ms);
+	if (ctx == NULL)
+		return NULL;
+	r = redisCommand(ctx, "ROLE");
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(r->element[0]->str, "master") != 0) {
+		log_warn("%s: %s, named master of %s by Sentinel, is not a "
+		    "master (%s)", t->what, now, t->master_name, r == NULL ?
+		    ctx->errstr : r->type == REDIS_REPLY_ERROR ? r->str :
+		    r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		    r->element[0]->type == REDIS_REPLY_STRING ?
+		    r->element[0]->str : "odd ROLE reply");
+		if (r != NULL)
+			freeReplyObject(r);
+		redisFree(ctx);
+		return NULL;
+	}
+	freeReplyObject(r);
+	if (t->master[0] != '\0' && strcmp(t->master, now) != 0) {
+		t->master_changes++;
+		log_info("%s: the master of %s moved from %s to %s", t->what,
+		    t->master_name, t->master, now);
+	}
+	memcpy(t->master, now, strlen(now) + 1);
+	return ctx;
+}
+
+struct redisContext *
+redis_conn_open(struct redis_target *t)
+{
+	redisContext *ctx;
+	redisReply *reply;
+
+	if (t->sentinels != NULL && t->sentinels[0] != '\0')
+		ctx = connect_master(t);
+	else
+		ctx = connect_addr(t->what, t->socket, t->host, t->port,
+		    t->connect_timeout_ms, t->command_timeout_ms);
+	if (ctx == NULL)
+		return NULL;
+	if (t->db != 0) {
+		reply = redisCommand(ctx, "SELECT %lld", (long long)t->db);
+		if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+			log_warn("%s: SELECT %lld: %s", t->what,
+			    (long long)t->db, reply != NULL ? reply->str :
+			    ctx->errstr);
+			if (reply != NULL)
+				freeReplyObject(reply);
+			redisFree(ctx);
+			return NULL;
+		}
+		freeReplyObject(reply);
+	}
+	return ctx;
+}
