@@ -260,8 +260,8 @@ closed_under_us(const redisContext *ctx, int err)
  * first. Returns the reply (new: freeReplyObject) or NULL on any failure,
  * logged here: after an I/O error or timeout hiredis's context is
  * unusable (FACTS.md), so it is dropped for the next call to replace; an
- * error reply keeps the connection, except READONLY or MASTERDOWN from a
- * demoted master. A connection found closed by the server, or refused as
+ * error reply keeps the connection, except one that says the server is
+ * no longer a writable master (redis_reply_demoted). A connection found closed by the server, or refused as
  * a demoted master's, gets one more try on a fresh one (through Sentinel,
  * when set): every command here may run twice without harm (a job run
  * twice is harmless; the scripts check where a job is before moving it).

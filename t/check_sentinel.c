@@ -6,20 +6,30 @@
  * INVENTORY_TEST_SENTINEL_MASTER: the master's name). The failover test
  * promotes the replica (SENTINEL FAILOVER) while one process enqueues and
  * another drains, and checks that no job is lost that Redis's
- * asynchronous replication could not lose.
+ * asynchronous replication could not lose; a second one does the same
+ * with orders placed through the router and the real inventory-worker
+ * ($INVENTORY_WORKER) processing them.
  */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+#include <json-c/json.h>
 
+#include "auth.h"
 #include "cache.h"
 #include "config.h"
+#include "db.h"
+#include "json_util.h"
 #include "queue.h"
 #include "testutil.h"
 
@@ -313,32 +323,80 @@ consumer(const struct config *cfg, struct shared *sh)
 	_exit(0);
 }
 
+/*
+ * Returns once everything written so far on master m is on the replica:
+ * the replication stream is one ordered log, so WAIT after a write of our
+ * own covers every earlier write of every client.
+ */
+static void
+replicated(redisContext *m)
+{
+	redisReply *r;
+
+	r = raw_cmd(m, "SET inventory:test:sentinel-mark 1");
+	freeReplyObject(r);
+	r = raw_cmd(m, "WAIT 1 10000");
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+}
+
+/* Starts the failover (retrying while Sentinel refuses, e.g. INPROG). */
+static void
+sentinel_failover(void)
+{
+	char host[256];
+	redisContext *s;
+	redisReply *r;
+	int i, sport, ok = 0;
+
+	ck_assert(sscanf(sentinel_tcp, "%255[^:]:%d", host, &sport) == 2);
+	s = raw_connect(host, sport);
+	for (i = 0; i < POLL_MAX && !ok; i++) {
+		r = raw_cmd(s, "SENTINEL FAILOVER %s", master_name);
+		ok = r->type == REDIS_REPLY_STATUS;
+		if (!ok)
+			fprintf(stderr, "SENTINEL FAILOVER: %s\n",
+			    r->type == REDIS_REPLY_ERROR ? r->str : "?");
+		freeReplyObject(r);
+		if (!ok)
+			usleep(POLL_USEC * 4);
+	}
+	redisFree(s);
+	ck_assert_msg(ok, "SENTINEL FAILOVER refused");
+}
+
+/* True once the other server is master and the old one a replica. */
+static bool
+failover_done(const char *old_host, int old_port)
+{
+	char *host, *role_new, *role_old;
+	bool done = false;
+	int port;
+
+	host = sentinel_master(&port);
+	if (port != old_port || strcmp(host, old_host) != 0) {
+		role_new = role_of(host, port);
+		role_old = role_of(old_host, old_port);
+		done = strcmp(role_new, "master") == 0 &&
+		    strcmp(role_old, "slave") == 0;
+		free(role_new);
+		free(role_old);
+	}
+	free(host);
+	return done;
+}
+
 /* Waits (bounded) until the other server is master and the old one a
  * replica. */
 static void
 await_failover(const char *old_host, int old_port)
 {
-	char *host, *role_new = NULL, *role_old = NULL;
-	int i, port = old_port;
+	int i;
 
-	for (i = 0; i < POLL_MAX; i++) {
-		host = sentinel_master(&port);
-		if (port != old_port || strcmp(host, old_host) != 0) {
-			role_new = role_of(host, port);
-			role_old = role_of(old_host, old_port);
-		}
-		free(host);
-		if (role_new != NULL && strcmp(role_new, "master") == 0 &&
-		    strcmp(role_old, "slave") == 0)
-			break;
-		free(role_new);
-		free(role_old);
-		role_new = role_old = NULL;
+	for (i = 0; i < POLL_MAX && !failover_done(old_host, old_port); i++)
 		usleep(POLL_USEC);
-	}
 	ck_assert_msg(i < POLL_MAX, "the failover did not complete");
-	free(role_new);
-	free(role_old);
 }
 
 /* Fetches (bounded wait while the cache reconnects): INV_OK or
@@ -395,41 +453,12 @@ START_TEST(failover_under_load)
 		usleep(POLL_USEC);
 	ck_assert_int_ge(get(&sh->produced), BEFORE_JOBS);
 
-	/*
-	 * Everything that finished before phase 1 is on the replica once
-	 * WAIT returns: the replication stream is one ordered log.
-	 */
+	/* Everything that finished before phase 1 is on the replica. */
 	set(&sh->phase, 1);
-	r = raw_cmd(m, "SET inventory:test:sentinel-mark 1");
-	freeReplyObject(r);
-	r = raw_cmd(m, "WAIT 1 10000");
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	ck_assert_int_eq(r->integer, 1);
-	freeReplyObject(r);
+	replicated(m);
 	redisFree(m);
 	m = NULL;
-	{
-		char host[256];
-		redisContext *s;
-		int sport;
-
-		ck_assert(sscanf(sentinel_tcp, "%255[^:]:%d", host,
-		    &sport) == 2);
-		s = raw_connect(host, sport);
-		for (i = 0; i < POLL_MAX; i++) {
-			r = raw_cmd(s, "SENTINEL FAILOVER %s", master_name);
-			st = r->type == REDIS_REPLY_STATUS;
-			if (!st)
-				fprintf(stderr, "SENTINEL FAILOVER: %s\n",
-				    r->type == REDIS_REPLY_ERROR ? r->str : "?");
-			freeReplyObject(r);
-			if (st)
-				break;
-			usleep(POLL_USEC * 4);
-		}
-		redisFree(s);
-		ck_assert_msg(i < POLL_MAX, "SENTINEL FAILOVER refused");
-	}
+	sentinel_failover();
 	await_failover(old_host, old_port);
 	set(&sh->phase, 2);
 
@@ -481,6 +510,208 @@ START_TEST(failover_under_load)
 }
 END_TEST
 
+/* Places an order of one unit of product_id through the router: its id. */
+static int64_t
+place_order(struct app *a, const char *token, int64_t product_id)
+{
+	struct http_resp resp;
+	struct json_object *o;
+	char *body;
+	int64_t id = 0;
+
+	body = xasprintf("{\"shipping_address\":\"1 Failover Road\","
+	    "\"items\":[{\"product_id\":%" PRId64 ",\"quantity\":1}]}",
+	    product_id);
+	tu_request(a, "POST", "/api/v1/orders", token, "application/json",
+	    body, &resp);
+	ck_assert_msg(resp.status == 201, "POST /orders: %d", resp.status);
+	o = tu_json(&resp);
+	ck_assert(json_get_int(o, "id", &id) && id > 0);
+	json_object_put(o);
+	http_resp_free(&resp);
+	free(body);
+	return id;
+}
+
+/* Starts the worker program bin with argv (argv[0] included), the
+ * environment inherited (the Sentinel settings), its output to logf. */
+static pid_t
+spawn_worker(const char *bin, const char *const *argv, const char *logf)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) == 0) {
+		if ((fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0 ||
+		    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+/* Runs the worker program to its end: its exit status. */
+static int
+run_worker(const char *bin, const char *const *argv, const char *logf)
+{
+	pid_t pid = spawn_worker(bin, argv, logf);
+	int st;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st), "the worker died (log: %s)", logf);
+	return WEXITSTATUS(st);
+}
+
+/* How many of the token's orders are pending (up to 100). */
+static int
+pending_orders(struct app *a, const char *token)
+{
+	struct http_resp resp;
+	struct json_object *o;
+	int n;
+
+	tu_request(a, "GET", "/api/v1/orders?status=pending&limit=100", token,
+	    NULL, NULL, &resp);
+	ck_assert_int_eq(resp.status, 200);
+	o = tu_json(&resp);
+	ck_assert(json_object_is_type(o, json_type_array));
+	n = (int)json_object_array_length(o);
+	json_object_put(o);
+	http_resp_free(&resp);
+	return n;
+}
+
+/* Runs trusted SQL that signals unless cond holds: INV_OK when it does. */
+static enum inv_err
+sql_holds(struct app *a, const char *cond)
+{
+	char *sql = xasprintf("BEGIN NOT ATOMIC IF NOT COALESCE((%s), FALSE) "
+	    "THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'false'; "
+	    "END IF; END", cond);
+	enum inv_err rc = db_exec_script(a->db, sql);
+
+	free(sql);
+	return rc;
+}
+
+/*
+ * Orders placed through the router (what inventory.fcgi runs) while the
+ * real `inventory-worker --follow` processes them, both behind Sentinel,
+ * across a failover. Every order placed before it (its job replicated:
+ * WAIT) or after it completed is processed; an order whose job only the
+ * old master had stays pending until the sweep of a worker run enqueues
+ * it again, a minute later (the test makes them a minute older).
+ */
+START_TEST(app_and_worker_follow_a_failover)
+{
+	const char *wbin = getenv("INVENTORY_WORKER");
+	const char *follow[] = { "inventory-worker", "--follow",
+	    "--worker-id", "sentinel-follower", NULL };
+	const char *drain[] = { "inventory-worker", "--drain", "--worker-id",
+	    "sentinel-sweeper", NULL };
+	struct db_val u[4] = { DB_STR("failover@example.com"),
+	    DB_STR("Failover"), DB_STR("$scrypt$unused"), DB_INT(0) };
+	char jti[AUTH_JTI_LEN + 1], *token = NULL, *old_host, logf[64], *cond;
+	struct config cfg;
+	struct app *a;
+	redisContext *m;
+	redisReply *r;
+	uint64_t uid;
+	int64_t id, last_before = 0, first_after = 0, placed = 0;
+	int i, phase = 0, old_port, st, after = 0, left;
+	pid_t worker;
+
+	ck_assert_msg(wbin != NULL && *wbin != '\0', "INVENTORY_WORKER unset");
+	/* The app below loads the test config with these overrides. */
+	load_cfg(&cfg, sentinel_tcp, master_name);
+	a = tu_app_new();
+	tu_reset_db(a);
+	m = master_connect(cfg.queue_redis_db);
+	wipe_queue(m);
+	ck_assert_int_eq(db_exec(a->db, STMT_USER_INSERT, u, 4, NULL, NULL,
+	    &uid), INV_OK);
+	random_hex(jti, AUTH_JTI_LEN / 2);
+	ck_assert_int_eq(auth_token_issue(a->cfg, TOKEN_ACCESS, (int64_t)uid,
+	    false, jti, time(NULL), &token), INV_OK);
+	ck_assert_int_eq(db_exec_script(a->db, "INSERT INTO products (id, sku, "
+	    "name, price) VALUES (1, 'FAILOVER', 'Failover', 1.00);"
+	    "INSERT INTO inventory (id, product_id, quantity_in_stock) "
+	    "VALUES (1, 1, 1000000);"
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "change_in_stock, reason) VALUES (1, 1, 1000000, 'initial')"),
+	    INV_OK);
+
+	snprintf(logf, sizeof(logf), "/tmp/check_sentinel.%d.log",
+	    (int)getpid());
+	worker = spawn_worker(wbin, follow, logf);
+	old_host = sentinel_master(&old_port);
+
+	/* One order about every 10 ms, until 50 came after the failover. */
+	for (i = 0; i < MAX_JOBS && after < 50; i++) {
+		int s = phase;
+
+		id = place_order(a, token, 1);
+		placed++;
+		if (s == 0 && phase == 0)
+			last_before = id;
+		if (s == 2 && after++ == 0)
+			first_after = id;
+		if (phase == 0 && placed == 50) {
+			phase = 1;
+			replicated(m);
+			sentinel_failover();
+		} else if (phase == 1 && failover_done(old_host, old_port))
+			phase = 2;
+		usleep(10000);
+	}
+	ck_assert_int_eq(phase, 2);
+	ck_assert_int_gt(last_before, 0);
+	ck_assert_int_gt(first_after, last_before);
+
+	/* The worker processes every order outside the window. */
+	cond = xasprintf("NOT EXISTS (SELECT 1 FROM orders WHERE status = "
+	    "'pending' AND (id <= %" PRId64 " OR id >= %" PRId64 "))",
+	    last_before, first_after);
+	for (i = 0; i < POLL_MAX && sql_holds(a, cond) != INV_OK; i++)
+		usleep(POLL_USEC);
+	ck_assert_msg(i < POLL_MAX, "orders outside the failover stay pending "
+	    "(worker log: %s)", logf);
+	free(cond);
+	ck_assert_int_eq(kill(worker, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(worker, &st, 0), worker);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "the worker ended badly (log: %s)", logf);
+
+	left = pending_orders(a, token);
+	fprintf(stderr, "app and worker: %" PRId64 " orders placed, %" PRId64
+	    " during the failover, %d of those left pending; every other one "
+	    "processed\n", placed, first_after - last_before - 1, left);
+
+	/* A minute later the sweep of a worker run enqueues those again. */
+	ck_assert_int_eq(db_exec_script(a->db, "UPDATE orders SET created_at "
+	    "= created_at - INTERVAL 2 MINUTE WHERE status = 'pending'"),
+	    INV_OK);
+	ck_assert_int_eq(run_worker(wbin, drain, logf), 0);
+	ck_assert_msg(sql_holds(a, "NOT EXISTS (SELECT 1 FROM orders WHERE "
+	    "status <> 'processing')") == INV_OK, "orders left behind after "
+	    "the sweep (worker log: %s)", logf);
+	unlink(logf);
+
+	redisFree(m);
+	m = master_connect(cfg.queue_redis_db);
+	r = raw_cmd(m, "DEL inventory:test:sentinel-mark");
+	freeReplyObject(r);
+	wipe_queue(m);
+	redisFree(m);
+	free(old_host);
+	free(token);
+	tu_app_free(a);
+	config_free(&cfg);
+}
+END_TEST
+
 static Suite *
 sentinel_suite(void)
 {
@@ -495,6 +726,7 @@ sentinel_suite(void)
 	/* Sentinel takes seconds to reconfigure the old master. */
 	tcase_set_timeout(fo, 180);
 	tcase_add_test(fo, failover_under_load);
+	tcase_add_test(fo, app_and_worker_follow_a_failover);
 	suite_add_tcase(s, fo);
 	return s;
 }
