@@ -55,6 +55,9 @@ struct shared {
 static struct shared *shm;	/* mapped file, or the private copy */
 static struct slot *mine;
 static struct shared private_copy;
+/* What the slot's previous owner had counted: this process's own totals
+ * are added to it, so a reused slot's counters never go backwards. */
+static struct metrics_gauges base;
 
 /* Claims a slot whose owner is gone; NULL when every slot is live. */
 static struct slot *
@@ -130,6 +133,7 @@ metrics_init(const struct config *cfg)
 		mine = &private_copy.slots[0];
 		mine->pid = (int32_t)getpid();
 	}
+	base = mine->gauges;
 }
 
 static size_t
@@ -170,16 +174,16 @@ metrics_set_gauges(const struct metrics_gauges *g)
 {
 	if (mine == NULL)
 		return;
-	__atomic_store_n(&mine->gauges.cache_hits, g->cache_hits,
-	    __ATOMIC_RELAXED);
-	__atomic_store_n(&mine->gauges.cache_misses, g->cache_misses,
-	    __ATOMIC_RELAXED);
-	__atomic_store_n(&mine->gauges.cache_errors, g->cache_errors,
-	    __ATOMIC_RELAXED);
-	__atomic_store_n(&mine->gauges.db_reconnects, g->db_reconnects,
-	    __ATOMIC_RELAXED);
-	__atomic_store_n(&mine->gauges.db_tx_retries, g->db_tx_retries,
-	    __ATOMIC_RELAXED);
+	__atomic_store_n(&mine->gauges.cache_hits,
+	    base.cache_hits + g->cache_hits, __ATOMIC_RELAXED);
+	__atomic_store_n(&mine->gauges.cache_misses,
+	    base.cache_misses + g->cache_misses, __ATOMIC_RELAXED);
+	__atomic_store_n(&mine->gauges.cache_errors,
+	    base.cache_errors + g->cache_errors, __ATOMIC_RELAXED);
+	__atomic_store_n(&mine->gauges.db_reconnects,
+	    base.db_reconnects + g->db_reconnects, __ATOMIC_RELAXED);
+	__atomic_store_n(&mine->gauges.db_tx_retries,
+	    base.db_tx_retries + g->db_tx_retries, __ATOMIC_RELAXED);
 }
 
 static uint64_t

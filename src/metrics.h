@@ -38,7 +38,8 @@ void metrics_init(const struct config *);
  * matched. */
 void metrics_request(int route, int status, uint64_t usec);
 
-/* Records this process's cache and database counters (absolute values). */
+/* Records this process's cache and database counters (its totals since
+ * it started; added to what its slot's previous owner had counted). */
 void metrics_set_gauges(const struct metrics_gauges *);
 
 /* Appends the Prometheus text exposition of every slot's sum to b. */

@@ -171,6 +171,31 @@ START_TEST(unusable_file_falls_back_to_own_counters)
 }
 END_TEST
 
+/* A new process in a gone process's slot adds to its counts. */
+START_TEST(gauges_survive_a_reused_slot)
+{
+	struct metrics_gauges g = { 0, 0, 0, 0, 3 };
+	pid_t pid = fork();
+	char *text;
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		metrics_init(&cfg);
+		metrics_set_gauges(&g);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	metrics_init(&cfg);	/* takes the dead child's slot */
+	g.db_tx_retries = 1;
+	metrics_set_gauges(&g);
+	text = render();
+	ck_assert_int_eq(sample(text,
+	    "inventory_db_transaction_retries_total"), 4);
+	free(text);
+}
+END_TEST
+
 static Suite *
 metrics_suite(void)
 {
@@ -181,6 +206,7 @@ metrics_suite(void)
 	tcase_add_test(tc, counts_requests_by_route_and_status);
 	tcase_add_test(tc, processes_add_up);
 	tcase_add_test(tc, gauges_are_summed);
+	tcase_add_test(tc, gauges_survive_a_reused_slot);
 	tcase_add_test(tc, unusable_file_falls_back_to_own_counters);
 	suite_add_tcase(s, tc);
 	return s;
