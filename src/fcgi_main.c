@@ -219,6 +219,12 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* Stop under multiwatch: Debian 12's multiwatch 1.0.0 sends the
+	 * index of the -s name in its list (HUP INT QUIT TERM USR1 USR2)
+	 * instead of the signal, so "-s TERM" reaches the children as 3,
+	 * SIGQUIT, whose default action would cut the request in hand off
+	 * (and dump core). Caught like SIGTERM. */
+	sigaction(SIGQUIT, &sa, NULL);
 	/* Reload: multiwatch passes SIGUSR2 on and, unlike after SIGTERM,
 	 * starts the process again, which rereads the configuration. Caught
 	 * like SIGTERM so the request in hand is finished first (the default

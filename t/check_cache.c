@@ -594,8 +594,8 @@ START_TEST(concurrent_readers_never_see_a_value_older_than_a_write)
 			close(fds[1]);
 			ch = open_cache(c);
 			if (read(fds[0], &b, 1) < 0)
-				_exit(3);
-			_exit(i < WRITERS ? run_writer(ch, sh, N) :
+				tu_child_exit(3);
+			tu_child_exit(i < WRITERS ? run_writer(ch, sh, N) :
 			    run_reader(ch, sh, N));
 		}
 		ck_assert_int_gt(pids[i], 0);

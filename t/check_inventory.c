@@ -1238,7 +1238,7 @@ START_TEST(concurrent_adjustments)
 			close(go[1]);
 			app = tu_app_new();
 			if (read(go[0], &c, 1) < 0)
-				_exit(3);
+				tu_child_exit(3);
 			for (j = 0; j < M; j++) {
 				int64_t q = deltas[(size_t)(i + j) %
 				    (sizeof(deltas) / sizeof(deltas[0]))];
@@ -1248,12 +1248,12 @@ START_TEST(concurrent_adjustments)
 					mine[0] += q;
 					mine[1]++;
 				} else if (status != 400)
-					_exit(2);
+					tu_child_exit(2);
 			}
 			if (write(results[1], mine, sizeof(mine)) !=
 			    (ssize_t)sizeof(mine))
-				_exit(4);
-			_exit(0);
+				tu_child_exit(4);
+			tu_child_exit(0);
 		}
 		ck_assert_int_gt(pids[i], 0);
 	}

@@ -77,7 +77,7 @@ child_requests(int count)
 		metrics_init(&cfg);
 		for (i = 0; i < count; i++)
 			metrics_request(0, 200, 700);
-		_exit(0);
+		tu_child_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);

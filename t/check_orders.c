@@ -360,10 +360,10 @@ run_concurrently(int n, int (*fn)(int), int *codes)
 			 * start is as even as it can be. */
 			app = tu_app_new();
 			if (db_ping(app->db) != INV_OK)
-				_exit(250);
+				tu_child_exit(250);
 			if (read(fds[0], &c, 1) < 0)
-				_exit(251);
-			_exit(fn(i));
+				tu_child_exit(251);
+			tu_child_exit(fn(i));
 		}
 		ck_assert_int_gt(pids[i], 0);
 	}

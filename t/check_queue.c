@@ -561,7 +561,8 @@ START_TEST(blocking_claim_waits_for_a_job)
 
 		ck_assert_int_eq(queue_open(&p, app->cfg), INV_OK);
 		usleep(50000);
-		_exit(queue_enqueue_order(p, QUEUE_HIGH, 2) == INV_OK ? 0 : 1);
+		tu_child_exit(queue_enqueue_order(p, QUEUE_HIGH, 2) == INV_OK ?
+		    0 : 1);
 	}
 	ck_assert_int_gt(pid, 0);
 	for (i = 0; i < 100 && rc == INV_NOTFOUND; i++)
@@ -603,15 +604,15 @@ START_TEST(concurrent_workers_claim_each_job_once)
 			snprintf(name, sizeof(name), "c%d", i);
 			w = worker_queue(app->cfg, name);
 			if (read(go[0], &c, 1) < 0)
-				_exit(3);
+				tu_child_exit(3);
 			while (queue_claim(w, 0, &job) == INV_OK) {
 				if (write(res[1], &job.order_id,
 				    sizeof(job.order_id)) < 0 ||
 				    queue_ack(w, &job) != INV_OK)
-					_exit(1);
+					tu_child_exit(1);
 				queue_job_free(&job);
 			}
-			_exit(0);
+			tu_child_exit(0);
 		}
 		ck_assert_int_gt(pids[i], 0);
 	}

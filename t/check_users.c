@@ -415,11 +415,11 @@ START_TEST(concurrent_refresh_of_one_token)
 
 			close(fds[1]);
 			if (read(fds[0], &c, 1) < 0)
-				_exit(3);
+				tu_child_exit(3);
 			mine = tu_app_new();
 			app = mine;
-			_exit(refresh("/api/v1/auth/refresh", r1, NULL) == 200 ?
-			    0 : 1);
+			tu_child_exit(refresh("/api/v1/auth/refresh", r1, NULL) ==
+			    200 ? 0 : 1);
 		}
 		ck_assert_int_gt(pids[i], 0);
 	}

@@ -18,6 +18,11 @@
  * main's exit status. (testutil.c) */
 int tu_run(Suite *first, ...);
 
+/* _exit(code) for a child a test forked: use it, not _exit, so that under
+ * valgrind the child is judged by its memory errors, not by the heap it
+ * inherited (testutil.c). */
+void tu_child_exit(int code) __attribute__((noreturn));
+
 /* The rest is in testapp.c, for suites that go through the router. */
 
 /* Exits 77 (skip) unless the harness started the services. Call from main
