@@ -2,8 +2,9 @@
  * fuzz_json: request bodies. json_parse_strict on any bytes, then
  * json_validate of what parses against body specs of the real handlers
  * (strings, emails and trimming; decimals and nullable fields; integer
- * ranges crossing zero; booleans) and against an order-like spec with an
- * array whose items are validated in turn.
+ * ranges crossing zero; booleans; the order's array of items, each
+ * checked with json_validate_array as POST /orders does) and against a
+ * spec mixing every field type with bounds of its own.
  *
  * Invariants:
  *  - parsing succeeds with no reason, or fails with a reason and no tree;
@@ -12,10 +13,12 @@
  *  - such a tree serialises (json_to_plain) to text that parses strictly
  *    again to an equal tree;
  *  - validation gives NULL or a non-empty array of well-formed details;
+ *    json_validate_array is true exactly when it adds no detail;
  *  - a field that validated holds what its spec promises the handler: a
  *    string within its length in characters, trimmed when asked (emails
- *    always, and then well-formed); a decimal as plain text, with no
- *    exponent, no leading or trailing zeros and at most two places.
+ *    always, and then well-formed); an integer within its bounds; a
+ *    decimal as plain text, with no exponent, no leading or trailing
+ *    zeros and at most two places.
  */
 #include <ctype.h>
 
@@ -24,9 +27,10 @@
 #include "fuzz.h"
 #include "handlers.h"
 #include "json_util.h"
+#include "order_flow.h"
 
-/* Bounds that give every branch of the checks a chance. */
-static const struct field_spec order_fields[] = {
+/* Every field type, with bounds that give each check a chance. */
+static const struct field_spec mixed_fields[] = {
 	{ "items", FT_ARRAY, FS_REQUIRED, 1, 50 },
 	{ "note", FT_STRING, FS_NULLABLE | FS_TRIM, 0, 10 },
 	{ "contact", FT_EMAIL, FS_NULLABLE, 0, 254 },
@@ -34,12 +38,16 @@ static const struct field_spec order_fields[] = {
 	{ "discount", FT_DECIMAL, FS_NULLABLE, -1000, 1000 },
 	{ "total", FT_DECIMAL, 0, INT64_MIN, INT64_MAX },
 };
-static const struct body_spec spec_order = { order_fields,
-	sizeof(order_fields) / sizeof(order_fields[0]) };
+static const struct body_spec spec_mixed = { mixed_fields,
+	sizeof(mixed_fields) / sizeof(mixed_fields[0]) };
 
+/*
+ * The elements of "items": what orders.c checks them against (its spec
+ * is file-local), plus a decimal.
+ */
 static const struct field_spec item_fields[] = {
 	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX },
-	{ "quantity", FT_INT, FS_REQUIRED, 1, 1000 },
+	{ "quantity", FT_INT, FS_REQUIRED, 1, ORDER_MAX_QUANTITY },
 	{ "unit_price", FT_DECIMAL, 0, 0, 9999999999 },
 };
 static const struct body_spec spec_item = { item_fields,
@@ -50,8 +58,11 @@ static const struct body_spec *const specs[] = {
 	&spec_login,
 	&spec_user_patch,
 	&spec_product_create,
+	&spec_inventory_create,
 	&spec_inventory_adjust,
-	&spec_order,
+	&spec_order_create,
+	&spec_order_update,
+	&spec_mixed,
 };
 
 /* Keys and strings of v and below: UTF-8, no NUL. */
@@ -213,29 +224,48 @@ check_valid_fields(struct json_object *obj, const struct body_spec *spec,
 	}
 }
 
+/* Number of details in details (an array or NULL). */
+static size_t
+ndetails(struct json_object *details)
+{
+	return details != NULL ? json_object_array_length(details) : 0;
+}
+
+/* The elements of the "items" of obj against spec_item. */
+static void
+validate_items(struct json_object *obj)
+{
+	struct json_object *details = NULL, *items;
+	size_t i;
+	bool ok;
+
+	ok = json_validate_array(obj, "items", &spec_item, &details);
+	check_details(details);
+	FUZZ_ASSERT(ok == (ndetails(details) == 0));
+	if (ok && json_object_object_get_ex(obj, "items", &items) &&
+	    json_object_is_type(items, json_type_array))
+		for (i = 0; i < json_object_array_length(items); i++)
+			check_valid_fields(json_object_array_get_idx(items, i),
+			    &spec_item, NULL);
+	json_object_put(details);
+}
+
 /* Validates a fresh tree of data against spec (validation rewrites it). */
 static void
 validate_with(const uint8_t *data, size_t size,
     const struct body_spec *spec)
 {
-	struct json_object *obj, *details, *items, *item, *d;
+	struct json_object *obj, *details;
 	const char *why;
-	size_t i;
 
 	FUZZ_ASSERT(json_parse_strict((const char *)data, size, &obj, &why));
 	details = json_validate(obj, spec);
 	check_details(details);
 	check_valid_fields(obj, spec, details);
-	/* Order-like bodies: each object in items against its own spec. */
-	if (spec == &spec_order && details == NULL &&
-	    json_object_object_get_ex(obj, "items", &items))
-		for (i = 0; i < json_object_array_length(items); i++) {
-			item = json_object_array_get_idx(items, i);
-			d = json_validate(item, &spec_item);
-			check_details(d);
-			check_valid_fields(item, &spec_item, d);
-			json_object_put(d);
-		}
+	/* Bodies with items: each element against its own spec. */
+	if (details == NULL &&
+	    (spec == &spec_order_create || spec == &spec_mixed))
+		validate_items(obj);
 	json_object_put(details);
 	json_object_put(obj);
 }
