@@ -287,7 +287,7 @@ producer(const struct config *cfg, struct shared *sh)
 		usleep(2000);
 	}
 	queue_close(q);
-	_exit(0);
+	tu_child_exit(0);
 }
 
 /* Claims and acknowledges jobs, counting them, until told to stop and
@@ -320,7 +320,7 @@ consumer(const struct config *cfg, struct shared *sh)
 	}
 	(void)queue_worker_stop(q);
 	queue_close(q);
-	_exit(0);
+	tu_child_exit(0);
 }
 
 /*
@@ -417,19 +417,12 @@ cache_fetch_settled(struct cache *ch, char **val, uint64_t *gen)
 
 START_TEST(failover_under_load)
 {
-	/*
-	 * Static: the children _exit() without freeing their copies, and
-	 * under valgrind (make valgrind runs without Check's forks) a
-	 * pointer the compiler kept only in a register would count as a
-	 * definite leak of each child, failing it.
-	 */
-	static struct cache *ch;
-	static redisContext *m;
-	static char *old_host;
 	struct shared *sh;
 	struct config cfg;
+	struct cache *ch;
+	redisContext *m;
 	redisReply *r;
-	char *val;
+	char *old_host, *val;
 	uint64_t gen;
 	pid_t prod, cons;
 	int i, old_port, st, window = 0, lost = 0, after = 0;
@@ -551,9 +544,9 @@ spawn_worker(const char *bin, const char *const *argv, const char *logf)
 	if ((pid = fork()) == 0) {
 		if ((fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0 ||
 		    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
+			tu_child_exit(126);
 		execv(bin, (char *const *)argv);
-		_exit(127);
+		tu_child_exit(127);
 	}
 	ck_assert_int_gt(pid, 0);
 	return pid;
