@@ -780,16 +780,17 @@ order_refused_text(const struct order_refused *r, char *buf, size_t len)
 }
 
 enum inv_err
-order_flow_audit(struct db *db, size_t *violations)
+order_flow_audit(struct db *db, size_t *products, size_t *violations)
 {
 	struct db_res *res = NULL;
 	enum inv_err rc;
 	size_t i;
 
-	*violations = 0;
+	*products = *violations = 0;
 	if ((rc = db_exec(db, STMT_ORDER_AUDIT, NULL, 0, &res, NULL, NULL)) !=
 	    INV_OK)
 		return rc;
+	*products = db_res_rows(res);
 	for (i = 0; i < db_res_rows(res); i++) {
 		int64_t stock = db_res_int(res, i, AUDIT_COL_IN_STOCK);
 		int64_t reserved = db_res_int(res, i, AUDIT_COL_RESERVED);

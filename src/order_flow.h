@@ -133,12 +133,13 @@ enum inv_err order_flow_cancel(struct db *, struct cache *, int64_t order_id,
     int64_t actor_id, struct order_refused *refused);
 
 /*
- * Counts the products that break the stock invariants (reserved equals
- * the quantities of the orders holding a reservation; the movements sum
- * to the quantities), logging each at warn level. For tests, benchmarks
- * and operators.
+ * Counts the products checked and those that break the stock invariants
+ * (reserved equals the quantities of the orders holding a reservation;
+ * the movements sum to the quantities), logging each of those at warn
+ * level. For tests, benchmarks and operators (inventoryctl audit).
  */
-enum inv_err order_flow_audit(struct db *, size_t *violations);
+enum inv_err order_flow_audit(struct db *, size_t *products,
+    size_t *violations);
 
 /*
  * The worker's step for one order, after the (simulated) payment said

@@ -199,9 +199,10 @@ reserved(int64_t product_id)
 static void
 assert_stock_invariants(void)
 {
-	size_t bad = 99;
+	size_t products, bad = 99;
 
-	ck_assert_int_eq(order_flow_audit(app->db, &bad), INV_OK);
+	ck_assert_int_eq(order_flow_audit(app->db, &products, &bad), INV_OK);
+	ck_assert_uint_gt(products, 0);
 	ck_assert_uint_eq(bad, 0);
 }
 
@@ -721,6 +722,30 @@ START_TEST(exit_status)
 }
 END_TEST
 
+/* inventoryctl audit: 0 while the invariants hold, 1 naming the product
+ * once a reservation no order holds appears. */
+START_TEST(ctl_audit_finds_a_stray_reservation)
+{
+	char *ctl = ctl_bin();
+	const char *audit[] = { ctl, "audit", NULL };
+	const char *extra[] = { ctl, "audit", "now", NULL };
+
+	seed_product(31, 10);
+	seed_product(32, 10);
+	make_order(31, 4);
+	ck_assert_int_eq(reap(spawn(ctl, audit, NULL)), 0);
+	assert_output_has("stock audit: 2 product(s), 0 violation(s)");
+	sql("UPDATE inventory SET quantity_reserved = 1 WHERE product_id = 32");
+	ck_assert_int_eq(reap(spawn(ctl, audit, NULL)), 1);
+	assert_output_has("stock audit: 2 product(s), 1 violation(s)");
+	assert_output_has("product 32: in stock 10 (movements 10), "
+	    "reserved 1 (movements 0, held by orders 0)");
+	ck_assert_int_eq(reap(spawn(ctl, extra, NULL)), 2);
+	sql("UPDATE inventory SET quantity_reserved = 0 WHERE product_id = 32");
+	free(ctl);
+}
+END_TEST
+
 static Suite *
 worker_suite(void)
 {
@@ -746,6 +771,7 @@ worker_suite(void)
 	tcase_add_checked_fixture(cli, setup, teardown);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, exit_status);
+	tcase_add_test(cli, ctl_audit_finds_a_stray_reservation);
 	suite_add_tcase(s, jobs);
 	suite_add_tcase(s, faults);
 	suite_add_tcase(s, cli);
