@@ -1,12 +1,14 @@
 -- t/load/bench.lua: the requests of one t/load/bench measurement, for wrk.
 --
---   wrk -t2 -c64 -d10s --latency -s t/load/bench.lua URL -- PATH [IDS [seq]]
+--   wrk -t2 -c64 -d10s --latency -s t/load/bench.lua URL -- PATH [IDS [MODE]]
 --
 -- PATH is the request path; a %d in it is replaced by an id from the file
--- IDS (one a line), picked at random, or with "seq" in turn (each thread
--- walks all of them from its own starting point: to warm a cache). The
--- access token comes from $BENCH_TOKEN (not an argument: the process list
--- is public). done() prints one line for the driver:
+-- IDS (one a line), picked at random, or with MODE "seq" in turn (each
+-- thread walks all of them from its own starting point: to warm a cache).
+-- MODE "order" POSTs a new order to PATH instead: one or three distinct
+-- products from IDS (as many of each kind), one unit each. The access
+-- token comes from $BENCH_TOKEN (not an argument: the process list is
+-- public). done() prints one line for the driver:
 --   BENCH requests=N duration_us=N p50_us=N p99_us=N status=N errors=N
 -- where status counts non-2xx/3xx responses and errors socket errors.
 
@@ -22,6 +24,7 @@ end
 local path = "/"
 local ids = {}
 local sequential = false
+local ordering = false
 local next_id = 0
 
 function init(args)
@@ -38,6 +41,13 @@ function init(args)
 		end
 	end
 	sequential = args[3] == "seq"
+	ordering = args[3] == "order"
+	if ordering then
+		if #ids < 3 then
+			error("an order needs three products in " .. args[2])
+		end
+		wrk.headers["Content-Type"] = "application/json"
+	end
 	next_id = ((index or 0) * 7919) % math.max(#ids, 1)
 	math.randomseed(os.time() * 100 + (index or 0))
 	local token = os.getenv("BENCH_TOKEN")
@@ -46,7 +56,29 @@ function init(args)
 	end
 end
 
+-- The body of an order of one unit of each of n distinct random products.
+local function order_body(n)
+	local picked, items = {}, {}
+	while #items < n do
+		local id = ids[math.random(#ids)]
+		if not picked[id] then
+			picked[id] = true
+			items[#items + 1] = string.format(
+			    '{"product_id":%d,"quantity":1}', id)
+		end
+	end
+	return '{"shipping_address":"1 Bench Road","items":[' ..
+	    table.concat(items, ",") .. ']}'
+end
+
 function request()
+	if ordering then
+		local n = 1
+		if math.random(2) == 2 then
+			n = 3
+		end
+		return wrk.format("POST", path, nil, order_body(n))
+	end
 	if #ids == 0 then
 		return wrk.format("GET", path)
 	end
