@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,15 @@ main(int argc, char *argv[])
 	FCGX_Request r;
 	int c;
 
+	/*
+	 * A fixed mmap threshold: scrypt's 16 MiB (scrypt_ln = 14) is then
+	 * always mapped and unmapped, given back at once. With glibc's
+	 * default the first free raises the threshold to 16 MiB, the next
+	 * hash lands in the heap, and the heap stays 16 MiB larger for the
+	 * life of the process (measured: 23 MiB after one login, 7 MiB
+	 * now). Nothing else here asks for a megabyte at a time.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
