@@ -60,17 +60,26 @@
 	"id, inventory_id, product_id, change_in_stock, change_reserved, " \
 	"reason, order_id, user_id, " ISO_UTC("created_at")
 
-/* enum order_col: an order with its owner (o, u). */
-#define ORDER_COLS \
+/*
+ * enum order_col: an order with its owner (o, u). The owner's own views
+ * leave the owner out (NULL, NULL, no join with users): only the admin's
+ * OrderWithUser shows them.
+ */
+#define ORDER_BASE_COLS \
 	"o.id, o.order_number, o.user_id, o.status, o.total_amount, " \
 	"o.shipping_address, o.shipping_method, o.tracking_number, o.notes, " \
 	"DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), " \
-	"DATE_FORMAT(o.updated_at, '%Y-%m-%dT%H:%i:%sZ'), u.email, u.full_name"
+	"DATE_FORMAT(o.updated_at, '%Y-%m-%dT%H:%i:%sZ')"
+#define ORDER_COLS	ORDER_BASE_COLS ", u.email, u.full_name"
+#define ORDER_OWN_COLS	ORDER_BASE_COLS ", NULL, NULL"
 
-/* enum order_item_col: an item with its product (oi, p). */
-#define ORDER_ITEM_COLS \
+/* enum order_item_col: an item with its product (oi, p); likewise the
+ * product's name and SKU are the admin's only. */
+#define ORDER_ITEM_BASE_COLS \
 	"oi.id, oi.order_id, oi.product_id, oi.quantity, oi.unit_price, " \
-	"DATE_FORMAT(oi.created_at, '%Y-%m-%dT%H:%i:%sZ'), p.name, p.sku"
+	"DATE_FORMAT(oi.created_at, '%Y-%m-%dT%H:%i:%sZ')"
+#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS ", p.name, p.sku"
+#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_BASE_COLS ", NULL, NULL"
 
 /*
  * A JSON array bound as one parameter stands for a list of values:
@@ -93,10 +102,25 @@
  * and sorts every order instead of walking an index backwards through
  * the page alone (schema/002_orders.sql).
  */
+#define ORDER_PAGE_TAIL \
+	" ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?"
 #define ORDER_PAGE(where) \
 	"SELECT " ORDER_COLS " FROM orders o JOIN users u " \
-	"ON u.id = o.user_id " where " ORDER BY o.created_at DESC, " \
-	"o.id DESC LIMIT ? OFFSET ?"
+	"ON u.id = o.user_id " where ORDER_PAGE_TAIL
+#define ORDER_OWN_PAGE(where) \
+	"SELECT " ORDER_OWN_COLS " FROM orders o " where ORDER_PAGE_TAIL
+
+/*
+ * The items of a whole page of orders in one query, with (join) or
+ * without their products. STRAIGHT_JOIN: from the ids to the items by
+ * order id; left to itself, the optimizer may start from a small products
+ * table and scan every item of those products (measured: 20 times
+ * slower).
+ */
+#define ORDER_ITEMS_OF(cols, join) \
+	"SELECT STRAIGHT_JOIN " cols " FROM " JSON_IDS("oid") " j " \
+	"JOIN order_items oi ON oi.order_id = j.oid " join \
+	"ORDER BY oi.order_id, oi.id"
 
 /*
  * Every statement of the programs, indexed by enum stmt (db.h): a name for
@@ -283,18 +307,15 @@ static const struct {
 	    ORDER_PAGE("WHERE o.user_id = ?") },
 	[STMT_ORDER_PAGE_BY_USER_STATUS] = { "order_page_by_user_status",
 	    ORDER_PAGE("WHERE o.user_id = ? AND o.status = ?") },
-	/*
-	 * The items of a whole page of orders in one query. STRAIGHT_JOIN:
-	 * from the ids to the items by order id; left to itself, the
-	 * optimizer may start from a small products table and scan every
-	 * item of those products (measured: 20 times slower).
-	 */
+	[STMT_ORDER_OWN_PAGE] = { "order_own_page",
+	    ORDER_OWN_PAGE("WHERE o.user_id = ?") },
+	[STMT_ORDER_OWN_PAGE_BY_STATUS] = { "order_own_page_by_status",
+	    ORDER_OWN_PAGE("WHERE o.user_id = ? AND o.status = ?") },
 	[STMT_ORDER_ITEMS_OF] = { "order_items_of",
-	    "SELECT STRAIGHT_JOIN " ORDER_ITEM_COLS " FROM " JSON_IDS("oid")
-	    " j "
-	    "JOIN order_items oi ON oi.order_id = j.oid "
-	    "JOIN products p ON p.id = oi.product_id "
-	    "ORDER BY oi.order_id, oi.id" },
+	    ORDER_ITEMS_OF(ORDER_ITEM_COLS,
+	    "JOIN products p ON p.id = oi.product_id ") },
+	[STMT_ORDER_ITEMS_PLAIN_OF] = { "order_items_plain_of",
+	    ORDER_ITEMS_OF(ORDER_ITEM_PLAIN_COLS, "") },
 	/* The stock invariants, per product: reserved equals what orders
 	 * hold, and the ledger sums to the quantities. */
 	[STMT_ORDER_AUDIT] = { "order_audit",

@@ -94,7 +94,10 @@ enum stmt {
 	STMT_ORDER_PAGE_BY_STATUS,	/* status */
 	STMT_ORDER_PAGE_BY_USER,	/* user_id */
 	STMT_ORDER_PAGE_BY_USER_STATUS,	/* user_id, status */
+	STMT_ORDER_OWN_PAGE,		/* user_id -> ORDER_COLS, owner NULL */
+	STMT_ORDER_OWN_PAGE_BY_STATUS,	/* user_id, status: the same */
 	STMT_ORDER_ITEMS_OF,		/* [order_id,...] -> ORDER_ITEM_COLS */
+	STMT_ORDER_ITEMS_PLAIN_OF,	/* the same, product name, SKU NULL */
 	STMT_ORDER_AUDIT,		/* -> enum stock_audit_col rows */
 	STMT_IDEM_INSERT,		/* user_id, key, request, ttl(s) */
 	STMT_IDEM_GET,			/* request, stale(s), user_id, key ->

@@ -170,9 +170,11 @@ order_json(const struct db_res *orders, size_t row,
 }
 
 /* The items of every order in orders (new in *items), in one query
- * whatever the number of orders. */
+ * whatever the number of orders; with their product's name and SKU when
+ * with_products (the admin's view). */
 static enum inv_err
-items_of(struct db *db, const struct db_res *orders, struct db_res **items)
+items_of(struct db *db, const struct db_res *orders, bool with_products,
+    struct db_res **items)
 {
 	struct buf ids;
 	struct db_val p;
@@ -189,7 +191,8 @@ items_of(struct db *db, const struct db_res *orders, struct db_res **items)
 		    db_res_int(orders, i, ORDER_COL_ID));
 	buf_puts(&ids, "]");
 	p = DB_STR(ids.data);
-	rc = db_exec(db, STMT_ORDER_ITEMS_OF, &p, 1, items, NULL, NULL);
+	rc = db_exec(db, with_products ? STMT_ORDER_ITEMS_OF :
+	    STMT_ORDER_ITEMS_PLAIN_OF, &p, 1, items, NULL, NULL);
 	buf_free(&ids);
 	return rc;
 }
@@ -207,7 +210,7 @@ order_fetch_json(struct db *db, int64_t id, bool with_user,
 	*out = NULL;
 	if ((rc = db_exec(db, STMT_ORDER_BY_ID, &p, 1, &orders, NULL,
 	    NULL)) == INV_OK && db_res_rows(orders) == 1 &&
-	    (rc = items_of(db, orders, &items)) == INV_OK)
+	    (rc = items_of(db, orders, with_user, &items)) == INV_OK)
 		*out = order_json(orders, 0, items, with_user);
 	db_res_free(orders);
 	db_res_free(items);
@@ -586,10 +589,15 @@ status_query(const struct http_req *req, const char **status,
 	return false;
 }
 
-/* The page statement for the filters given, [by user][by status]. */
+/* The admin's page statement for the filters given, [by user][by
+ * status]; the owner's own view, always of one user, [by status]: it
+ * leaves out the owner's email and name. */
 static const enum stmt page_stmts[2][2] = {
 	{ STMT_ORDER_PAGE, STMT_ORDER_PAGE_BY_STATUS },
 	{ STMT_ORDER_PAGE_BY_USER, STMT_ORDER_PAGE_BY_USER_STATUS },
+};
+static const enum stmt own_page_stmts[2] = {
+	STMT_ORDER_OWN_PAGE, STMT_ORDER_OWN_PAGE_BY_STATUS
 };
 
 /*
@@ -618,9 +626,10 @@ list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
 	p[n++] = DB_INT(skip);
 	if ((rc = db_exec(app->db, STMT_ORDER_COUNT, c, 4, &count, NULL,
 	    NULL)) != INV_OK || (rc = db_exec(app->db,
-	    page_stmts[user_id > 0][status != NULL], p, n, &orders, NULL,
+	    with_user ? page_stmts[user_id > 0][status != NULL] :
+	    own_page_stmts[status != NULL], p, n, &orders, NULL,
 	    NULL)) != INV_OK ||
-	    (rc = items_of(app->db, orders, &items)) != INV_OK) {
+	    (rc = items_of(app->db, orders, with_user, &items)) != INV_OK) {
 		reply_db_error(resp, rc);
 		goto out;
 	}
@@ -686,7 +695,7 @@ h_orders_get(struct app *app, struct http_req *req, struct http_resp *resp)
 	if (!order_or_reply(app, req, resp, req->ids[0],
 	    "Not authorized to access this order", &orders))
 		goto out;
-	if ((rc = items_of(app->db, orders, &items)) != INV_OK)
+	if ((rc = items_of(app->db, orders, false, &items)) != INV_OK)
 		reply_db_error(resp, rc);
 	else
 		http_reply_json(resp, 200, order_json(orders, 0, items, false));

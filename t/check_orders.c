@@ -568,7 +568,12 @@ START_TEST(get_user_orders)
 		ck_assert_uint_eq(json_object_array_length(items), 1);
 		ck_assert_int_eq(jint(json_object_array_get_idx(items, 0),
 		    "quantity"), 3 - i);
+		ck_assert_int_eq(jint(json_object_array_get_idx(items, 0),
+		    "product_id"), 1 + (2 - i) % 2);
+		/* The owner and the product names are the admin's view. */
 		ck_assert(!json_has(ord, "user_email"));
+		ck_assert(!json_has(json_object_array_get_idx(items, 0),
+		    "product_name"));
 	}
 	json_object_put(o);
 	ck_assert_int_eq(call_full("GET", ORDERS "?limit=2&skip=1", a, NULL,
