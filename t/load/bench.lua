@@ -6,7 +6,8 @@
 -- IDS (one a line), picked at random, or with MODE "seq" in turn (each
 -- thread walks all of them from its own starting point: to warm a cache).
 -- MODE "order" POSTs a new order to PATH instead: one or three distinct
--- products from IDS (as many of each kind), one unit each. The access
+-- products from IDS (as many of each kind), one unit each; MODE "order1"
+-- always one product (t/load/galera). The access
 -- token comes from $BENCH_TOKEN (not an argument: the process list is
 -- public). done() prints one line for the driver:
 --   BENCH requests=N duration_us=N p50_us=N p99_us=N status=N errors=N
@@ -25,6 +26,7 @@ local path = "/"
 local ids = {}
 local sequential = false
 local ordering = false
+local single_item = false
 local next_id = 0
 
 function init(args)
@@ -41,10 +43,12 @@ function init(args)
 		end
 	end
 	sequential = args[3] == "seq"
-	ordering = args[3] == "order"
+	ordering = args[3] == "order" or args[3] == "order1"
+	single_item = args[3] == "order1"
 	if ordering then
-		if #ids < 3 then
-			error("an order needs three products in " .. args[2])
+		local need = single_item and 1 or 3
+		if #ids < need then
+			error("orders need " .. need .. " products in " .. args[2])
 		end
 		wrk.headers["Content-Type"] = "application/json"
 	end
@@ -74,7 +78,7 @@ end
 function request()
 	if ordering then
 		local n = 1
-		if math.random(2) == 2 then
+		if not single_item and math.random(2) == 2 then
 			n = 3
 		end
 		return wrk.format("POST", path, nil, order_body(n))
