@@ -48,27 +48,10 @@ set -uo pipefail
 shopt -s extglob
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-stack_env=$here/../run/stack.env
 ROUTER_C=$here/../src/router.c
-
-# stack_value NAME: NAME='value' from run/stack.env.
-stack_value() {
-	[[ -r $stack_env ]] || return 0
-	sed -n "s/^$1='\(.*\)'\$/\1/p" "$stack_env" | tail -n 1
-}
-
-URL=${1:-${E2E_URL:-$(stack_value INVENTORY_URL)}}
-URL=${URL%/}
-[[ -n $URL ]] || { echo "usage: t/e2e_badinput.sh URL (or set E2E_URL)" >&2; exit 2; }
-CACERT=${E2E_CACERT:-}
-[[ -n $CACERT || -n ${1:-}${E2E_URL:-} ]] || CACERT=$(stack_value INVENTORY_CA_CERT)
-ADMIN_EMAIL=${E2E_ADMIN_EMAIL:-}
-ADMIN_PASSWORD=${E2E_ADMIN_PASSWORD:-}
-if [[ -z $ADMIN_EMAIL && -z ${1:-}${E2E_URL:-} ]]; then
-	ADMIN_EMAIL=$(stack_value INVENTORY_ADMIN_EMAIL)
-	ADMIN_PASSWORD=$(stack_value INVENTORY_ADMIN_PASSWORD)
-fi
-[[ -n $CACERT ]] || echo "# no E2E_CACERT: the server certificate is not checked" >&2
+# shellcheck source=t/e2e_lib.sh
+. "$here/e2e_lib.sh"
+e2e_settings t/e2e_badinput.sh "${1:-}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
