@@ -348,9 +348,16 @@ void
 http_reply_json_text(struct http_resp *resp, int status, const char *text,
     size_t len)
 {
+	http_reply_json_owned(resp, status, xstrndup(text, len), len);
+}
+
+void
+http_reply_json_owned(struct http_resp *resp, int status, char *text,
+    size_t len)
+{
 	free(resp->body);
 	resp->status = status;
-	resp->body = xstrndup(text, len);
+	resp->body = text;
 	resp->body_len = len;
 	resp_set_header(resp, "Content-Type", "application/json");
 }

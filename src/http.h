@@ -125,6 +125,9 @@ void http_reply_json(struct http_resp *, int status, struct json_object *obj);
  * copied. */
 void http_reply_json_text(struct http_resp *, int status, const char *text,
     size_t len);
+/* The same, taking ownership of text (allocated with malloc). */
+void http_reply_json_owned(struct http_resp *, int status, char *text,
+    size_t len);
 void http_reply_detail(struct http_resp *, int status, const char *detail);
 void http_reply_detailf(struct http_resp *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -807,21 +807,185 @@ json_str_or_null(const char *s)
  * without exponent ("19.90", "-5", "0.50"); anything else is a bug in the
  * caller, logged and sent as null rather than as broken JSON.
  */
-struct json_object *
-json_decimal(const char *s)
+static bool
+decimal_text_ok(const char *s)
 {
-	size_t len;
+	size_t len = strlen(s);
 	bool integral;
 
-	if (s == NULL)
-		return NULL;
-	len = strlen(s);
 	if (len == 0 || num_scan((const unsigned char *)s, len, &integral) !=
 	    len || strpbrk(s, "eE") != NULL) {
 		log_error("json_decimal: not a decimal: \"%.32s\"", s);
-		return NULL;
+		return false;
 	}
+	return true;
+}
+
+struct json_object *
+json_decimal(const char *s)
+{
+	if (s == NULL || !decimal_text_ok(s))
+		return NULL;
 	return json_object_new_double_s(strtod(s, NULL), s);
+}
+
+/* ---- writer ---- */
+
+void
+jw_init(struct json_writer *w)
+{
+	buf_init(&w->out);
+	w->comma = false;
+}
+
+char *
+jw_take(struct json_writer *w, size_t *len)
+{
+	*len = w->out.len;
+	return buf_take(&w->out);
+}
+
+void
+jw_free(struct json_writer *w)
+{
+	buf_free(&w->out);
+}
+
+/* Starts a value (or a member) at the current level. */
+static void
+jw_sep(struct json_writer *w)
+{
+	if (w->comma)
+		buf_append(&w->out, ",", 1);
+	w->comma = true;
+}
+
+static void
+jw_open(struct json_writer *w, char c)
+{
+	jw_sep(w);
+	buf_append(&w->out, &c, 1);
+	w->comma = false;
+}
+
+static void
+jw_close(struct json_writer *w, char c)
+{
+	buf_append(&w->out, &c, 1);
+	w->comma = true;
+}
+
+void
+jw_begin_object(struct json_writer *w)
+{
+	jw_open(w, '{');
+}
+
+void
+jw_end_object(struct json_writer *w)
+{
+	jw_close(w, '}');
+}
+
+void
+jw_begin_array(struct json_writer *w)
+{
+	jw_open(w, '[');
+}
+
+void
+jw_end_array(struct json_writer *w)
+{
+	jw_close(w, ']');
+}
+
+/*
+ * s as a JSON string, escaped as json-c escapes with
+ * JSON_C_TO_STRING_NOSLASHESCAPE: the two-character forms, other control
+ * characters as \u00XX, everything else (UTF-8 included) as is.
+ */
+static void
+jw_quoted(struct json_writer *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	char esc[6];
+
+	buf_append(&w->out, "\"", 1);
+	for (; *p != '\0'; p++) {
+		const char *e;
+		size_t n = 2;
+
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		switch (*p) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			e = esc;
+			n = 6;
+			break;
+		}
+		buf_append(&w->out, run, (size_t)(p - run));
+		buf_append(&w->out, e, n);
+		run = p + 1;
+	}
+	buf_append(&w->out, run, (size_t)(p - run));
+	buf_append(&w->out, "\"", 1);
+}
+
+void
+jw_key(struct json_writer *w, const char *name)
+{
+	jw_sep(w);
+	jw_quoted(w, name);
+	buf_append(&w->out, ":", 1);
+	w->comma = false;
+}
+
+/* Digits by hand: snprintf was a tenth of a page of orders. */
+void
+jw_int(struct json_writer *w, int64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	jw_sep(w);
+	buf_append(&w->out, p, (size_t)(num + sizeof(num) - p));
+}
+
+void
+jw_str(struct json_writer *w, const char *s)
+{
+	jw_sep(w);
+	if (s == NULL)
+		buf_append(&w->out, "null", 4);
+	else
+		jw_quoted(w, s);
+}
+
+void
+jw_decimal(struct json_writer *w, const char *s)
+{
+	jw_sep(w);
+	if (s == NULL || !decimal_text_ok(s))
+		buf_append(&w->out, "null", 4);
+	else
+		buf_puts(&w->out, s);
 }
 
 /* ---- email ---- */
@@ -887,4 +1051,32 @@ json_email_valid(const char *s)
 		return false;
 	return email_local_valid(s, (size_t)(at - s)) &&
 	    email_domain_valid(at + 1);
+}
+
+void
+jw_utc_datetime(struct json_writer *w, const char *s)
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	char iso[sizeof(shape) + 3];
+	size_t i;
+
+	for (i = 0; s != NULL && i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !is_digit((unsigned char)s[i]) :
+		    s[i] != shape[i])
+			break;
+	if (s == NULL || i < sizeof(shape) - 1 || s[i] != '\0') {
+		if (s != NULL)
+			log_error("jw_utc_datetime: not a DATETIME: \"%.32s\"",
+			    s);
+		jw_str(w, NULL);
+		return;
+	}
+	iso[0] = '"';
+	memcpy(iso + 1, s, 10);
+	iso[11] = 'T';
+	memcpy(iso + 12, s + 11, 8);
+	iso[20] = 'Z';
+	iso[21] = '"';
+	jw_sep(w);
+	buf_append(&w->out, iso, 22);
 }

@@ -15,6 +15,8 @@
 
 #include <json-c/json.h>
 
+#include "util.h"
+
 #define JSON_MAX_DEPTH 16
 
 enum field_type {
@@ -119,6 +121,39 @@ struct json_object *json_str_or_null(const char *s);
  * or not such a number (logged: a caller's bug).
  */
 struct json_object *json_decimal(const char *s);
+
+/*
+ * A JSON text written straight into a buffer, for replies made of many
+ * database rows: json-c would allocate, hash and free an object per value,
+ * which cost more than the queries behind a page of orders. The caller
+ * nests begin/end correctly; the writer places the commas and escapes
+ * strings exactly as json_to_plain() does, so both give the same bytes.
+ */
+struct json_writer {
+	struct buf	 out;		/* the text so far (owned) */
+	bool		 comma;		/* a value precedes at this level */
+};
+
+void jw_init(struct json_writer *);
+/* Hands the text to the caller (free() it), *len its length. */
+char *jw_take(struct json_writer *, size_t *len);
+void jw_free(struct json_writer *);
+void jw_begin_object(struct json_writer *);
+void jw_end_object(struct json_writer *);
+void jw_begin_array(struct json_writer *);
+void jw_end_array(struct json_writer *);
+/* The member name of the value written next. */
+void jw_key(struct json_writer *, const char *name);
+void jw_int(struct json_writer *, int64_t);
+/* A string, or null when s is NULL. */
+void jw_str(struct json_writer *, const char *s);
+/* A number for an exact decimal string, as json_decimal() (null when s
+ * is NULL or not such a number). */
+void jw_decimal(struct json_writer *, const char *s);
+/* A UTC time as MariaDB gives a DATETIME ("2026-11-26 06:00:00"), in
+ * the API's form "2026-11-26T06:00:00Z" (null when s is NULL or of
+ * another form, logged). */
+void jw_utc_datetime(struct json_writer *, const char *s);
 
 /* True when s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
  * surrogates or code points above U+10FFFF). */

@@ -78,30 +78,30 @@ static const char STATUS_ENUM_MSG[] = "value is not a valid enumeration "
 
 /* ---- JSON of orders ---- */
 
-static struct json_object *
-item_json(const struct db_res *items, size_t row, bool with_product)
+static void
+item_write(struct json_writer *w, const struct db_res *items, size_t row,
+    bool with_product)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int64(
-	    db_res_int(items, row, ORDER_ITEM_COL_ID)));
-	json_object_object_add(o, "order_id", json_object_new_int64(
-	    db_res_int(items, row, ORDER_ITEM_COL_ORDER_ID)));
-	json_object_object_add(o, "product_id", json_object_new_int64(
-	    db_res_int(items, row, ORDER_ITEM_COL_PRODUCT_ID)));
-	json_object_object_add(o, "quantity", json_object_new_int64(
-	    db_res_int(items, row, ORDER_ITEM_COL_QUANTITY)));
-	json_object_object_add(o, "unit_price", json_decimal(
-	    db_res_str(items, row, ORDER_ITEM_COL_UNIT_PRICE)));
-	json_object_object_add(o, "created_at", json_str_or_null(
-	    db_res_str(items, row, ORDER_ITEM_COL_CREATED_AT)));
+	jw_begin_object(w);
+	jw_key(w, "id");
+	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_ID));
+	jw_key(w, "order_id");
+	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_ORDER_ID));
+	jw_key(w, "product_id");
+	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_PRODUCT_ID));
+	jw_key(w, "quantity");
+	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_QUANTITY));
+	jw_key(w, "unit_price");
+	jw_decimal(w, db_res_str(items, row, ORDER_ITEM_COL_UNIT_PRICE));
+	jw_key(w, "created_at");
+	jw_utc_datetime(w, db_res_str(items, row, ORDER_ITEM_COL_CREATED_AT));
 	if (with_product) {
-		json_object_object_add(o, "product_name", json_str_or_null(
-		    db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_NAME)));
-		json_object_object_add(o, "product_sku", json_str_or_null(
-		    db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_SKU)));
+		jw_key(w, "product_name");
+		jw_str(w, db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_NAME));
+		jw_key(w, "product_sku");
+		jw_str(w, db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_SKU));
 	}
-	return o;
+	jw_end_object(w);
 }
 
 /* First row of items (sorted by order id) with order id >= id. */
@@ -121,52 +121,71 @@ items_lower_bound(const struct db_res *items, int64_t id)
 }
 
 /*
- * Order JSON (new) of row `row` of orders (ORDER_COLS) with its items
+ * Writes the Order of row `row` of orders (ORDER_COLS) with its items
  * found in items (ORDER_ITEM_COLS, may be NULL). with_user makes the
  * admin's OrderWithUser: the owner's email and name, and each item's
  * product name and SKU.
  */
-static struct json_object *
-order_json(const struct db_res *orders, size_t row,
+static void
+order_write(struct json_writer *w, const struct db_res *orders, size_t row,
     const struct db_res *items, bool with_user)
 {
-	struct json_object *o = json_object_new_object(), *arr;
+	/* Members in Order's order; the string ones straight from their
+	 * column. */
+	static const struct {
+		const char	*name;
+		int		 col;
+	} strs[] = {
+		{ "shipping_address", ORDER_COL_ADDRESS },
+		{ "shipping_method", ORDER_COL_METHOD },
+		{ "tracking_number", ORDER_COL_TRACKING },
+		{ "notes", ORDER_COL_NOTES },
+	};
 	int64_t id = db_res_int(orders, row, ORDER_COL_ID);
 	size_t i;
 
-	json_object_object_add(o, "id", json_object_new_int64(id));
-	json_object_object_add(o, "order_number", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_NUMBER)));
-	json_object_object_add(o, "user_id", json_object_new_int64(
-	    db_res_int(orders, row, ORDER_COL_USER_ID)));
-	json_object_object_add(o, "status", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_STATUS)));
-	json_object_object_add(o, "total_amount", json_decimal(
-	    db_res_str(orders, row, ORDER_COL_TOTAL)));
-	json_object_object_add(o, "shipping_address", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_ADDRESS)));
-	json_object_object_add(o, "shipping_method", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_METHOD)));
-	json_object_object_add(o, "tracking_number", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_TRACKING)));
-	json_object_object_add(o, "notes", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_NOTES)));
-	json_object_object_add(o, "created_at", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_CREATED_AT)));
-	json_object_object_add(o, "updated_at", json_str_or_null(
-	    db_res_str(orders, row, ORDER_COL_UPDATED_AT)));
-	if (with_user) {
-		json_object_object_add(o, "user_email", json_str_or_null(
-		    db_res_str(orders, row, ORDER_COL_USER_EMAIL)));
-		json_object_object_add(o, "user_full_name", json_str_or_null(
-		    db_res_str(orders, row, ORDER_COL_USER_NAME)));
+	jw_begin_object(w);
+	jw_key(w, "id");
+	jw_int(w, id);
+	jw_key(w, "order_number");
+	jw_str(w, db_res_str(orders, row, ORDER_COL_NUMBER));
+	jw_key(w, "user_id");
+	jw_int(w, db_res_int(orders, row, ORDER_COL_USER_ID));
+	jw_key(w, "status");
+	jw_str(w, db_res_str(orders, row, ORDER_COL_STATUS));
+	jw_key(w, "total_amount");
+	jw_decimal(w, db_res_str(orders, row, ORDER_COL_TOTAL));
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		jw_key(w, strs[i].name);
+		jw_str(w, db_res_str(orders, row, (size_t)strs[i].col));
 	}
-	arr = json_object_new_array();
+	jw_key(w, "created_at");
+	jw_utc_datetime(w, db_res_str(orders, row, ORDER_COL_CREATED_AT));
+	jw_key(w, "updated_at");
+	jw_utc_datetime(w, db_res_str(orders, row, ORDER_COL_UPDATED_AT));
+	if (with_user) {
+		jw_key(w, "user_email");
+		jw_str(w, db_res_str(orders, row, ORDER_COL_USER_EMAIL));
+		jw_key(w, "user_full_name");
+		jw_str(w, db_res_str(orders, row, ORDER_COL_USER_NAME));
+	}
+	jw_key(w, "items");
+	jw_begin_array(w);
 	for (i = items_lower_bound(items, id); i < db_res_rows(items) &&
 	    db_res_int(items, i, ORDER_ITEM_COL_ORDER_ID) == id; i++)
-		json_object_array_add(arr, item_json(items, i, with_user));
-	json_object_object_add(o, "items", arr);
-	return o;
+		item_write(w, items, i, with_user);
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
+/* Replies status with the text written by w (taken). */
+static void
+reply_written(struct http_resp *resp, int status, struct json_writer *w)
+{
+	size_t len;
+	char *text = jw_take(w, &len);
+
+	http_reply_json_owned(resp, status, text, len);
 }
 
 /* The items of every order in orders (new in *items), in one query
@@ -194,24 +213,31 @@ items_of(struct db *db, const struct db_res *orders, bool with_products,
 	rc = db_exec(db, with_products ? STMT_ORDER_ITEMS_OF :
 	    STMT_ORDER_ITEMS_PLAIN_OF, &p, 1, items, NULL, NULL);
 	buf_free(&ids);
+	/* By order, each order's items in the order they were added. */
+	db_res_sort(*items, ORDER_ITEM_COL_ORDER_ID, ORDER_ITEM_COL_ID);
 	return rc;
 }
 
-/* Order id with its items as JSON (new in *out; NULL when there is no
- * such order). */
+/* Order id with its items as JSON text (new in *text, its length in
+ * *len; NULL when there is no such order). */
 static enum inv_err
-order_fetch_json(struct db *db, int64_t id, bool with_user,
-    struct json_object **out)
+order_fetch_text(struct db *db, int64_t id, bool with_user, char **text,
+    size_t *len)
 {
 	struct db_res *orders = NULL, *items = NULL;
 	struct db_val p = DB_INT(id);
+	struct json_writer w;
 	enum inv_err rc;
 
-	*out = NULL;
+	*text = NULL;
+	*len = 0;
 	if ((rc = db_exec(db, STMT_ORDER_BY_ID, &p, 1, &orders, NULL,
 	    NULL)) == INV_OK && db_res_rows(orders) == 1 &&
-	    (rc = items_of(db, orders, with_user, &items)) == INV_OK)
-		*out = order_json(orders, 0, items, with_user);
+	    (rc = items_of(db, orders, with_user, &items)) == INV_OK) {
+		jw_init(&w);
+		order_write(&w, orders, 0, items, with_user);
+		*text = jw_take(&w, len);
+	}
 	db_res_free(orders);
 	db_res_free(items);
 	return rc;
@@ -465,10 +491,8 @@ static enum inv_err
 create_tx(struct db *db, void *arg)
 {
 	struct create_tx *t = arg;
-	struct json_object *obj = NULL;
 	struct db_res *res = NULL;
 	struct db_val p[3];
-	const char *text;
 	enum inv_err rc;
 
 	free(t->body);
@@ -486,13 +510,11 @@ create_tx(struct db *db, void *arg)
 	}
 	if ((rc = order_flow_create(db, t->order, &t->order_id, &t->touched,
 	    &t->refused)) != INV_OK ||
-	    (rc = order_fetch_json(db, t->order_id, false, &obj)) != INV_OK)
+	    (rc = order_fetch_text(db, t->order_id, false, &t->body,
+	    &t->body_len)) != INV_OK)
 		return rc;
-	if (obj == NULL)
+	if (t->body == NULL)
 		return INV_DB;
-	text = json_to_plain(obj, &t->body_len);
-	t->body = xstrndup(text, t->body_len);
-	json_object_put(obj);
 	if (t->idem_id != 0) {
 		p[0] = DB_INT(201);
 		p[1] = DB_STR(t->body);
@@ -590,11 +612,15 @@ status_query(const struct http_req *req, const char **status,
 }
 
 /* The admin's page statement for the filters given, [by user][by
- * status]; the owner's own view, always of one user, [by status]: it
- * leaves out the owner's email and name. */
+ * status], and the count of those orders; the owner's own view, always
+ * of one user, [by status]: it leaves out the owner's email and name. */
 static const enum stmt page_stmts[2][2] = {
 	{ STMT_ORDER_PAGE, STMT_ORDER_PAGE_BY_STATUS },
 	{ STMT_ORDER_PAGE_BY_USER, STMT_ORDER_PAGE_BY_USER_STATUS },
+};
+static const enum stmt count_stmts[2][2] = {
+	{ STMT_ORDER_COUNT, STMT_ORDER_COUNT_BY_STATUS },
+	{ STMT_ORDER_COUNT_BY_USER, STMT_ORDER_COUNT_BY_USER_STATUS },
 };
 static const enum stmt own_page_stmts[2] = {
 	STMT_ORDER_OWN_PAGE, STMT_ORDER_OWN_PAGE_BY_STATUS
@@ -610,34 +636,34 @@ list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
     const char *status, int64_t skip, int64_t limit, bool with_user)
 {
 	struct db_res *count = NULL, *orders = NULL, *items = NULL;
-	struct json_object *arr;
-	struct db_val c[4], p[4];
+	struct json_writer w;
+	struct db_val p[4];
 	char total[32];
 	enum inv_err rc;
 	size_t i, n = 0;
 
-	c[0] = c[1] = user_id > 0 ? DB_INT(user_id) : DB_NULL;
-	c[2] = c[3] = DB_STR_OR_NULL(status);
+	/* The filters, then the page's limit and skip. */
 	if (user_id > 0)
 		p[n++] = DB_INT(user_id);
 	if (status != NULL)
 		p[n++] = DB_STR(status);
-	p[n++] = DB_INT(limit);
-	p[n++] = DB_INT(skip);
-	if ((rc = db_exec(app->db, STMT_ORDER_COUNT, c, 4, &count, NULL,
-	    NULL)) != INV_OK || (rc = db_exec(app->db,
+	p[n] = DB_INT(limit);
+	p[n + 1] = DB_INT(skip);
+	if ((rc = db_exec(app->db, count_stmts[user_id > 0][status != NULL],
+	    p, n, &count, NULL, NULL)) != INV_OK || (rc = db_exec(app->db,
 	    with_user ? page_stmts[user_id > 0][status != NULL] :
-	    own_page_stmts[status != NULL], p, n, &orders, NULL,
+	    own_page_stmts[status != NULL], p, n + 2, &orders, NULL,
 	    NULL)) != INV_OK ||
 	    (rc = items_of(app->db, orders, with_user, &items)) != INV_OK) {
 		reply_db_error(resp, rc);
 		goto out;
 	}
-	arr = json_object_new_array();
+	jw_init(&w);
+	jw_begin_array(&w);
 	for (i = 0; i < db_res_rows(orders); i++)
-		json_object_array_add(arr, order_json(orders, i, items,
-		    with_user));
-	http_reply_json(resp, 200, arr);
+		order_write(&w, orders, i, items, with_user);
+	jw_end_array(&w);
+	reply_written(resp, 200, &w);
 	snprintf(total, sizeof(total), "%" PRId64, db_res_int(count, 0, 0));
 	http_resp_header(resp, "X-Total-Count", total);
 out:
@@ -690,15 +716,19 @@ void
 h_orders_get(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	struct db_res *orders = NULL, *items = NULL;
+	struct json_writer w;
 	enum inv_err rc;
 
 	if (!order_or_reply(app, req, resp, req->ids[0],
 	    "Not authorized to access this order", &orders))
 		goto out;
-	if ((rc = items_of(app->db, orders, false, &items)) != INV_OK)
+	if ((rc = items_of(app->db, orders, false, &items)) != INV_OK) {
 		reply_db_error(resp, rc);
-	else
-		http_reply_json(resp, 200, order_json(orders, 0, items, false));
+		goto out;
+	}
+	jw_init(&w);
+	order_write(&w, orders, 0, items, false);
+	reply_written(resp, 200, &w);
 out:
 	db_res_free(orders);
 	db_res_free(items);
@@ -710,11 +740,13 @@ out:
 void
 h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	struct json_object *details = NULL, *obj = NULL;
+	struct json_object *details = NULL;
 	struct order_refused refused;
 	enum order_status to;
 	int64_t id = req->ids[0];
 	enum inv_err rc;
+	size_t len;
+	char *text = NULL;
 
 	if (!order_status_parse(json_get_str(req->json, "status"), &to)) {
 		json_detail_add(&details, "body", "status", STATUS_ENUM_MSG,
@@ -727,13 +759,13 @@ h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
 	    json_get_str(req->json, "notes"), req->principal.user_id,
 	    &refused);
 	if (rc == INV_OK)
-		rc = order_fetch_json(app->db, id, false, &obj);
+		rc = order_fetch_text(app->db, id, false, &text, &len);
 	if (rc != INV_OK)
 		reply_flow_error(resp, rc, id, &refused);
-	else if (obj == NULL)
+	else if (text == NULL)
 		reply_flow_error(resp, INV_NOTFOUND, id, &refused);
 	else
-		http_reply_json(resp, 200, obj);
+		http_reply_json_owned(resp, 200, text, len);
 }
 
 /* DELETE /api/v1/orders/{id}: 204 | 400 | 401 | 403 | 404 */

@@ -124,9 +124,8 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-/* Makes room for n more bytes plus the terminating NUL. */
-static void
-buf_grow(struct buf *b, size_t n)
+void
+buf_reserve(struct buf *b, size_t n)
 {
 	size_t want = b->len + n + 1;
 
@@ -137,15 +136,6 @@ buf_grow(struct buf *b, size_t n)
 	while (b->cap < want)
 		b->cap *= 2;
 	b->data = xrealloc(b->data, b->cap);
-}
-
-void
-buf_append(struct buf *b, const void *p, size_t n)
-{
-	buf_grow(b, n);
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
 }
 
 void
@@ -165,7 +155,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	buf_grow(b, (size_t)n);
+	buf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);

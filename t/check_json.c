@@ -858,6 +858,96 @@ START_TEST(plain_has_no_slash_escapes)
 }
 END_TEST
 
+/*
+ * The writer gives the bytes json-c gives for the same document: every
+ * control character, quotes, backslashes, slashes, UTF-8, nesting, empty
+ * containers, nulls, extreme integers and decimals.
+ */
+START_TEST(writer_matches_json_c)
+{
+	struct json_object *o = json_object_new_object(), *arr, *inner;
+	struct json_writer w;
+	char all[40], *text;
+	size_t len, i;
+
+	for (i = 0; i < 31; i++)
+		all[i] = (char)(i + 1);
+	memcpy(all + 31, "\"\\/\x7f\xc3\xa9", 7);
+	all[38] = '\0';
+	jw_init(&w);
+	jw_begin_object(&w);
+	json_object_object_add(o, "all", json_object_new_string(all));
+	jw_key(&w, "all");
+	jw_str(&w, all);
+	json_object_object_add(o, "q\"k", NULL);
+	jw_key(&w, "q\"k");
+	jw_str(&w, NULL);
+	json_object_object_add(o, "min", json_object_new_int64(INT64_MIN));
+	jw_key(&w, "min");
+	jw_int(&w, INT64_MIN);
+	json_object_object_add(o, "max", json_object_new_int64(INT64_MAX));
+	jw_key(&w, "max");
+	jw_int(&w, INT64_MAX);
+	json_object_object_add(o, "price", json_decimal("19.90"));
+	jw_key(&w, "price");
+	jw_decimal(&w, "19.90");
+	json_object_object_add(o, "bad", json_decimal("1e5"));
+	jw_key(&w, "bad");
+	jw_decimal(&w, "1e5");
+	arr = json_object_new_array();
+	inner = json_object_new_object();
+	json_object_object_add(inner, "empty", json_object_new_array());
+	json_object_array_add(arr, inner);
+	json_object_array_add(arr, json_object_new_object());
+	json_object_array_add(arr, json_object_new_int64(0));
+	json_object_object_add(o, "list", arr);
+	jw_key(&w, "list");
+	jw_begin_array(&w);
+	jw_begin_object(&w);
+	jw_key(&w, "empty");
+	jw_begin_array(&w);
+	jw_end_array(&w);
+	jw_end_object(&w);
+	jw_begin_object(&w);
+	jw_end_object(&w);
+	jw_int(&w, 0);
+	jw_end_array(&w);
+	jw_end_object(&w);
+	text = jw_take(&w, &len);
+	ck_assert_str_eq(text, json_to_plain(o, NULL));
+	ck_assert_uint_eq(len, strlen(text));
+	free(text);
+	json_object_put(o);
+	jw_free(&w);
+}
+END_TEST
+
+/* MariaDB's DATETIME text becomes the API's ISO form; anything else is
+ * null rather than a malformed time. */
+START_TEST(writer_utc_datetime)
+{
+	static const char *const bad[] = {
+		"", "2026-11-26", "2026-11-26T06:00:00Z", "2026-11-26 06:00:00.5",
+		"2026-11-26 6:00:00", "2026/11/26 06:00:00", "2026-11-26 06:00:0x",
+	};
+	struct json_writer w;
+	char *text;
+	size_t len, i;
+
+	jw_init(&w);
+	jw_begin_array(&w);
+	jw_utc_datetime(&w, "2026-11-26 06:07:08");
+	jw_utc_datetime(&w, NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		jw_utc_datetime(&w, bad[i]);
+	jw_end_array(&w);
+	text = jw_take(&w, &len);
+	ck_assert_str_eq(text, "[\"2026-11-26T06:07:08Z\",null,null,null,null,"
+	    "null,null,null,null]");
+	free(text);
+}
+END_TEST
+
 START_TEST(str_or_null)
 {
 	struct json_object *s = json_str_or_null("a/b");
@@ -1095,6 +1185,8 @@ helpers_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("serialisation");
 	tcase_add_test(tc, plain_has_no_slash_escapes);
+	tcase_add_test(tc, writer_matches_json_c);
+	tcase_add_test(tc, writer_utc_datetime);
 	tcase_add_test(tc, str_or_null);
 	tcase_add_loop_test(tc, decimal_prints_exactly, 0,
 	    NROWS(decimals_good));

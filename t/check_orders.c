@@ -4,6 +4,7 @@
  * seeded with SQL; stock levels and the invariants are read back with
  * the audit statement, so what is checked is what the database holds.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -602,6 +603,99 @@ START_TEST(get_user_orders)
 	    422);
 	free(a);
 	free(b);
+}
+END_TEST
+
+/* Whether s is an API time: "2026-11-26T06:07:08Z". */
+static bool
+is_iso_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i;
+
+	if (s == NULL || strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) :
+		    s[i] != shape[i])
+			return false;
+	return true;
+}
+
+/* Places an order of the products pids, a unit each, in that order;
+ * *body (new) is the 201 body. Returns the order id. */
+static int64_t
+order_of(const char *token, const int64_t *pids, size_t n,
+    struct json_object **body)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	buf_puts(&b, "{\"shipping_address\":\"1 Main St\",\"items\":[");
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s{\"product_id\":%" PRId64 ",\"quantity\":1}",
+		    i > 0 ? "," : "", pids[i]);
+	buf_puts(&b, "]}");
+	ck_assert_int_eq(call("POST", ORDERS, token, b.data, body), 201);
+	buf_free(&b);
+	return jint(*body, "id");
+}
+
+/*
+ * A page of orders shows each order exactly as GET /orders/{id} and the
+ * 201 of its creation do: its own items, in the order they were given
+ * (not by product), with API times.
+ */
+START_TEST(list_matches_single_orders)
+{
+	static const int64_t given[3][3] = { { 3, 1, 2 }, { 2, 3 }, { 1 } };
+	static const size_t nitems[3] = { 3, 2, 1 };
+	char *a = user_token("a@example.com", "A", false, NULL);
+	struct json_object *created[3], *list = NULL, *one = NULL;
+	int64_t ids[3];
+	size_t i, j;
+	char *path;
+
+	seed_product(1, "Widget", "2.50", 100);
+	seed_product(2, "Gadget", "1.00", 100);
+	seed_product(3, "Gizmo", "0.10", 100);
+	for (i = 0; i < 3; i++)
+		ids[i] = order_of(a, given[i], nitems[i], &created[i]);
+	ck_assert_int_eq(call("GET", ORDERS, a, NULL, &list), 200);
+	ck_assert_uint_eq(json_object_array_length(list), 3);
+	for (i = 0; i < 3; i++) {
+		/* Newest first. */
+		struct json_object *ord = json_object_array_get_idx(list,
+		    2 - i);
+		struct json_object *items = json_object_object_get(ord,
+		    "items");
+
+		ck_assert_int_eq(jint(ord, "id"), ids[i]);
+		ck_assert(is_iso_time(json_get_str(ord, "created_at")));
+		ck_assert(is_iso_time(json_get_str(ord, "updated_at")));
+		ck_assert_uint_eq(json_object_array_length(items), nitems[i]);
+		for (j = 0; j < nitems[i]; j++) {
+			struct json_object *it = json_object_array_get_idx(
+			    items, j);
+
+			ck_assert_int_eq(jint(it, "product_id"), given[i][j]);
+			ck_assert_int_eq(jint(it, "order_id"), ids[i]);
+			ck_assert(is_iso_time(json_get_str(it, "created_at")));
+		}
+		path = order_path(ids[i]);
+		ck_assert_int_eq(call("GET", path, a, NULL, &one), 200);
+		ck_assert_msg(json_object_equal(ord, one), "list %s, get %s",
+		    json_to_plain(ord, NULL), json_to_plain(one, NULL));
+		ck_assert_msg(json_object_equal(created[i], one),
+		    "201 %s, get %s", json_to_plain(created[i], NULL),
+		    json_to_plain(one, NULL));
+		json_object_put(one);
+		json_object_put(created[i]);
+		free(path);
+	}
+	json_object_put(list);
+	free(a);
 }
 END_TEST
 
@@ -1785,6 +1879,7 @@ orders_suite(void)
 	tcase_add_checked_fixture(read, setup, NULL);
 	tcase_add_test(read, get_user_orders);
 	tcase_add_test(read, get_order_detail);
+	tcase_add_test(read, list_matches_single_orders);
 	tcase_add_test(read, get_order_unauthorized);
 	tcase_add_test(read, admin_get_all_orders);
 	tcase_add_test(read, admin_list_fixed_queries);
