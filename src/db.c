@@ -430,6 +430,15 @@ struct db_res {
 	size_t		 ncols;
 	char		**cells;	/* owned; each points into text */
 	char		*text;		/* owned: every cell, NUL-terminated */
+	int64_t		*ints;		/* owned: cells' values where int_col */
+	bool		*int_col;	/* owned: columns fetched as integers */
+};
+
+/* How db_fetch binds a column. */
+enum cell_kind {
+	CELL_TEXT,	/* as a string, converted by the client if need be */
+	CELL_INT,	/* integer types: as an integer, written here */
+	CELL_TIME,	/* DATETIME/TIMESTAMP without fractions: likewise */
 };
 
 /*
@@ -673,13 +682,71 @@ db_stmt(struct db *db, enum stmt st, MYSQL_STMT **out)
 	return INV_OK;
 }
 
+static enum cell_kind
+cell_kind_of(const MYSQL_FIELD *f)
+{
+	switch (f->type) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+		/* Past INT64_MAX an unsigned BIGINT would not fit ints[]. */
+		return f->type == MYSQL_TYPE_LONGLONG &&
+		    (f->flags & UNSIGNED_FLAG) ? CELL_TEXT : CELL_INT;
+	case MYSQL_TYPE_DATETIME:
+	case MYSQL_TYPE_TIMESTAMP:
+		return f->decimals == 0 ? CELL_TIME : CELL_TEXT;
+	default:
+		return CELL_TEXT;
+	}
+}
+
+/* Appends v in decimal and a NUL to text. */
+static void
+text_int(struct buf *text, int64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_append(text, p, (size_t)(num + sizeof(num) - p));
+}
+
+/* Appends t as the client writes a DATETIME ("2026-11-26 06:07:08") and
+ * a NUL to text. */
+static void
+text_time(struct buf *text, const MYSQL_TIME *t)
+{
+	char out[20];
+	unsigned v[6] = { t->year, t->month, t->day, t->hour, t->minute,
+	    t->second };
+	static const size_t at[6] = { 0, 5, 8, 11, 14, 17 };
+	size_t i, w;
+
+	memcpy(out, "0000-00-00 00:00:00", 20);
+	for (i = 0; i < 6; i++)
+		for (w = at[i] + (i == 0 ? 4 : 2); w > at[i]; v[i] /= 10)
+			out[--w] = (char)('0' + v[i] % 10);
+	buf_append(text, out, sizeof(out));
+}
+
 /*
- * Fetches every row of the stored result of s into *out (new). Each
- * column is bound as a string sized from its max_length; a value that
- * still does not fit (the client's max_length for converted types is an
- * estimate) is fetched again whole with mysql_stmt_fetch_column. Cells
- * are first kept as offsets into the growing text (0: NULL, else offset
- * + 1), made pointers once the text has stopped moving.
+ * Fetches every row of the stored result of s into *out (new). Integer
+ * and time columns are bound as such and written here: the client's own
+ * conversion to text goes through snprintf, and every reader of an id
+ * parsed it back. Other columns are bound as strings sized from their
+ * max_length; a value that still does not fit (the client's max_length
+ * for converted types is an estimate) is fetched again whole with
+ * mysql_stmt_fetch_column. Cells are first kept as offsets into the
+ * growing text (0: NULL, else offset + 1), made pointers once the text
+ * has stopped moving.
  */
 static enum inv_err
 db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
@@ -687,14 +754,17 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 	MYSQL_RES *meta;
 	MYSQL_FIELD *fields;
 	MYSQL_BIND *b = NULL;
+	MYSQL_TIME *times = NULL;
+	enum cell_kind *kinds = NULL;
 	unsigned long *lens = NULL;
 	my_bool *nulls = NULL, *errs = NULL;
+	long long *vals = NULL;
 	char **bufs = NULL;
 	size_t *offs = NULL;
 	struct buf text;
 	struct db_res *r;
 	size_t ncols, nrows, row = 0, c, i;
-	bool failed = false, overflow = false;
+	bool failed = false, overflow = false, any_int = false;
 	int frc;
 
 	r = xcalloc(1, sizeof(*r));
@@ -708,8 +778,13 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 	fields = mysql_fetch_fields(meta);
 	nrows = (size_t)mysql_stmt_num_rows(s);
 	r->ncols = ncols;
-	offs = xcalloc(nrows * ncols, sizeof(*offs));
+	offs = xcalloc(nrows * ncols + 1, sizeof(*offs));
+	r->ints = xcalloc(nrows * ncols + 1, sizeof(*r->ints));
+	r->int_col = xcalloc(ncols + 1, sizeof(*r->int_col));
 	b = xcalloc(ncols, sizeof(*b));
+	kinds = xcalloc(ncols, sizeof(*kinds));
+	times = xcalloc(ncols, sizeof(*times));
+	vals = xcalloc(ncols, sizeof(*vals));
 	lens = xcalloc(ncols, sizeof(*lens));
 	nulls = xcalloc(ncols, sizeof(*nulls));
 	errs = xcalloc(ncols, sizeof(*errs));
@@ -717,15 +792,28 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 	for (c = 0; c < ncols; c++) {
 		size_t cap = fields[c].max_length + 1;
 
+		b[c].length = &lens[c];
+		b[c].is_null = &nulls[c];
+		b[c].error = &errs[c];
+		switch ((kinds[c] = cell_kind_of(&fields[c]))) {
+		case CELL_INT:
+			b[c].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[c].buffer = &vals[c];
+			r->int_col[c] = any_int = true;
+			continue;
+		case CELL_TIME:
+			b[c].buffer_type = MYSQL_TYPE_DATETIME;
+			b[c].buffer = &times[c];
+			continue;
+		case CELL_TEXT:
+			break;
+		}
 		if (cap < DB_MIN_CELL)
 			cap = DB_MIN_CELL;
 		bufs[c] = xmalloc(cap);
 		b[c].buffer_type = MYSQL_TYPE_STRING;
 		b[c].buffer = bufs[c];
 		b[c].buffer_length = cap;
-		b[c].length = &lens[c];
-		b[c].is_null = &nulls[c];
-		b[c].error = &errs[c];
 	}
 	if (mysql_stmt_bind_result(s, b) != 0) {
 		failed = true;
@@ -746,6 +834,15 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 			if (nulls[c])
 				continue;
 			offs[row * ncols + c] = text.len + 1;
+			if (kinds[c] == CELL_INT) {
+				r->ints[row * ncols + c] = vals[c];
+				text_int(&text, vals[c]);
+				continue;
+			}
+			if (kinds[c] == CELL_TIME) {
+				text_time(&text, &times[c]);
+				continue;
+			}
 			if (lens[c] < b[c].buffer_length) {
 				buf_append(&text, bufs[c], lens[c]);
 				buf_append(&text, "", 1);
@@ -778,6 +875,10 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 		if (offs[i] != 0)
 			r->cells[i] = text.data + offs[i] - 1;
 	r->text = buf_take(&text);
+	if (!any_int) {
+		free(r->ints);
+		r->ints = NULL;
+	}
 out:
 	for (c = 0; c < ncols; c++)
 		free(bufs[c]);
@@ -785,6 +886,9 @@ out:
 	free(errs);
 	free(nulls);
 	free(lens);
+	free(vals);
+	free(times);
+	free(kinds);
 	free(b);
 	free(offs);
 	buf_free(&text);
@@ -793,7 +897,7 @@ out:
 	if (failed || overflow) {
 		enum inv_err rc = failed ? db_fail_stmt(db, s, what) : INV_DB;
 
-		free(r);
+		db_res_free(r);
 		return rc;
 	}
 	*out = r;
@@ -1229,11 +1333,26 @@ row_key_cmp(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* A new copy of the per-cell array cells (freed), its rows in the order
+ * of keys. */
+static void *
+rows_permuted(void *cells, const struct db_res *r,
+    const struct row_key *keys, size_t cellsize)
+{
+	size_t rowsize = r->ncols * cellsize, i;
+	char *out = xcalloc(r->nrows * r->ncols + 1, cellsize);
+
+	for (i = 0; i < r->nrows; i++)
+		memcpy(out + i * rowsize, (char *)cells + keys[i].row * rowsize,
+		    rowsize);
+	free(cells);
+	return out;
+}
+
 void
 db_res_sort(struct db_res *r, size_t major, size_t minor)
 {
 	struct row_key *keys;
-	char **cells;
 	size_t i;
 
 	if (r == NULL || r->nrows < 2 || major >= r->ncols ||
@@ -1246,12 +1365,9 @@ db_res_sort(struct db_res *r, size_t major, size_t minor)
 		keys[i].row = i;
 	}
 	qsort(keys, r->nrows, sizeof(*keys), row_key_cmp);
-	cells = xcalloc(r->nrows * r->ncols + 1, sizeof(*cells));
-	for (i = 0; i < r->nrows; i++)
-		memcpy(&cells[i * r->ncols], &r->cells[keys[i].row * r->ncols],
-		    r->ncols * sizeof(*cells));
-	free(r->cells);
-	r->cells = cells;
+	r->cells = rows_permuted(r->cells, r, keys, sizeof(*r->cells));
+	if (r->ints != NULL)
+		r->ints = rows_permuted(r->ints, r, keys, sizeof(*r->ints));
 	free(keys);
 }
 
@@ -1274,7 +1390,11 @@ db_res_int(const struct db_res *r, size_t row, size_t col)
 {
 	const char *s = db_res_str(r, row, col);
 
-	return s != NULL ? strtoll(s, NULL, 10) : 0;
+	if (s == NULL)
+		return 0;
+	if (r->ints != NULL && r->int_col[col])
+		return r->ints[row * r->ncols + col];
+	return strtoll(s, NULL, 10);
 }
 
 bool
@@ -1296,5 +1416,7 @@ db_res_free(struct db_res *r)
 		return;
 	free(r->cells);
 	free(r->text);
+	free(r->ints);
+	free(r->int_col);
 	free(r);
 }

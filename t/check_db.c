@@ -11,6 +11,7 @@
  * condition on the server and fails the script when it is false.
  */
 
+#include <inttypes.h>
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -407,6 +408,96 @@ START_TEST(test_long_values)
 		    NULL, NULL), INV_DB);
 	}
 	ck_assert_int_eq(user_count(db), 1);
+}
+END_TEST
+
+/*
+ * Integer and time columns are fetched as such and written as the client
+ * would write them: a BIGINT past 32 bits, the extremes of INT, NULLs,
+ * DATETIMEs; and a result sorted in C keeps each row together. (Not
+ * BIGINT's maximum as a product id: the next test's AUTO_INCREMENT
+ * would overflow.)
+ */
+START_TEST(test_typed_cells)
+{
+	struct db_val p;
+	struct db_res *r = NULL;
+	int64_t uid = add_user(db, "typed@example.org", "T", 0);
+	char *sql;
+	size_t row;
+
+	sql = xasprintf("INSERT INTO products (id, sku, name, price) VALUES "
+	    "(1099511627776, 'MAX', 'Max', 1.50), (1, 'ONE', 'One', 2); "
+	    "INSERT INTO inventory (id, product_id, quantity_in_stock) VALUES "
+	    "(7, 1099511627776, 5), (8, 1, 5); "
+	    "INSERT INTO stock_movements (inventory_id, product_id, "
+	    "change_in_stock, change_reserved, reason, user_id) VALUES "
+	    "(7, 1099511627776, -2147483648, 0, 'min', %" PRId64 "), "
+	    "(7, 1099511627776, 2147483647, -1, 'max', NULL); "
+	    "INSERT INTO orders (id, order_number, user_id, total_amount, "
+	    "shipping_address, created_at, updated_at) VALUES (42, 'ORD-T', "
+	    "%" PRId64 ", 3.50, 'a', '2026-01-02 03:04:05', "
+	    "'2026-12-31 23:59:59'); "
+	    "INSERT INTO order_items (id, order_id, product_id, quantity, "
+	    "unit_price) VALUES (20, 42, 1, 1, 2.00), "
+	    "(10, 42, 1099511627776, 1, 1.50)", uid, uid);
+	ck_assert_int_eq(db_exec_script(db, sql), INV_OK);
+	free(sql);
+
+	{
+		struct db_val q[3] = { DB_INT(7), DB_INT(10), DB_INT(0) };
+
+		ck_assert_int_eq(db_exec(db, STMT_MOVEMENT_LIST, q, 3, &r,
+		    NULL, NULL), INV_OK);
+	}
+	ck_assert_uint_eq(db_res_rows(r), 2);
+	/* Newest first: the "max" row, then the "min" one. */
+	ck_assert_str_eq(db_res_str(r, 0, MOVEMENT_COL_PRODUCT_ID),
+	    "1099511627776");
+	ck_assert_int_eq(db_res_int(r, 0, MOVEMENT_COL_PRODUCT_ID),
+	    INT64_C(1099511627776));
+	ck_assert_str_eq(db_res_str(r, 0, MOVEMENT_COL_CHANGE_IN_STOCK),
+	    "2147483647");
+	ck_assert_str_eq(db_res_str(r, 0, MOVEMENT_COL_CHANGE_RESERVED), "-1");
+	ck_assert_int_eq(db_res_int(r, 0, MOVEMENT_COL_CHANGE_RESERVED), -1);
+	ck_assert(db_res_isnull(r, 0, MOVEMENT_COL_USER_ID));
+	ck_assert_int_eq(db_res_int(r, 0, MOVEMENT_COL_USER_ID), 0);
+	ck_assert_str_eq(db_res_str(r, 1, MOVEMENT_COL_CHANGE_IN_STOCK),
+	    "-2147483648");
+	ck_assert_int_eq(db_res_int(r, 1, MOVEMENT_COL_CHANGE_IN_STOCK),
+	    INT32_MIN);
+	ck_assert_int_eq(db_res_int(r, 1, MOVEMENT_COL_USER_ID), uid);
+	db_res_free(r);
+
+	p = DB_INT(42);
+	ck_assert_int_eq(db_exec(db, STMT_ORDER_BY_ID, &p, 1, &r, NULL,
+	    NULL), INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 1);
+	ck_assert_str_eq(db_res_str(r, 0, ORDER_COL_CREATED_AT),
+	    "2026-01-02 03:04:05");
+	ck_assert_str_eq(db_res_str(r, 0, ORDER_COL_UPDATED_AT),
+	    "2026-12-31 23:59:59");
+	ck_assert_str_eq(db_res_str(r, 0, ORDER_COL_TOTAL), "3.50");
+	ck_assert(db_res_isnull(r, 0, ORDER_COL_TRACKING));
+	db_res_free(r);
+
+	p = DB_STR("[42]");
+	ck_assert_int_eq(db_exec(db, STMT_ORDER_ITEMS_OF, &p, 1, &r, NULL,
+	    NULL), INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 2);
+	db_res_sort(r, ORDER_ITEM_COL_ORDER_ID, ORDER_ITEM_COL_ID);
+	for (row = 0; row < 2; row++) {
+		ck_assert_int_eq(db_res_int(r, row, ORDER_ITEM_COL_ID),
+		    row == 0 ? 10 : 20);
+		ck_assert_str_eq(db_res_str(r, row, ORDER_ITEM_COL_PRODUCT_NAME),
+		    row == 0 ? "Max" : "One");
+		ck_assert_str_eq(db_res_str(r, row, ORDER_ITEM_COL_UNIT_PRICE),
+		    row == 0 ? "1.50" : "2.00");
+	}
+	db_res_free(r);
+	ck_assert_int_eq(db_exec_script(db, clean_sql), INV_OK);
+	ck_assert_int_eq(db_exec_script(db, "ALTER TABLE products "
+	    "AUTO_INCREMENT = 1"), INV_OK);
 }
 END_TEST
 
@@ -1014,6 +1105,7 @@ db_suite(void)
 	tcase_add_test(tc, test_duplicate_email_other_case_conflicts);
 	tcase_add_test(tc, test_null_params_and_results);
 	tcase_add_test(tc, test_long_values);
+	tcase_add_test(tc, test_typed_cells);
 	tcase_add_test(tc, test_param_count_mismatch);
 	tcase_add_test(tc, test_refresh_tokens);
 	tcase_add_test(tc, test_session_is_utc_and_strict);
