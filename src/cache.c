@@ -497,19 +497,35 @@ cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
  * their own configuration may still cache, and must see the change.
  */
 void
-cache_invalidate(struct cache *ch, int64_t inv_id, int64_t product_id)
+cache_invalidate_each(struct cache *ch, size_t n, const int64_t *inv_ids,
+    const int64_t *product_ids)
 {
-	if (inv_id > 0)
-		pending_add(ch, CACHE_SCOPE_ITEM, inv_id);
-	if (product_id > 0)
-		pending_add(ch, CACHE_SCOPE_PRODUCT, product_id);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		/* A full handle would bump the floor (every key): send what
+		 * it holds first, room kept for this record and the lists. */
+		if (ch->npending + 3 > PENDING_MAX && !pending_flush(ch))
+			ch->stats.errors++;
+		if (inv_ids[i] > 0)
+			pending_add(ch, CACHE_SCOPE_ITEM, inv_ids[i]);
+		if (product_ids[i] > 0)
+			pending_add(ch, CACHE_SCOPE_PRODUCT, product_ids[i]);
+	}
 	pending_add(ch, CACHE_SCOPE_LISTS, 0);
 	if (!pending_flush(ch)) {
 		ch->stats.errors++;
 		log_warn("redis: cache invalidation kept for later "
-		    "(inventory %lld, product %lld)", (long long)inv_id,
-		    (long long)product_id);
+		    "(%zu records; the first: inventory %lld, product %lld)",
+		    n, n > 0 ? (long long)inv_ids[0] : 0LL,
+		    n > 0 ? (long long)product_ids[0] : 0LL);
 	}
+}
+
+void
+cache_invalidate(struct cache *ch, int64_t inv_id, int64_t product_id)
+{
+	cache_invalidate_each(ch, 1, &inv_id, &product_id);
 }
 
 void

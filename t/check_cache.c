@@ -235,6 +235,37 @@ START_TEST(invalidate_makes_the_next_fetch_miss)
 }
 END_TEST
 
+/*
+ * An order's records go in one call: every one is invalidated, more than
+ * a handle can hold at once included, and nothing else is (no floor).
+ */
+START_TEST(invalidate_each_names_every_record_and_no_more)
+{
+	enum { N = 100 };
+	struct cache *ch = open_cache(tu_app()->cfg);
+	int64_t inv[N], prod[N];
+	int i;
+
+	for (i = 0; i < N; i++) {
+		inv[i] = 100 + i;
+		prod[i] = 1000 + i;
+		warm(ch, CACHE_SCOPE_ITEM, inv[i], "", "old");
+		warm(ch, CACHE_SCOPE_PRODUCT, prod[i], "", "old");
+	}
+	warm(ch, CACHE_SCOPE_ITEM, 99, "", "untouched");
+	warm(ch, CACHE_SCOPE_LISTS, 0, "skip=0&limit=100", "[old]");
+	cache_invalidate_each(ch, N, inv, prod);
+	for (i = 0; i < N; i++) {
+		expect(ch, CACHE_SCOPE_ITEM, inv[i], "", NULL);
+		expect(ch, CACHE_SCOPE_PRODUCT, prod[i], "", NULL);
+	}
+	expect(ch, CACHE_SCOPE_LISTS, 0, "skip=0&limit=100", NULL);
+	expect(ch, CACHE_SCOPE_ITEM, 99, "", "untouched");
+	ck_assert_int_eq(raw_int("EXISTS %s", FLOOR_KEY), 0);
+	cache_close(ch);
+}
+END_TEST
+
 START_TEST(stale_store_after_invalidation_is_never_read)
 {
 	struct cache *reader = open_cache(tu_app()->cfg);
@@ -633,6 +664,7 @@ cache_suite(void)
 	tcase_add_checked_fixture(rw, setup, teardown);
 	tcase_add_test(rw, miss_then_store_then_hit);
 	tcase_add_test(rw, invalidate_makes_the_next_fetch_miss);
+	tcase_add_test(rw, invalidate_each_names_every_record_and_no_more);
 	tcase_add_test(rw, stale_store_after_invalidation_is_never_read);
 	tcase_add_test(rw, scopes_are_independent);
 	tcase_add_test(rw, values_have_ttls_generations_do_not);
