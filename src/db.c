@@ -63,23 +63,27 @@
 /*
  * enum order_col: an order with its owner (o, u). The owner's own views
  * leave the owner out (NULL, NULL, no join with users): only the admin's
- * OrderWithUser shows them.
+ * OrderWithUser shows them. t is the table's alias with its dot, or ""
+ * for the RETURNING of an insert, which takes no qualified names.
  */
-#define ORDER_BASE_COLS \
-	"o.id, o.order_number, o.user_id, o.status, o.total_amount, " \
-	"o.shipping_address, o.shipping_method, o.tracking_number, o.notes, " \
-	"DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), " \
-	"DATE_FORMAT(o.updated_at, '%Y-%m-%dT%H:%i:%sZ')"
-#define ORDER_COLS	ORDER_BASE_COLS ", u.email, u.full_name"
-#define ORDER_OWN_COLS	ORDER_BASE_COLS ", NULL, NULL"
+#define ORDER_BASE_COLS_OF(t) \
+	t "id, " t "order_number, " t "user_id, " t "status, " \
+	t "total_amount, " t "shipping_address, " t "shipping_method, " \
+	t "tracking_number, " t "notes, " ISO_UTC(t "created_at") ", " \
+	ISO_UTC(t "updated_at")
+#define ORDER_OWN_COLS_OF(t)	ORDER_BASE_COLS_OF(t) ", NULL, NULL"
+#define ORDER_COLS	ORDER_BASE_COLS_OF("o.") ", u.email, u.full_name"
+#define ORDER_OWN_COLS	ORDER_OWN_COLS_OF("o.")
 
 /* enum order_item_col: an item with its product (oi, p); likewise the
- * product's name and SKU are the admin's only. */
-#define ORDER_ITEM_BASE_COLS \
-	"oi.id, oi.order_id, oi.product_id, oi.quantity, oi.unit_price, " \
-	"DATE_FORMAT(oi.created_at, '%Y-%m-%dT%H:%i:%sZ')"
-#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS ", p.name, p.sku"
-#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_BASE_COLS ", NULL, NULL"
+ * product's name and SKU are the admin's only. t as above. */
+#define ORDER_ITEM_BASE_COLS_OF(t) \
+	t "id, " t "order_id, " t "product_id, " t "quantity, " \
+	t "unit_price, " ISO_UTC(t "created_at")
+#define ORDER_ITEM_PLAIN_COLS_OF(t) \
+	ORDER_ITEM_BASE_COLS_OF(t) ", NULL, NULL"
+#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS_OF("oi.") ", p.name, p.sku"
+#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_PLAIN_COLS_OF("oi.")
 
 /*
  * A JSON array bound as one parameter stands for a list of values:
