@@ -262,9 +262,8 @@ static const struct {
 	    "WHERE id = ? FOR UPDATE" },
 	/* In product-id order: the order in which stock rows are locked. */
 	[STMT_ORDER_STOCK_LINES] = { "order_stock_lines",
-	    "SELECT oi.product_id, oi.quantity, i.id, p.name "
+	    "SELECT oi.product_id, oi.quantity, p.name "
 	    "FROM order_items oi JOIN products p ON p.id = oi.product_id "
-	    "LEFT JOIN inventory i ON i.product_id = oi.product_id "
 	    "WHERE oi.order_id = ? ORDER BY oi.product_id" },
 	/* The oversell-safe conditional update (ARCHITECTURE.md, rule 1). */
 	[STMT_ORDER_RESERVE] = { "order_reserve",
@@ -282,14 +281,15 @@ static const struct {
 	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock",
 	    "SELECT quantity_in_stock - quantity_reserved FROM inventory "
 	    "WHERE product_id = ? FOR UPDATE" },
-	/* One ledger row per item of the order (ARCHITECTURE.md, rule 3). */
+	/* One ledger row per item of the order (ARCHITECTURE.md, rule 3);
+	 * what it returns is the stock to invalidate after the commit. */
 	[STMT_ORDER_MOVEMENTS] = { "order_movements",
 	    "INSERT INTO stock_movements (inventory_id, product_id, "
 	    "change_in_stock, change_reserved, reason, order_id, user_id) "
 	    "SELECT i.id, oi.product_id, ? * oi.quantity, ? * oi.quantity, ?, "
 	    "oi.order_id, ? FROM order_items oi JOIN inventory i "
 	    "ON i.product_id = oi.product_id WHERE oi.order_id = ? "
-	    "ORDER BY oi.product_id" },
+	    "ORDER BY oi.product_id RETURNING inventory_id, product_id" },
 	[STMT_ORDER_SET_STATE] = { "order_set_state",
 	    "UPDATE orders SET status = ?, reservation = ?, "
 	    "tracking_number = COALESCE(?, tracking_number), "
