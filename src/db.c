@@ -64,7 +64,9 @@
  * enum order_col: an order with its owner (o, u). The owner's own views
  * leave the owner out (NULL, NULL, no join with users): only the admin's
  * OrderWithUser shows them. t is the table's alias with its dot, or ""
- * for the RETURNING of an insert, which takes no qualified names.
+ * for the RETURNING of an insert, which takes no qualified names: the
+ * new order answers its 201 in the owner's layout without reading it
+ * back.
  */
 #define ORDER_BASE_COLS_OF(t) \
 	t "id, " t "order_number, " t "user_id, " t "status, " \
@@ -250,12 +252,16 @@ static const struct {
 	[STMT_ORDER_INSERT] = { "order_insert",
 	    "INSERT INTO orders (order_number, user_id, status, reservation, "
 	    "total_amount, shipping_address, shipping_method, notes) "
-	    "VALUES (?, ?, 'pending', 'held', ?, ?, ?, ?)" },
+	    "VALUES (?, ?, 'pending', 'held', ?, ?, ?, ?) "
+	    "RETURNING " ORDER_OWN_COLS_OF("") },
+	/* Item ids, by which an order lists its items, follow the request;
+	 * RETURNING answers row by row as they are inserted. */
 	[STMT_ORDER_ITEMS_INSERT] = { "order_items_insert",
 	    "INSERT INTO order_items (order_id, product_id, quantity, "
 	    "unit_price) SELECT ?, j.pid, j.qty, j.price FROM JSON_TABLE(?, "
-	    "'$[*]' COLUMNS (pid BIGINT PATH '$[0]', qty INT PATH '$[1]', "
-	    "price DECIMAL(12,2) PATH '$[2]')) j" },
+	    "'$[*]' COLUMNS (n FOR ORDINALITY, pid BIGINT PATH '$[0]', "
+	    "qty INT PATH '$[1]', price DECIMAL(12,2) PATH '$[2]')) j "
+	    "ORDER BY j.n RETURNING " ORDER_ITEM_PLAIN_COLS_OF("") },
 	/* Every transition starts here: one writer per order at a time. */
 	[STMT_ORDER_LOCK] = { "order_lock",
 	    "SELECT user_id, status, reservation, order_number FROM orders "

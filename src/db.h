@@ -72,8 +72,11 @@ enum stmt {
 	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
 					   price */
 	STMT_ORDER_INSERT,		/* number, user_id, total, address,
-					   method?, notes? */
-	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...] */
+					   method?, notes? -> ORDER_COLS,
+					   owner NULL */
+	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...]
+					   -> ORDER_ITEM_COLS, product NULL,
+					   in request order */
 	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
 					   number */
 	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, name */

@@ -684,13 +684,13 @@ out:
 }
 
 /* Inserts the order row under a fresh number (retrying the rare
- * duplicate); *id and *number (len bytes) set. */
+ * duplicate); *row (new) is the row as STMT_ORDER_INSERT returns it,
+ * *id its id and *number (len bytes) set. */
 static enum inv_err
 order_insert(struct db *db, const struct order_new *o, const char *total,
-    int64_t *id, char *number, size_t len)
+    struct db_res **row, int64_t *id, char *number, size_t len)
 {
 	struct db_val p[6];
-	uint64_t insert_id = 0;
 	enum inv_err rc = INV_CONFLICT;
 	int tries;
 
@@ -704,14 +704,19 @@ order_insert(struct db *db, const struct order_new *o, const char *total,
 		p[4] = DB_STR_OR_NULL(o->shipping_method);
 		p[5] = DB_STR_OR_NULL(o->notes);
 		/* A duplicate key undoes only this statement. */
-		rc = db_exec(db, STMT_ORDER_INSERT, p, 6, NULL, NULL,
-		    &insert_id);
+		rc = db_exec(db, STMT_ORDER_INSERT, p, 6, row, NULL, NULL);
 	}
 	if (rc == INV_CONFLICT)
 		log_error("order_insert: %d duplicate order numbers in a row",
 		    ORDER_NUMBER_TRIES);
-	*id = (int64_t)insert_id;
-	return rc == INV_CONFLICT ? INV_DB : rc;
+	if (rc != INV_OK)
+		return rc == INV_CONFLICT ? INV_DB : rc;
+	if (db_res_rows(*row) != 1) {
+		log_error("order_insert: %zu rows returned", db_res_rows(*row));
+		return INV_DB;
+	}
+	*id = db_res_int(*row, 0, ORDER_COL_ID);
+	return INV_OK;
 }
 
 /* Orders lines by product id, the order in which stock is locked. */
@@ -748,12 +753,12 @@ flow_new_lines(struct flow *f, const struct order_new *o,
 
 enum inv_err
 order_flow_create(struct db *db, const struct order_new *o,
-    int64_t *order_id, struct order_touched *touched,
-    struct order_refused *refused)
+    int64_t *order_id, struct db_res **order, struct db_res **items,
+    struct order_touched *touched, struct order_refused *refused)
 {
-	struct db_res *products = NULL;
+	struct db_res *products = NULL, *row = NULL, *rows = NULL;
 	struct flow f;
-	struct buf items;
+	struct buf json;
 	struct db_val p[2];
 	char total[32];
 	enum inv_err rc;
@@ -763,21 +768,31 @@ order_flow_create(struct db *db, const struct order_new *o,
 	f.refused = refused;
 	flow_reset(&f);
 	*order_id = 0;
+	if (order != NULL)
+		*order = NULL;
+	if (items != NULL)
+		*items = NULL;
 	if (o->nlines == 0 || o->nlines > ORDER_MAX_ITEMS)
 		return INV_INVALID;
-	buf_init(&items);
-	if ((rc = order_price(db, o, &items, total, sizeof(total), &products,
+	buf_init(&json);
+	if ((rc = order_price(db, o, &json, total, sizeof(total), &products,
 	    refused)) != INV_OK)
 		goto out;
 	flow_new_lines(&f, o, products);
-	if ((rc = order_insert(db, o, total, &f.order_id, f.number,
+	if ((rc = order_insert(db, o, total, &row, &f.order_id, f.number,
 	    sizeof(f.number))) != INV_OK)
 		goto out;
 	p[0] = DB_INT(f.order_id);
-	p[1] = DB_STR(items.data);
-	if ((rc = db_exec(db, STMT_ORDER_ITEMS_INSERT, p, 2, NULL, NULL,
+	p[1] = DB_STR(json.data);
+	if ((rc = db_exec(db, STMT_ORDER_ITEMS_INSERT, p, 2, &rows, NULL,
 	    NULL)) != INV_OK)
 		goto out;
+	if (db_res_rows(rows) != o->nlines) {
+		log_error("order %s: %zu items inserted of %zu", f.number,
+		    db_res_rows(rows), o->nlines);
+		rc = INV_DB;
+		goto out;
+	}
 	f.actor_id = o->user_id;
 	f.status = ORDER_PENDING;
 	f.res = RES_NONE;
@@ -786,9 +801,19 @@ order_flow_create(struct db *db, const struct order_new *o,
 	if ((rc = stock_move(db, &f, MOVE_HOLD)) != INV_OK)
 		goto out;
 	*order_id = f.order_id;
+	if (order != NULL) {
+		*order = row;
+		row = NULL;
+	}
+	if (items != NULL) {
+		*items = rows;
+		rows = NULL;
+	}
 out:
 	db_res_free(f.names);
-	buf_free(&items);
+	db_res_free(row);
+	db_res_free(rows);
+	buf_free(&json);
 	return rc;
 }
 

@@ -465,8 +465,8 @@ static enum inv_err
 create_tx(struct db *db, void *arg)
 {
 	struct create_tx *t = arg;
-	struct json_object *obj = NULL;
-	struct db_res *res = NULL;
+	struct json_object *obj;
+	struct db_res *res = NULL, *order = NULL, *items = NULL;
 	struct db_val p[3];
 	const char *text;
 	enum inv_err rc;
@@ -484,12 +484,13 @@ create_tx(struct db *db, void *arg)
 		if (rc != INV_OK)
 			return rc;
 	}
-	if ((rc = order_flow_create(db, t->order, &t->order_id, &t->touched,
-	    &t->refused)) != INV_OK ||
-	    (rc = order_fetch_json(db, t->order_id, false, &obj)) != INV_OK)
+	/* The body from what the inserts returned: as a GET reads it. */
+	if ((rc = order_flow_create(db, t->order, &t->order_id, &order,
+	    &items, &t->touched, &t->refused)) != INV_OK)
 		return rc;
-	if (obj == NULL)
-		return INV_DB;
+	obj = order_json(order, 0, items, false);
+	db_res_free(order);
+	db_res_free(items);
 	text = json_to_plain(obj, &t->body_len);
 	t->body = xstrndup(text, t->body_len);
 	json_object_put(obj);

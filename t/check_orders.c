@@ -97,6 +97,11 @@ expect_sql(const char *fmt, ...)
 	free(cond);
 }
 
+/* A counter of this process's database session (the one requests go
+ * through), such as "Com_stmt_execute", as SQL. */
+#define SESSION_COUNT(name) "(SELECT VARIABLE_VALUE FROM " \
+	"information_schema.SESSION_STATUS WHERE VARIABLE_NAME = '" name "')"
+
 /*
  * Product id with a price and, when stock >= 0, an inventory record of
  * that stock whose first movement records it (as the inventory API
@@ -534,8 +539,12 @@ START_TEST(create_order_nonexistent_product)
 }
 END_TEST
 
-/* Items listed in descending product-id order are reserved all the same
- * (in product-id order). */
+/*
+ * Items listed in descending product-id order are reserved all the same
+ * (in product-id order), and a creation costs one statement per item
+ * and four more: the products, the order, its items and the movements,
+ * the 201 body coming back from the inserts.
+ */
 START_TEST(create_order_descending_product_ids)
 {
 	char *tok = user_token("u@example.com", "U", false, NULL);
@@ -544,10 +553,14 @@ START_TEST(create_order_descending_product_ids)
 	seed_product(1, "One", "1.00", 10);
 	seed_product(2, "Two", "2.00", 10);
 	seed_product(3, "Three", "3.00", 1);
+	sql("SET @executed = " SESSION_COUNT("COM_STMT_EXECUTE") ", "
+	    "@commits = " SESSION_COUNT("COM_COMMIT"));
 	ck_assert_int_eq(call("POST", ORDERS, tok, "{\"shipping_address\":"
 	    "\"x\",\"items\":[{\"product_id\":3,\"quantity\":1},"
 	    "{\"product_id\":2,\"quantity\":2},"
 	    "{\"product_id\":1,\"quantity\":3}]}", NULL), 201);
+	expect_sql(SESSION_COUNT("COM_STMT_EXECUTE") " - @executed = 3 + 4");
+	expect_sql(SESSION_COUNT("COM_COMMIT") " - @commits = 1");
 	expect_stock(1, 10, 3);
 	expect_stock(2, 10, 2);
 	expect_stock(3, 1, 1);
@@ -564,6 +577,51 @@ START_TEST(create_order_descending_product_ids)
 	expect_invariants();
 	free(tok);
 	free(admin);
+}
+END_TEST
+
+/* The 201 body is the order exactly as a GET of it reads it afterwards:
+ * ids, items in the order listed, times. */
+START_TEST(create_order_body_matches_get)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	struct json_object *o = NULL, *items;
+	char *created = NULL, *got = NULL, *path;
+	int64_t prev = 0, id;
+	size_t i;
+	static const int64_t listed[] = { 3, 1, 2 };
+
+	seed_product(1, "One", "1.00", 10);
+	seed_product(2, "Two", "2.50", 10);
+	seed_product(3, "Three", "3.00", 10);
+	ck_assert_int_eq(call_full("POST", ORDERS, tok, "{\"shipping_address\""
+	    ":\"x\",\"shipping_method\":null,\"notes\":\"n\",\"items\":["
+	    "{\"product_id\":3,\"quantity\":1},"
+	    "{\"product_id\":1,\"quantity\":2},"
+	    "{\"product_id\":2,\"quantity\":3}]}", NULL, &o, NULL,
+	    &created), 201);
+	id = jint(o, "id");
+	items = json_object_object_get(o, "items");
+	ck_assert_uint_eq(json_object_array_length(items), 3);
+	for (i = 0; i < 3; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+
+		ck_assert_int_eq(jint(it, "product_id"), listed[i]);
+		ck_assert_int_gt(jint(it, "id"), prev);
+		prev = jint(it, "id");
+	}
+	ck_assert_uint_eq(strlen(json_get_str(o, "created_at")), 20);
+	ck_assert_str_eq(json_get_str(o, "created_at"),
+	    json_get_str(o, "updated_at"));
+	path = order_path(id);
+	ck_assert_int_eq(call_full("GET", path, tok, NULL, NULL, NULL, NULL,
+	    &got), 200);
+	ck_assert_str_eq(created, got);
+	json_object_put(o);
+	free(path);
+	free(created);
+	free(got);
+	free(tok);
 }
 END_TEST
 
@@ -1926,6 +1984,7 @@ orders_suite(void)
 	tcase_add_test(create, create_order_insufficient_stock);
 	tcase_add_test(create, create_order_nonexistent_product);
 	tcase_add_test(create, create_order_descending_product_ids);
+	tcase_add_test(create, create_order_body_matches_get);
 	tcase_add_test(create, create_order_total_too_large);
 	tcase_add_test(create, create_order_without_redis);
 	tcase_add_test(create, order_moves_invalidate_cached_stock);
