@@ -63,24 +63,30 @@
 /*
  * enum order_col: an order with its owner (o, u). The owner's own views
  * leave the owner out (NULL, NULL, no join with users): only the admin's
- * OrderWithUser shows them. Times as they are stored (orders.c writes
- * them in ISO form): DATE_FORMAT on every row of a page cost MariaDB a
- * twentieth of the page.
+ * OrderWithUser shows them. t is the table's alias with its dot, or ""
+ * for the RETURNING of an insert, which takes no qualified names: the
+ * new order answers its 201 in the owner's layout without reading it
+ * back. Times as they are stored (orders.c writes them in ISO form):
+ * DATE_FORMAT on every row of a page cost MariaDB a twentieth of the
+ * page.
  */
-#define ORDER_BASE_COLS \
-	"o.id, o.order_number, o.user_id, o.status, o.total_amount, " \
-	"o.shipping_address, o.shipping_method, o.tracking_number, o.notes, " \
-	"o.created_at, o.updated_at"
-#define ORDER_COLS	ORDER_BASE_COLS ", u.email, u.full_name"
-#define ORDER_OWN_COLS	ORDER_BASE_COLS ", NULL, NULL"
+#define ORDER_BASE_COLS_OF(t) \
+	t "id, " t "order_number, " t "user_id, " t "status, " \
+	t "total_amount, " t "shipping_address, " t "shipping_method, " \
+	t "tracking_number, " t "notes, " t "created_at, " t "updated_at"
+#define ORDER_OWN_COLS_OF(t)	ORDER_BASE_COLS_OF(t) ", NULL, NULL"
+#define ORDER_COLS	ORDER_BASE_COLS_OF("o.") ", u.email, u.full_name"
+#define ORDER_OWN_COLS	ORDER_OWN_COLS_OF("o.")
 
 /* enum order_item_col: an item with its product (oi, p); likewise the
- * product's name and SKU are the admin's only. */
-#define ORDER_ITEM_BASE_COLS \
-	"oi.id, oi.order_id, oi.product_id, oi.quantity, oi.unit_price, " \
-	"oi.created_at"
-#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS ", p.name, p.sku"
-#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_BASE_COLS ", NULL, NULL"
+ * product's name and SKU are the admin's only. t as above. */
+#define ORDER_ITEM_BASE_COLS_OF(t) \
+	t "id, " t "order_id, " t "product_id, " t "quantity, " \
+	t "unit_price, " t "created_at"
+#define ORDER_ITEM_PLAIN_COLS_OF(t) \
+	ORDER_ITEM_BASE_COLS_OF(t) ", NULL, NULL"
+#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS_OF("oi.") ", p.name, p.sku"
+#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_PLAIN_COLS_OF("oi.")
 
 /*
  * A JSON array bound as one parameter stands for a list of values:
@@ -248,21 +254,24 @@ static const struct {
 	[STMT_ORDER_INSERT] = { "order_insert",
 	    "INSERT INTO orders (order_number, user_id, status, reservation, "
 	    "total_amount, shipping_address, shipping_method, notes) "
-	    "VALUES (?, ?, 'pending', 'held', ?, ?, ?, ?)" },
+	    "VALUES (?, ?, 'pending', 'held', ?, ?, ?, ?) "
+	    "RETURNING " ORDER_OWN_COLS_OF("") },
+	/* Item ids, by which an order lists its items, follow the request;
+	 * RETURNING answers row by row as they are inserted. */
 	[STMT_ORDER_ITEMS_INSERT] = { "order_items_insert",
 	    "INSERT INTO order_items (order_id, product_id, quantity, "
 	    "unit_price) SELECT ?, j.pid, j.qty, j.price FROM JSON_TABLE(?, "
-	    "'$[*]' COLUMNS (pid BIGINT PATH '$[0]', qty INT PATH '$[1]', "
-	    "price DECIMAL(12,2) PATH '$[2]')) j" },
+	    "'$[*]' COLUMNS (n FOR ORDINALITY, pid BIGINT PATH '$[0]', "
+	    "qty INT PATH '$[1]', price DECIMAL(12,2) PATH '$[2]')) j "
+	    "ORDER BY j.n RETURNING " ORDER_ITEM_PLAIN_COLS_OF("") },
 	/* Every transition starts here: one writer per order at a time. */
 	[STMT_ORDER_LOCK] = { "order_lock",
 	    "SELECT user_id, status, reservation, order_number FROM orders "
 	    "WHERE id = ? FOR UPDATE" },
 	/* In product-id order: the order in which stock rows are locked. */
 	[STMT_ORDER_STOCK_LINES] = { "order_stock_lines",
-	    "SELECT oi.product_id, oi.quantity, i.id, p.name "
+	    "SELECT oi.product_id, oi.quantity, p.name "
 	    "FROM order_items oi JOIN products p ON p.id = oi.product_id "
-	    "LEFT JOIN inventory i ON i.product_id = oi.product_id "
 	    "WHERE oi.order_id = ? ORDER BY oi.product_id" },
 	/* The oversell-safe conditional update (ARCHITECTURE.md, rule 1). */
 	[STMT_ORDER_RESERVE] = { "order_reserve",
@@ -280,14 +289,15 @@ static const struct {
 	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock",
 	    "SELECT quantity_in_stock - quantity_reserved FROM inventory "
 	    "WHERE product_id = ? FOR UPDATE" },
-	/* One ledger row per item of the order (ARCHITECTURE.md, rule 3). */
+	/* One ledger row per item of the order (ARCHITECTURE.md, rule 3);
+	 * what it returns is the stock to invalidate after the commit. */
 	[STMT_ORDER_MOVEMENTS] = { "order_movements",
 	    "INSERT INTO stock_movements (inventory_id, product_id, "
 	    "change_in_stock, change_reserved, reason, order_id, user_id) "
 	    "SELECT i.id, oi.product_id, ? * oi.quantity, ? * oi.quantity, ?, "
 	    "oi.order_id, ? FROM order_items oi JOIN inventory i "
 	    "ON i.product_id = oi.product_id WHERE oi.order_id = ? "
-	    "ORDER BY oi.product_id" },
+	    "ORDER BY oi.product_id RETURNING inventory_id, product_id" },
 	[STMT_ORDER_SET_STATE] = { "order_set_state",
 	    "UPDATE orders SET status = ?, reservation = ?, "
 	    "tracking_number = COALESCE(?, tracking_number), "

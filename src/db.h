@@ -72,18 +72,21 @@ enum stmt {
 	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
 					   price */
 	STMT_ORDER_INSERT,		/* number, user_id, total, address,
-					   method?, notes? */
-	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...] */
+					   method?, notes? -> ORDER_COLS,
+					   owner NULL */
+	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...]
+					   -> ORDER_ITEM_COLS, product NULL,
+					   in request order */
 	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
 					   number */
-	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, inventory_id,
-					   name */
+	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, name */
 	STMT_ORDER_RESERVE,		/* qty, product_id, qty */
 	STMT_ORDER_RELEASE,		/* qty, product_id, qty */
 	STMT_ORDER_DEDUCT,		/* qty, qty, product_id, qty */
 	STMT_ORDER_AVAILABLE_LOCK,	/* product_id -> in stock - reserved */
 	STMT_ORDER_MOVEMENTS,		/* stock sign, reserved sign, reason,
-					   user_id, order_id */
+					   user_id, order_id -> inventory_id,
+					   product_id */
 	STMT_ORDER_SET_STATE,		/* status, reservation, tracking?,
 					   notes?, id */
 	STMT_ORDER_APPEND_NOTE,		/* line, id */

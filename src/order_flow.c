@@ -105,7 +105,9 @@ static const struct {
 /* Columns of STMT_ORDER_LOCK. */
 enum { LOCK_USER_ID = 0, LOCK_STATUS, LOCK_RESERVATION, LOCK_NUMBER };
 /* Columns of STMT_ORDER_STOCK_LINES. */
-enum { LINE_PRODUCT_ID = 0, LINE_QUANTITY, LINE_INVENTORY_ID, LINE_NAME };
+enum { LINE_PRODUCT_ID = 0, LINE_QUANTITY, LINE_NAME };
+/* Columns of STMT_ORDER_MOVEMENTS. */
+enum { MOVED_INVENTORY_ID = 0, MOVED_PRODUCT_ID };
 /* Columns of STMT_ORDER_PRODUCTS. */
 enum { PROD_ID = 0, PROD_FOUND, PROD_NAME, PROD_PRICE };
 
@@ -145,6 +147,13 @@ reservation_parse(const char *s, enum reservation *out)
 	return false;
 }
 
+/* An item of the order as the stock rules see it. */
+struct flow_line {
+	int64_t		 product_id;
+	int64_t		 quantity;
+	const char	*name;		/* borrowed from the flow's names */
+};
+
 /* One order inside a transaction, once its row is locked. */
 struct flow {
 	int64_t			 order_id;
@@ -152,7 +161,11 @@ struct flow {
 	char			 number[40];
 	enum order_status	 status;
 	enum reservation	 res;
-	struct db_res		*lines;		/* owned; loaded on first use */
+	/* The items in product-id order, loaded on first use: names not
+	 * NULL says they are. names (owned) holds the product names. */
+	struct flow_line	 lines[ORDER_MAX_ITEMS];
+	size_t			 nlines;
+	struct db_res		*names;
 	struct order_touched	*touched;	/* borrowed */
 	struct order_refused	*refused;	/* borrowed */
 };
@@ -160,8 +173,9 @@ struct flow {
 static void
 flow_reset(struct flow *f)
 {
-	db_res_free(f->lines);
-	f->lines = NULL;
+	db_res_free(f->names);
+	f->names = NULL;
+	f->nlines = 0;
 	f->touched->n = 0;
 	memset(f->refused, 0, sizeof(*f->refused));
 }
@@ -171,35 +185,53 @@ static void
 refuse_line(struct flow *f, size_t i, enum order_refusal why,
     int64_t available)
 {
-	const char *name = db_res_str(f->lines, i, LINE_NAME);
+	const char *name = f->lines[i].name;
 
 	f->refused->why = why;
-	f->refused->product_id = db_res_int(f->lines, i, LINE_PRODUCT_ID);
+	f->refused->product_id = f->lines[i].product_id;
 	snprintf(f->refused->product_name, sizeof(f->refused->product_name),
 	    "%s", name != NULL ? name : "");
 	f->refused->available = available;
 }
 
-/* Loads the order's items with their stock records, once. */
+/* Loads the items of an order already made, once. */
 static enum inv_err
 flow_lines(struct db *db, struct flow *f)
 {
 	struct db_val p = DB_INT(f->order_id);
+	enum inv_err rc;
+	size_t i;
 
-	if (f->lines != NULL)
+	if (f->names != NULL)
 		return INV_OK;
-	return db_exec(db, STMT_ORDER_STOCK_LINES, &p, 1, &f->lines, NULL,
-	    NULL);
+	if ((rc = db_exec(db, STMT_ORDER_STOCK_LINES, &p, 1, &f->names, NULL,
+	    NULL)) != INV_OK)
+		return rc;
+	if (db_res_rows(f->names) > ORDER_MAX_ITEMS) {
+		/* Only the database itself could have put them there. */
+		log_error("order %s: %zu items, more than %d", f->number,
+		    db_res_rows(f->names), ORDER_MAX_ITEMS);
+		return INV_DB;
+	}
+	f->nlines = db_res_rows(f->names);
+	for (i = 0; i < f->nlines; i++) {
+		f->lines[i].product_id = db_res_int(f->names, i,
+		    LINE_PRODUCT_ID);
+		f->lines[i].quantity = db_res_int(f->names, i, LINE_QUANTITY);
+		f->lines[i].name = db_res_str(f->names, i, LINE_NAME);
+	}
+	return INV_OK;
 }
 
 /*
- * After a reservation of line i touched no row: says why. The update
- * has locked the record, so this read is current.
+ * After a reservation of line i touched no row: says why, which is also
+ * how a product without a stock record is found. The update has locked
+ * the record (or the gap where it would be), so this read is current.
  */
 static enum inv_err
 refuse_hold(struct db *db, struct flow *f, size_t i)
 {
-	struct db_val p = DB_INT(db_res_int(f->lines, i, LINE_PRODUCT_ID));
+	struct db_val p = DB_INT(f->lines[i].product_id);
 	struct db_res *res = NULL;
 	enum inv_err rc;
 
@@ -225,6 +257,7 @@ refuse_hold(struct db *db, struct flow *f, size_t i)
 static enum inv_err
 stock_move(struct db *db, struct flow *f, enum stock_move m)
 {
+	struct db_res *moved = NULL;
 	struct db_val p[5];
 	uint64_t affected;
 	char *reason;
@@ -233,15 +266,10 @@ stock_move(struct db *db, struct flow *f, enum stock_move m)
 
 	if ((rc = flow_lines(db, f)) != INV_OK)
 		return rc;
-	for (i = 0; i < db_res_rows(f->lines); i++) {
-		int64_t qty = db_res_int(f->lines, i, LINE_QUANTITY);
-		int64_t pid = db_res_int(f->lines, i, LINE_PRODUCT_ID);
+	for (i = 0; i < f->nlines; i++) {
+		int64_t qty = f->lines[i].quantity;
+		int64_t pid = f->lines[i].product_id;
 
-		if (db_res_isnull(f->lines, i, LINE_INVENTORY_ID) &&
-		    m == MOVE_HOLD) {
-			refuse_line(f, i, ORDER_REFUSED_NO_INVENTORY, 0);
-			return INV_INVALID;
-		}
 		n = 0;
 		p[n++] = DB_INT(qty);
 		if (moves[m].stock_sign != 0)
@@ -266,21 +294,21 @@ stock_move(struct db *db, struct flow *f, enum stock_move m)
 	p[2] = DB_STR(reason);
 	p[3] = f->actor_id > 0 ? DB_INT(f->actor_id) : DB_NULL;
 	p[4] = DB_INT(f->order_id);
-	rc = db_exec(db, STMT_ORDER_MOVEMENTS, p, 5, NULL, NULL, NULL);
+	rc = db_exec(db, STMT_ORDER_MOVEMENTS, p, 5, &moved, NULL, NULL);
 	free(reason);
 	if (rc != INV_OK)
 		return rc;
 	f->res = moves[m].after;
-	/* Every move touches every item, so the first one says it all. */
-	if (f->touched->n == 0)
-		for (i = 0; i < db_res_rows(f->lines) &&
-		    i < ORDER_MAX_ITEMS; i++) {
-			f->touched->rec[i].inventory_id = db_res_int(f->lines,
-			    i, LINE_INVENTORY_ID);
-			f->touched->rec[i].product_id = db_res_int(f->lines,
-			    i, LINE_PRODUCT_ID);
-			f->touched->n++;
-		}
+	/* Every move touches every item, so each says it all. */
+	f->touched->n = 0;
+	for (i = 0; i < db_res_rows(moved) && i < ORDER_MAX_ITEMS; i++) {
+		f->touched->rec[i].inventory_id = db_res_int(moved, i,
+		    MOVED_INVENTORY_ID);
+		f->touched->rec[i].product_id = db_res_int(moved, i,
+		    MOVED_PRODUCT_ID);
+		f->touched->n++;
+	}
+	db_res_free(moved);
 	return INV_OK;
 }
 
@@ -457,8 +485,8 @@ transition_run(struct db *db, struct cache *cache, struct transition *t)
 	enum inv_err rc;
 
 	rc = db_transaction(db, transition_tx, t);
-	db_res_free(t->f.lines);
-	t->f.lines = NULL;
+	db_res_free(t->f.names);
+	t->f.names = NULL;
 	if (rc == INV_OK)
 		order_flow_invalidate(cache, t->f.touched);
 	return rc;
@@ -584,12 +612,14 @@ order_number(char *out, size_t len)
  * Prices the order from the share-locked products (in request order, so
  * a missing product is reported as the client listed it): *items is the
  * JSON of [[product_id, quantity, "unit price"], ...] for
- * STMT_ORDER_ITEMS_INSERT, *total the exact total as DECIMAL text.
+ * STMT_ORDER_ITEMS_INSERT, *total the exact total as DECIMAL text,
+ * *products (new) the rows of STMT_ORDER_PRODUCTS, one per line.
  * INV_INVALID with *refused for a missing product or a total too large.
  */
 static enum inv_err
 order_price(struct db *db, const struct order_new *o, struct buf *items,
-    char *total, size_t totlen, struct order_refused *refused)
+    char *total, size_t totlen, struct db_res **products,
+    struct order_refused *refused)
 {
 	struct db_res *res = NULL;
 	struct buf ids;
@@ -646,19 +676,21 @@ order_price(struct db *db, const struct order_new *o, struct buf *items,
 	buf_puts(items, "]");
 	snprintf(total, totlen, "%" PRId64 ".%02" PRId64, cents / 100,
 	    cents % 100);
+	*products = res;
+	res = NULL;
 out:
 	db_res_free(res);
 	return rc;
 }
 
 /* Inserts the order row under a fresh number (retrying the rare
- * duplicate); *id and *number (len bytes) set. */
+ * duplicate); *row (new) is the row as STMT_ORDER_INSERT returns it,
+ * *id its id and *number (len bytes) set. */
 static enum inv_err
 order_insert(struct db *db, const struct order_new *o, const char *total,
-    int64_t *id, char *number, size_t len)
+    struct db_res **row, int64_t *id, char *number, size_t len)
 {
 	struct db_val p[6];
-	uint64_t insert_id = 0;
 	enum inv_err rc = INV_CONFLICT;
 	int tries;
 
@@ -672,23 +704,61 @@ order_insert(struct db *db, const struct order_new *o, const char *total,
 		p[4] = DB_STR_OR_NULL(o->shipping_method);
 		p[5] = DB_STR_OR_NULL(o->notes);
 		/* A duplicate key undoes only this statement. */
-		rc = db_exec(db, STMT_ORDER_INSERT, p, 6, NULL, NULL,
-		    &insert_id);
+		rc = db_exec(db, STMT_ORDER_INSERT, p, 6, row, NULL, NULL);
 	}
 	if (rc == INV_CONFLICT)
 		log_error("order_insert: %d duplicate order numbers in a row",
 		    ORDER_NUMBER_TRIES);
-	*id = (int64_t)insert_id;
-	return rc == INV_CONFLICT ? INV_DB : rc;
+	if (rc != INV_OK)
+		return rc == INV_CONFLICT ? INV_DB : rc;
+	if (db_res_rows(*row) != 1) {
+		log_error("order_insert: %zu rows returned", db_res_rows(*row));
+		return INV_DB;
+	}
+	*id = db_res_int(*row, 0, ORDER_COL_ID);
+	return INV_OK;
+}
+
+/* Orders lines by product id, the order in which stock is locked. */
+static int
+line_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct flow_line *)a)->product_id;
+	int64_t y = ((const struct flow_line *)b)->product_id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The lines of a new order as the request gave them, with the names of
+ * the products (borrowed from products, STMT_ORDER_PRODUCTS's rows in
+ * request order): what the order holds is known without reading back
+ * the items just inserted.
+ */
+static void
+flow_new_lines(struct flow *f, const struct order_new *o,
+    struct db_res *products)
+{
+	size_t i;
+
+	for (i = 0; i < o->nlines; i++) {
+		f->lines[i].product_id = o->lines[i].product_id;
+		f->lines[i].quantity = o->lines[i].quantity;
+		f->lines[i].name = db_res_str(products, i, PROD_NAME);
+	}
+	f->nlines = o->nlines;
+	qsort(f->lines, f->nlines, sizeof(f->lines[0]), line_cmp);
+	f->names = products;
 }
 
 enum inv_err
 order_flow_create(struct db *db, const struct order_new *o,
-    int64_t *order_id, struct order_touched *touched,
-    struct order_refused *refused)
+    int64_t *order_id, struct db_res **order, struct db_res **items,
+    struct order_touched *touched, struct order_refused *refused)
 {
+	struct db_res *products = NULL, *row = NULL, *rows = NULL;
 	struct flow f;
-	struct buf items;
+	struct buf json;
 	struct db_val p[2];
 	char total[32];
 	enum inv_err rc;
@@ -698,19 +768,31 @@ order_flow_create(struct db *db, const struct order_new *o,
 	f.refused = refused;
 	flow_reset(&f);
 	*order_id = 0;
+	if (order != NULL)
+		*order = NULL;
+	if (items != NULL)
+		*items = NULL;
 	if (o->nlines == 0 || o->nlines > ORDER_MAX_ITEMS)
 		return INV_INVALID;
-	buf_init(&items);
-	if ((rc = order_price(db, o, &items, total, sizeof(total),
-	    refused)) != INV_OK ||
-	    (rc = order_insert(db, o, total, &f.order_id, f.number,
+	buf_init(&json);
+	if ((rc = order_price(db, o, &json, total, sizeof(total), &products,
+	    refused)) != INV_OK)
+		goto out;
+	flow_new_lines(&f, o, products);
+	if ((rc = order_insert(db, o, total, &row, &f.order_id, f.number,
 	    sizeof(f.number))) != INV_OK)
 		goto out;
 	p[0] = DB_INT(f.order_id);
-	p[1] = DB_STR(items.data);
-	if ((rc = db_exec(db, STMT_ORDER_ITEMS_INSERT, p, 2, NULL, NULL,
+	p[1] = DB_STR(json.data);
+	if ((rc = db_exec(db, STMT_ORDER_ITEMS_INSERT, p, 2, &rows, NULL,
 	    NULL)) != INV_OK)
 		goto out;
+	if (db_res_rows(rows) != o->nlines) {
+		log_error("order %s: %zu items inserted of %zu", f.number,
+		    db_res_rows(rows), o->nlines);
+		rc = INV_DB;
+		goto out;
+	}
 	f.actor_id = o->user_id;
 	f.status = ORDER_PENDING;
 	f.res = RES_NONE;
@@ -719,9 +801,19 @@ order_flow_create(struct db *db, const struct order_new *o,
 	if ((rc = stock_move(db, &f, MOVE_HOLD)) != INV_OK)
 		goto out;
 	*order_id = f.order_id;
+	if (order != NULL) {
+		*order = row;
+		row = NULL;
+	}
+	if (items != NULL) {
+		*items = rows;
+		rows = NULL;
+	}
 out:
-	db_res_free(f.lines);
-	buf_free(&items);
+	db_res_free(f.names);
+	db_res_free(row);
+	db_res_free(rows);
+	buf_free(&json);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "util.h"
 
 struct db;
+struct db_res;
 struct cache;
 
 /* Bounds of a new order (API.md). */
@@ -101,13 +102,17 @@ struct order_touched {
  * prices and the exact total, then reserves every item in product-id
  * order with the conditional update and writes the movements. *touched
  * is reset and filled: pass it to order_flow_invalidate after the commit.
- * Returns INV_OK with *order_id; INV_INVALID with *refused filled (the
- * caller must roll back: return it from the transaction function);
- * database errors otherwise (INV_RETRY included).
+ * Returns INV_OK with *order_id and, where order and items are not NULL,
+ * the order as the owner sees it (new, db_res_free them): *order its row
+ * (enum order_col, the owner's email and name NULL), *items its items
+ * (enum order_item_col, the product's name and SKU NULL) in item-id
+ * order. INV_INVALID with *refused filled (the caller must roll back:
+ * return it from the transaction function); database errors otherwise
+ * (INV_RETRY included); *order and *items are NULL on every failure.
  */
 enum inv_err order_flow_create(struct db *, const struct order_new *,
-    int64_t *order_id, struct order_touched *touched,
-    struct order_refused *refused);
+    int64_t *order_id, struct db_res **order, struct db_res **items,
+    struct order_touched *touched, struct order_refused *refused);
 
 /* Invalidates the cache of every record in touched (after the commit). */
 void order_flow_invalidate(struct cache *, const struct order_touched *);

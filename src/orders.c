@@ -491,7 +491,8 @@ static enum inv_err
 create_tx(struct db *db, void *arg)
 {
 	struct create_tx *t = arg;
-	struct db_res *res = NULL;
+	struct db_res *res = NULL, *order = NULL, *items = NULL;
+	struct json_writer w;
 	struct db_val p[3];
 	enum inv_err rc;
 
@@ -508,13 +509,17 @@ create_tx(struct db *db, void *arg)
 		if (rc != INV_OK)
 			return rc;
 	}
-	if ((rc = order_flow_create(db, t->order, &t->order_id, &t->touched,
-	    &t->refused)) != INV_OK ||
-	    (rc = order_fetch_text(db, t->order_id, false, &t->body,
-	    &t->body_len)) != INV_OK)
+	/* The body from what the inserts returned: as a GET reads it. */
+	if ((rc = order_flow_create(db, t->order, &t->order_id, &order,
+	    &items, &t->touched, &t->refused)) != INV_OK)
 		return rc;
-	if (t->body == NULL)
-		return INV_DB;
+	/* One order's items: sorted as items_of() sorts a page's. */
+	db_res_sort(items, ORDER_ITEM_COL_ORDER_ID, ORDER_ITEM_COL_ID);
+	jw_init(&w);
+	order_write(&w, order, 0, items, false);
+	t->body = jw_take(&w, &t->body_len);
+	db_res_free(order);
+	db_res_free(items);
 	if (t->idem_id != 0) {
 		p[0] = DB_INT(201);
 		p[1] = DB_STR(t->body);

@@ -81,6 +81,28 @@ sql(const char *fmt, ...)
 	free(s);
 }
 
+/* Fails the test unless the condition (trusted test SQL, formatted here)
+ * holds on the server; NULL counts as false. */
+static void __attribute__((format(printf, 1, 2)))
+expect_sql(const char *fmt, ...)
+{
+	va_list ap;
+	char *cond;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&cond, fmt, ap), 0);
+	va_end(ap);
+	sql("BEGIN NOT ATOMIC IF NOT COALESCE((%s), FALSE) THEN SIGNAL "
+	    "SQLSTATE '45000' SET MESSAGE_TEXT = 'expect_sql'; END IF; END",
+	    cond);
+	free(cond);
+}
+
+/* A counter of this process's database session (the one requests go
+ * through), such as "Com_stmt_execute", as SQL. */
+#define SESSION_COUNT(name) "(SELECT VARIABLE_VALUE FROM " \
+	"information_schema.SESSION_STATUS WHERE VARIABLE_NAME = '" name "')"
+
 /*
  * Product id with a price and, when stock >= 0, an inventory record of
  * that stock whose first movement records it (as the inventory API
@@ -486,15 +508,121 @@ START_TEST(create_order_nonexistent_product)
 	    "\"items\":[{\"product_id\":1,\"quantity\":1},"
 	    "{\"product_id\":999,\"quantity\":1}]}", 404,
 	    "Product with id 999 not found");
+	/* Missing products are named in the client's order, before any
+	 * stock is looked at. */
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":2,\"quantity\":1},"
+	    "{\"product_id\":999,\"quantity\":1},"
+	    "{\"product_id\":998,\"quantity\":1}]}", 404,
+	    "Product with id 999 not found");
+	/* Widget (1) is reserved before Ghost (2) finds no record... */
 	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
 	    "\"items\":[{\"product_id\":1,\"quantity\":1},"
 	    "{\"product_id\":2,\"quantity\":1}]}", 400,
 	    "No inventory found for product Ghost");
+	/* ... and, listed after Stocked (3), is still the first refused. */
+	seed_product(3, "Stocked", "1.00", 5);
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":3,\"quantity\":1},"
+	    "{\"product_id\":2,\"quantity\":1}]}", 400,
+	    "No inventory found for product Ghost");
+	/* Nothing is left behind: no order, item, reservation or
+	 * movement. */
 	ck_assert_int_eq(order_count(admin), 0);
+	expect_sql("(SELECT COUNT(*) FROM order_items) = 0");
+	expect_sql("(SELECT COUNT(*) FROM stock_movements WHERE order_id IS "
+	    "NOT NULL) = 0");
 	expect_stock(1, 5, 0);
+	expect_stock(3, 5, 0);
 	expect_invariants();
 	free(tok);
 	free(admin);
+}
+END_TEST
+
+/*
+ * Items listed in descending product-id order are reserved all the same
+ * (in product-id order), and a creation costs one statement per item
+ * and four more: the products, the order, its items and the movements,
+ * the 201 body coming back from the inserts.
+ */
+START_TEST(create_order_descending_product_ids)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+
+	seed_product(1, "One", "1.00", 10);
+	seed_product(2, "Two", "2.00", 10);
+	seed_product(3, "Three", "3.00", 1);
+	sql("SET @executed = " SESSION_COUNT("COM_STMT_EXECUTE") ", "
+	    "@commits = " SESSION_COUNT("COM_COMMIT"));
+	ck_assert_int_eq(call("POST", ORDERS, tok, "{\"shipping_address\":"
+	    "\"x\",\"items\":[{\"product_id\":3,\"quantity\":1},"
+	    "{\"product_id\":2,\"quantity\":2},"
+	    "{\"product_id\":1,\"quantity\":3}]}", NULL), 201);
+	expect_sql(SESSION_COUNT("COM_STMT_EXECUTE") " - @executed = 3 + 4");
+	expect_sql(SESSION_COUNT("COM_COMMIT") " - @commits = 1");
+	expect_stock(1, 10, 3);
+	expect_stock(2, 10, 2);
+	expect_stock(3, 1, 1);
+	/* The first item listed has the highest id and no stock left: the
+	 * two before it in product-id order are rolled back with it. */
+	expect_error("POST", ORDERS, tok, "{\"shipping_address\":\"x\","
+	    "\"items\":[{\"product_id\":3,\"quantity\":1},"
+	    "{\"product_id\":2,\"quantity\":1},"
+	    "{\"product_id\":1,\"quantity\":1}]}", 400,
+	    "Insufficient stock for product Three. Available: 0");
+	ck_assert_int_eq(order_count(admin), 1);
+	expect_stock(1, 10, 3);
+	expect_stock(2, 10, 2);
+	expect_invariants();
+	free(tok);
+	free(admin);
+}
+END_TEST
+
+/* The 201 body is the order exactly as a GET of it reads it afterwards:
+ * ids, items in the order listed, times. */
+START_TEST(create_order_body_matches_get)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	struct json_object *o = NULL, *items;
+	char *created = NULL, *got = NULL, *path;
+	int64_t prev = 0, id;
+	size_t i;
+	static const int64_t listed[] = { 3, 1, 2 };
+
+	seed_product(1, "One", "1.00", 10);
+	seed_product(2, "Two", "2.50", 10);
+	seed_product(3, "Three", "3.00", 10);
+	ck_assert_int_eq(call_full("POST", ORDERS, tok, "{\"shipping_address\""
+	    ":\"x\",\"shipping_method\":null,\"notes\":\"n\",\"items\":["
+	    "{\"product_id\":3,\"quantity\":1},"
+	    "{\"product_id\":1,\"quantity\":2},"
+	    "{\"product_id\":2,\"quantity\":3}]}", NULL, &o, NULL,
+	    &created), 201);
+	id = jint(o, "id");
+	items = json_object_object_get(o, "items");
+	ck_assert_uint_eq(json_object_array_length(items), 3);
+	for (i = 0; i < 3; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+
+		ck_assert_int_eq(jint(it, "product_id"), listed[i]);
+		ck_assert_int_gt(jint(it, "id"), prev);
+		prev = jint(it, "id");
+	}
+	ck_assert_uint_eq(strlen(json_get_str(o, "created_at")), 20);
+	ck_assert_str_eq(json_get_str(o, "created_at"),
+	    json_get_str(o, "updated_at"));
+	path = order_path(id);
+	ck_assert_int_eq(call_full("GET", path, tok, NULL, NULL, NULL, NULL,
+	    &got), 200);
+	ck_assert_str_eq(created, got);
+	json_object_put(o);
+	free(path);
+	free(created);
+	free(got);
+	free(tok);
 }
 END_TEST
 
@@ -537,6 +665,81 @@ START_TEST(create_order_without_redis)
 	expect_invariants();
 	tu_app_free(down);
 	free(tok);
+}
+END_TEST
+
+/* Stock of an inventory record read through the API, and so through
+ * the cache: "quantity_in_stock" or "quantity_reserved" of path. */
+static int64_t
+api_stock(const char *token, const char *path, const char *field)
+{
+	struct json_object *o = NULL;
+	int64_t v;
+
+	ck_assert_int_eq(call("GET", path, token, NULL, &o), 200);
+	v = jint(o, field);
+	json_object_put(o);
+	return v;
+}
+
+/* Every read of product pid's record (by record id inv and by product)
+ * shows stock and reserved; each also caches what it read. */
+static void
+expect_api_stock(const char *token, int64_t inv, int64_t pid,
+    int64_t in_stock, int64_t reserved)
+{
+	char *paths[2];
+	int i;
+
+	paths[0] = xasprintf("/api/v1/inventory/%" PRId64, inv);
+	paths[1] = xasprintf("/api/v1/inventory/product/%" PRId64, pid);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(api_stock(token, paths[i],
+		    "quantity_in_stock"), in_stock);
+		ck_assert_int_eq(api_stock(token, paths[i],
+		    "quantity_reserved"), reserved);
+		free(paths[i]);
+	}
+}
+
+/*
+ * Every stock move of an order drops the cached reads of the records it
+ * changed, by record and by product (record ids unlike product ids here,
+ * so one taken for the other shows).
+ */
+START_TEST(order_moves_invalidate_cached_stock)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	const char *two = "{\"shipping_address\":\"x\",\"items\":["
+	    "{\"product_id\":7,\"quantity\":2},"
+	    "{\"product_id\":3,\"quantity\":1}]}";
+	struct json_object *o = NULL;
+	int64_t id;
+
+	seed_product(7, "Seven", "1.00", 10);	/* record 1 */
+	seed_product(3, "Three", "1.00", 10);	/* record 2 */
+	expect_api_stock(tok, 1, 7, 10, 0);
+	expect_api_stock(tok, 2, 3, 10, 0);
+	ck_assert_int_eq(call("POST", ORDERS, tok, two, &o), 201);
+	id = jint(o, "id");
+	json_object_put(o);
+	expect_api_stock(tok, 1, 7, 10, 2);
+	expect_api_stock(tok, 2, 3, 10, 1);
+	ck_assert_int_eq(cancel(tok, id), 204);
+	expect_api_stock(tok, 1, 7, 10, 0);
+	expect_api_stock(tok, 2, 3, 10, 0);
+	ck_assert_int_eq(call("POST", ORDERS, tok, two, &o), 201);
+	id = jint(o, "id");
+	json_object_put(o);
+	ck_assert_int_eq(set_status(admin, id, "processing"), 200);
+	expect_api_stock(tok, 1, 7, 10, 2);
+	ck_assert_int_eq(set_status(admin, id, "shipped"), 200);
+	expect_api_stock(tok, 1, 7, 8, 0);
+	expect_api_stock(tok, 2, 3, 9, 0);
+	expect_invariants();
+	free(tok);
+	free(admin);
 }
 END_TEST
 
@@ -1874,8 +2077,11 @@ orders_suite(void)
 	tcase_add_test(create, create_order_success);
 	tcase_add_test(create, create_order_insufficient_stock);
 	tcase_add_test(create, create_order_nonexistent_product);
+	tcase_add_test(create, create_order_descending_product_ids);
+	tcase_add_test(create, create_order_body_matches_get);
 	tcase_add_test(create, create_order_total_too_large);
 	tcase_add_test(create, create_order_without_redis);
+	tcase_add_test(create, order_moves_invalidate_cached_stock);
 	tcase_add_checked_fixture(read, setup, NULL);
 	tcase_add_test(read, get_user_orders);
 	tcase_add_test(read, get_order_detail);

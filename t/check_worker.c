@@ -100,7 +100,8 @@ create_tx(struct db *db, void *arg)
 {
 	struct create *c = arg;
 
-	return order_flow_create(db, &c->o, &c->id, &c->touched, &c->refused);
+	return order_flow_create(db, &c->o, &c->id, NULL, NULL, &c->touched,
+	    &c->refused);
 }
 
 /* A pending order of qty of product_id, reserved as the API does it;
