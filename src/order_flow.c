@@ -820,13 +820,16 @@ out:
 void
 order_flow_invalidate(struct cache *cache, const struct order_touched *t)
 {
+	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS];
 	size_t i;
 
-	if (cache == NULL)
+	if (cache == NULL || t->n == 0)
 		return;
-	for (i = 0; i < t->n; i++)
-		cache_invalidate(cache, t->rec[i].inventory_id,
-		    t->rec[i].product_id);
+	for (i = 0; i < t->n; i++) {
+		inv[i] = t->rec[i].inventory_id;
+		prod[i] = t->rec[i].product_id;
+	}
+	cache_invalidate_each(cache, t->n, inv, prod);
 }
 
 /* ---- words and audit ---- */
