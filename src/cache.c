@@ -62,6 +62,7 @@ static const char *const scope_names[CACHE_SCOPE__MAX] = {
 	"item",		/* CACHE_SCOPE_ITEM */
 	"product",	/* CACHE_SCOPE_PRODUCT */
 	"lists",	/* CACHE_SCOPE_LISTS */
+	"orders",	/* CACHE_SCOPE_ORDERS */
 };
 
 enum script {
@@ -500,6 +501,13 @@ void
 cache_invalidate_each(struct cache *ch, size_t n, const int64_t *inv_ids,
     const int64_t *product_ids)
 {
+	cache_invalidate_order(ch, 0, n, inv_ids, product_ids);
+}
+
+void
+cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
+    const int64_t *inv_ids, const int64_t *product_ids)
+{
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -512,11 +520,15 @@ cache_invalidate_each(struct cache *ch, size_t n, const int64_t *inv_ids,
 		if (product_ids[i] > 0)
 			pending_add(ch, CACHE_SCOPE_PRODUCT, product_ids[i]);
 	}
-	pending_add(ch, CACHE_SCOPE_LISTS, 0);
+	if (n > 0)
+		pending_add(ch, CACHE_SCOPE_LISTS, 0);
+	if (owner_id > 0)
+		pending_add(ch, CACHE_SCOPE_ORDERS, owner_id);
 	if (!pending_flush(ch)) {
 		ch->stats.errors++;
 		log_warn("redis: cache invalidation kept for later "
-		    "(%zu records; the first: inventory %lld, product %lld)",
+		    "(user %lld's orders, %zu records; the first: inventory "
+		    "%lld, product %lld)", (long long)owner_id,
 		    n, n > 0 ? (long long)inv_ids[0] : 0LL,
 		    n > 0 ? (long long)product_ids[0] : 0LL);
 	}

@@ -25,7 +25,7 @@ enum inv_err cache_ping(struct cache *);
 
 /*
  * Coherent read-through caching of inventory reads (ARCHITECTURE.md,
- * "Cache protocol"). Every cached value lives in a scope with its own
+ * "Cache protocol"), and of the counts of a user's orders. Every cached value lives in a scope with its own
  * generation counter in Redis; the generation is part of the value's key.
  * A reader learns the generation together with the lookup (one round
  * trip) and stores what it read from MariaDB under that generation, so a
@@ -36,6 +36,8 @@ enum cache_scope {
 	CACHE_SCOPE_ITEM = 0,	/* one inventory record, by inventory id */
 	CACHE_SCOPE_PRODUCT,	/* one product's inventory, by product id */
 	CACHE_SCOPE_LISTS,	/* every list and report (scope id 0) */
+	CACHE_SCOPE_ORDERS,	/* a user's orders: the counts of the owner's
+				   lists, by user id */
 	CACHE_SCOPE__MAX
 };
 
@@ -73,6 +75,11 @@ void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
  * borrowed), still in one round trip: an order touches up to 100. */
 void cache_invalidate_each(struct cache *, size_t n, const int64_t *inv_ids,
     const int64_t *product_ids);
+/* After a commit that changed an order of user owner_id (> 0) and moved
+ * the stock of n records (may be 0): bumps that user's orders and the
+ * records, in the same single round trip. */
+void cache_invalidate_order(struct cache *, int64_t owner_id, size_t n,
+    const int64_t *inv_ids, const int64_t *product_ids);
 
 /* Counters since the process started, for /metrics. */
 struct cache_stats {

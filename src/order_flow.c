@@ -177,6 +177,7 @@ flow_reset(struct flow *f)
 	f->names = NULL;
 	f->nlines = 0;
 	f->touched->n = 0;
+	f->touched->user_id = 0;
 	memset(f->refused, 0, sizeof(*f->refused));
 }
 
@@ -352,9 +353,11 @@ flow_lock(struct db *db, struct flow *f)
 		log_error("order %" PRId64 ": unknown status or reservation",
 		    f->order_id);
 		rc = INV_DB;
-	} else
+	} else {
 		snprintf(f->number, sizeof(f->number), "%s",
 		    db_res_str(res, 0, LOCK_NUMBER));
+		f->touched->user_id = db_res_int(res, 0, LOCK_USER_ID);
+	}
 	db_res_free(res);
 	return rc;
 }
@@ -767,6 +770,7 @@ order_flow_create(struct db *db, const struct order_new *o,
 	f.touched = touched;
 	f.refused = refused;
 	flow_reset(&f);
+	touched->user_id = o->user_id;
 	*order_id = 0;
 	if (order != NULL)
 		*order = NULL;
@@ -823,13 +827,13 @@ order_flow_invalidate(struct cache *cache, const struct order_touched *t)
 	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS];
 	size_t i;
 
-	if (cache == NULL || t->n == 0)
+	if (cache == NULL || (t->n == 0 && t->user_id == 0))
 		return;
 	for (i = 0; i < t->n; i++) {
 		inv[i] = t->rec[i].inventory_id;
 		prod[i] = t->rec[i].product_id;
 	}
-	cache_invalidate_each(cache, t->n, inv, prod);
+	cache_invalidate_order(cache, t->user_id, t->n, inv, prod);
 }
 
 /* ---- words and audit ---- */

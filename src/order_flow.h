@@ -88,6 +88,7 @@ const char *order_refused_text(const struct order_refused *, char *buf,
 
 /* The stock records a transaction changed, to invalidate after commit. */
 struct order_touched {
+	int64_t	 user_id;	/* the order's owner */
 	size_t	 n;
 	struct {
 		int64_t	 inventory_id;

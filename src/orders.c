@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
@@ -632,6 +633,48 @@ static const enum stmt own_page_stmts[2] = {
 };
 
 /*
+ * The number of orders the filters select (n parameters p; user_id 0:
+ * all users, status NULL: any) in *total. One user's counts are cached:
+ * in MariaDB a count is an index scan of all the user's orders (a third
+ * of the time of a page of 100 of 1,000 orders), and order_flow bumps the
+ * user's generation after every change of one of them, so a count is
+ * never older than a change that has returned (the cache protocol of
+ * ARCHITECTURE.md).
+ */
+static enum inv_err
+count_orders(struct app *app, int64_t user_id, const char *status,
+    const struct db_val *p, size_t n, int64_t *total)
+{
+	struct db_res *res = NULL;
+	char *val = NULL, text[32];
+	uint64_t gen = 0;
+	enum inv_err rc, crc = INV_UNAVAILABLE;
+	const char *name = status != NULL ? status : "";
+
+	if (user_id > 0 && app->cache != NULL) {
+		crc = cache_fetch(app->cache, CACHE_SCOPE_ORDERS, user_id, name,
+		    &val, &gen);
+		if (crc == INV_OK && str_to_i64(val, 0, INT64_MAX, total)) {
+			free(val);
+			return INV_OK;
+		}
+		free(val);
+	}
+	if ((rc = db_exec(app->db, count_stmts[user_id > 0][status != NULL],
+	    p, n, &res, NULL, NULL)) != INV_OK)
+		return rc;
+	*total = db_res_int(res, 0, 0);
+	db_res_free(res);
+	/* Only after a plain miss: not when Redis is in trouble. */
+	if (crc == INV_NOTFOUND) {
+		snprintf(text, sizeof(text), "%" PRId64, *total);
+		cache_store(app->cache, CACHE_SCOPE_ORDERS, user_id, name, gen,
+		    text, strlen(text), app->cfg->cache_ttl_list);
+	}
+	return INV_OK;
+}
+
+/*
  * A page of orders, newest first, filtered by user (0: all) and status
  * (NULL: all), with their items: three queries whatever the page size
  * (count, page, items of the page).
@@ -640,10 +683,11 @@ static void
 list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
     const char *status, int64_t skip, int64_t limit, bool with_user)
 {
-	struct db_res *count = NULL, *orders = NULL, *items = NULL;
+	struct db_res *orders = NULL, *items = NULL;
 	struct json_writer w;
 	struct db_val p[4];
-	char total[32];
+	char text[32];
+	int64_t total;
 	enum inv_err rc;
 	size_t i, n = 0;
 
@@ -654,8 +698,8 @@ list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
 		p[n++] = DB_STR(status);
 	p[n] = DB_INT(limit);
 	p[n + 1] = DB_INT(skip);
-	if ((rc = db_exec(app->db, count_stmts[user_id > 0][status != NULL],
-	    p, n, &count, NULL, NULL)) != INV_OK || (rc = db_exec(app->db,
+	if ((rc = count_orders(app, user_id, status, p, n, &total)) !=
+	    INV_OK || (rc = db_exec(app->db,
 	    with_user ? page_stmts[user_id > 0][status != NULL] :
 	    own_page_stmts[status != NULL], p, n + 2, &orders, NULL,
 	    NULL)) != INV_OK ||
@@ -669,10 +713,9 @@ list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
 		order_write(&w, orders, i, items, with_user);
 	jw_end_array(&w);
 	reply_written(resp, 200, &w);
-	snprintf(total, sizeof(total), "%" PRId64, db_res_int(count, 0, 0));
-	http_resp_header(resp, "X-Total-Count", total);
+	snprintf(text, sizeof(text), "%" PRId64, total);
+	http_resp_header(resp, "X-Total-Count", text);
 out:
-	db_res_free(count);
 	db_res_free(orders);
 	db_res_free(items);
 }

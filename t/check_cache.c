@@ -266,6 +266,32 @@ START_TEST(invalidate_each_names_every_record_and_no_more)
 }
 END_TEST
 
+/* A change of an order that moved no stock bumps its owner's orders
+ * and nothing else; one that did, the records and the lists too. */
+START_TEST(invalidate_order_bumps_the_owner)
+{
+	struct cache *ch = open_cache(tu_app()->cfg);
+	int64_t inv = 5, prod = 50;
+
+	warm(ch, CACHE_SCOPE_ORDERS, 7, "", "3");
+	warm(ch, CACHE_SCOPE_ORDERS, 8, "", "1");
+	warm(ch, CACHE_SCOPE_ITEM, 5, "", "old");
+	warm(ch, CACHE_SCOPE_LISTS, 0, "skip=0&limit=100", "[old]");
+	cache_invalidate_order(ch, 7, 0, NULL, NULL);
+	expect(ch, CACHE_SCOPE_ORDERS, 7, "", NULL);
+	expect(ch, CACHE_SCOPE_ORDERS, 8, "", "1");
+	expect(ch, CACHE_SCOPE_ITEM, 5, "", "old");
+	expect(ch, CACHE_SCOPE_LISTS, 0, "skip=0&limit=100", "[old]");
+	warm(ch, CACHE_SCOPE_ORDERS, 7, "pending", "2");
+	cache_invalidate_order(ch, 7, 1, &inv, &prod);
+	expect(ch, CACHE_SCOPE_ORDERS, 7, "pending", NULL);
+	expect(ch, CACHE_SCOPE_ITEM, 5, "", NULL);
+	expect(ch, CACHE_SCOPE_LISTS, 0, "skip=0&limit=100", NULL);
+	expect(ch, CACHE_SCOPE_ORDERS, 8, "", "1");
+	cache_close(ch);
+}
+END_TEST
+
 START_TEST(stale_store_after_invalidation_is_never_read)
 {
 	struct cache *reader = open_cache(tu_app()->cfg);
@@ -665,6 +691,7 @@ cache_suite(void)
 	tcase_add_test(rw, miss_then_store_then_hit);
 	tcase_add_test(rw, invalidate_makes_the_next_fetch_miss);
 	tcase_add_test(rw, invalidate_each_names_every_record_and_no_more);
+	tcase_add_test(rw, invalidate_order_bumps_the_owner);
 	tcase_add_test(rw, stale_store_after_invalidation_is_never_read);
 	tcase_add_test(rw, scopes_are_independent);
 	tcase_add_test(rw, values_have_ttls_generations_do_not);

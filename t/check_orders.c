@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "json_util.h"
@@ -899,6 +900,75 @@ START_TEST(list_matches_single_orders)
 	}
 	json_object_put(list);
 	free(a);
+}
+END_TEST
+
+/* X-Total-Count of GET path as token, the body freed. */
+static int64_t
+total_of(const char *token, const char *path)
+{
+	struct json_object *o = NULL;
+	int64_t total = -1;
+
+	ck_assert_int_eq(call_full("GET", path, token, NULL, NULL, &o, &total,
+	    NULL), 200);
+	json_object_put(o);
+	return total;
+}
+
+/* Hits of the test process's cache so far. */
+static uint64_t
+cache_hits(void)
+{
+	struct cache_stats st;
+
+	cache_get_stats(app->cache, &st);
+	return st.hits;
+}
+
+/*
+ * A user's counts come from the cache, and every kind of change to the
+ * user's orders shows in them at once: creation, the owner's cancel, the
+ * admin's status change, the worker's processing and its payment failure.
+ */
+START_TEST(order_counts_follow_every_change)
+{
+	int64_t uid, a, b, c;
+	char *u = user_token("u@example.com", "U", false, &uid);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	char *path = xasprintf("/api/v1/orders/admin?status=shipped&user_id=%"
+	    PRId64, uid);
+	uint64_t hits;
+
+	seed_product(1, "Widget", "1.00", 100);
+	ck_assert_int_eq(total_of(u, ORDERS), 0);
+	hits = cache_hits();
+	ck_assert_int_eq(total_of(u, ORDERS), 0);
+	ck_assert_uint_eq(cache_hits(), hits + 1);
+	ck_assert_int_gt(a = order_one(u, 1, 1), 0);
+	ck_assert_int_gt(b = order_one(u, 1, 1), 0);
+	ck_assert_int_gt(c = order_one(u, 1, 1), 0);
+	ck_assert_int_eq(total_of(u, ORDERS), 3);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=pending"), 3);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=pending"), 3);
+	ck_assert_int_eq(cancel(u, a), 204);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=pending"), 2);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=cancelled"), 1);
+	ck_assert_int_eq(set_status(admin, b, "processing"), 200);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=pending"), 1);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=processing"), 1);
+	ck_assert_int_eq(set_status(admin, b, "shipped"), 200);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=processing"), 0);
+	/* The admin's view of this user reads the same counts. */
+	ck_assert_int_eq(total_of(admin, path), 1);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, c, false,
+	    NULL), INV_OK);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=pending"), 0);
+	ck_assert_int_eq(total_of(u, ORDERS "?status=cancelled"), 2);
+	ck_assert_int_eq(total_of(u, ORDERS), 3);
+	free(path);
+	free(u);
+	free(admin);
 }
 END_TEST
 
@@ -2086,6 +2156,7 @@ orders_suite(void)
 	tcase_add_test(read, get_user_orders);
 	tcase_add_test(read, get_order_detail);
 	tcase_add_test(read, list_matches_single_orders);
+	tcase_add_test(read, order_counts_follow_every_change);
 	tcase_add_test(read, get_order_unauthorized);
 	tcase_add_test(read, admin_get_all_orders);
 	tcase_add_test(read, admin_list_fixed_queries);
