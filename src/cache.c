@@ -498,13 +498,6 @@ cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
  * their own configuration may still cache, and must see the change.
  */
 void
-cache_invalidate_each(struct cache *ch, size_t n, const int64_t *inv_ids,
-    const int64_t *product_ids)
-{
-	cache_invalidate_order(ch, 0, n, inv_ids, product_ids);
-}
-
-void
 cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
     const int64_t *inv_ids, const int64_t *product_ids)
 {
@@ -537,7 +530,7 @@ cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
 void
 cache_invalidate(struct cache *ch, int64_t inv_id, int64_t product_id)
 {
-	cache_invalidate_each(ch, 1, &inv_id, &product_id);
+	cache_invalidate_order(ch, 0, 1, &inv_id, &product_id);
 }
 
 void

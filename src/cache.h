@@ -25,8 +25,9 @@ enum inv_err cache_ping(struct cache *);
 
 /*
  * Coherent read-through caching of inventory reads (ARCHITECTURE.md,
- * "Cache protocol"), and of the counts of a user's orders. Every cached value lives in a scope with its own
- * generation counter in Redis; the generation is part of the value's key.
+ * "Cache protocol"), and of the counts of a user's orders. Every cached
+ * value lives in a scope with its own generation counter in Redis; the
+ * generation is part of the value's key.
  * A reader learns the generation together with the lookup (one round
  * trip) and stores what it read from MariaDB under that generation, so a
  * reader that fetched before an invalidation writes into a key nobody will
@@ -71,13 +72,10 @@ void cache_store(struct cache *, enum cache_scope, int64_t scope_id,
  * may cache).
  */
 void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
-/* The same for n records at once (inv_ids[i] of product_ids[i], both
- * borrowed), still in one round trip: an order touches up to 100. */
-void cache_invalidate_each(struct cache *, size_t n, const int64_t *inv_ids,
-    const int64_t *product_ids);
-/* After a commit that changed an order of user owner_id (> 0) and moved
- * the stock of n records (may be 0): bumps that user's orders and the
- * records, in the same single round trip. */
+/* After a commit that changed an order of user owner_id (0: none) and
+ * moved the stock of n records (inv_ids[i] of product_ids[i], borrowed;
+ * n may be 0): bumps that user's orders and the records, still in one
+ * round trip (an order touches up to 100 records). */
 void cache_invalidate_order(struct cache *, int64_t owner_id, size_t n,
     const int64_t *inv_ids, const int64_t *product_ids);
 

@@ -103,9 +103,8 @@
  * A page of orders, newest first (the id breaks ties within a second).
  * One statement per set of filters, not "(? IS NULL OR col = ?)": MariaDB
  * does not drop "NULL IS NULL OR ..." from a prepared statement, and then
- * reads
- * and sorts every order instead of walking an index backwards through
- * the page alone (schema/002_orders.sql).
+ * reads and sorts every order instead of walking an index backwards
+ * through the page alone (schema/002_orders.sql).
  */
 #define ORDER_PAGE_TAIL \
 	" ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?"
@@ -440,8 +439,9 @@ struct db_res {
 	size_t		 ncols;
 	char		**cells;	/* owned; each points into text */
 	char		*text;		/* owned: every cell, NUL-terminated */
-	int64_t		*ints;		/* owned: cells' values where int_col */
-	bool		*int_col;	/* owned: columns fetched as integers */
+	int64_t		*ints;		/* owned: the cells' values, in the
+					   columns fetched as integers */
+	bool		*int_col;	/* owned: those columns */
 };
 
 /* How db_fetch binds a column. */
@@ -712,21 +712,12 @@ cell_kind_of(const MYSQL_FIELD *f)
 	}
 }
 
-/* Appends v in decimal and a NUL to text. */
+/* The last two decimal digits of v at p. */
 static void
-text_int(struct buf *text, int64_t v)
+two_digits(char *p, unsigned v)
 {
-	char num[24], *p = num + sizeof(num);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	buf_append(text, p, (size_t)(num + sizeof(num) - p));
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
 }
 
 /* Appends t as the client writes a DATETIME ("2026-11-26 06:07:08") and
@@ -734,16 +725,15 @@ text_int(struct buf *text, int64_t v)
 static void
 text_time(struct buf *text, const MYSQL_TIME *t)
 {
-	char out[20];
-	unsigned v[6] = { t->year, t->month, t->day, t->hour, t->minute,
-	    t->second };
-	static const size_t at[6] = { 0, 5, 8, 11, 14, 17 };
-	size_t i, w;
+	char out[] = "YYYY-MM-DD hh:mm:ss";
 
-	memcpy(out, "0000-00-00 00:00:00", 20);
-	for (i = 0; i < 6; i++)
-		for (w = at[i] + (i == 0 ? 4 : 2); w > at[i]; v[i] /= 10)
-			out[--w] = (char)('0' + v[i] % 10);
+	two_digits(out, t->year / 100);
+	two_digits(out + 2, t->year);
+	two_digits(out + 5, t->month);
+	two_digits(out + 8, t->day);
+	two_digits(out + 11, t->hour);
+	two_digits(out + 14, t->minute);
+	two_digits(out + 17, t->second);
 	buf_append(text, out, sizeof(out));
 }
 
@@ -774,7 +764,7 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 	struct buf text;
 	struct db_res *r;
 	size_t ncols, nrows, row = 0, c, i;
-	bool failed = false, overflow = false, any_int = false;
+	bool failed = false, overflow = false;
 	int frc;
 
 	r = xcalloc(1, sizeof(*r));
@@ -809,7 +799,7 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 		case CELL_INT:
 			b[c].buffer_type = MYSQL_TYPE_LONGLONG;
 			b[c].buffer = &vals[c];
-			r->int_col[c] = any_int = true;
+			r->int_col[c] = true;
 			continue;
 		case CELL_TIME:
 			b[c].buffer_type = MYSQL_TYPE_DATETIME;
@@ -846,7 +836,8 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 			offs[row * ncols + c] = text.len + 1;
 			if (kinds[c] == CELL_INT) {
 				r->ints[row * ncols + c] = vals[c];
-				text_int(&text, vals[c]);
+				buf_put_i64(&text, vals[c]);
+				buf_append(&text, "", 1);
 				continue;
 			}
 			if (kinds[c] == CELL_TIME) {
@@ -885,10 +876,6 @@ db_fetch(struct db *db, MYSQL_STMT *s, const char *what, struct db_res **out)
 		if (offs[i] != 0)
 			r->cells[i] = text.data + offs[i] - 1;
 	r->text = buf_take(&text);
-	if (!any_int) {
-		free(r->ints);
-		r->ints = NULL;
-	}
 out:
 	for (c = 0; c < ncols; c++)
 		free(bufs[c]);
@@ -1376,8 +1363,7 @@ db_res_sort(struct db_res *r, size_t major, size_t minor)
 	}
 	qsort(keys, r->nrows, sizeof(*keys), row_key_cmp);
 	r->cells = rows_permuted(r->cells, r, keys, sizeof(*r->cells));
-	if (r->ints != NULL)
-		r->ints = rows_permuted(r->ints, r, keys, sizeof(*r->ints));
+	r->ints = rows_permuted(r->ints, r, keys, sizeof(*r->ints));
 	free(keys);
 }
 
@@ -1402,7 +1388,7 @@ db_res_int(const struct db_res *r, size_t row, size_t col)
 
 	if (s == NULL)
 		return 0;
-	if (r->ints != NULL && r->int_col[col])
+	if (r->int_col[col])
 		return r->ints[row * r->ncols + col];
 	return strtoll(s, NULL, 10);
 }

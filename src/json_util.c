@@ -951,21 +951,11 @@ jw_key(struct json_writer *w, const char *name)
 	w->comma = false;
 }
 
-/* Digits by hand: snprintf was a tenth of a page of orders. */
 void
 jw_int(struct json_writer *w, int64_t v)
 {
-	char num[24], *p = num + sizeof(num);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
 	jw_sep(w);
-	buf_append(&w->out, p, (size_t)(num + sizeof(num) - p));
+	buf_put_i64(&w->out, v);
 }
 
 void

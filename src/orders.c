@@ -79,30 +79,76 @@ static const char STATUS_ENUM_MSG[] = "value is not a valid enumeration "
 
 /* ---- JSON of orders ---- */
 
+/* A column of a result and the member it is written as. */
+struct member {
+	const char	*name;
+	size_t		 col;
+	enum {
+		MEMBER_INT,
+		MEMBER_STR,
+		MEMBER_DECIMAL,	/* DECIMAL text, written as a number */
+		MEMBER_TIME,	/* DATETIME text, written in API form */
+	}		 kind;
+};
+
+/* Order's members, then OrderWithUser's, in API.md's order. */
+static const struct member order_members[] = {
+	{ "id", ORDER_COL_ID, MEMBER_INT },
+	{ "order_number", ORDER_COL_NUMBER, MEMBER_STR },
+	{ "user_id", ORDER_COL_USER_ID, MEMBER_INT },
+	{ "status", ORDER_COL_STATUS, MEMBER_STR },
+	{ "total_amount", ORDER_COL_TOTAL, MEMBER_DECIMAL },
+	{ "shipping_address", ORDER_COL_ADDRESS, MEMBER_STR },
+	{ "shipping_method", ORDER_COL_METHOD, MEMBER_STR },
+	{ "tracking_number", ORDER_COL_TRACKING, MEMBER_STR },
+	{ "notes", ORDER_COL_NOTES, MEMBER_STR },
+	{ "created_at", ORDER_COL_CREATED_AT, MEMBER_TIME },
+	{ "updated_at", ORDER_COL_UPDATED_AT, MEMBER_TIME },
+};
+static const struct member order_user_members[] = {
+	{ "user_email", ORDER_COL_USER_EMAIL, MEMBER_STR },
+	{ "user_full_name", ORDER_COL_USER_NAME, MEMBER_STR },
+};
+/* An item's members, then the admin's product name and SKU. */
+static const struct member item_members[] = {
+	{ "id", ORDER_ITEM_COL_ID, MEMBER_INT },
+	{ "order_id", ORDER_ITEM_COL_ORDER_ID, MEMBER_INT },
+	{ "product_id", ORDER_ITEM_COL_PRODUCT_ID, MEMBER_INT },
+	{ "quantity", ORDER_ITEM_COL_QUANTITY, MEMBER_INT },
+	{ "unit_price", ORDER_ITEM_COL_UNIT_PRICE, MEMBER_DECIMAL },
+	{ "created_at", ORDER_ITEM_COL_CREATED_AT, MEMBER_TIME },
+};
+static const struct member item_product_members[] = {
+	{ "product_name", ORDER_ITEM_COL_PRODUCT_NAME, MEMBER_STR },
+	{ "product_sku", ORDER_ITEM_COL_PRODUCT_SKU, MEMBER_STR },
+};
+
+#define NMEMBERS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Writes the members m[0..n) of row `row` of res into the open object. */
 static void
-item_write(struct json_writer *w, const struct db_res *items, size_t row,
-    bool with_product)
+members_write(struct json_writer *w, const struct db_res *res, size_t row,
+    const struct member *m, size_t n)
 {
-	jw_begin_object(w);
-	jw_key(w, "id");
-	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_ID));
-	jw_key(w, "order_id");
-	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_ORDER_ID));
-	jw_key(w, "product_id");
-	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_PRODUCT_ID));
-	jw_key(w, "quantity");
-	jw_int(w, db_res_int(items, row, ORDER_ITEM_COL_QUANTITY));
-	jw_key(w, "unit_price");
-	jw_decimal(w, db_res_str(items, row, ORDER_ITEM_COL_UNIT_PRICE));
-	jw_key(w, "created_at");
-	jw_utc_datetime(w, db_res_str(items, row, ORDER_ITEM_COL_CREATED_AT));
-	if (with_product) {
-		jw_key(w, "product_name");
-		jw_str(w, db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_NAME));
-		jw_key(w, "product_sku");
-		jw_str(w, db_res_str(items, row, ORDER_ITEM_COL_PRODUCT_SKU));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		jw_key(w, m[i].name);
+		switch (m[i].kind) {
+		case MEMBER_INT:
+			jw_int(w, db_res_int(res, row, m[i].col));
+			break;
+		case MEMBER_STR:
+			jw_str(w, db_res_str(res, row, m[i].col));
+			break;
+		case MEMBER_DECIMAL:
+			jw_decimal(w, db_res_str(res, row, m[i].col));
+			break;
+		case MEMBER_TIME:
+			jw_utc_datetime(w, db_res_str(res, row, m[i].col));
+			break;
+		}
 	}
-	jw_end_object(w);
 }
 
 /* First row of items (sorted by order id) with order id >= id. */
@@ -131,50 +177,26 @@ static void
 order_write(struct json_writer *w, const struct db_res *orders, size_t row,
     const struct db_res *items, bool with_user)
 {
-	/* Members in Order's order; the string ones straight from their
-	 * column. */
-	static const struct {
-		const char	*name;
-		int		 col;
-	} strs[] = {
-		{ "shipping_address", ORDER_COL_ADDRESS },
-		{ "shipping_method", ORDER_COL_METHOD },
-		{ "tracking_number", ORDER_COL_TRACKING },
-		{ "notes", ORDER_COL_NOTES },
-	};
 	int64_t id = db_res_int(orders, row, ORDER_COL_ID);
 	size_t i;
 
 	jw_begin_object(w);
-	jw_key(w, "id");
-	jw_int(w, id);
-	jw_key(w, "order_number");
-	jw_str(w, db_res_str(orders, row, ORDER_COL_NUMBER));
-	jw_key(w, "user_id");
-	jw_int(w, db_res_int(orders, row, ORDER_COL_USER_ID));
-	jw_key(w, "status");
-	jw_str(w, db_res_str(orders, row, ORDER_COL_STATUS));
-	jw_key(w, "total_amount");
-	jw_decimal(w, db_res_str(orders, row, ORDER_COL_TOTAL));
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		jw_key(w, strs[i].name);
-		jw_str(w, db_res_str(orders, row, (size_t)strs[i].col));
-	}
-	jw_key(w, "created_at");
-	jw_utc_datetime(w, db_res_str(orders, row, ORDER_COL_CREATED_AT));
-	jw_key(w, "updated_at");
-	jw_utc_datetime(w, db_res_str(orders, row, ORDER_COL_UPDATED_AT));
-	if (with_user) {
-		jw_key(w, "user_email");
-		jw_str(w, db_res_str(orders, row, ORDER_COL_USER_EMAIL));
-		jw_key(w, "user_full_name");
-		jw_str(w, db_res_str(orders, row, ORDER_COL_USER_NAME));
-	}
+	members_write(w, orders, row, order_members, NMEMBERS(order_members));
+	if (with_user)
+		members_write(w, orders, row, order_user_members,
+		    NMEMBERS(order_user_members));
 	jw_key(w, "items");
 	jw_begin_array(w);
 	for (i = items_lower_bound(items, id); i < db_res_rows(items) &&
-	    db_res_int(items, i, ORDER_ITEM_COL_ORDER_ID) == id; i++)
-		item_write(w, items, i, with_user);
+	    db_res_int(items, i, ORDER_ITEM_COL_ORDER_ID) == id; i++) {
+		jw_begin_object(w);
+		members_write(w, items, i, item_members,
+		    NMEMBERS(item_members));
+		if (with_user)
+			members_write(w, items, i, item_product_members,
+			    NMEMBERS(item_product_members));
+		jw_end_object(w);
+	}
 	jw_end_array(w);
 	jw_end_object(w);
 }
@@ -514,8 +536,6 @@ create_tx(struct db *db, void *arg)
 	if ((rc = order_flow_create(db, t->order, &t->order_id, &order,
 	    &items, &t->touched, &t->refused)) != INV_OK)
 		return rc;
-	/* One order's items: sorted as items_of() sorts a page's. */
-	db_res_sort(items, ORDER_ITEM_COL_ORDER_ID, ORDER_ITEM_COL_ID);
 	jw_init(&w);
 	order_write(&w, order, 0, items, false);
 	t->body = jw_take(&w, &t->body_len);

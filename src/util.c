@@ -162,6 +162,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void
+buf_put_i64(struct buf *b, int64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 char *
 buf_take(struct buf *b)
 {

@@ -254,7 +254,7 @@ START_TEST(invalidate_each_names_every_record_and_no_more)
 	}
 	warm(ch, CACHE_SCOPE_ITEM, 99, "", "untouched");
 	warm(ch, CACHE_SCOPE_LISTS, 0, "skip=0&limit=100", "[old]");
-	cache_invalidate_each(ch, N, inv, prod);
+	cache_invalidate_order(ch, 0, N, inv, prod);
 	for (i = 0; i < N; i++) {
 		expect(ch, CACHE_SCOPE_ITEM, inv[i], "", NULL);
 		expect(ch, CACHE_SCOPE_PRODUCT, prod[i], "", NULL);
