@@ -7,7 +7,8 @@
 -- thread walks all of them from its own starting point: to warm a cache).
 -- MODE "order" POSTs a new order to PATH instead: one or three distinct
 -- products from IDS (as many of each kind), one unit each; MODE "order1"
--- always one product (t/load/galera). The access
+-- always one product (t/load/galera); MODE "refused" the bodies of "order"
+-- with quantity 0, which validation refuses (422). The access
 -- token comes from $BENCH_TOKEN (not an argument: the process list is
 -- public). done() prints one line for the driver:
 --   BENCH requests=N duration_us=N p50_us=N p99_us=N status=N errors=N
@@ -27,6 +28,7 @@ local ids = {}
 local sequential = false
 local ordering = false
 local single_item = false
+local quantity = 1
 local next_id = 0
 
 function init(args)
@@ -43,8 +45,12 @@ function init(args)
 		end
 	end
 	sequential = args[3] == "seq"
-	ordering = args[3] == "order" or args[3] == "order1"
+	ordering = args[3] == "order" or args[3] == "order1" or
+	    args[3] == "refused"
 	single_item = args[3] == "order1"
+	if args[3] == "refused" then
+		quantity = 0
+	end
 	if ordering then
 		local need = single_item and 1 or 3
 		if #ids < need then
@@ -60,7 +66,8 @@ function init(args)
 	end
 end
 
--- The body of an order of one unit of each of n distinct random products.
+-- The body of an order of `quantity` units of each of n distinct random
+-- products.
 local function order_body(n)
 	local picked, items = {}, {}
 	while #items < n do
@@ -68,7 +75,7 @@ local function order_body(n)
 		if not picked[id] then
 			picked[id] = true
 			items[#items + 1] = string.format(
-			    '{"product_id":%d,"quantity":1}', id)
+			    '{"product_id":%d,"quantity":%d}', id, quantity)
 		end
 	end
 	return '{"shipping_address":"1 Bench Road","items":[' ..
