@@ -286,9 +286,10 @@ stock_move(struct db *db, struct flow *f, enum stock_move m)
 			return refuse_hold(db, f, i);
 		if (rc != INV_OK && rc != INV_CONSTRAINT)
 			return rc;
-		log_error("order %s: %s of %" PRId64 " units of product %"
-		    PRId64 " refused: the stock records disagree; run "
-		    "inventoryctl audit", f->number, moves[m].reason, qty, pid);
+		log_error("order %s: its %" PRId64 " units of product %"
+		    PRId64 " cannot be %s: the stock records disagree; run "
+		    "inventoryctl audit", f->number, qty, pid,
+		    reservation_names[moves[m].after]);
 		return INV_DISAGREE;
 	}
 	reason = xasprintf("%s %s", moves[m].reason, f->number);
