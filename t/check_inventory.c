@@ -984,16 +984,9 @@ END_TEST
 
 /* A 422 whose first detail has loc ["query", name]. */
 static void
-expect_query_422(const char *path, const char *tok, const char *name)
+expect_query_422(const char *path, const char *token, const char *name)
 {
-	struct json_object *o = NULL;
-
-	ck_assert_msg(call("GET", path, tok, NULL, &o) == 422, "%s", path);
-	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
-	    json_object_object_get(json_object_array_get_idx(
-	    json_object_object_get(o, "detail"), 0), "loc"), 0)), "query");
-	ck_assert_str_eq(detail_field(o), name);
-	json_object_put(o);
+	tu_expect_query_422(app, path, token, name, NULL);
 }
 
 /* Repeated and undecodable parameters fell back to defaults or took the

@@ -1125,16 +1125,7 @@ END_TEST
 static void
 expect_query_422(const char *path, const char *token, const char *name)
 {
-	struct json_object *o = NULL, *loc;
-
-	ck_assert_msg(call("GET", path, token, NULL, &o) == 422, "%s", path);
-	loc = json_object_object_get(json_object_array_get_idx(
-	    json_object_object_get(o, "detail"), 0), "loc");
-	ck_assert_str_eq(json_object_get_string(
-	    json_object_array_get_idx(loc, 0)), "query");
-	ck_assert_str_eq(json_object_get_string(
-	    json_object_array_get_idx(loc, 1)), name);
-	json_object_put(o);
+	tu_expect_query_422(app, path, token, name, NULL);
 }
 
 /* GET /orders/admin?user_id=%zz answered 200 with every order, limit=%zz

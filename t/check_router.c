@@ -242,39 +242,13 @@ START_TEST(paging_bounds_are_422)
 }
 END_TEST
 
-/* The loc [where, name] and type of the first 422 detail of resp. */
-static void
-expect_422(struct http_resp *resp, const char *where, const char *name,
-    const char *type)
-{
-	struct json_object *o, *d, *loc;
-
-	ck_assert_msg(resp->status == 422, "status %d: %s", resp->status,
-	    resp->body != NULL ? resp->body : "");
-	o = tu_json(resp);
-	d = json_object_array_get_idx(json_object_object_get(o, "detail"), 0);
-	loc = json_object_object_get(d, "loc");
-	ck_assert_int_eq(json_object_array_length(loc), 2);
-	ck_assert_str_eq(json_object_get_string(
-	    json_object_array_get_idx(loc, 0)), where);
-	ck_assert_str_eq(json_object_get_string(
-	    json_object_array_get_idx(loc, 1)), name);
-	ck_assert_str_eq(json_get_str(d, "type"), type);
-	ck_assert_ptr_nonnull(json_get_str(d, "msg"));
-	json_object_put(o);
-}
-
 /* A query string the dispatcher refuses (422, loc ["query", name]) before
  * any handler, so no service is needed. */
 static void
 expect_query_422(const char *path, const char *tok, const char *name,
     const char *type)
 {
-	struct http_resp resp;
-
-	tu_request(&app, "GET", path, tok, NULL, NULL, &resp);
-	expect_422(&resp, "query", name, type);
-	http_resp_free(&resp);
+	tu_expect_query_422(&app, path, tok, name, type);
 }
 
 /* GET /orders/admin?user_id=%zz answered 200 with every order; limit=%zz
