@@ -112,9 +112,9 @@ struct http_resp {
 void http_req_init(struct http_req *);
 /*
  * Decodes the query string into params; call once the fields are set.
- * Strict, as a 422 needs it: every pair is kept, a pair that does not
- * decode with its fault, and a name given twice once, marked
- * PARAM_REPEATED.
+ * Strict, as a 422 needs it: every pair is kept, one that does not
+ * decode with its fault, and a name given more than once appears once
+ * (its first pair), marked PARAM_REPEATED.
  */
 void http_req_finish(struct http_req *);
 void http_req_free(struct http_req *);
@@ -122,8 +122,9 @@ void http_req_free(struct http_req *);
 void http_resp_init(struct http_resp *);
 void http_resp_free(struct http_resp *);
 
-/* Borrowed value of the query parameter called name, or NULL when absent
- * (or, never seen by a handler, faulty). */
+/* Borrowed value of the query parameter called name, or NULL when it is
+ * absent or faulty (the dispatcher refuses a faulty query before any
+ * handler reads one). */
 const char *http_query_get(const struct http_req *, const char *name);
 
 /*
