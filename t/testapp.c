@@ -182,3 +182,38 @@ tu_json(const struct http_resp *resp)
 	    "response is not JSON (%s): %s", why, resp->body);
 	return o;
 }
+
+void
+tu_expect_422(const struct http_resp *resp, const char *where,
+    const char *name, const char *type)
+{
+	struct json_object *o, *d, *loc;
+
+	ck_assert_msg(resp->status == 422, "status %d: %s", resp->status,
+	    resp->body != NULL ? resp->body : "");
+	o = tu_json(resp);
+	d = json_object_array_get_idx(json_object_object_get(o, "detail"), 0);
+	loc = json_object_object_get(d, "loc");
+	ck_assert_int_eq(json_object_array_length(loc), 2);
+	ck_assert_str_eq(json_object_get_string(
+	    json_object_array_get_idx(loc, 0)), where);
+	ck_assert_str_eq(json_object_get_string(
+	    json_object_array_get_idx(loc, 1)), name);
+	ck_assert_ptr_nonnull(json_get_str(d, "msg"));
+	if (type != NULL)
+		ck_assert_str_eq(json_get_str(d, "type"), type);
+	json_object_put(o);
+}
+
+void
+tu_expect_query_422(struct app *app, const char *path, const char *token,
+    const char *name, const char *type)
+{
+	struct http_resp resp;
+
+	tu_request(app, "GET", path, token, NULL, NULL, &resp);
+	ck_assert_msg(resp.status == 422, "GET %s: status %d", path,
+	    resp.status);
+	tu_expect_422(&resp, "query", name, type);
+	http_resp_free(&resp);
+}

@@ -79,4 +79,14 @@ void tu_request_key(struct app *, const char *method, const char *path,
  * test when it is not JSON. */
 struct json_object *tu_json(const struct http_resp *);
 
+/* Asserts that resp is a 422 whose first detail has loc [where, name]
+ * and a msg, and, unless type is NULL, that type. */
+void tu_expect_422(const struct http_resp *, const char *where,
+    const char *name, const char *type);
+
+/* GET path (with token, may be NULL) and tu_expect_422 with loc
+ * ["query", name]. */
+void tu_expect_query_422(struct app *, const char *path, const char *token,
+    const char *name, const char *type);
+
 #endif
