@@ -720,7 +720,7 @@ START_TEST(concurrent_workers_process_each_order_once)
 	size_t n, total = 0, k, busy = 0;
 	unsigned long processed;
 	struct queue_stats st;
-	int i;
+	int i, w;
 
 	seed_product(17, ORDERS);
 	for (i = 0; i < ORDERS; i++)
@@ -734,16 +734,23 @@ START_TEST(concurrent_workers_process_each_order_once)
 		snprintf(logs[i], sizeof(logs[i]), "%s.%d", outfile, i);
 		pids[i] = spawn_to(logs[i], worker_bin(), argv, env);
 	}
-	for (i = 0; i < WORKERS; i++) {
+	/* The barrier: every worker is registered and waiting before the
+	 * first job exists. The bounds are not measures: four workers start
+	 * at once, slowly under valgrind. */
+	for (i = 0, w = 0; w < WORKERS && i < POLLS * 6; i++) {
 		snprintf(key, sizeof(key), "inventory:queue:worker:%s",
-		    names[i]);
-		wait_for_key(key, true);
+		    names[w]);
+		if (tr_int("EXISTS %s", key) == 1)
+			w++;
+		else
+			usleep(50000);
 	}
+	ck_assert_msg(w == WORKERS, "worker %d did not start", w);
 	/* The high queue: the waiting workers are woken as jobs come. */
 	for (i = 0; i < 2 * ORDERS; i++)
 		ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH,
 		    ids[i % ORDERS]), INV_OK);
-	for (i = 0; i < POLLS * 4; i++) {
+	for (i = 0; i < POLLS * 6; i++) {
 		ck_assert_int_eq(queue_get_stats(q, &st), INV_OK);
 		if (st.depth[QUEUE_HIGH] + st.depth[QUEUE_DEFAULT] +
 		    st.depth[QUEUE_LOW] + st.inflight + st.scheduled +
@@ -751,6 +758,7 @@ START_TEST(concurrent_workers_process_each_order_once)
 			break;
 		usleep(50000);
 	}
+	ck_assert_msg(i < POLLS * 6, "the workers left jobs behind");
 	for (i = 0; i < WORKERS; i++) {
 		ck_assert_int_eq(kill(pids[i], SIGTERM), 0);
 		ck_assert_int_eq(reap(pids[i]), 0);
