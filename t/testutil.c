@@ -4,8 +4,8 @@
  */
 #include <sys/wait.h>
 
-#include <limits.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,8 +141,9 @@ run_nested(char *why, size_t len)
 	passed = srunner_ntests_failed(sr) == 0;
 	if (!passed) {
 		tr = srunner_failures(sr);
-		snprintf(why, len, "%s:%d: %s", tr_lfile(tr[0]),
-		    tr_lno(tr[0]), tr_msg(tr[0]));
+		snprintf(why, len, "%s:%d: %s", tr_lfile(tr[0]) != NULL ?
+		    tr_lfile(tr[0]) : "?", tr_lno(tr[0]), tr_msg(tr[0]) != NULL ?
+		    tr_msg(tr[0]) : "?");
 		free(tr);
 	}
 	srunner_free(sr);
