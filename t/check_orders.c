@@ -229,14 +229,21 @@ jint(struct json_object *o, const char *name)
 	return v;
 }
 
+/* The body of an order of qty units of one product (new). */
+static char *
+order_body(int64_t product, int qty)
+{
+	return xasprintf("{\"shipping_address\":\"1 Main St\","
+	    "\"items\":[{\"product_id\":%" PRId64 ",\"quantity\":%d}]}",
+	    product, qty);
+}
+
 /* Places an order of one product; returns its id (> 0) or -status. */
 static int64_t
 order_one(const char *token, int64_t product, int qty)
 {
 	struct json_object *o = NULL;
-	char *body = xasprintf("{\"shipping_address\":\"1 Main St\","
-	    "\"items\":[{\"product_id\":%" PRId64 ",\"quantity\":%d}]}",
-	    product, qty);
+	char *body = order_body(product, qty);
 	int status = call("POST", ORDERS, token, body, &o);
 	int64_t id = status == 201 ? jint(o, "id") : -status;
 
@@ -1441,9 +1448,7 @@ static void
 race_child(int i, void *out)
 {
 	struct json_object *o;
-	char *body = xasprintf("{\"shipping_address\":\"1 Main St\","
-	    "\"items\":[{\"product_id\":%" PRId64 ",\"quantity\":%d}]}",
-	    race_product, race_qty);
+	char *body = order_body(race_product, race_qty);
 	int n = 1 + (i < 28), k, st;
 
 	for (k = 0; k < n; k++) {
