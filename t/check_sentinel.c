@@ -283,7 +283,7 @@ END_TEST
  * been demoted, 2 after. For job i (order i + 1): the phase read before
  * its first try to enqueue it, before the try that succeeded and after
  * it; how often it was claimed; the phase read before its first claim
- * and after that claim's ack.
+ * and after it.
  */
 struct shared {
 	int	phase;
@@ -347,7 +347,7 @@ consumer(const struct config *cfg, struct shared *sh)
 	struct queue *q;
 	enum inv_err rc;
 	char id[32];
-	int s, j;
+	int s, e, j;
 
 	queue_open(&q, cfg);
 	snprintf(id, sizeof(id), "sentinel-test-%d", (int)getpid());
@@ -356,12 +356,13 @@ consumer(const struct config *cfg, struct shared *sh)
 		s = get(&sh->phase);
 		rc = queue_claim(q, 200, &job);
 		if (rc == INV_OK) {
+			e = get(&sh->phase);
 			j = (int)job.order_id - 1;
-			(void)queue_ack(q, &job);
 			if (j >= 0 && j < MAX_JOBS && sh->claimed[j]++ == 0) {
 				sh->claim_start[j] = s;
-				sh->claim_end[j] = get(&sh->phase);
+				sh->claim_end[j] = e;
 			}
+			(void)queue_ack(q, &job);
 			queue_job_free(&job);
 		} else if (rc == INV_NOTFOUND) {
 			if (get(&sh->stop))
