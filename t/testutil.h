@@ -10,6 +10,8 @@
 #define INV_TESTUTIL_H
 
 #include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "app.h"
 #include "http.h"
@@ -23,6 +25,29 @@ int tu_run(Suite *first, ...);
  * inherited (testutil.c). */
 void tu_child_exit(int code) __attribute__((noreturn));
 
+/* Bytes a child of tu_concurrently may report. */
+#define TU_RESULT_MAX	512
+
+/*
+ * Runs a race: forks n children; child i runs ready(i) (may be NULL; its
+ * own connections, say), then waits at a barrier that opens once every
+ * child is ready, then runs fn(i, out) with out size zeroed bytes (at most
+ * TU_RESULT_MAX), which come back at results + i * size (results may be
+ * NULL when size is 0). Each child runs under a Check runner of its own,
+ * so its failed assertion ends the child with its message, in either of
+ * Check's fork modes. The test fails, repeating that message, when a
+ * child fails an assertion, reports nothing, exits non-zero or dies of a
+ * signal; it is told only after every child has been reaped.
+ */
+void tu_concurrently(int n, void (*ready)(int), void (*fn)(int, void *),
+    void *results, size_t size);
+
+/* tu_concurrently's verdict instead of a failed test: true when every
+ * child passed; else *why (len bytes) says which child failed and how.
+ * For the tests of the harness itself. */
+bool tu_race(int n, void (*ready)(int), void (*fn)(int, void *),
+    void *results, size_t size, char *why, size_t len);
+
 /* The rest is in testapp.c, for suites that go through the router. */
 
 /* Exits 77 (skip) unless the harness started the services. Call from main
@@ -34,8 +59,8 @@ void tu_need_services(void);
  * Borrowed. */
 struct app *tu_app(void);
 
-/* A new app with its own connections, for a forked child (new; never
- * freed: the child exits). */
+/* A new app with its own connections, MariaDB's made, for a forked
+ * child (new; never freed: the child exits). A failure fails the test. */
 struct app *tu_app_new(void);
 
 /* Closes and frees an app from tu_app_new (a second one in the same
