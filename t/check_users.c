@@ -442,17 +442,38 @@ START_TEST(concurrent_refresh_of_one_token)
 }
 END_TEST
 
+/* Logout with token: fails unless the answer is 401 "Could not validate
+ * credentials" with WWW-Authenticate: Bearer. */
+static void
+logout_is_401(const char *token)
+{
+	char *body = xasprintf("{\"refresh_token\":\"%s\"}", token);
+	struct http_resp resp;
+	struct json_object *o;
+
+	tu_request(app, "POST", "/api/v1/auth/logout", NULL, JSON, body, &resp);
+	ck_assert_int_eq(resp.status, 401);
+	o = tu_json(&resp);
+	ck_assert_str_eq(json_get_str(o, "detail"),
+	    "Could not validate credentials");
+	ck_assert_str_eq(http_resp_get_header(&resp, "WWW-Authenticate"),
+	    "Bearer");
+	json_object_put(o);
+	http_resp_free(&resp);
+	free(body);
+}
+
 START_TEST(logout_revokes_the_login)
 {
 	char *r1 = NULL, *access = NULL;
 
 	ck_assert_int_eq(register_user("out@example.com", "O", PW), 201);
 	ck_assert_int_eq(login("out@example.com", PW, &access, &r1), 200);
-	ck_assert_int_eq(refresh("/api/v1/auth/logout", access, NULL), 401);
+	logout_is_401(access);
 	ck_assert_int_eq(refresh("/api/v1/auth/logout", r1, NULL), 204);
 	ck_assert_int_eq(refresh("/api/v1/auth/refresh", r1, NULL), 401);
-	ck_assert_int_eq(refresh("/api/v1/auth/logout", r1, NULL), 401);
-	ck_assert_int_eq(refresh("/api/v1/auth/logout", "junk", NULL), 401);
+	logout_is_401(r1);
+	logout_is_401("junk");
 	free(r1);
 	free(access);
 }
@@ -498,6 +519,27 @@ START_TEST(deactivated_user_cannot_refresh)
 	free(path);
 	free(admin);
 	free(r1);
+}
+END_TEST
+
+/* An access token of a user made inactive since (behind the API's back,
+ * so nothing else about the user changes): /users/me is 400. */
+START_TEST(inactive_user_me_is_400)
+{
+	char *access = NULL;
+	struct json_object *o;
+
+	ck_assert_int_eq(register_user("idle@example.com", "I", PW), 201);
+	ck_assert_int_eq(login("idle@example.com", PW, &access, NULL), 200);
+	ck_assert_int_eq(call("GET", "/api/v1/users/me", access, NULL, NULL,
+	    NULL), 200);
+	ck_assert_int_eq(db_exec_script(app->db, "UPDATE users SET "
+	    "is_active = 0 WHERE email = 'idle@example.com'"), INV_OK);
+	ck_assert_int_eq(call("GET", "/api/v1/users/me", access, NULL, NULL,
+	    &o), 400);
+	ck_assert_str_eq(json_get_str(o, "detail"), "Inactive user");
+	json_object_put(o);
+	free(access);
 }
 END_TEST
 
@@ -650,6 +692,7 @@ users_suite(void)
 	tcase_add_test(tok, logout_revokes_the_login);
 	tcase_add_test(tok, token_type_confusion);
 	tcase_add_test(tok, deactivated_user_cannot_refresh);
+	tcase_add_test(tok, inactive_user_me_is_400);
 	tcase_add_checked_fixture(adm, setup, NULL);
 	tcase_add_test(adm, admin_only_user_routes);
 	suite_add_tcase(s, reg);
