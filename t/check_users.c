@@ -297,6 +297,41 @@ START_TEST(login_wrong_password)
 }
 END_TEST
 
+#define TIMED_LOGINS 7
+
+/*
+ * The answer to a login must not tell which e-mails have accounts: one
+ * for an unknown e-mail burns a hash as one with a wrong password
+ * verifies it (auth_password_burn). The medians of TIMED_LOGINS
+ * interleaved logins of each, in CPU time (the database's share is not
+ * ours), are within a factor of two; without the burn the unknown
+ * e-mail costs a small fraction.
+ */
+START_TEST(login_unknown_email_costs_a_wrong_password)
+{
+	double ghost[TIMED_LOGINS], wrong[TIMED_LOGINS], t0, g, w;
+	size_t i;
+
+	ck_assert_int_eq(register_user("real@example.com", "R", PW), 201);
+	for (i = 0; i < TIMED_LOGINS; i++) {
+		t0 = tu_cpu_seconds();
+		ck_assert_int_eq(login("ghost%40example.com", "wrong-password",
+		    NULL, NULL), 401);
+		ghost[i] = tu_cpu_seconds() - t0;
+		t0 = tu_cpu_seconds();
+		ck_assert_int_eq(login("real%40example.com", "wrong-password",
+		    NULL, NULL), 401);
+		wrong[i] = tu_cpu_seconds() - t0;
+	}
+	g = tu_median(ghost, TIMED_LOGINS);
+	w = tu_median(wrong, TIMED_LOGINS);
+	ck_assert_msg(g >= 0.5 * w && g <= 2 * w, "a login for an unknown "
+	    "e-mail costs %.3f ms, one with a wrong password %.3f ms (medians "
+	    "of %d): not within a factor of 2", g * 1e3, w * 1e3,
+	    TIMED_LOGINS);
+}
+END_TEST
+
 START_TEST(login_inactive_user)
 {
 	struct json_object *o;
@@ -680,6 +715,7 @@ users_suite(void)
 	tcase_add_test(in, login_missing_fields);
 	tcase_add_test(in, login_wrong_email);
 	tcase_add_test(in, login_wrong_password);
+	tcase_add_test(in, login_unknown_email_costs_a_wrong_password);
 	tcase_add_test(in, login_inactive_user);
 	tcase_add_test(in, legacy_bcrypt_hash_verifies_and_is_rehashed);
 	tcase_add_checked_fixture(tok, setup, NULL);
