@@ -203,27 +203,31 @@ static const struct {
 	    "image_url = IF(?, ?, image_url) WHERE id = ?" },
 	[STMT_PRODUCT_DELETE] = { "product_delete",
 	    "DELETE FROM products WHERE id = ?" },
-	/* A column set earlier in the row may be read later in VALUES. */
+	/* A column set earlier in the row may be read later in VALUES. No
+	 * order holds units of a product without a record yet, so all of
+	 * its reservation is a manual hold. */
 	[STMT_INV_INSERT] = { "inv_insert",
 	    "INSERT INTO inventory (product_id, quantity_in_stock, "
 	    "quantity_reserved, reorder_level, reorder_quantity, "
-	    "last_restock_date) VALUES (?, ?, ?, ?, ?, "
-	    "IF(quantity_in_stock > 0, UTC_TIMESTAMP(), NULL))" },
+	    "last_restock_date, manual_hold) VALUES (?, ?, ?, ?, ?, "
+	    "IF(quantity_in_stock > 0, UTC_TIMESTAMP(), NULL), "
+	    "quantity_reserved)" },
 	[STMT_INV_BY_ID] = { "inv_by_id",
 	    "SELECT " INV_COLS INV_FROM " WHERE i.id = ?" },
 	[STMT_INV_BY_PRODUCT] = { "inv_by_product",
 	    "SELECT " INV_COLS INV_FROM " WHERE i.product_id = ?" },
 	[STMT_INV_LOCK] = { "inv_lock",
 	    "SELECT product_id, quantity_in_stock, quantity_reserved, "
-	    "reorder_level, reorder_quantity FROM inventory WHERE id = ? "
-	    "FOR UPDATE" },
+	    "reorder_level, reorder_quantity, manual_hold FROM inventory "
+	    "WHERE id = ? FOR UPDATE" },
 	/* Locking, so inside a transaction it also sees (and holds off) a
 	 * record created concurrently. */
 	[STMT_INV_ID_BY_PRODUCT] = { "inv_id_by_product",
 	    "SELECT id FROM inventory WHERE product_id = ? FOR UPDATE" },
 	[STMT_INV_UPDATE] = { "inv_update",
 	    "UPDATE inventory SET quantity_in_stock = ?, "
-	    "quantity_reserved = ?, reorder_level = ?, reorder_quantity = ?, "
+	    "quantity_reserved = ?, manual_hold = ?, reorder_level = ?, "
+	    "reorder_quantity = ?, "
 	    "last_restock_date = IF(?, UTC_TIMESTAMP(), last_restock_date) "
 	    "WHERE id = ?" },
 	[STMT_INV_LIST] = { "inv_list",
@@ -277,13 +281,15 @@ static const struct {
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved + ? "
 	    "WHERE product_id = ? AND quantity_in_stock - quantity_reserved "
 	    ">= ?" },
+	/* An order gives back only what orders hold, never the manual
+	 * hold: no row touched means the books disagree. */
 	[STMT_ORDER_RELEASE] = { "order_release",
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved - ? "
-	    "WHERE product_id = ? AND quantity_reserved >= ?" },
+	    "WHERE product_id = ? AND quantity_reserved - manual_hold >= ?" },
 	[STMT_ORDER_DEDUCT] = { "order_deduct",
 	    "UPDATE inventory SET quantity_in_stock = quantity_in_stock - ?, "
 	    "quantity_reserved = quantity_reserved - ? "
-	    "WHERE product_id = ? AND quantity_reserved >= ?" },
+	    "WHERE product_id = ? AND quantity_reserved - manual_hold >= ?" },
 	/* After a refused reservation: the row is already locked by it. */
 	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock",
 	    "SELECT quantity_in_stock - quantity_reserved FROM inventory "
@@ -333,19 +339,23 @@ static const struct {
 	[STMT_ORDER_ITEMS_PLAIN_OF] = { "order_items_plain_of",
 	    ORDER_ITEMS_OF(ORDER_ITEM_PLAIN_COLS, "") },
 	/* The stock invariants, per product: reserved equals what orders
-	 * hold, and the ledger sums to the quantities. */
+	 * hold plus the manual hold, and the ledger sums to the quantities.
+	 * A movement without an order is a manual hold change (only POST
+	 * and PUT /inventory change reserved without one). One statement:
+	 * one consistent read of everything. */
 	[STMT_ORDER_AUDIT] = { "order_audit",
 	    "SELECT i.product_id, i.quantity_in_stock, i.quantity_reserved, "
 	    "COALESCE(h.held, 0), COALESCE(m.stock, 0), "
-	    "COALESCE(m.reserved, 0) "
+	    "COALESCE(m.reserved, 0), i.manual_hold, COALESCE(m.manual, 0) "
 	    "FROM inventory i LEFT JOIN (SELECT oi.product_id, "
 	    "SUM(oi.quantity) AS held FROM order_items oi JOIN orders o "
 	    "ON o.id = oi.order_id WHERE o.reservation = 'held' "
 	    "GROUP BY oi.product_id) h ON h.product_id = i.product_id "
 	    "LEFT JOIN (SELECT inventory_id, SUM(change_in_stock) AS stock, "
-	    "SUM(change_reserved) AS reserved FROM stock_movements "
-	    "GROUP BY inventory_id) m ON m.inventory_id = i.id "
-	    "ORDER BY i.product_id" },
+	    "SUM(change_reserved) AS reserved, "
+	    "SUM(IF(order_id IS NULL, change_reserved, 0)) AS manual "
+	    "FROM stock_movements GROUP BY inventory_id) m "
+	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */
 	[STMT_IDEM_INSERT] = { "idem_insert",

@@ -740,7 +740,8 @@ START_TEST(ctl_audit_finds_a_stray_reservation)
 	ck_assert_int_eq(reap(spawn(ctl, audit, NULL)), 1);
 	assert_output_has("stock audit: 2 product(s), 1 violation(s)");
 	assert_output_has("product 32: in stock 10 (movements 10), "
-	    "reserved 1 (movements 0, held by orders 0)");
+	    "reserved 1 (movements 0) = held by orders 0 + manual hold 0 "
+	    "(movements 0)");
 	ck_assert_int_eq(reap(spawn(ctl, extra, NULL)), 2);
 	sql("UPDATE inventory SET quantity_reserved = 0 WHERE product_id = 32");
 	free(ctl);
