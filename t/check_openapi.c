@@ -400,7 +400,7 @@ END_TEST
 struct msg {
 	char	*text;
 	int	 status;	/* 0: the call site does not say */
-	bool	 own;		/* src/: must be documented (4xx only) */
+	bool	 own;		/* from src/: must be documented (4xx) */
 	char	 where[96];	/* "src/users.c:208" */
 };
 
@@ -424,7 +424,7 @@ static size_t nexamples;
  * or yields nothing, so a rename cannot silently shrink what is checked.
  */
 static const char *const text_makers[] = {
-	"order_refused_text",	/* order_flow.c: refusals of the stock rules */
+	"order_refused_text",	/* order_flow.c: the stock rules' refusals */
 };
 
 /*
@@ -439,7 +439,7 @@ static const char *const undocumented_ok[] = {
 enum tok_type { TK_ID, TK_STR, TK_NUM, TK_PUNCT };
 struct tok {
 	enum tok_type	 type;
-	char		*text;	/* a string literal decoded, without quotes */
+	char		*text;	/* a string literal decoded, unquoted */
 	int		 line;
 };
 
@@ -502,16 +502,17 @@ lex(const char *s, size_t *n)
 			s++;
 			continue;
 		}
-		if (bol && *s == '#') {		/* to the end of the line */
-			for (; *s != '\0' && !(*s == '\n' && s[-1] != '\\'); s++)
+		if (bol && *s == '#') {	/* to the end of the line */
+			for (; *s != '\0' && (*s != '\n' || s[-1] == '\\');
+			    s++)
 				if (*s == '\n')
 					line++;
 			continue;
 		}
 		bol = false;
 		if (s[0] == '/' && s[1] == '*') {
-			for (s += 2; *s != '\0' && !(s[0] == '*' && s[1] == '/');
-			    s++)
+			for (s += 2; *s != '\0' && (s[0] != '*' ||
+			    s[1] != '/'); s++)
 				if (*s == '\n')
 					line++;
 			s += *s != '\0' ? 2 : 0;
@@ -603,12 +604,14 @@ arg_text(const struct tok *t, size_t from, size_t to, const struct tok *all,
 			    t[from].text) == 0 && i >= 2 &&
 			    strcmp(all[i - 1].text, "char") == 0 &&
 			    strcmp(all[i - 2].text, "const") == 0 &&
-			    tok_is(&all[i + 1], "[") && tok_is(&all[i + 2], "]") &&
-			    tok_is(&all[i + 3], "=") && all[i + 4].type == TK_STR) {
+			    tok_is(&all[i + 1], "[") &&
+			    tok_is(&all[i + 2], "]") &&
+			    tok_is(&all[i + 3], "=") &&
+			    all[i + 4].type == TK_STR) {
 				size_t j;
 
-				for (j = i + 4; j < nall && !tok_is(&all[j], ";");
-				    j++)
+				for (j = i + 4; j < nall &&
+				    !tok_is(&all[j], ";"); j++)
 					;
 				return arg_text(all, i + 4, j, all, nall);
 			}
@@ -1078,7 +1081,8 @@ END_TEST
 
 /* ---- the 404 of each operation on one record, as the service sends it ---- */
 
-#define MISSING_ID "987654321"	/* an id no record has after tu_reset_db */
+/* An id no record has after tu_reset_db. */
+#define MISSING_ID "987654321"
 
 static struct app *app;
 static char *admin_token;
@@ -1181,6 +1185,14 @@ same_but_numbers(const char *example, const char *detail)
 	return *example == '\0' && *detail == '\0';
 }
 
+/* Whether a is a 404 example of b's operation. */
+static bool
+same_404(const struct example *a, const struct example *b)
+{
+	return a->status == 404 && strcmp(a->path, b->path) == 0 &&
+	    strcmp(a->method, b->method) == 0;
+}
+
 /* path with every {name} made MISSING_ID, in buf. */
 static const char *
 path_missing(char *buf, size_t len, const char *path)
@@ -1221,9 +1233,7 @@ START_TEST(missing_records_answer_as_documented)
 		    strchr(examples[i].path, '{') == NULL)
 			continue;
 		for (j = 0; j < i; j++)	/* each operation once */
-			if (examples[j].status == 404 && strcmp(examples[j].path,
-			    examples[i].path) == 0 && strcmp(examples[j].method,
-			    examples[i].method) == 0)
+			if (same_404(&examples[j], &examples[i]))
 				break;
 		if (j < i)
 			continue;
@@ -1238,9 +1248,7 @@ START_TEST(missing_records_answer_as_documented)
 		    json_object_is_type(d, json_type_string) ?
 		    json_object_get_string(d) : NULL;
 		for (j = i; detail != NULL && j < nexamples; j++)
-			if (examples[j].status == 404 && strcmp(examples[j].path,
-			    examples[i].path) == 0 && strcmp(examples[j].method,
-			    examples[i].method) == 0 &&
+			if (same_404(&examples[j], &examples[i]) &&
 			    same_but_numbers(examples[j].text, detail))
 				break;
 		if (resp.status != 404 || detail == NULL || j == nexamples)
