@@ -430,6 +430,8 @@ enum tx_state {
 
 struct db {
 	const struct config	*cfg;		/* borrowed */
+	char			*user;		/* owned: the account logged in */
+	char			*password;	/* owned */
 	MYSQL			*conn;		/* NULL while not connected */
 	MYSQL_STMT		*st[STMT__MAX];	/* prepared on this conn */
 	enum tx_state		 tx;
@@ -654,10 +656,10 @@ db_connect(struct db *db)
 	 * CLIENT_MULTI_STATEMENTS is for db_exec_script; prepared statements
 	 * cannot hold several statements, so it opens nothing else.
 	 */
-	if (mysql_real_connect(m, host, cfg->db_user, cfg->db_password,
+	if (mysql_real_connect(m, host, db->user, db->password,
 	    cfg->db_name, (unsigned int)cfg->db_port, sock,
 	    CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS) == NULL) {
-		log_error("db_connect: %s@%s/%s: %u %s", cfg->db_user,
+		log_error("db_connect: %s@%s/%s: %u %s", db->user,
 		    sock != NULL ? sock : cfg->db_host, cfg->db_name,
 		    mysql_errno(m), mysql_error(m));
 		mysql_close(m);
@@ -1189,8 +1191,10 @@ db_transaction(struct db *db, db_tx_fn fn, void *arg)
 	}
 }
 
-enum inv_err
-db_open(struct db **out, const struct config *cfg)
+/* db_open as user with password (both copied). */
+static enum inv_err
+db_open_as(struct db **out, const struct config *cfg, const char *user,
+    const char *password)
 {
 	struct db *db;
 	size_t i;
@@ -1208,8 +1212,32 @@ db_open(struct db **out, const struct config *cfg)
 	}
 	db = xcalloc(1, sizeof(*db));
 	db->cfg = cfg;
+	db->user = xstrdup(user);
+	db->password = xstrdup(password);
 	*out = db;
 	return INV_OK;
+}
+
+enum inv_err
+db_open(struct db **out, const struct config *cfg)
+{
+	return db_open_as(out, cfg, cfg->db_user, cfg->db_password);
+}
+
+enum inv_err
+db_open_owner(struct db **out, const struct config *cfg, char **why)
+{
+	char *user, *password;
+	enum inv_err rc;
+
+	*out = NULL;
+	if ((rc = config_owner(cfg, &user, &password, why)) != INV_OK)
+		return rc;
+	rc = db_open_as(out, cfg, user, password);
+	explicit_bzero(password, strlen(password));
+	free(password);
+	free(user);
+	return rc;
 }
 
 void
@@ -1218,6 +1246,9 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	db_drop(db);
+	explicit_bzero(db->password, strlen(db->password));
+	free(db->password);
+	free(db->user);
 	free(db);
 }
 

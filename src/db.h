@@ -261,6 +261,15 @@ struct db_val {
  * outlive the handle.
  */
 enum inv_err db_open(struct db **out, const struct config *cfg);
+
+/*
+ * The same, logged in as the schema owner instead of db_user (see
+ * config_owner(): migrate_db_user, its password read now). For
+ * `inventoryctl migrate` and tests that need DDL. On failure *why is set
+ * (new) and *out is NULL.
+ */
+enum inv_err db_open_owner(struct db **out, const struct config *cfg,
+    char **why);
 void db_close(struct db *);
 
 /*

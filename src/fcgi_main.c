@@ -94,7 +94,7 @@ read_body(FCGX_Request *r, struct http_req *req)
 static void
 req_from_fcgi(FCGX_Request *r, struct http_req *req)
 {
-	const char *m = param(r, "REQUEST_METHOD"), *rid;
+	const char *m = param(r, "REQUEST_METHOD"), *rid, *v;
 	char gen[33];
 
 	req->method = http_method_parse(m != NULL ? m : "");
@@ -104,7 +104,10 @@ req_from_fcgi(FCGX_Request *r, struct http_req *req)
 	req->query = param_dup(r, "QUERY_STRING");
 	req->content_type = param_dup(r, "CONTENT_TYPE");
 	req->authorization = param_dup(r, "HTTP_AUTHORIZATION");
-	req->idempotency_key = param_dup(r, "HTTP_IDEMPOTENCY_KEY");
+	/* Unlike the others, an empty key is not an absent one: it is
+	 * refused (422), not taken as "no key". */
+	if ((v = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", r->envp)) != NULL)
+		req->idempotency_key = xstrdup(v);
 	req->remote_addr = param_dup(r, "REMOTE_ADDR");
 	if ((rid = param(r, "REQUEST_ID")) == NULL) {
 		/* Not behind our nginx: make one so logs still correlate. */
@@ -115,7 +118,8 @@ req_from_fcgi(FCGX_Request *r, struct http_req *req)
 	http_req_finish(req);
 }
 
-/* Writes resp as a FastCGI (CGI-style) response. */
+/* Writes resp as a FastCGI (CGI-style) response; an answer to HEAD
+ * without its body, whose length Content-Length still gives. */
 static void
 resp_to_fcgi(FCGX_Request *r, const struct http_resp *resp)
 {
@@ -136,7 +140,7 @@ resp_to_fcgi(FCGX_Request *r, const struct http_resp *resp)
 	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n",
 	    resp->body != NULL ? resp->body_len : 0);
 	FCGX_PutStr(line, n, r->out);
-	if (resp->body != NULL && resp->body_len > 0)
+	if (resp->body != NULL && resp->body_len > 0 && !resp->omit_body)
 		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
 }
 

@@ -57,7 +57,7 @@
 	{ "weight", FT_DECIMAL, FS_NULLABLE, 0, WEIGHT_MAX }, \
 	{ "dimensions", FT_STRING, FS_NULLABLE | FS_TRIM, 0, DIMENSIONS_MAX }, \
 	{ "category", FT_STRING, FS_NULLABLE | FS_TRIM, 0, CATEGORY_MAX }, \
-	{ "image_url", FT_STRING, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX }
+	{ "image_url", FT_URL, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX }
 
 static const struct field_spec product_create_fields[] = {
 	PRODUCT_FIELDS(FS_REQUIRED),

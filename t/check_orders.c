@@ -1121,6 +1121,87 @@ START_TEST(admin_list_fixed_queries)
 }
 END_TEST
 
+/* A 422 whose first detail has loc ["query", name]. */
+static void
+expect_query_422(const char *path, const char *token, const char *name)
+{
+	tu_expect_query_422(app, path, token, name, NULL);
+}
+
+/* GET /orders/admin?user_id=%zz answered 200 with every order, limit=%zz
+ * the default page and limit=1&limit=5000 the first value; an unknown
+ * status was always a 422 and stays one. */
+START_TEST(list_queries_are_strict)
+{
+	char *u = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	struct json_object *o = NULL;
+	int64_t total;
+
+	seed_product(1, "Widget", "1.00", 100);
+	ck_assert_int_gt(order_one(u, 1, 1), 0);
+	ck_assert_int_gt(order_one(admin, 1, 1), 0);
+	expect_query_422(ORDERS "/admin?user_id=%zz", admin, "user_id");
+	expect_query_422(ORDERS "/admin?limit=%zz", admin, "limit");
+	expect_query_422(ORDERS "/admin?limit=1&limit=5000", admin, "limit");
+	expect_query_422(ORDERS "/admin?user_id=1&user_id=2", admin,
+	    "user_id");
+	expect_query_422(ORDERS "/admin?status=pending&status=cancelled",
+	    admin, "status");
+	expect_query_422(ORDERS "/admin?skip=0&skip=0", admin, "skip");
+	expect_query_422(ORDERS "/admin?status=%zz", admin, "status");
+	expect_query_422(ORDERS "/admin?skip=%zz", admin, "skip");
+	expect_query_422(ORDERS "?status=pending&status=pending", u, "status");
+	expect_query_422(ORDERS "?limit=%zz", u, "limit");
+	expect_query_422(ORDERS "?status=bogus", u, "status");
+	expect_query_422(ORDERS "/admin?status=bogus", admin, "status");
+	expect_query_422(ORDERS "?status=%70ending%", u, "status");
+	expect_query_422(ORDERS "/admin?user_id=0", admin, "user_id");
+	expect_query_422(ORDERS "/admin?limit=5000", admin, "limit");
+	ck_assert_int_eq(call("GET", ORDERS "?status=bogus", u, NULL, &o),
+	    422);
+	ck_assert(strstr(json_object_to_json_string(o), "permitted: "
+	    "'pending'") != NULL);
+	json_object_put(o);
+	/* The values as meant: one user's orders, or a percent-encoded
+	 * status. */
+	ck_assert_int_eq(call_full("GET", ORDERS "/admin?user_id=1", admin,
+	    NULL, NULL, NULL, &total, NULL), 200);
+	ck_assert_int_eq(total, 1);
+	ck_assert_int_eq(call_full("GET", ORDERS "?status=%70ending", u, NULL,
+	    NULL, NULL, &total, NULL), 200);
+	ck_assert_int_eq(total, 1);
+	free(u);
+	free(admin);
+}
+END_TEST
+
+/* HEAD /orders answers as GET: status, X-Total-Count, the body's length,
+ * no body sent. */
+START_TEST(head_on_order_list)
+{
+	char *u = user_token("u@example.com", "U", false, NULL);
+	struct http_resp get, head;
+
+	seed_product(1, "Widget", "1.00", 100);
+	ck_assert_int_gt(order_one(u, 1, 1), 0);
+	ck_assert_int_gt(order_one(u, 1, 2), 0);
+	send_req("GET", ORDERS, u, NULL, NULL, &get);
+	send_req("HEAD", ORDERS, u, NULL, NULL, &head);
+	ck_assert_int_eq(head.status, 200);
+	ck_assert(head.omit_body);
+	ck_assert_str_eq(http_resp_get_header(&head, "X-Total-Count"), "2");
+	ck_assert_uint_eq(head.body_len, get.body_len);
+	http_resp_free(&get);
+	http_resp_free(&head);
+	send_req("HEAD", ORDERS "/99", u, NULL, NULL, &head);
+	ck_assert_int_eq(head.status, 404);
+	ck_assert(head.omit_body);
+	http_resp_free(&head);
+	free(u);
+}
+END_TEST
+
 START_TEST(non_admin_cannot_access_all_orders)
 {
 	char *tok = user_token("u@example.com", "U", false, NULL);
@@ -1612,6 +1693,9 @@ END_TEST
 
 #define IDEM_BODY "{\"shipping_address\":\"x\",\"items\":" \
 	"[{\"product_id\":1,\"quantity\":1}]}"
+/* IDEM_BODY as the key's row compares it: its meaning, canonical. */
+#define IDEM_CANON "{\"items\":[{\"product_id\":1,\"quantity\":1}]," \
+	"\"notes\":null,\"shipping_address\":\"x\",\"shipping_method\":null}"
 
 START_TEST(idempotency_key_replays)
 {
@@ -1698,7 +1782,7 @@ START_TEST(idempotency_key_in_progress_and_expiry)
 	/* A claim whose request is still running elsewhere. */
 	p[0] = DB_INT(uid);
 	p[1] = DB_STR("busy");
-	p[2] = DB_STR(IDEM_BODY);
+	p[2] = DB_STR(IDEM_CANON);
 	p[3] = DB_INT(3600);
 	ck_assert_int_eq(db_exec(app->db, STMT_IDEM_INSERT, p, 4, NULL, NULL,
 	    NULL), INV_OK);
@@ -1783,6 +1867,106 @@ START_TEST(idempotency_key_refusals)
 	ck_assert(replayed);
 	ck_assert_int_eq(order_count(admin), 3);
 	expect_invariants();
+	free(a);
+	free(admin);
+}
+END_TEST
+
+/* The same order with its members in another order, its items in
+ * another order, other white space and defaults spelt out was refused
+ * as "already used with a different request": a replay compares what
+ * the request means, not its bytes. */
+START_TEST(idempotency_key_replays_reordered_keys)
+{
+	static const char first_body[] = "{\"shipping_address\":\"1 Main "
+	    "St\",\"items\":[{\"product_id\":1,\"quantity\":2},"
+	    "{\"product_id\":2,\"quantity\":1}]}";
+	static const char *const same[] = {
+		"{\"items\":[{\"quantity\":2,\"product_id\":1},"
+		    "{\"quantity\":1,\"product_id\":2}],"
+		    "\"shipping_address\":\"1 Main St\"}",
+		"{\"items\":[{\"product_id\":2,\"quantity\":1},"
+		    "{\"product_id\":1,\"quantity\":2}],"
+		    "\"shipping_address\":\"1 Main St\"}",
+		"{\n  \"shipping_method\": null,\n  \"notes\": null,\n"
+		    "  \"shipping_address\": \"  1 Main St \",\n"
+		    "  \"items\": [ { \"product_id\": 1, \"quantity\": 2 },"
+		    " { \"product_id\": 2, \"quantity\": 1 } ],\n"
+		    "  \"unknown\": [1, 2, 3]\n}",
+	};
+	static const char *const other[] = {
+		"{\"items\":[{\"product_id\":1,\"quantity\":3},"
+		    "{\"product_id\":2,\"quantity\":1}],"
+		    "\"shipping_address\":\"1 Main St\"}",
+		"{\"items\":[{\"product_id\":1,\"quantity\":2}],"
+		    "\"shipping_address\":\"1 Main St\"}",
+		"{\"items\":[{\"product_id\":1,\"quantity\":2},"
+		    "{\"product_id\":2,\"quantity\":1}],"
+		    "\"shipping_address\":\"1 Main St\",\"notes\":\"\"}",
+		"{\"items\":[{\"product_id\":1,\"quantity\":2},"
+		    "{\"product_id\":2,\"quantity\":1}],"
+		    "\"shipping_address\":\"1 Main St\","
+		    "\"shipping_method\":\"\"}",
+	};
+	char *a = user_token("a@example.com", "A", false, NULL);
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	char *first = NULL, *again = NULL;
+	bool replayed;
+	size_t i;
+
+	seed_product(1, "Widget", "1.00", 10);
+	seed_product(2, "Gadget", "2.00", 10);
+	ck_assert_int_eq(post_keyed(a, first_body, "order-7", &first,
+	    &replayed), 201);
+	ck_assert(!replayed);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		ck_assert_msg(post_keyed(a, same[i], "order-7", &again,
+		    &replayed) == 201, "same[%zu]: %s", i, again);
+		ck_assert(replayed);
+		ck_assert_str_eq(first, again);
+		free(again);
+	}
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		ck_assert_msg(post_keyed(a, other[i], "order-7", &again,
+		    NULL) == 422, "other[%zu]: %s", i, again);
+		ck_assert(strstr(again, "already used with a different "
+		    "request") != NULL);
+		free(again);
+	}
+	ck_assert_int_eq(order_count(admin), 1);
+	expect_stock(1, 10, 2);
+	expect_stock(2, 10, 1);
+	expect_invariants();
+	free(first);
+	free(a);
+	free(admin);
+}
+END_TEST
+
+/* An empty or blank Idempotency-Key was treated as no key (a second
+ * order on a retry): it is a 422 naming the header, and nothing is
+ * made. */
+START_TEST(idempotency_key_blank_is_422)
+{
+	static const char *const keys[] = { "", " ", "   ", "\t", " \t " };
+	char *a = user_token("a@example.com", "A", false, NULL);
+	char *admin = user_token("admin@example.com", "Admin", true, NULL);
+	char *body = NULL;
+	size_t i;
+
+	seed_product(1, "Widget", "1.00", 10);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ck_assert_int_eq(post_keyed(a, IDEM_BODY, keys[i], &body,
+		    NULL), 422);
+		ck_assert_msg(strstr(body, "\"loc\":[\"header\","
+		    "\"idempotency-key\"]") != NULL, "key \"%s\": %s",
+		    keys[i], body);
+		free(body);
+	}
+	ck_assert_int_eq(order_count(admin), 0);
+	/* Spaces inside a key are printable characters like others. */
+	ck_assert_int_eq(post_keyed(a, IDEM_BODY, " a key ", NULL, NULL), 201);
+	ck_assert_int_eq(order_count(admin), 1);
 	free(a);
 	free(admin);
 }
@@ -2512,6 +2696,8 @@ orders_suite(void)
 	tcase_add_test(read, admin_get_all_orders);
 	tcase_add_test(read, admin_list_fixed_queries);
 	tcase_add_test(read, non_admin_cannot_access_all_orders);
+	tcase_add_test(read, list_queries_are_strict);
+	tcase_add_test(read, head_on_order_list);
 	tcase_add_checked_fixture(change, setup, NULL);
 	tcase_add_test(change, admin_update_order_status);
 	tcase_add_test(change, order_cancellation);
@@ -2529,6 +2715,8 @@ orders_suite(void)
 	tcase_add_test(idem, idempotency_key_replays);
 	tcase_add_test(idem, idempotency_key_in_progress_and_expiry);
 	tcase_add_test(idem, idempotency_key_refusals);
+	tcase_add_test(idem, idempotency_key_replays_reordered_keys);
+	tcase_add_test(idem, idempotency_key_blank_is_422);
 	tcase_add_test(idem, idempotency_key_concurrent_duplicates);
 	tcase_add_checked_fixture(mixed, setup, NULL);
 	tcase_set_timeout(mixed, 60);

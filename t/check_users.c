@@ -332,6 +332,31 @@ START_TEST(login_unknown_email_costs_a_wrong_password)
 }
 END_TEST
 
+/* A wrong e-mail or password was a 401 without WWW-Authenticate: Bearer,
+ * which every other 401 carries. */
+START_TEST(login_401_asks_for_bearer)
+{
+	static const char *const bodies[] = {
+		"username=ghost%40example.com&password=x",
+		"username=real%40example.com&password=wrong-password",
+	};
+	struct http_resp resp;
+	size_t i;
+
+	ck_assert_int_eq(register_user("real@example.com", "R", PW), 201);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		tu_request(app, "POST", "/api/v1/auth/login", NULL, FORM,
+		    bodies[i], &resp);
+		ck_assert_int_eq(resp.status, 401);
+		ck_assert_msg(http_resp_get_header(&resp, "WWW-Authenticate")
+		    != NULL, "%s: no WWW-Authenticate", bodies[i]);
+		ck_assert_str_eq(http_resp_get_header(&resp,
+		    "WWW-Authenticate"), "Bearer");
+		http_resp_free(&resp);
+	}
+}
+END_TEST
+
 START_TEST(login_inactive_user)
 {
 	struct json_object *o;
@@ -716,6 +741,7 @@ users_suite(void)
 	tcase_add_test(in, login_wrong_email);
 	tcase_add_test(in, login_wrong_password);
 	tcase_add_test(in, login_unknown_email_costs_a_wrong_password);
+	tcase_add_test(in, login_401_asks_for_bearer);
 	tcase_add_test(in, login_inactive_user);
 	tcase_add_test(in, legacy_bcrypt_hash_verifies_and_is_rehashed);
 	tcase_add_checked_fixture(tok, setup, NULL);

@@ -49,13 +49,16 @@ NOID=()		# requests whose response had no X-Request-ID
 IDS=()		# X-Request-ID values seen
 
 # req METHOD PATH [CURL-ARGS...]: sends one request; sets CODE and BODY,
-# leaves the headers in $work/headers.
+# leaves the headers in $work/headers. HEAD ignores Content-Length, which
+# announces a body that never comes (over HTTP/2 the stream's end ends
+# the transfer), so a body sent anyway would show in BODY.
 req() {
-	local method=$1 path=$2 id
+	local method=$1 path=$2 id how=(-X "$1")
 	shift 2
+	[[ $method == HEAD ]] && how+=(--ignore-content-length)
 	: >"$work/headers"
 	: >"$work/body"
-	CODE=$(curl -sS "${TLS[@]}" --max-time 10 -X "$method" -D "$work/headers" \
+	CODE=$(curl -sS "${TLS[@]}" --max-time 10 "${how[@]}" -D "$work/headers" \
 	    -o "$work/body" -w '%{http_code}' "$@" "$URL$path" 2>"$work/stderr")
 	[[ -n $CODE ]] || CODE=000
 	BODY=$(tr -d '\r' <"$work/body")
@@ -192,6 +195,11 @@ check "login (form, password flow) gives a bearer token" logged_in
 
 req POST /api/v1/auth/login --data-urlencode "username=$email" --data-urlencode "password=not-$password"
 check "login with a wrong password is 401" error_is 401 "Incorrect email or password"
+check "login with a wrong password asks for Bearer (WWW-Authenticate)" \
+    test "$(header WWW-Authenticate)" = Bearer
+req POST /api/v1/auth/login --data-urlencode "username=nobody-$email" --data-urlencode "password=$password"
+wrong_email() { error_is 401 "Incorrect email or password" && [[ $(header WWW-Authenticate) == Bearer ]]; }
+check "login with an unknown e-mail is 401 with WWW-Authenticate: Bearer" wrong_email
 
 req GET /api/v1/users/me -H "Authorization: Bearer $token"
 me() { status_is 200 && [[ $(json_str email) == "$email" ]]; }
@@ -291,6 +299,30 @@ check "malformed JSON is 422" unprocessable
 req GET /api/v1/orders -H "Authorization: Bearer $token"
 no_orders() { status_is 200 && [[ $(tr -d ' \n' <<<"$BODY") == '[]' && $(header X-Total-Count) == 0 ]]; }
 check "GET /orders of a new user is an empty list, X-Total-Count 0" no_orders
+length=$(header Content-Length)
+
+# HEAD on every GET route: the GET's status and headers, no body.
+req HEAD /api/v1/orders -H "Authorization: Bearer $token"
+head_list() {
+	status_is 200 && [[ -z $BODY && $(header X-Total-Count) == 0 && $(header Content-Length) == "${length:-?}" &&
+	    $(header Content-Type) == application/json* ]]
+}
+check "HEAD /orders: 200, X-Total-Count and the GET's Content-Length, no body" head_list
+req HEAD /api/v1/orders/9223372036854775807 -H "Authorization: Bearer $token"
+head_404() { status_is 404 && [[ -z $BODY && $(header Content-Length) -gt 0 && $(header Content-Type) == application/json* ]]; }
+check "HEAD on a missing order: 404, no body" head_404
+req HEAD /api/v1/orders
+head_401() { status_is 401 && [[ -z $BODY && $(header WWW-Authenticate) == Bearer ]]; }
+check "HEAD /orders without a token: 401, no body" head_401
+
+# Strict query strings (loc ["query", name]).
+query_422() { status_is 422 && body_has "\"loc\":[\"query\",\"$1\"]"; }
+req GET '/api/v1/orders?limit=%zz' -H "Authorization: Bearer $token"
+check "GET /orders?limit=%zz is 422, not the default page" query_422 limit
+req GET '/api/v1/orders?limit=1&limit=5000' -H "Authorization: Bearer $token"
+check "GET /orders?limit=1&limit=5000 is 422, not the first" query_422 limit
+req GET '/api/v1/orders?status=bogus' -H "Authorization: Bearer $token"
+check "GET /orders?status=bogus is 422" query_422 status
 
 nowhere='{"shipping_address":"1 E2E Street","items":[{"product_id":9223372036854775807,"quantity":1}]}'
 req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -307,12 +339,27 @@ req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: appl
 replayed() { status_is 404 && [[ $BODY == "$first" && $(header Idempotent-Replayed) == true ]]; }
 check "Idempotency-Key reaches the application: the answer is replayed" replayed
 
+# The same order, members and white space otherwise: the same request.
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $idem_key" \
+    --data-binary '{ "items": [ {"quantity": 1, "product_id": 9223372036854775807} ], "shipping_address": "1 E2E Street" }'
+check "Idempotency-Key: the same order with its keys reordered is replayed" replayed
+
+# curl sends "Idempotency-Key;" as the header with an empty value.
+req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -H 'Idempotency-Key;' --data-binary "$nowhere"
+empty_key() { status_is 422 && body_has '"loc":["header","idempotency-key"]'; }
+check "an empty Idempotency-Key is 422, not taken as none" empty_key
+
 req POST /api/v1/orders -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     --data-binary '{"shipping_address":"x","items":[{"product_id":1,"quantity":1},{"product_id":1,"quantity":2}]}'
 check "POST /orders with a product listed twice is 422" unprocessable
 
 req GET /api/v1/orders/admin -H "Authorization: Bearer $token"
 check "GET /orders/admin as a user is 403" error_is 403 "Not enough permissions"
+
+req GET '/api/v1/orders/admin?user_id=%zz' "${ADMIN[@]}"
+check "GET /orders/admin?user_id=%zz is 422, not every order" query_422 user_id
 
 # --- an order: reserved, seen by every process, cancelled, released ---
 req POST /api/v1/products "${ADMIN[@]}" "${JSON_CT[@]}" \

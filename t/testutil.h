@@ -49,6 +49,11 @@ struct app *tu_app_new(void);
  * process, which the leak checker would otherwise report). */
 void tu_app_free(struct app *);
 
+/* A connection of this process as the schema owner (config_owner():
+ * migrate_db_user), for test-only SQL beyond what the service's account
+ * may do (TRUNCATE, ALTER, triggers). Made on first use; borrowed. */
+struct db *tu_owner_db(struct app *);
+
 /* Empties every table but schema_migrations and the cache's Redis
  * database (for a fixture's setup): ids restart with the tables, so a
  * value cached by an earlier test must not answer for a new row. */
@@ -80,5 +85,15 @@ void tu_request_key(struct app *, const char *method, const char *path,
 /* The response body parsed as JSON (new; json_object_put it). Fails the
  * test when it is not JSON. */
 struct json_object *tu_json(const struct http_resp *);
+
+/* Asserts that resp is a 422 whose first detail has loc [where, name]
+ * and a msg, and, unless type is NULL, that type. */
+void tu_expect_422(const struct http_resp *, const char *where,
+    const char *name, const char *type);
+
+/* GET path (with token, may be NULL) and tu_expect_422 with loc
+ * ["query", name]. */
+void tu_expect_query_422(struct app *, const char *path, const char *token,
+    const char *name, const char *type);
 
 #endif
