@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fastcgi.h>
 #include <fcgiapp.h>
@@ -151,6 +152,7 @@ serve(struct app *app, FCGX_Request *r)
 	struct metrics_gauges g = { 0 };
 	struct cache_stats cs;
 	uint64_t t0 = now_usec(), usec;
+	char pid[24];
 
 	http_req_init(&req);
 	http_resp_init(&resp);
@@ -160,6 +162,12 @@ serve(struct app *app, FCGX_Request *r)
 		http_reply_detail(&resp, 413, "Request Entity Too Large");
 	else
 		router_dispatch(app, &req, &resp);
+	if (app->cfg->debug_process_header) {
+		/* All processes accept on one socket: a test that must reach
+		 * each of them can only tell them apart by this. */
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		http_resp_header(&resp, "X-Inventory-Process", pid);
+	}
 	resp_to_fcgi(r, &resp);
 	usec = now_usec() - t0;
 	metrics_request(req.route != NULL ? (int)(req.route - routes) : -1,

@@ -610,7 +610,7 @@ START_TEST(adjust_stock_up)
 	ck_assert_int_eq(api_stock(id), 31);
 	ck_assert_int_eq(call("POST", API "/inventory/999/adjust", admin,
 	    "{\"quantity\":1}", &o), 404);
-	ck_assert_str_eq(detail(o), "Inventory item with id 999 not found");
+	ck_assert_str_eq(detail(o), "Inventory with id 999 not found");
 	json_object_put(o);
 	ck_assert_int_eq(callf("POST", user, "{\"quantity\":1}", NULL,
 	    API "/inventory/%" PRId64 "/adjust", id), 403);
@@ -1119,7 +1119,9 @@ START_TEST(movements_ledger)
 	ck_assert_int_eq(call("GET", path, user, NULL, NULL), 403);
 	free(path);
 	ck_assert_int_eq(call("GET", API "/inventory/999/movements", admin,
-	    NULL, NULL), 404);
+	    NULL, &arr), 404);
+	ck_assert_str_eq(detail(arr), "Inventory with id 999 not found");
+	json_object_put(arr);
 }
 END_TEST
 

@@ -211,10 +211,15 @@ START_TEST(malformed_json_is_422)
 }
 END_TEST
 
+/* Each bad field has exactly one detail, with loc ["body", field] and a
+ * msg and a type. */
 START_TEST(validation_details_name_fields)
 {
+	static const char *const fields[] = { "email", "full_name",
+	    "password" };
 	struct http_resp resp;
-	struct json_object *o, *d;
+	struct json_object *o, *d, *e, *loc, *v;
+	size_t i, j, found;
 
 	tu_request(&app, "POST", "/api/v1/auth/register", NULL, NULL,
 	    "{\"email\":\"not-an-email\",\"full_name\":\"  \","
@@ -223,6 +228,25 @@ START_TEST(validation_details_name_fields)
 	o = tu_json(&resp);
 	d = json_object_object_get(o, "detail");
 	ck_assert_int_eq(json_object_array_length(d), 3);
+	for (i = 0; i < 3; i++) {
+		for (found = 0, j = 0; j < json_object_array_length(d); j++) {
+			e = json_object_array_get_idx(d, j);
+			loc = json_object_object_get(e, "loc");
+			if (json_object_array_length(loc) != 2 ||
+			    strcmp(json_object_get_string(
+			    json_object_array_get_idx(loc, 1)), fields[i]) != 0)
+				continue;
+			found++;
+			ck_assert_str_eq(json_object_get_string(
+			    json_object_array_get_idx(loc, 0)), "body");
+			ck_assert(json_object_object_get_ex(e, "msg", &v) &&
+			    json_object_get_string_len(v) > 0);
+			ck_assert(json_object_object_get_ex(e, "type", &v) &&
+			    json_object_get_string_len(v) > 0);
+		}
+		ck_assert_msg(found == 1, "%zu details with loc [\"body\", "
+		    "\"%s\"] in %s", found, fields[i], resp.body);
+	}
 	json_object_put(o);
 	http_resp_free(&resp);
 }

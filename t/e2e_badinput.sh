@@ -618,7 +618,7 @@ GET    | /api/v1/products/{missing}           | user  | - | 404:Product with id 
 DELETE | /api/v1/products/{missing}           | admin | - | 404:Product with id 9223372036854775807 not found |-
 GET    | /api/v1/inventory/{missing}          | user  | - | 404:Inventory item with id 9223372036854775807 not found |-
 GET    | /api/v1/inventory/product/{missing}  | user  | - | 404:No inventory found for product with id 9223372036854775807 |-
-GET    | /api/v1/inventory/{missing}/movements| admin | - | 404 |-
+GET    | /api/v1/inventory/{missing}/movements| admin | - | 404:Inventory with id 9223372036854775807 not found |-
 GET    | /api/v1/orders/{missing}             | user  | - | 404:Order with id 9223372036854775807 not found |-
 DELETE | /api/v1/orders/{missing}             | user  | - | 404:Order with id 9223372036854775807 not found |-
 HEAD   | /api/v1/products/{missing}           | user  | - | 404 |-

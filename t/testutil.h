@@ -48,6 +48,13 @@ void tu_concurrently(int n, void (*ready)(int), void (*fn)(int, void *),
 bool tu_race(int n, void (*ready)(int), void (*fn)(int, void *),
     void *results, size_t size, char *why, size_t len);
 
+/* CPU time of the calling thread, in seconds: what a computation costs,
+ * not what the rest of a loaded machine takes from it. (testutil.c) */
+double tu_cpu_seconds(void);
+
+/* The median of v[0..n) (n > 0), which it sorts. (testutil.c) */
+double tu_median(double *v, size_t n);
+
 /* The rest is in testapp.c, for suites that go through the router. */
 
 /* Exits 77 (skip) unless the harness started the services. Call from main
