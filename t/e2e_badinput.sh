@@ -7,7 +7,8 @@
 #               as for t/e2e.sh (defaults from run/stack.env, which
 #               `tools/devstack up` writes, when no URL is given)
 #
-# What is sent, and what must come back (API.md):
+# What is sent, and what must come back (doc/openapi.json, and
+# doc/design.md, "The HTTP contract"):
 #   - every path of the route table with every method it lacks: 405 with
 #     an Allow header naming exactly the methods of that path, HEAD with
 #     GET (before any authentication); HEAD on every GET route answers as
