@@ -4,7 +4,8 @@
 # the installation directories in the environment (see installcheck-local
 # in Makefile.am). Works on a DESTDIR staging tree too.
 #
-#   - every file `make install` should put is there;
+#   - every file `make install` should put is there, and every document
+#     (.md) an installed file names is installed in DOCDIR;
 #   - the installed files name configure's paths: no placeholder is left
 #     but the nginx site's four operator placeholders, and no path of a
 #     default layout (/usr/local, /etc/inventory...) is hard-coded when
@@ -55,6 +56,8 @@ $mandir/man8/inventory-worker.8
 $mandir/man8/inventoryctl.8
 $mandir/man5/inventory.conf.5
 $docdir/README
+$docdir/design.md
+$docdir/BENCHMARKS.md
 $docdir/inventory.conf.sample
 $pkgdatadir/nginx/inventory.conf
 $pkgdatadir/nginx/inventory-redirect.conf
@@ -83,13 +86,29 @@ for f in $files; do
 	check "installed $f" test -s "$D$f"
 done
 
+# Every document an installed file names (a word ending in .md: README's
+# doc/design.md, say) is installed in DOCDIR, where a reader looks.
+named=
+for f in $files; do
+	case $f in
+	*.js | *.css | */LICENSE | */NOTICE) ;;
+	*) [ -f "$D$f" ] && named="$named $(grep -I -o -h -E \
+	    -e '(^|[^A-Za-z0-9_./${}-])[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b' \
+	    "$D$f" | sed -e 's/^[^A-Za-z0-9_./${}-]//')" ;;
+	esac
+done
+for d in $(printf '%s\n' $named | sort -u); do
+	check "document $d named by an installed file is $docdir/${d##*/}" \
+	    test -s "$D$docdir/${d##*/}"
+done
+
 # --- paths substituted ------------------------------------------------
 
 # The text files we generate or install, as they are on disk.
 texts=
 for f in $files; do
 	case $f in
-	*.js | *.css | */LICENSE | */NOTICE | *.sql | */README) ;;
+	*.js | *.css | */LICENSE | */NOTICE | *.sql | */README | *.md) ;;
 	*) [ -f "$D$f" ] && texts="$texts $D$f" ;;
 	esac
 done
