@@ -55,6 +55,14 @@ extern const size_t nroutes;
 bool router_match(const char *pattern, const char *path, int64_t *ids,
     size_t *nids);
 
+/*
+ * Whether the dispatcher checks the caller's current row (one primary-key
+ * read: active, admin, token version) for route r requested with method
+ * m: every admin route and every authenticated POST, PUT, PATCH and
+ * DELETE.
+ */
+bool route_reads_user(const struct route *r, enum http_method m);
+
 /* Runs the whole dispatch for req, leaving the reply in resp. */
 void router_dispatch(struct app *, struct http_req *, struct http_resp *);
 

@@ -616,6 +616,433 @@ START_TEST(admin_only_user_routes)
 }
 END_TEST
 
+/*
+ * Account and role changes take effect at once.
+ */
+
+#define ORDER_BODY "{\"shipping_address\":\"1 Main St\"," \
+	"\"items\":[{\"product_id\":1,\"quantity\":1}]}"
+
+/* An admin stored with PW and logged in: its id, *token new. */
+static int64_t
+seed_admin(const char *email, char **token)
+{
+	char *hash = NULL;
+	int64_t id;
+
+	ck_assert_int_eq(auth_password_hash(app->cfg, PW, &hash), INV_OK);
+	id = insert_user(email, hash, true);
+	free(hash);
+	ck_assert_int_eq(login(email, PW, token, NULL), 200);
+	return id;
+}
+
+/* PATCH /users/{id} with body; the status, *detail (new) when asked. */
+static int
+patch_user(const char *token, int64_t id, const char *body, char **detail)
+{
+	char *path = xasprintf("/api/v1/users/%lld", (long long)id);
+	struct json_object *o = NULL;
+	int status = call("PATCH", path, token, JSON, body, &o);
+
+	if (detail != NULL)
+		*detail = xstrdup(json_get_str(o, "detail") != NULL ?
+		    json_get_str(o, "detail") : "");
+	json_object_put(o);
+	free(path);
+	return status;
+}
+
+/* Sends and checks the status and the detail message. */
+static void
+expect(const char *method, const char *path, const char *token,
+    const char *body, int status, const char *detail)
+{
+	struct http_resp resp;
+	struct json_object *o;
+
+	tu_request(app, method, path, token, body != NULL ? JSON : NULL, body,
+	    &resp);
+	ck_assert_msg(resp.status == status, "%s %s: %d, want %d: %s", method,
+	    path, resp.status, status, resp.body != NULL ? resp.body : "");
+	o = tu_json(&resp);
+	ck_assert_str_eq(json_get_str(o, "detail"), detail);
+	if (status == 401)
+		ck_assert_str_eq(http_resp_get_header(&resp,
+		    "WWW-Authenticate"), "Bearer");
+	json_object_put(o);
+	http_resp_free(&resp);
+}
+
+/* The ids of the active admins, in a string "1,2" (new). */
+static char *
+active_admins(void)
+{
+	struct db_res *res = NULL;
+	struct buf b;
+	size_t i;
+
+	ck_assert_int_eq(db_exec(app->db, STMT_USER_ADMINS_LOCK, NULL, 0, &res,
+	    NULL, NULL), INV_OK);
+	buf_init(&b);
+	for (i = 0; i < db_res_rows(res); i++)
+		buf_printf(&b, "%s%lld", i > 0 ? "," : "",
+		    (long long)db_res_int(res, i, 0));
+	db_res_free(res);
+	return buf_take(&b);
+}
+
+/* demoted_admin_keeps_no_rights: the old token of a demoted admin is
+ * refused on admin routes (403) and on writes (401: issued before the
+ * change), and cannot give the role back; a new login works as a user. */
+START_TEST(demoted_admin_keeps_no_rights)
+{
+	char *a = NULL, *b = NULL, *b2 = NULL, *d = NULL, *ids;
+	int64_t ida, idb;
+
+	ida = seed_admin("a@example.com", &a);
+	idb = seed_admin("b@example.com", &b);
+	ck_assert_int_eq(patch_user(a, idb, "{\"is_admin\":false}", NULL), 200);
+	expect("GET", "/api/v1/users", b, NULL, 403, "Not enough permissions");
+	expect("PATCH", "/api/v1/users/2", b, "{\"is_admin\":true}", 403,
+	    "Not enough permissions");
+	ck_assert_int_eq(patch_user(b, ida, "{\"is_admin\":false}", &d), 403);
+	ck_assert_str_eq(d, "Not enough permissions");
+	expect("POST", "/api/v1/orders", b, ORDER_BODY, 401,
+	    "Could not validate credentials");
+	ids = active_admins();
+	ck_assert_str_eq(ids, "1");
+	ck_assert_int_eq(ida, 1);
+	/* A new login carries the new version and the user's role. */
+	ck_assert_int_eq(login("b@example.com", PW, &b2, NULL), 200);
+	expect("GET", "/api/v1/users", b2, NULL, 403,
+	    "Not enough permissions");
+	expect("POST", "/api/v1/orders", b2, ORDER_BODY, 404,
+	    "Product with id 1 not found");
+	free(a);
+	free(b);
+	free(b2);
+	free(d);
+	free(ids);
+}
+END_TEST
+
+/* deactivated_admin_keeps_no_rights: 400 "Inactive user" on admin routes
+ * and writes alike, self-restore included. */
+START_TEST(deactivated_admin_keeps_no_rights)
+{
+	char *a = NULL, *b = NULL, *ids;
+	int64_t idb;
+
+	seed_admin("a@example.com", &a);
+	idb = seed_admin("b@example.com", &b);
+	ck_assert_int_eq(patch_user(a, idb,
+	    "{\"is_active\":false,\"is_admin\":false}", NULL), 200);
+	expect("GET", "/api/v1/users", b, NULL, 400, "Inactive user");
+	expect("PATCH", "/api/v1/users/2", b,
+	    "{\"is_active\":true,\"is_admin\":true}", 400, "Inactive user");
+	expect("POST", "/api/v1/orders", b, ORDER_BODY, 400, "Inactive user");
+	expect("DELETE", "/api/v1/orders/1", b, NULL, 400, "Inactive user");
+	ids = active_admins();
+	ck_assert_str_eq(ids, "1");
+	free(a);
+	free(b);
+	free(ids);
+}
+END_TEST
+
+/* deactivated_user_cannot_order: POST /orders 400 at once; plain reads
+ * stay stateless for the token's lifetime (README). */
+START_TEST(deactivated_user_cannot_order)
+{
+	char *a = NULL, *u = NULL;
+	struct json_object *o;
+	int64_t id;
+
+	seed_admin("a@example.com", &a);
+	ck_assert_int_eq(call("POST", "/api/v1/auth/register", NULL, JSON,
+	    "{\"email\":\"u@example.com\",\"full_name\":\"U\","
+	    "\"password\":\"" PW "\"}", &o), 201);
+	id = json_object_get_int64(json_object_object_get(o, "id"));
+	json_object_put(o);
+	ck_assert_int_eq(login("u@example.com", PW, &u, NULL), 200);
+	expect("POST", "/api/v1/orders", u, ORDER_BODY, 404,
+	    "Product with id 1 not found");
+	ck_assert_int_eq(patch_user(a, id, "{\"is_active\":false}", NULL), 200);
+	expect("POST", "/api/v1/orders", u, ORDER_BODY, 400, "Inactive user");
+	expect("DELETE", "/api/v1/orders/1", u, NULL, 400, "Inactive user");
+	ck_assert_int_eq(call("GET", "/api/v1/products", u, NULL, NULL, NULL),
+	    200);
+	/* Back on: the old token stays dead (version), a new login works. */
+	ck_assert_int_eq(patch_user(a, id, "{\"is_active\":true}", NULL), 200);
+	expect("POST", "/api/v1/orders", u, ORDER_BODY, 401,
+	    "Could not validate credentials");
+	free(u);
+	u = NULL;
+	ck_assert_int_eq(login("u@example.com", PW, &u, NULL), 200);
+	expect("POST", "/api/v1/orders", u, ORDER_BODY, 404,
+	    "Product with id 1 not found");
+	free(a);
+	free(u);
+}
+END_TEST
+
+/* admin_cannot_change_own_role_or_status: 403, and nothing changes; a
+ * PATCH of oneself that changes neither goes through. */
+START_TEST(admin_cannot_change_own_role_or_status)
+{
+	char *a = NULL, *d = NULL, *ids;
+	int64_t ida;
+
+	ida = seed_admin("a@example.com", &a);
+	seed_admin("b@example.com", NULL);
+	ck_assert_int_eq(patch_user(a, ida, "{\"is_admin\":false}", &d), 403);
+	ck_assert_str_eq(d, "Cannot change your own role or status");
+	free(d);
+	ck_assert_int_eq(patch_user(a, ida, "{\"is_active\":false}", &d), 403);
+	ck_assert_str_eq(d, "Cannot change your own role or status");
+	ck_assert_int_eq(patch_user(a, ida,
+	    "{\"full_name\":\"A\",\"is_admin\":true,\"is_active\":true}",
+	    NULL), 200);
+	/* Still an admin, and the token still counts (no version bump). */
+	ids = active_admins();
+	ck_assert_str_eq(ids, "1,2");
+	ck_assert_int_eq(call("GET", "/api/v1/users", a, NULL, NULL, NULL),
+	    200);
+	free(a);
+	free(d);
+	free(ids);
+}
+END_TEST
+
+/* Forks a child that sends PATCH /users/{id} body with token on its own
+ * connections, once the pipe fds is closed by the parent (at once when
+ * fds is NULL), and exits with 2 for 200, 4 for 403, 8 for 409, else 9. */
+static pid_t
+patch_child(const int *fds, const char *token, int64_t id, const char *body)
+{
+	pid_t pid;
+	char c;
+	int st;
+
+	if ((pid = fork()) != 0) {
+		ck_assert_int_gt(pid, 0);
+		return pid;
+	}
+	if (fds != NULL) {
+		close(fds[1]);
+		if (read(fds[0], &c, 1) < 0)
+			tu_child_exit(9);
+	}
+	app = tu_app_new();
+	st = patch_user(token, id, body, NULL);
+	tu_child_exit(st == 200 ? 2 : st == 403 ? 4 : st == 409 ? 8 : 9);
+}
+
+/* The exit status of child pid. */
+static int
+child_status(pid_t pid)
+{
+	int st;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* True once n sessions run a statement that starts with prefix (they
+ * wait for a lock). */
+static bool
+sessions_in(const char *prefix, int n)
+{
+	char *sql = xasprintf("BEGIN NOT ATOMIC IF (SELECT COUNT(*) FROM "
+	    "information_schema.processlist WHERE info LIKE '%s%%') < %d "
+	    "THEN SIGNAL SQLSTATE '45000'; END IF; END", prefix, n);
+	bool yes = db_exec_script(app->db, sql) == INV_OK;
+
+	free(sql);
+	return yes;
+}
+
+/* last_active_admin_409: two admins, each removing the other at the same
+ * time. Both pass the check of their own row; a third session holds the
+ * rows until both wait on them, so they meet in the lock for certain:
+ * one gets 200, the other 409, and an active admin is left. */
+START_TEST(last_active_admin_409)
+{
+	struct app *holder;
+	char *a = NULL, *b = NULL, *ids;
+	pid_t pa, pb;
+	int ra, rb, tries;
+
+	seed_admin("a@example.com", &a);
+	seed_admin("b@example.com", &b);
+	holder = tu_app_new();
+	ck_assert_int_eq(db_exec_script(holder->db,
+	    "BEGIN; SELECT id FROM users FOR UPDATE"), INV_OK);
+	pa = patch_child(NULL, a, 2, "{\"is_admin\":false}");
+	pb = patch_child(NULL, b, 1, "{\"is_active\":false}");
+	for (tries = 0; tries < 200 && !sessions_in("SELECT id FROM users "
+	    "WHERE is_active = 1", 2); tries++)
+		usleep(50000);
+	ck_assert_int_lt(tries, 200);
+	ck_assert_int_eq(db_exec_script(holder->db, "ROLLBACK"), INV_OK);
+	ra = child_status(pa);
+	rb = child_status(pb);
+	ck_assert_int_eq(ra + rb, 2 + 8);
+	ids = active_admins();
+	ck_assert_str_eq(ids, ra == 2 ? "1" : "2");
+	tu_app_free(holder);
+	free(a);
+	free(b);
+	free(ids);
+}
+END_TEST
+
+/* last_active_admin_concurrent: the same race unarranged, several
+ * rounds: never both, always an admin left. */
+START_TEST(last_active_admin_concurrent)
+{
+	enum { ROUNDS = 5 };
+	char *a = NULL, *b = NULL, *ids;
+	int round, fds[2], ra, rb;
+	pid_t pa, pb;
+
+	seed_admin("a@example.com", NULL);
+	seed_admin("b@example.com", NULL);
+	for (round = 0; round < ROUNDS; round++) {
+		ck_assert_int_eq(db_exec_script(app->db, "UPDATE users SET "
+		    "is_active = 1, is_admin = 1"), INV_OK);
+		ck_assert_int_eq(login("a@example.com", PW, &a, NULL), 200);
+		ck_assert_int_eq(login("b@example.com", PW, &b, NULL), 200);
+		ck_assert_int_eq(pipe(fds), 0);
+		pa = patch_child(fds, a, 2, "{\"is_admin\":false}");
+		pb = patch_child(fds, b, 1, "{\"is_admin\":false}");
+		close(fds[0]);
+		close(fds[1]);	/* both go */
+		ra = child_status(pa);
+		rb = child_status(pb);
+		ck_assert_msg((ra == 2) != (rb == 2) && ra != 9 && rb != 9,
+		    "round %d: exits %d and %d", round, ra, rb);
+		ids = active_admins();
+		ck_assert_str_eq(ids, ra == 2 ? "1" : "2");
+		free(ids);
+		free(a);
+		free(b);
+	}
+}
+END_TEST
+
+/* unknown_sub_on_write_401: a well-signed token naming no user. */
+START_TEST(unknown_sub_on_write_401)
+{
+	char jti[AUTH_JTI_LEN + 1], *t = NULL, *adm = NULL;
+
+	seed_admin("a@example.com", NULL);
+	random_hex(jti, AUTH_JTI_LEN / 2);
+	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, 999, false,
+	    0, jti, time(NULL), &t), INV_OK);
+	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, 998, true,
+	    0, jti, time(NULL), &adm), INV_OK);
+	expect("POST", "/api/v1/orders", t, ORDER_BODY, 401,
+	    "Could not validate credentials");
+	expect("GET", "/api/v1/users", adm, NULL, 401,
+	    "Could not validate credentials");
+	expect("PATCH", "/api/v1/users/1", adm, "{\"is_admin\":false}", 401,
+	    "Could not validate credentials");
+	free(t);
+	free(adm);
+}
+END_TEST
+
+/* future_iat_401: a token issued more than 60 s ahead of the clock. */
+START_TEST(future_iat_401)
+{
+	char jti[AUTH_JTI_LEN + 1], *t = NULL;
+	int64_t id;
+
+	id = seed_admin("a@example.com", NULL);
+	random_hex(jti, AUTH_JTI_LEN / 2);
+	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, id, true,
+	    0, jti, time(NULL) + 120, &t), INV_OK);
+	expect("GET", "/api/v1/users/me", t, NULL, 401,
+	    "Could not validate credentials");
+	expect("GET", "/api/v1/users", t, NULL, 401,
+	    "Could not validate credentials");
+	free(t);
+	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, id, true,
+	    0, jti, time(NULL) + 30, &t), INV_OK);
+	ck_assert_int_eq(call("GET", "/api/v1/users", t, NULL, NULL, NULL),
+	    200);
+	free(t);
+}
+END_TEST
+
+/* refresh_refused_after_demotion: the change revoked the refresh tokens
+ * and bumped the version; deactivation answers 400 (see
+ * deactivated_user_cannot_refresh). */
+START_TEST(refresh_refused_after_demotion)
+{
+	char *a = NULL, *r1 = NULL, *r2 = NULL;
+	int64_t idb;
+
+	seed_admin("a@example.com", &a);
+	idb = seed_admin("b@example.com", NULL);
+	ck_assert_int_eq(login("b@example.com", PW, NULL, &r1), 200);
+	ck_assert_int_eq(refresh("/api/v1/auth/refresh", r1, &r2), 200);
+	ck_assert_int_eq(patch_user(a, idb, "{\"is_admin\":false}", NULL), 200);
+	ck_assert_int_eq(refresh("/api/v1/auth/refresh", r2, NULL), 401);
+	/* Promoted back: still refused, a login is needed. */
+	ck_assert_int_eq(patch_user(a, idb, "{\"is_admin\":true}", NULL), 200);
+	ck_assert_int_eq(refresh("/api/v1/auth/refresh", r2, NULL), 401);
+	free(a);
+	free(r1);
+	free(r2);
+}
+END_TEST
+
+/*
+ * One identity per e-mail address.
+ */
+
+/* email_accents_are_distinct: case folds, accents do not. */
+START_TEST(email_accents_are_distinct)
+{
+	struct json_object *o;
+
+	ck_assert_int_eq(register_user("jose@example.com", "J", PW), 201);
+	ck_assert_int_eq(call("POST", "/api/v1/auth/register", NULL, JSON,
+	    "{\"email\":\"Jos\xc3\xa9@Example.com\",\"full_name\":\"J\","
+	    "\"password\":\"" PW "\"}", &o), 201);
+	ck_assert_str_eq(json_get_str(o, "email"), "jos\xc3\xa9@example.com");
+	json_object_put(o);
+	ck_assert_int_eq(register_user("JOS\xc3\xa9@example.com", "J", PW),
+	    400);
+	/* Only ASCII letters fold: the upper-case accented letter is
+	 * another address. */
+	ck_assert_int_eq(register_user("jos\xc3\x89@example.com", "J", PW),
+	    201);
+}
+END_TEST
+
+/* email_accented_admin_does_not_log_in */
+START_TEST(email_accented_admin_does_not_log_in)
+{
+	struct json_object *o;
+
+	seed_admin("admin@example.com", NULL);
+	ck_assert_int_eq(call("POST", "/api/v1/auth/login", NULL, JSON,
+	    "{\"username\":\"\xc3\xa0" "dmin@ex\xc3\xa4mple.com\","
+	    "\"password\":\"" PW "\"}", &o), 401);
+	ck_assert_str_eq(json_get_str(o, "detail"),
+	    "Incorrect email or password");
+	json_object_put(o);
+	ck_assert_int_eq(call("POST", "/api/v1/auth/login", NULL, JSON,
+	    "{\"username\":\" ADMIN@Example.COM \",\"password\":\"" PW "\"}",
+	    NULL), 200);
+}
+END_TEST
+
 static Suite *
 users_suite(void)
 {
@@ -633,6 +1060,8 @@ users_suite(void)
 	tcase_add_test(reg, password_verification_in_db);
 	tcase_add_test(reg, new_user_in_database);
 	tcase_add_test(reg, email_case_insensitivity);
+	tcase_add_test(reg, email_accents_are_distinct);
+	tcase_add_test(reg, email_accented_admin_does_not_log_in);
 	tcase_add_checked_fixture(in, setup, NULL);
 	tcase_add_test(in, login_success);
 	tcase_add_test(in, login_missing_fields);
@@ -651,7 +1080,17 @@ users_suite(void)
 	tcase_add_test(tok, token_type_confusion);
 	tcase_add_test(tok, deactivated_user_cannot_refresh);
 	tcase_add_checked_fixture(adm, setup, NULL);
+	tcase_set_timeout(adm, 60);
 	tcase_add_test(adm, admin_only_user_routes);
+	tcase_add_test(adm, demoted_admin_keeps_no_rights);
+	tcase_add_test(adm, deactivated_admin_keeps_no_rights);
+	tcase_add_test(adm, deactivated_user_cannot_order);
+	tcase_add_test(adm, admin_cannot_change_own_role_or_status);
+	tcase_add_test(adm, last_active_admin_409);
+	tcase_add_test(adm, last_active_admin_concurrent);
+	tcase_add_test(adm, unknown_sub_on_write_401);
+	tcase_add_test(adm, future_iat_401);
+	tcase_add_test(adm, refresh_refused_after_demotion);
 	suite_add_tcase(s, reg);
 	suite_add_tcase(s, in);
 	suite_add_tcase(s, tok);

@@ -8,9 +8,11 @@
  *
  * The app has no database, cache or queue, and needs none: every handler
  * is replaced by a stub (stubs.h) that checks what it was given and
- * replies 200. The secret is fixed, so the seed corpus can hold valid
- * tokens (an admin's and a user's, valid until 2100) for the fuzzer to
- * get past authentication.
+ * replies 200, and db_exec (which the dispatcher calls to read the
+ * caller's row on admin routes and writes) by one that fails as if
+ * MariaDB were down. The secret is fixed, so the seed corpus can hold
+ * valid tokens (an admin's and a user's, valid until 2100) for the
+ * fuzzer to get past authentication.
  *
  * Invariants:
  *  - router_match: one id per {id} of the pattern, each in 1..2^63-1,
@@ -18,7 +20,8 @@
  *  - router_dispatch answers what the route table and the request say:
  *    404 for an unknown path; 405 with Allow when only the method is
  *    wrong; 401 with WWW-Authenticate without a valid access token; 403
- *    for a user on an admin route; else 415 or 422 for a bad body, or
+ *    for a user on an admin route; 503 where the caller's row must be
+ *    read (admin routes, writes); else 415 or 422 for a bad body, or
  *    the handler runs;
  *  - a handler runs only for its route, with the token's principal, and
  *    with a body that is a JSON object which validates against the
@@ -32,6 +35,7 @@
 #include "app.h"
 #include "auth.h"
 #include "config.h"
+#include "db.h"
 #include "fuzz.h"
 #include "http.h"
 #include "router.h"
@@ -48,6 +52,27 @@ static const struct route *expected_route;
 static struct token_claims expected_claims;
 static bool expected_token;
 static bool handler_ran;
+
+enum inv_err __wrap_db_exec(struct db *, enum stmt, const struct db_val *,
+    size_t, struct db_res **, uint64_t *, uint64_t *);
+
+/* The dispatcher's read of the caller's row, with no server (fuzz.mk
+ * links with -Wl,--wrap=db_exec). */
+enum inv_err
+__wrap_db_exec(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id)
+{
+	(void)db;
+	(void)params;
+	(void)nparams;
+	(void)affected;
+	(void)insert_id;
+	FUZZ_ASSERT(st == STMT_USER_AUTH);
+	if (res != NULL)
+		*res = NULL;
+	return INV_UNAVAILABLE;
+}
 
 /* Number of c in s. */
 static size_t
@@ -213,6 +238,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "WWW-Authenticate") != NULL);
 	} else if (found->role == ROLE_ADMIN && !expected_claims.is_admin)
 		FUZZ_ASSERT(resp.status == 403);
+	else if (route_reads_user(found, req.method))
+		FUZZ_ASSERT(resp.status == 503 && !handler_ran);
 	else if (handler_ran)
 		FUZZ_ASSERT(resp.status == 200);
 	else
