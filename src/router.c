@@ -194,17 +194,16 @@ route_reads_user(const struct route *r, enum http_method m)
 
 /*
  * The caller's current row against its token, with one primary-key read:
- * no such user 401, inactive 400, not an admin on an admin route 403 (the
+ * no such user 401, inactive 400, not an admin where need_admin 403 (the
  * original service's order), then a token issued before the user's last
- * change of role or status 401. On success the role is the row's.
- * Returns false having replied.
+ * change of role or status 401. Returns false having replied; else
+ * *is_admin is the row's role.
  */
 static bool
-user_current_or_reply(struct app *app, const struct route *r,
-    const struct token_claims *claims, struct http_req *req,
-    struct http_resp *resp)
+principal_check(struct app *app, const struct principal *who,
+    bool need_admin, bool *is_admin, struct http_resp *resp)
 {
-	struct db_val p = DB_INT(claims->user_id);
+	struct db_val p = DB_INT(who->user_id);
 	struct db_res *res = NULL;
 	enum inv_err rc;
 	bool ok = false;
@@ -216,19 +215,31 @@ user_current_or_reply(struct app *app, const struct route *r,
 		http_reply_401(resp, "Could not validate credentials");
 	else if (!db_res_bool(res, 0, USER_AUTH_COL_IS_ACTIVE))
 		http_reply_detail(resp, 400, "Inactive user");
-	else if (r->role == ROLE_ADMIN &&
-	    !db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN))
+	else if (need_admin && !db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN))
 		http_reply_detail(resp, 403, "Not enough permissions");
 	else if (db_res_int(res, 0, USER_AUTH_COL_TOKEN_VERSION) !=
-	    claims->version)
+	    who->token_version)
 		http_reply_401(resp, "Could not validate credentials");
 	else {
-		req->principal.is_admin = db_res_bool(res, 0,
-		    USER_AUTH_COL_IS_ADMIN);
+		*is_admin = db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN);
 		ok = true;
 	}
 	db_res_free(res);
 	return ok;
+}
+
+bool
+principal_admin_or_reply(struct app *app, const struct http_req *req,
+    struct http_resp *resp)
+{
+	bool admin = req->principal.is_admin;
+
+	if (!req->principal.current)
+		return principal_check(app, &req->principal, true, &admin,
+		    resp);
+	if (!admin)
+		http_reply_detail(resp, 403, "Not enough permissions");
+	return admin;
 }
 
 /*
@@ -261,13 +272,19 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 	req->principal.authenticated = true;
 	req->principal.user_id = claims.user_id;
 	req->principal.is_admin = claims.is_admin;
+	req->principal.token_version = claims.version;
 	/* A token that never had the role needs no read to be refused. */
 	if (r->role == ROLE_ADMIN && !claims.is_admin) {
 		http_reply_detail(resp, 403, "Not enough permissions");
 		return false;
 	}
-	return !route_reads_user(r, req->method) ||
-	    user_current_or_reply(app, r, &claims, req, resp);
+	if (!route_reads_user(r, req->method))
+		return true;
+	if (!principal_check(app, &req->principal, r->role == ROLE_ADMIN,
+	    &req->principal.is_admin, resp))
+		return false;
+	req->principal.current = true;
+	return true;
 }
 
 /* True when the Content-Type's media type (parameters ignored) is mt. */

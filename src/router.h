@@ -63,6 +63,15 @@ bool router_match(const char *pattern, const char *path, int64_t *ids,
  */
 bool route_reads_user(const struct route *r, enum http_method m);
 
+/*
+ * For a handler about to use admin rights where the dispatcher trusted the
+ * token alone (a GET of a user route, such as another user's order):
+ * checks the caller's current row as an admin route would. True when the
+ * caller is an admin now; else false having replied 400, 401 or 403.
+ */
+bool principal_admin_or_reply(struct app *, const struct http_req *,
+    struct http_resp *);
+
 /* Runs the whole dispatch for req, leaving the reply in resp. */
 void router_dispatch(struct app *, struct http_req *, struct http_resp *);
 

@@ -692,9 +692,19 @@ active_admins(void)
 	return buf_take(&b);
 }
 
+/* An order of user 1, straight in the database: order 1 after setup. */
+static void
+seed_order_of_user_1(void)
+{
+	ck_assert_int_eq(db_exec_script(app->db, "INSERT INTO orders "
+	    "(order_number, user_id, shipping_address) "
+	    "VALUES ('ORD-0000000A', 1, 'x')"), INV_OK);
+}
+
 /* demoted_admin_keeps_no_rights: the old token of a demoted admin is
- * refused on admin routes (403) and on writes (401: issued before the
- * change), and cannot give the role back; a new login works as a user. */
+ * refused on admin routes and for another user's order (403) and on
+ * writes (401: issued before the change), and cannot give the role back;
+ * a new login works as a user. */
 START_TEST(demoted_admin_keeps_no_rights)
 {
 	char *a = NULL, *b = NULL, *b2 = NULL, *d = NULL, *ids;
@@ -702,8 +712,13 @@ START_TEST(demoted_admin_keeps_no_rights)
 
 	ida = seed_admin("a@example.com", &a);
 	idb = seed_admin("b@example.com", &b);
+	seed_order_of_user_1();
+	ck_assert_int_eq(call("GET", "/api/v1/orders/1", b, NULL, NULL, NULL),
+	    200);
 	ck_assert_int_eq(patch_user(a, idb, "{\"is_admin\":false}", NULL), 200);
 	expect("GET", "/api/v1/users", b, NULL, 403, "Not enough permissions");
+	expect("GET", "/api/v1/orders/1", b, NULL, 403,
+	    "Not enough permissions");
 	expect("PATCH", "/api/v1/users/2", b, "{\"is_admin\":true}", 403,
 	    "Not enough permissions");
 	ck_assert_int_eq(patch_user(b, ida, "{\"is_admin\":false}", &d), 403);
@@ -717,6 +732,8 @@ START_TEST(demoted_admin_keeps_no_rights)
 	ck_assert_int_eq(login("b@example.com", PW, &b2, NULL), 200);
 	expect("GET", "/api/v1/users", b2, NULL, 403,
 	    "Not enough permissions");
+	expect("GET", "/api/v1/orders/1", b2, NULL, 403,
+	    "Not authorized to access this order");
 	expect("POST", "/api/v1/orders", b2, ORDER_BODY, 404,
 	    "Product with id 1 not found");
 	free(a);
@@ -736,9 +753,11 @@ START_TEST(deactivated_admin_keeps_no_rights)
 
 	seed_admin("a@example.com", &a);
 	idb = seed_admin("b@example.com", &b);
+	seed_order_of_user_1();
 	ck_assert_int_eq(patch_user(a, idb,
 	    "{\"is_active\":false,\"is_admin\":false}", NULL), 200);
 	expect("GET", "/api/v1/users", b, NULL, 400, "Inactive user");
+	expect("GET", "/api/v1/orders/1", b, NULL, 400, "Inactive user");
 	expect("PATCH", "/api/v1/users/2", b,
 	    "{\"is_active\":true,\"is_admin\":true}", 400, "Inactive user");
 	expect("POST", "/api/v1/orders", b, ORDER_BODY, 400, "Inactive user");
