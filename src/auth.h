@@ -52,9 +52,9 @@ enum inv_err auth_token_issue(const struct config *, enum token_type typ,
  * good signature with the configured secret, iss matches, typ == expected,
  * exp > now, iat at most AUTH_IAT_LEEWAY seconds after now, sub a positive
  * integer, ver an integer in 0..AUTH_VER_MAX (0 when absent: tokens from
- * before versions existed). Fills *out and returns
- * INV_OK, or returns INV_AUTH. Never touches the database: whether ver is
- * still the user's is for the caller to check.
+ * before versions existed). Fills *out and returns INV_OK, or returns
+ * INV_AUTH. Never touches the database: whether ver is still the user's
+ * is for the caller to check.
  */
 enum inv_err auth_token_verify(const struct config *, const char *token,
     enum token_type expected, time_t now, struct token_claims *out);
