@@ -248,8 +248,8 @@ principal_admin_or_reply(struct app *app, const struct http_req *req,
 
 /*
  * Fills req->principal from a Bearer access token when the route needs
- * one. Returns false having replied 401 or 403 (or, where the caller's
- * row is read, 400, or 500/503 when it cannot be).
+ * one. Returns false having replied 401 or 403. Signature and claims
+ * only: the caller's row is current_or_reply's.
  */
 static bool
 auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
@@ -282,6 +282,20 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 		http_reply_detail(resp, 403, "Not enough permissions");
 		return false;
 	}
+	return true;
+}
+
+/*
+ * Where route_reads_user says so, the caller's current row decides
+ * (principal_check) and the role becomes the row's. Last before the
+ * handler: a request refused for its own faults (422, 415) costs no read.
+ * Returns false having replied 400, 401, 403, or 500/503 when the row
+ * cannot be read.
+ */
+static bool
+current_or_reply(struct app *app, const struct route *r,
+    struct http_req *req, struct http_resp *resp)
+{
 	if (!route_reads_user(r, req->method))
 		return true;
 	if (!principal_check(app, &req->principal, r->role == ROLE_ADMIN,
@@ -430,7 +444,8 @@ router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
 		return;
 	req->route = r;
 	if (auth_or_reply(app, r, req, resp) && query_or_reply(req, resp) &&
-	    body_or_reply(r, req, resp)) {
+	    body_or_reply(r, req, resp) &&
+	    current_or_reply(app, r, req, resp)) {
 		r->handler(app, req, resp);
 		if (resp->status == 0) {
 			/* A handler that forgot to reply is a bug, not a

@@ -6,8 +6,10 @@
  * then authentication (401) and role (403), so nobody learns anything
  * from a route they may not use; then the query string's syntax (422:
  * undecodable or repeated parameters); then Content-Type (415) and body
- * (422); then the handler, which checks the values of the parameters it
- * reads (422).
+ * (422); then, on admin routes and writes, the caller's current row (400
+ * inactive, 403 no longer an admin, 401 token older than the user's last
+ * change of role or status); then the handler, which checks the values
+ * of the parameters it reads (422).
  */
 #ifndef INV_ROUTER_H
 #define INV_ROUTER_H

@@ -1108,7 +1108,7 @@ answers_setup(void)
 	    &id), INV_OK);
 	random_hex(jti, AUTH_JTI_LEN / 2);
 	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, (int64_t)id,
-	    true, jti, time(NULL), &admin_token), INV_OK);
+	    true, 0, jti, time(NULL), &admin_token), INV_OK);
 }
 
 static void

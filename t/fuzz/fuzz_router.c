@@ -22,8 +22,8 @@
  *    names GET) when only the method is wrong, HEAD taking the GET
  *    route and leaving the body unsent; 401 with WWW-Authenticate
  *    without a valid access token; 403 for a user on an admin route;
- *    503 where the caller's row must be read (admin routes, writes);
- *    else 415 or 422 for a bad body, or
+ *    else 415 or 422 for a bad body; 503 where the caller's row must
+ *    then be read (admin routes, writes); or
  *    the handler runs;
  *  - a handler runs only for its route, with the token's principal, and
  *    with a body that is a JSON object which validates against the
@@ -247,14 +247,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "WWW-Authenticate") != NULL);
 	} else if (found->role == ROLE_ADMIN && !expected_claims.is_admin)
 		FUZZ_ASSERT(resp.status == 403);
-	else if (route_reads_user(found, req.method))
-		FUZZ_ASSERT(resp.status == 503 && !handler_ran);
+	else if (resp.status == 503)
+		/* The read of the caller's row, once the request was good. */
+		FUZZ_ASSERT(route_reads_user(found, req.method) &&
+		    !handler_ran);
 	else if (handler_ran)
 		FUZZ_ASSERT(resp.status == 200);
 	else
 		FUZZ_ASSERT(found->body != BODY_NONE &&
 		    (resp.status == 415 || resp.status == 422));
 	FUZZ_ASSERT(!handler_ran || found != NULL);
+	FUZZ_ASSERT(!handler_ran || !route_reads_user(found, req.method));
 	http_resp_free(&resp);
 	http_req_free(&req);
 	return 0;
