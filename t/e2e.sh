@@ -235,6 +235,36 @@ check "unknown path outside the API is 404 JSON (nginx)" error_is 404 "Not Found
 req GET /api/v1/no-such-thing
 check "unknown path in the API is 404 JSON (application)" error_is 404 "Not Found"
 
+# nginx's own 404 is JSON whatever the extension of the path (mime.types
+# would make these text/html, text/css), and a prefix without its slash
+# is a 404 rather than nginx's redirect to the path with one.
+for path in /x/page.html /x/style.css /api/v1/no-such-page.html /api /api/v1/auth; do
+	req GET "$path"
+	check "GET $path is 404 JSON, no redirect" error_is 404 "Not Found"
+done
+
+# nginx refuses TRACE itself, before it picks a location; the answer is
+# still the path's: on an API path the application's 405 with the same
+# Allow as for any method it lacks, on a static path 405 with Allow: GET,
+# HEAD (like any other method there), elsewhere 404.
+req PATCH /api/v1/products
+allow=$(header Allow)
+req TRACE /api/v1/products
+if error_is 405 "Method Not Allowed" && [[ -n $allow && $(header Allow) == "$allow" ]]; then
+	ok "TRACE /api/v1/products is 405 with the path's Allow ($allow)"
+else
+	not_ok "TRACE /api/v1/products is 405 with the path's Allow ($allow)" "$(got) Allow: '$(header Allow)'"
+fi
+static_405() { error_is 405 "Method Not Allowed" && [[ $(header Allow) == "GET, HEAD" ]]; }
+for m in TRACE PUT DELETE POST; do
+	req "$m" /api/v1/openapi.json
+	check "$m /api/v1/openapi.json is 405 JSON, Allow: GET, HEAD (nginx)" static_405
+done
+req TRACE /docs
+check "TRACE /docs is 405 JSON, Allow: GET, HEAD (nginx)" static_405
+req TRACE /no/such/page
+check "TRACE /no/such/page is 404 JSON" error_is 404 "Not Found"
+
 req DELETE /api/v1/auth/login
 allow=$(header Allow)
 if error_is 405 "Method Not Allowed" && [[ $allow == *POST* ]]; then
