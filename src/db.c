@@ -203,27 +203,31 @@ static const struct {
 	    "image_url = IF(?, ?, image_url) WHERE id = ?" },
 	[STMT_PRODUCT_DELETE] = { "product_delete",
 	    "DELETE FROM products WHERE id = ?" },
-	/* A column set earlier in the row may be read later in VALUES. */
+	/* A column set earlier in the row may be read later in VALUES. No
+	 * order holds units of a product without a record yet, so all of
+	 * its reservation is a manual hold. */
 	[STMT_INV_INSERT] = { "inv_insert",
 	    "INSERT INTO inventory (product_id, quantity_in_stock, "
 	    "quantity_reserved, reorder_level, reorder_quantity, "
-	    "last_restock_date) VALUES (?, ?, ?, ?, ?, "
-	    "IF(quantity_in_stock > 0, UTC_TIMESTAMP(), NULL))" },
+	    "last_restock_date, manual_hold) VALUES (?, ?, ?, ?, ?, "
+	    "IF(quantity_in_stock > 0, UTC_TIMESTAMP(), NULL), "
+	    "quantity_reserved)" },
 	[STMT_INV_BY_ID] = { "inv_by_id",
 	    "SELECT " INV_COLS INV_FROM " WHERE i.id = ?" },
 	[STMT_INV_BY_PRODUCT] = { "inv_by_product",
 	    "SELECT " INV_COLS INV_FROM " WHERE i.product_id = ?" },
 	[STMT_INV_LOCK] = { "inv_lock",
 	    "SELECT product_id, quantity_in_stock, quantity_reserved, "
-	    "reorder_level, reorder_quantity FROM inventory WHERE id = ? "
-	    "FOR UPDATE" },
+	    "reorder_level, reorder_quantity, manual_hold FROM inventory "
+	    "WHERE id = ? FOR UPDATE" },
 	/* Locking, so inside a transaction it also sees (and holds off) a
 	 * record created concurrently. */
 	[STMT_INV_ID_BY_PRODUCT] = { "inv_id_by_product",
 	    "SELECT id FROM inventory WHERE product_id = ? FOR UPDATE" },
 	[STMT_INV_UPDATE] = { "inv_update",
 	    "UPDATE inventory SET quantity_in_stock = ?, "
-	    "quantity_reserved = ?, reorder_level = ?, reorder_quantity = ?, "
+	    "quantity_reserved = ?, manual_hold = ?, reorder_level = ?, "
+	    "reorder_quantity = ?, "
 	    "last_restock_date = IF(?, UTC_TIMESTAMP(), last_restock_date) "
 	    "WHERE id = ?" },
 	[STMT_INV_LIST] = { "inv_list",
@@ -277,13 +281,15 @@ static const struct {
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved + ? "
 	    "WHERE product_id = ? AND quantity_in_stock - quantity_reserved "
 	    ">= ?" },
+	/* An order gives back only what orders hold, never the manual
+	 * hold: no row touched means the books disagree. */
 	[STMT_ORDER_RELEASE] = { "order_release",
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved - ? "
-	    "WHERE product_id = ? AND quantity_reserved >= ?" },
+	    "WHERE product_id = ? AND quantity_reserved - manual_hold >= ?" },
 	[STMT_ORDER_DEDUCT] = { "order_deduct",
 	    "UPDATE inventory SET quantity_in_stock = quantity_in_stock - ?, "
 	    "quantity_reserved = quantity_reserved - ? "
-	    "WHERE product_id = ? AND quantity_reserved >= ?" },
+	    "WHERE product_id = ? AND quantity_reserved - manual_hold >= ?" },
 	/* After a refused reservation: the row is already locked by it. */
 	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock",
 	    "SELECT quantity_in_stock - quantity_reserved FROM inventory "
@@ -333,19 +339,23 @@ static const struct {
 	[STMT_ORDER_ITEMS_PLAIN_OF] = { "order_items_plain_of",
 	    ORDER_ITEMS_OF(ORDER_ITEM_PLAIN_COLS, "") },
 	/* The stock invariants, per product: reserved equals what orders
-	 * hold, and the ledger sums to the quantities. */
+	 * hold plus the manual hold, and the ledger sums to the quantities.
+	 * A movement without an order is a manual hold change (only POST
+	 * and PUT /inventory change reserved without one). One statement:
+	 * one consistent read of everything. */
 	[STMT_ORDER_AUDIT] = { "order_audit",
 	    "SELECT i.product_id, i.quantity_in_stock, i.quantity_reserved, "
 	    "COALESCE(h.held, 0), COALESCE(m.stock, 0), "
-	    "COALESCE(m.reserved, 0) "
+	    "COALESCE(m.reserved, 0), i.manual_hold, COALESCE(m.manual, 0) "
 	    "FROM inventory i LEFT JOIN (SELECT oi.product_id, "
 	    "SUM(oi.quantity) AS held FROM order_items oi JOIN orders o "
 	    "ON o.id = oi.order_id WHERE o.reservation = 'held' "
 	    "GROUP BY oi.product_id) h ON h.product_id = i.product_id "
 	    "LEFT JOIN (SELECT inventory_id, SUM(change_in_stock) AS stock, "
-	    "SUM(change_reserved) AS reserved FROM stock_movements "
-	    "GROUP BY inventory_id) m ON m.inventory_id = i.id "
-	    "ORDER BY i.product_id" },
+	    "SUM(change_reserved) AS reserved, "
+	    "SUM(IF(order_id IS NULL, change_reserved, 0)) AS manual "
+	    "FROM stock_movements GROUP BY inventory_id) m "
+	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */
 	[STMT_IDEM_INSERT] = { "idem_insert",
@@ -420,6 +430,8 @@ enum tx_state {
 
 struct db {
 	const struct config	*cfg;		/* borrowed */
+	char			*user;		/* owned: the account logged in */
+	char			*password;	/* owned */
 	MYSQL			*conn;		/* NULL while not connected */
 	MYSQL_STMT		*st[STMT__MAX];	/* prepared on this conn */
 	enum tx_state		 tx;
@@ -644,10 +656,10 @@ db_connect(struct db *db)
 	 * CLIENT_MULTI_STATEMENTS is for db_exec_script; prepared statements
 	 * cannot hold several statements, so it opens nothing else.
 	 */
-	if (mysql_real_connect(m, host, cfg->db_user, cfg->db_password,
+	if (mysql_real_connect(m, host, db->user, db->password,
 	    cfg->db_name, (unsigned int)cfg->db_port, sock,
 	    CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS) == NULL) {
-		log_error("db_connect: %s@%s/%s: %u %s", cfg->db_user,
+		log_error("db_connect: %s@%s/%s: %u %s", db->user,
 		    sock != NULL ? sock : cfg->db_host, cfg->db_name,
 		    mysql_errno(m), mysql_error(m));
 		mysql_close(m);
@@ -1179,8 +1191,10 @@ db_transaction(struct db *db, db_tx_fn fn, void *arg)
 	}
 }
 
-enum inv_err
-db_open(struct db **out, const struct config *cfg)
+/* db_open as user with password (both copied). */
+static enum inv_err
+db_open_as(struct db **out, const struct config *cfg, const char *user,
+    const char *password)
 {
 	struct db *db;
 	size_t i;
@@ -1198,8 +1212,32 @@ db_open(struct db **out, const struct config *cfg)
 	}
 	db = xcalloc(1, sizeof(*db));
 	db->cfg = cfg;
+	db->user = xstrdup(user);
+	db->password = xstrdup(password);
 	*out = db;
 	return INV_OK;
+}
+
+enum inv_err
+db_open(struct db **out, const struct config *cfg)
+{
+	return db_open_as(out, cfg, cfg->db_user, cfg->db_password);
+}
+
+enum inv_err
+db_open_owner(struct db **out, const struct config *cfg, char **why)
+{
+	char *user, *password;
+	enum inv_err rc;
+
+	*out = NULL;
+	if ((rc = config_owner(cfg, &user, &password, why)) != INV_OK)
+		return rc;
+	rc = db_open_as(out, cfg, user, password);
+	explicit_bzero(password, strlen(password));
+	free(password);
+	free(user);
+	return rc;
 }
 
 void
@@ -1208,6 +1246,9 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	db_drop(db);
+	explicit_bzero(db->password, strlen(db->password));
+	free(db->password);
+	free(db->user);
 	free(db);
 }
 

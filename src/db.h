@@ -57,8 +57,9 @@ enum stmt {
 	STMT_INV_BY_PRODUCT,		/* product_id -> INV_COLS */
 	STMT_INV_LOCK,			/* id -> INV_LOCK_COLS; FOR UPDATE */
 	STMT_INV_ID_BY_PRODUCT,		/* product_id -> id; FOR UPDATE */
-	STMT_INV_UPDATE,		/* stock, reserved, reorder_level,
-					   reorder_quantity, restocked, id */
+	STMT_INV_UPDATE,		/* stock, reserved, manual_hold,
+					   reorder_level, reorder_quantity,
+					   restocked, id */
 	STMT_INV_LIST,			/* product_id x2, low_stock, limit, skip
 					   -> INV_COLS */
 	STMT_INV_COUNT,			/* product_id x2, low_stock -> count */
@@ -175,6 +176,7 @@ enum inv_lock_col {
 	INV_LOCK_COL_RESERVED,
 	INV_LOCK_COL_REORDER_LEVEL,
 	INV_LOCK_COL_REORDER_QUANTITY,
+	INV_LOCK_COL_MANUAL_HOLD,	/* of reserved, the part no order holds */
 	INV_LOCK_COL__MAX
 };
 
@@ -231,6 +233,9 @@ enum stock_audit_col {
 	AUDIT_COL_HELD,		/* sum of quantities of orders holding stock */
 	AUDIT_COL_LEDGER_STOCK,	/* sum of its movements' change_in_stock */
 	AUDIT_COL_LEDGER_RESERVED, /* ... and change_reserved */
+	AUDIT_COL_MANUAL_HOLD,	/* inventory.manual_hold */
+	AUDIT_COL_LEDGER_MANUAL, /* change_reserved of movements without an
+				    order */
 	AUDIT_COL__MAX
 };
 
@@ -256,6 +261,15 @@ struct db_val {
  * outlive the handle.
  */
 enum inv_err db_open(struct db **out, const struct config *cfg);
+
+/*
+ * The same, logged in as the schema owner instead of db_user (see
+ * config_owner(): migrate_db_user, its password read now). For
+ * `inventoryctl migrate` and tests that need DDL. On failure *why is set
+ * (new) and *out is NULL.
+ */
+enum inv_err db_open_owner(struct db **out, const struct config *cfg,
+    char **why);
 void db_close(struct db *);
 
 /*

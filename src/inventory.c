@@ -336,6 +336,7 @@ enum outcome {
 	OUT_HAS_ORDERS,		/* 409 */
 	OUT_INV_EXISTS,		/* 400 */
 	OUT_RESERVED_GT_STOCK,	/* 422 */
+	OUT_RESERVED_LT_HELD,	/* 422: below what orders hold */
 	OUT_BELOW_ZERO,		/* 400 */
 	OUT_BELOW_RESERVED,	/* 400 */
 	OUT_ABOVE_MAX,		/* 422: stock past the INT column */
@@ -348,6 +349,8 @@ struct write {
 	int64_t		 id;		/* the path id */
 	int64_t		 product_id;	/* of the row changed, for the cache */
 	int64_t		 inv_id;	/* same */
+	int64_t		 held;		/* units held by orders, for
+					   OUT_RESERVED_LT_HELD */
 	enum outcome	 out;
 	struct db_res	*res;		/* the row to reply with (owned) */
 };
@@ -361,6 +364,7 @@ write_reset(struct write *w)
 	w->out = OUT_OK;
 	w->inv_id = 0;
 	w->product_id = 0;
+	w->held = 0;
 }
 
 /* Records outcome out, which rolls the transaction back. */
@@ -425,6 +429,8 @@ static void
 reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc,
     bool item_text)
 {
+	char msg[96];
+
 	if (rc != INV_INVALID || w->out == OUT_OK) {
 		reply_db_error(resp, rc);
 		return;
@@ -452,6 +458,12 @@ reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc,
 		break;
 	case OUT_RESERVED_GT_STOCK:
 		reply_reserved_gt_stock(resp);
+		break;
+	case OUT_RESERVED_LT_HELD:
+		snprintf(msg, sizeof(msg), "quantity_reserved cannot be less "
+		    "than %" PRId64 ", the units held by orders", w->held);
+		reply_422_field(resp, "quantity_reserved", msg,
+		    "value_error.number.not_ge");
 		break;
 	case OUT_BELOW_ZERO:
 		http_reply_detail(resp, 400, "Cannot reduce stock below zero");
@@ -925,7 +937,8 @@ out:
 /* The quantities of an inventory record. */
 struct qty {
 	int64_t	stock;
-	int64_t	reserved;
+	int64_t	reserved;	/* held by orders + manual */
+	int64_t	manual;		/* the manual hold */
 	int64_t	level;
 	int64_t	reorder;
 };
@@ -939,12 +952,14 @@ body_int(struct json_object *b, const char *name, int64_t def)
 	return json_get_int(b, name, &v) ? v : def;
 }
 
-/* The quantities a body gives, each defaulting to the one in def. */
+/* The quantities a body gives, each defaulting to the one in def; the
+ * manual hold is def's (the caller derives it). */
 static struct qty
 body_qty(struct json_object *b, const struct qty *def)
 {
 	struct qty q;
 
+	q.manual = def->manual;
 	q.stock = body_int(b, "quantity_in_stock", def->stock);
 	q.reserved = body_int(b, "quantity_reserved", def->reserved);
 	q.level = body_int(b, "reorder_level", def->level);
@@ -977,7 +992,7 @@ inventory_reply_row(struct db *db, struct write *w)
 static enum inv_err
 inventory_create_tx(struct db *db, void *arg)
 {
-	static const struct qty defaults = { 0, 0, DEFAULT_REORDER_LEVEL,
+	static const struct qty defaults = { 0, 0, 0, DEFAULT_REORDER_LEVEL,
 	    DEFAULT_REORDER_QUANTITY };
 	struct write *w = arg;
 	struct qty q = body_qty(w->req->json, &defaults);
@@ -1038,6 +1053,7 @@ inventory_lock(struct db *db, struct write *w, struct qty *q)
 		q->reserved = db_res_int(res, 0, INV_LOCK_COL_RESERVED);
 		q->level = db_res_int(res, 0, INV_LOCK_COL_REORDER_LEVEL);
 		q->reorder = db_res_int(res, 0, INV_LOCK_COL_REORDER_QUANTITY);
+		q->manual = db_res_int(res, 0, INV_LOCK_COL_MANUAL_HOLD);
 	}
 	db_res_free(res);
 	return rc;
@@ -1054,12 +1070,12 @@ static enum inv_err
 inventory_write(struct db *db, struct write *w, const struct qty *old,
     const struct qty *new, const char *reason, enum outcome refused)
 {
-	struct db_val p[6] = { DB_INT(new->stock), DB_INT(new->reserved),
-	    DB_INT(new->level), DB_INT(new->reorder),
+	struct db_val p[7] = { DB_INT(new->stock), DB_INT(new->reserved),
+	    DB_INT(new->manual), DB_INT(new->level), DB_INT(new->reorder),
 	    DB_INT(new->stock > old->stock), DB_INT(w->inv_id) };
 	enum inv_err rc;
 
-	rc = db_exec(db, STMT_INV_UPDATE, p, 6, NULL, NULL, NULL);
+	rc = db_exec(db, STMT_INV_UPDATE, p, 7, NULL, NULL, NULL);
 	if (rc == INV_CONSTRAINT) {
 		log_warn("inventory %" PRId64 ": CHECK refused a change that "
 		    "passed our checks", w->inv_id);
@@ -1075,7 +1091,14 @@ inventory_write(struct db *db, struct write *w, const struct qty *old,
 	return inventory_reply_row(db, w);
 }
 
-/* PUT's transaction: the given quantities replace those under the lock. */
+/*
+ * PUT's transaction: the given quantities replace those under the lock.
+ * quantity_reserved may go anywhere from what orders hold up to the
+ * stock; the rest of it is the manual hold. Every order's reserve,
+ * release and deduct updates this row, so under its lock reserved minus
+ * the manual hold is exactly what orders hold, and stays so until the
+ * commit.
+ */
 static enum inv_err
 inventory_update_tx(struct db *db, void *arg)
 {
@@ -1088,6 +1111,10 @@ inventory_update_tx(struct db *db, void *arg)
 	new = body_qty(w->req->json, &old);
 	if (new.reserved > new.stock)
 		return write_refuse(w, OUT_RESERVED_GT_STOCK);
+	w->held = old.reserved - old.manual;
+	if (new.reserved < w->held)
+		return write_refuse(w, OUT_RESERVED_LT_HELD);
+	new.manual = new.reserved - w->held;
 	return inventory_write(db, w, &old, &new, "Inventory update",
 	    OUT_RESERVED_GT_STOCK);
 }

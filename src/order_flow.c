@@ -252,8 +252,10 @@ refuse_hold(struct db *db, struct flow *f, size_t i)
  * writes one movement per item and records the touched stock. A hold
  * that finds no stock record or too little available fills f->refused
  * and returns INV_INVALID (the caller rolls back). A release or deduct
- * that finds less reserved than the order holds means the books
- * disagree: logged, INV_DB.
+ * that finds less held by orders (reserved minus the manual hold) than
+ * this order holds means the books disagree, and so does a CHECK of the
+ * inventory table refusing a move whose condition passed: logged at
+ * error level, INV_DISAGREE, nothing changed.
  */
 static enum inv_err
 stock_move(struct db *db, struct flow *f, enum stock_move m)
@@ -277,17 +279,18 @@ stock_move(struct db *db, struct flow *f, enum stock_move m)
 			p[n++] = DB_INT(qty);
 		p[n++] = DB_INT(pid);
 		p[n++] = DB_INT(qty);
-		if ((rc = db_exec(db, moves[m].st, p, n, NULL, &affected,
-		    NULL)) != INV_OK)
-			return rc;
-		if (affected == 1)
+		rc = db_exec(db, moves[m].st, p, n, NULL, &affected, NULL);
+		if (rc == INV_OK && affected == 1)
 			continue;
-		if (m == MOVE_HOLD)
+		if (rc == INV_OK && m == MOVE_HOLD)
 			return refuse_hold(db, f, i);
-		log_error("order %s: product %" PRId64 " has less than the "
-		    "%" PRId64 " the order holds reserved", f->number, pid,
-		    qty);
-		return INV_DB;
+		if (rc != INV_OK && rc != INV_CONSTRAINT)
+			return rc;
+		log_error("order %s: its %" PRId64 " units of product %"
+		    PRId64 " cannot be %s: the stock records disagree; run "
+		    "inventoryctl audit", f->number, qty, pid,
+		    reservation_names[moves[m].after]);
+		return INV_DISAGREE;
 	}
 	reason = xasprintf("%s %s", moves[m].reason, f->number);
 	p[0] = DB_INT(moves[m].stock_sign);
@@ -896,14 +899,18 @@ order_flow_audit(struct db *db, size_t *products, size_t *violations)
 		int64_t held = db_res_int(res, i, AUDIT_COL_HELD);
 		int64_t lstock = db_res_int(res, i, AUDIT_COL_LEDGER_STOCK);
 		int64_t lres = db_res_int(res, i, AUDIT_COL_LEDGER_RESERVED);
+		int64_t manual = db_res_int(res, i, AUDIT_COL_MANUAL_HOLD);
+		int64_t lmanual = db_res_int(res, i, AUDIT_COL_LEDGER_MANUAL);
 
-		if (reserved == held && stock == lstock && reserved == lres)
+		if (reserved == held + manual && manual == lmanual &&
+		    stock == lstock && reserved == lres)
 			continue;
 		log_warn("stock audit: product %" PRId64 ": in stock %" PRId64
 		    " (movements %" PRId64 "), reserved %" PRId64
-		    " (movements %" PRId64 ", held by orders %" PRId64 ")",
+		    " (movements %" PRId64 ") = held by orders %" PRId64
+		    " + manual hold %" PRId64 " (movements %" PRId64 ")",
 		    db_res_int(res, i, AUDIT_COL_PRODUCT_ID), stock, lstock,
-		    reserved, lres, held);
+		    reserved, lres, held, manual, lmanual);
 		(*violations)++;
 	}
 	db_res_free(res);

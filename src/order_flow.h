@@ -8,6 +8,10 @@
  * A function that runs its own transaction invalidates the cache of the
  * products involved after its commit; order_flow_create runs inside the
  * caller's, which calls order_flow_invalidate after committing.
+ * An order releases and deducts only what orders hold (quantity_reserved
+ * minus the record's manual hold); one that finds less than it holds
+ * makes every function here return INV_DISAGREE, logged at error level,
+ * with nothing changed: the stock records disagree.
  */
 #ifndef INV_ORDER_FLOW_H
 #define INV_ORDER_FLOW_H
@@ -140,9 +144,11 @@ enum inv_err order_flow_cancel(struct db *, struct cache *, int64_t order_id,
 
 /*
  * Counts the products checked and those that break the stock invariants
- * (reserved equals the quantities of the orders holding a reservation;
- * the movements sum to the quantities), logging each of those at warn
- * level. For tests, benchmarks and operators (inventoryctl audit).
+ * (reserved equals the quantities of the orders holding a reservation
+ * plus the manual hold; the manual hold equals the reserved changes of
+ * the movements without an order; the movements sum to the quantities),
+ * logging each of those at warn level. For tests, benchmarks and
+ * operators (inventoryctl audit).
  */
 enum inv_err order_flow_audit(struct db *, size_t *products,
     size_t *violations);

@@ -804,7 +804,7 @@ out:
 
 /* ---- changes ---- */
 
-/* PUT /api/v1/orders/{id}: 200 | 400 | 401 | 403 | 404 | 422 */
+/* PUT /api/v1/orders/{id}: 200 | 400 | 401 | 403 | 404 | 409 | 422 */
 void
 h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
 {
@@ -836,7 +836,7 @@ h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
 		http_reply_json_owned(resp, 200, text, len);
 }
 
-/* DELETE /api/v1/orders/{id}: 204 | 400 | 401 | 403 | 404 */
+/* DELETE /api/v1/orders/{id}: 204 | 400 | 401 | 403 | 404 | 409 */
 void
 h_orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp)
 {

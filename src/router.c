@@ -395,6 +395,9 @@ reply_db_error(struct http_resp *resp, enum inv_err rc)
 {
 	if (rc == INV_UNAVAILABLE)
 		http_reply_503(resp);
+	else if (rc == INV_DISAGREE)
+		http_reply_detail(resp, 409, "Stock records disagree; run "
+		    "inventoryctl audit");
 	else
 		http_reply_500(resp);
 }

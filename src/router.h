@@ -72,7 +72,9 @@ bool query_bool(const struct http_req *, const char *name, bool *out,
 
 /*
  * Replies for a failed database call: 503 when the server is unreachable,
- * 500 otherwise.
+ * 409 "Stock records disagree; run inventoryctl audit" when the stock
+ * books were found to contradict each other (INV_DISAGREE: nothing was
+ * changed, and the finder logged it), 500 otherwise.
  */
 void reply_db_error(struct http_resp *, enum inv_err);
 

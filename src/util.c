@@ -26,6 +26,7 @@ static const char *const inv_errs[INV__MAX] = {
 	"not authenticated",		/* INV_AUTH */
 	"input/output error",		/* INV_IO */
 	"configuration error",		/* INV_CONFIG */
+	"stored records disagree",	/* INV_DISAGREE */
 };
 
 const char *

@@ -26,6 +26,8 @@ enum inv_err {
 	INV_AUTH,        /* credentials or token rejected */
 	INV_IO,          /* file or socket error */
 	INV_CONFIG,      /* configuration refused */
+	INV_DISAGREE,    /* stored records contradict each other (the stock
+	                    books): nothing was changed; an operator must look */
 	INV__MAX
 };
 

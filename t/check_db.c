@@ -28,6 +28,7 @@
 
 static struct config cfg;	/* loaded once in main, before the forks */
 static struct db *db;		/* per test: setup() and teardown() */
+static struct db *odb;		/* the same as the schema owner */
 
 /* Child tables first, so the foreign keys never refuse the deletes. */
 static const char clean_sql[] =
@@ -46,11 +47,25 @@ static const char drop_all_sql[] =
 	"PREPARE drop_all FROM @s; EXECUTE drop_all; "
 	"DEALLOCATE PREPARE drop_all; SET FOREIGN_KEY_CHECKS = 1";
 
+/* The schema owner's handle (migrate_db_user), as inventoryctl
+ * migrate opens it (new). */
+static struct db *
+open_owner(const struct config *c)
+{
+	struct db *d = NULL;
+	char *why = NULL;
+
+	if (db_open_owner(&d, c, &why) != INV_OK)
+		ck_abort_msg("schema owner: %s", why);
+	return d;
+}
+
 static void
 setup(void)
 {
 	ck_assert_int_eq(db_open(&db, &cfg), INV_OK);
-	ck_assert_int_eq(migrate_apply(db, NULL), INV_OK);
+	odb = open_owner(&cfg);
+	ck_assert_int_eq(migrate_apply(odb, NULL), INV_OK);
 	ck_assert_int_eq(db_exec_script(db, clean_sql), INV_OK);
 }
 
@@ -58,7 +73,8 @@ static void
 teardown(void)
 {
 	db_close(db);
-	db = NULL;
+	db_close(odb);
+	db = odb = NULL;
 }
 
 /* Runs cond (trusted SQL) on the server: INV_OK when it holds. A NULL
@@ -111,13 +127,13 @@ user_count(struct db *d)
 }
 
 /* The migration tests want a database no migration has touched. A
- * scratch database beside the configured one is used when the account
- * may create it; otherwise the configured one is emptied in place (then
- * no other suite must run at the same time). */
+ * scratch database beside the configured one is used when the schema
+ * owner may create it; otherwise the configured one is emptied in place
+ * (then no other suite must run at the same time). */
 START_TEST(test_migrate_fresh)
 {
 	struct config c2 = cfg;
-	struct db *fdb = db, *other = NULL;
+	struct db *fdb = odb, *other = NULL;
 	struct db_res *r = NULL;
 	char *scratch, *sql;
 	enum stmt bad = STMT__MAX;
@@ -128,15 +144,15 @@ START_TEST(test_migrate_fresh)
 	sql = xasprintf("DROP DATABASE IF EXISTS `%s`; CREATE DATABASE `%s` "
 	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", scratch,
 	    scratch);
-	own_db = db_exec_script(db, sql) == INV_OK;
+	own_db = db_exec_script(odb, sql) == INV_OK;
 	free(sql);
 	if (own_db) {
 		c2.db_name = scratch;
-		ck_assert_int_eq(db_open(&other, &c2), INV_OK);
+		other = open_owner(&c2);
 		fdb = other;
 	} else {
 		log_warn("check_db: no CREATE DATABASE; migrating in place");
-		ck_assert_int_eq(db_exec_script(db, drop_all_sql), INV_OK);
+		ck_assert_int_eq(db_exec_script(odb, drop_all_sql), INV_OK);
 	}
 
 	/* Before: not a single table, so the versions table is missing. */
@@ -162,7 +178,7 @@ START_TEST(test_migrate_fresh)
 	if (own_db) {
 		db_close(other);
 		sql = xasprintf("DROP DATABASE `%s`", scratch);
-		ck_assert_int_eq(db_exec_script(db, sql), INV_OK);
+		ck_assert_int_eq(db_exec_script(odb, sql), INV_OK);
 		free(sql);
 	}
 	free(scratch);
@@ -174,12 +190,13 @@ START_TEST(test_migrate_again_applies_none)
 {
 	size_t n = 99;
 
-	ck_assert_int_eq(migrate_apply(db, &n), INV_OK);
+	ck_assert_int_eq(migrate_apply(odb, &n), INV_OK);
 	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
-/* The schema-drift test: every statement of the table prepares. */
+/* The schema-drift test: every statement of the table prepares, as the
+ * service's own account (preparing checks its privileges too). */
 START_TEST(test_prepare_all)
 {
 	enum stmt bad = STMT__MAX;
@@ -200,6 +217,71 @@ START_TEST(test_migrate_releases_lock)
 	/* NULL: no such lock exists; 0 would mean someone else holds it. */
 	ck_assert(db_res_isnull(r, 0, 0));
 	db_res_free(r);
+}
+END_TEST
+
+/*
+ * Least privilege: the service's account (db_user) may read and write
+ * rows and nothing else. Each statement below is refused to it and leaves
+ * the scratch table as it was, and then works for the schema owner, so
+ * it is the privilege that stops it, not the SQL.
+ */
+static const char *const owner_only[] = {
+	"DROP TABLE check_db_victim",
+	"ALTER TABLE check_db_victim ADD COLUMN b INT",
+	"CREATE TABLE check_db_new (a INT)",
+	"TRUNCATE TABLE check_db_victim",
+	"CREATE INDEX check_db_a ON check_db_victim (a)",
+	"CREATE TRIGGER check_db_t BEFORE INSERT ON check_db_victim "
+	    "FOR EACH ROW SET NEW.a = 2",
+	"CREATE VIEW check_db_v AS SELECT a FROM check_db_victim",
+	"CREATE PROCEDURE check_db_p() SELECT 1",
+	"CREATE TEMPORARY TABLE check_db_tmp (a INT)",
+	"LOCK TABLES check_db_victim WRITE",
+};
+
+/* Made again by the owner before each try: one row, nothing else. */
+static const char victim_sql[] =
+	"UNLOCK TABLES; DROP TEMPORARY TABLE IF EXISTS check_db_tmp; "
+	"DROP VIEW IF EXISTS check_db_v; DROP PROCEDURE IF EXISTS check_db_p; "
+	"DROP TABLE IF EXISTS check_db_victim, check_db_new; "
+	"CREATE TABLE check_db_victim (a INT) ENGINE = InnoDB; "
+	"INSERT INTO check_db_victim VALUES (1)";
+
+/* The victim as victim_sql made it: its one column, its one row, no
+ * index or neighbour. */
+#define VICTIM_INTACT \
+	"(SELECT COUNT(*) FROM check_db_victim) = 1 AND " \
+	"(SELECT COUNT(*) FROM check_db_victim WHERE a = 1) = 1 AND " \
+	"(SELECT COUNT(*) FROM information_schema.columns WHERE " \
+	"table_schema = DATABASE() AND table_name = 'check_db_victim') = 1 " \
+	"AND (SELECT COUNT(*) FROM information_schema.statistics WHERE " \
+	"table_schema = DATABASE() AND table_name = 'check_db_victim') = 0 " \
+	"AND (SELECT COUNT(*) FROM information_schema.tables WHERE " \
+	"table_schema = DATABASE() AND table_name LIKE 'check\\_db\\_%' " \
+	"AND table_name <> 'check_db_victim') = 0"
+
+START_TEST(test_service_account_cannot_change_schema)
+{
+	const char *st = owner_only[_i];
+
+	ck_assert_int_eq(db_exec_script(odb, victim_sql), INV_OK);
+	ck_assert_msg(db_exec_script(db, st) == INV_DB, "the service's "
+	    "account (db_user) may run \"%s\": grant it only SELECT, INSERT, "
+	    "UPDATE and DELETE, and set migrate_db_user to the schema owner",
+	    st);
+	/* Rows it may still write; a trigger would have changed this one. */
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO check_db_victim "
+	    "VALUES (3); DELETE FROM check_db_victim WHERE a = 3"), INV_OK);
+	ck_sql(VICTIM_INTACT);
+
+	ck_assert_msg(db_exec_script(odb, st) == INV_OK,
+	    "the schema owner cannot run \"%s\"", st);
+	ck_assert_int_eq(db_exec_script(odb, "DROP TRIGGER IF EXISTS "
+	    "check_db_t"), INV_OK);
+	ck_assert_int_eq(db_exec_script(odb, victim_sql), INV_OK);
+	ck_assert_int_eq(db_exec_script(odb, "DROP TABLE check_db_victim"),
+	    INV_OK);
 }
 END_TEST
 
@@ -496,7 +578,7 @@ START_TEST(test_typed_cells)
 	}
 	db_res_free(r);
 	ck_assert_int_eq(db_exec_script(db, clean_sql), INV_OK);
-	ck_assert_int_eq(db_exec_script(db, "ALTER TABLE products "
+	ck_assert_int_eq(db_exec_script(odb, "ALTER TABLE products "
 	    "AUTO_INCREMENT = 1"), INV_OK);
 }
 END_TEST
@@ -1094,6 +1176,13 @@ db_suite(void)
 	tcase_add_test(tc, test_migrate_again_applies_none);
 	tcase_add_test(tc, test_prepare_all);
 	tcase_add_test(tc, test_migrate_releases_lock);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("privileges");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_service_account_cannot_change_schema, 0,
+	    (int)(sizeof(owner_only) / sizeof(owner_only[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("statements");

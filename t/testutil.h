@@ -42,6 +42,11 @@ struct app *tu_app_new(void);
  * process, which the leak checker would otherwise report). */
 void tu_app_free(struct app *);
 
+/* A connection of this process as the schema owner (config_owner():
+ * migrate_db_user), for test-only SQL beyond what the service's account
+ * may do (TRUNCATE, ALTER, triggers). Made on first use; borrowed. */
+struct db *tu_owner_db(struct app *);
+
 /* Empties every table but schema_migrations and the cache's Redis
  * database (for a fixture's setup): ids restart with the tables, so a
  * value cached by an earlier test must not answer for a new row. */
