@@ -88,6 +88,8 @@ static const struct key keys[] = {
 	I(payment_delay_ms, 0, 0, 60000),
 	I(idempotency_ttl, 86400, 60, 604800),
 	S(metrics_file, NULL),
+	/* Tests only: production does not say how many processes serve. */
+	I(debug_process_header, 0, 0, 1),
 };
 
 #undef S

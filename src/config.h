@@ -77,6 +77,8 @@ struct config {
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
+	/* 1: responses name the process that answered (tests only) */
+	int64_t		 debug_process_header;
 };
 
 /* The file used when neither --config nor $INVENTORY_CONFIG names one. */

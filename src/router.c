@@ -141,9 +141,9 @@ router_match(const char *pattern, const char *path, int64_t *ids,
 }
 
 /*
- * Finds the route for req. Returns it, or NULL having replied 404 (no
- * path matched) or 405 with an Allow header naming every method the path
- * has.
+ * Finds the route for req; HEAD takes the GET route of the path. Returns
+ * it, or NULL having replied 404 (no path matched) or 405 with an Allow
+ * header naming every method the path has, HEAD with GET.
  */
 static const struct route *
 route_or_reply(struct http_req *req, struct http_resp *resp)
@@ -152,6 +152,8 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 	unsigned allowed = 0;	/* bit per enum http_method */
 	char allow[128] = "";
 	int64_t ids[HTTP_MAX_PARAMS];
+	enum http_method want = req->method == HTTP_HEAD ? HTTP_GET :
+	    req->method;
 	size_t i, nids;
 	int m;
 
@@ -159,7 +161,9 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 		if (!router_match(routes[i].pattern, req->path, ids, &nids))
 			continue;
 		allowed |= 1u << routes[i].method;
-		if (routes[i].method == req->method && found == NULL) {
+		if (routes[i].method == HTTP_GET)
+			allowed |= 1u << HTTP_HEAD;
+		if (routes[i].method == want && found == NULL) {
 			found = &routes[i];
 			memcpy(req->ids, ids, sizeof(ids));
 			req->nids = nids;
@@ -215,6 +219,50 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 		return false;
 	}
 	return true;
+}
+
+/* The 422 detail of each enum http_param_fault. */
+static const struct {
+	const char	*msg;
+	const char	*type;
+} param_faults[PARAM__MAX] = {
+	/* PARAM_OK */
+	{ NULL, NULL },
+	/* PARAM_BAD_ESCAPE */
+	{ "invalid percent-encoding: '%' must be followed by two hexadecimal "
+	    "digits", "value_error.percent_encoding" },
+	/* PARAM_NOT_TEXT */
+	{ "value must decode to UTF-8 text without NUL characters",
+	    "value_error.str.encoding" },
+	/* PARAM_REPEATED */
+	{ "parameter given more than once", "value_error.repeated" },
+};
+
+/*
+ * The query string as a whole: every pair decodes and no name comes
+ * twice, whether or not the route reads it (names it does not read are
+ * ignored, as FastAPI does). Returns false having replied 422, one
+ * detail per faulty name. The values themselves are the handler's to
+ * check.
+ */
+static bool
+query_or_reply(const struct http_req *req, struct http_resp *resp)
+{
+	struct json_object *details = NULL;
+	const struct http_param *p;
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++) {
+		p = &req->params[i];
+		if (p->fault != PARAM_OK && (unsigned)p->fault < PARAM__MAX)
+			json_detail_add(&details, "query", p->name,
+			    param_faults[p->fault].msg,
+			    param_faults[p->fault].type);
+	}
+	if (details == NULL)
+		return true;
+	http_reply_422(resp, details);
+	return false;
 }
 
 /* True when the Content-Type's media type (parameters ignored) is mt. */
@@ -300,22 +348,27 @@ body_or_reply(const struct route *r, struct http_req *req,
 	return true;
 }
 
+/* HEAD answers as GET does, every reply included (404, 405, 401, ...);
+ * the FastCGI layer leaves the body out. */
 void
 router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	const struct route *r;
 
+	resp->omit_body = req->method == HTTP_HEAD;
 	if ((r = route_or_reply(req, resp)) == NULL)
 		return;
 	req->route = r;
-	if (!auth_or_reply(app, r, req, resp) || !body_or_reply(r, req, resp))
-		return;
-	r->handler(app, req, resp);
-	if (resp->status == 0) {
-		/* A handler that forgot to reply is a bug, not a success. */
-		log_error("%s %s: handler set no reply", http_method_name(
-		    req->method), r->pattern);
-		http_reply_500(resp);
+	if (auth_or_reply(app, r, req, resp) && query_or_reply(req, resp) &&
+	    body_or_reply(r, req, resp)) {
+		r->handler(app, req, resp);
+		if (resp->status == 0) {
+			/* A handler that forgot to reply is a bug, not a
+			 * success. */
+			log_error("%s %s: handler set no reply",
+			    http_method_name(req->method), r->pattern);
+			http_reply_500(resp);
+		}
 	}
 }
 

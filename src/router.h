@@ -2,9 +2,12 @@
  * router.h: the one static route table and its dispatcher.
  *
  * Dispatch order (STYLE.md rule 1): no path match -> 404; path matched but
- * not the method -> 405 with Allow; then authentication (401) and role
- * (403), so nobody learns anything from a route they may not use; then
- * Content-Type (415) and body (422); then the handler.
+ * not the method -> 405 with Allow (HEAD is served by each GET route);
+ * then authentication (401) and role (403), so nobody learns anything
+ * from a route they may not use; then the query string's syntax (422:
+ * undecodable or repeated parameters); then Content-Type (415) and body
+ * (422); then the handler, which checks the values of the parameters it
+ * reads (422).
  */
 #ifndef INV_ROUTER_H
 #define INV_ROUTER_H

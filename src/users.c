@@ -205,13 +205,13 @@ h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 	if (db_res_rows(res) == 0) {
 		/* Same work as a known email, so timing tells nothing. */
 		auth_password_burn(app->cfg, password);
-		http_reply_detail(resp, 401, "Incorrect email or password");
+		http_reply_401(resp, "Incorrect email or password");
 		goto out;
 	}
 	auth_password_verify(app->cfg, password,
 	    db_res_str(res, 0, USER_COL_HASH), &ok, &rehash);
 	if (!ok) {
-		http_reply_detail(resp, 401, "Incorrect email or password");
+		http_reply_401(resp, "Incorrect email or password");
 		goto out;
 	}
 	if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE)) {

@@ -16,8 +16,9 @@
  *  - router_match: one id per {id} of the pattern, each in 1..2^63-1,
  *    and only paths with as many segments as the pattern match;
  *  - router_dispatch answers what the route table and the request say:
- *    404 for an unknown path; 405 with Allow when only the method is
- *    wrong; 401 with WWW-Authenticate without a valid access token; 403
+ *    404 for an unknown path; 405 with Allow (naming HEAD wherever it
+ *    names GET) when only the method is wrong, HEAD taking the GET
+ *    route and leaving the body unsent; 401 with WWW-Authenticate without a valid access token; 403
  *    for a user on an admin route; else 415 or 422 for a bad body, or
  *    the handler runs;
  *  - a handler runs only for its route, with the token's principal, and
@@ -166,6 +167,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t ids[HTTP_MAX_PARAMS];
 	size_t i, k, nids;
 	bool path_known = false;
+	enum http_method want;
+	const char *allow;
 
 	if (size < 1)
 		return 0;
@@ -181,6 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.body_len = size;
 	null_if_empty(&req.authorization);
 	null_if_empty(&req.content_type);
+	want = req.method == HTTP_HEAD ? HTTP_GET : req.method;
 
 	for (i = 0; i < nroutes; i++) {
 		nids = SIZE_MAX;
@@ -192,7 +196,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(count_char(req.path, '/') ==
 		    count_char(routes[i].pattern, '/'));
 		path_known = true;
-		if (found == NULL && routes[i].method == req.method)
+		if (found == NULL && routes[i].method == want)
 			found = &routes[i];
 	}
 	expected_route = found;
@@ -202,11 +206,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	router_dispatch(&app, &req, &resp);
 
 	FUZZ_ASSERT(resp.body != NULL);
+	FUZZ_ASSERT(resp.omit_body == (req.method == HTTP_HEAD));
 	if (!path_known)
 		FUZZ_ASSERT(resp.status == 404);
 	else if (found == NULL) {
 		FUZZ_ASSERT(resp.status == 405);
-		FUZZ_ASSERT(http_resp_get_header(&resp, "Allow") != NULL);
+		allow = http_resp_get_header(&resp, "Allow");
+		FUZZ_ASSERT(allow != NULL);
+		FUZZ_ASSERT((strncmp(allow, "GET", 3) == 0) ==
+		    (strncmp(allow, "GET, HEAD", 9) == 0));
 	} else if (found->role != ROLE_NONE && !expected_token) {
 		FUZZ_ASSERT(resp.status == 401);
 		FUZZ_ASSERT(http_resp_get_header(&resp,
