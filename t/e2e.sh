@@ -13,8 +13,10 @@
 #               (default: INVENTORY_ADMIN_EMAIL and INVENTORY_ADMIN_PASSWORD
 #               from run/stack.env when no URL is given)
 #   E2E_PROCESSES
-#               how many FastCGI processes serve the stack (default:
-#               inventory_processes of GET /metrics)
+#               how many FastCGI processes serve the reads (default:
+#               INVENTORY_FCGI_PROCESSES from run/stack.env when no URL
+#               is given, else inventory_processes of GET /metrics, which
+#               counts the processes of /api/v1/auth/ too)
 #
 # The checks that every process reads a change need the stack's
 # processes to say who answered (debug_process_header = 1, as
@@ -146,6 +148,7 @@ if [[ -z $(header Server | tr -d 'a-zA-Z') ]]; then ok "no nginx version in Serv
 # All FastCGI processes accept on one socket: which one answers is the
 # kernel's choice, and only X-Inventory-Process tells.
 NPROCS=${E2E_PROCESSES:-}
+[[ -n $NPROCS || -n ${1:-}${E2E_URL:-} ]] || NPROCS=$(stack_value INVENTORY_FCGI_PROCESSES)
 if [[ -z $NPROCS ]]; then
 	req GET /metrics
 	NPROCS=$(awk '$1 == "inventory_processes" { print $2; exit }' <<<"$BODY")
