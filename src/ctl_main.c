@@ -132,7 +132,7 @@ cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 		switch (c) {
 		case 'e':
 			free(email);
-			email = str_trim_dup(optarg);
+			email = email_canonical(optarg);
 			break;
 		case 'n':
 			free(name);

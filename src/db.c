@@ -141,18 +141,35 @@ static const struct {
 	[STMT_USER_INSERT] = { "user_insert",
 	    "INSERT INTO users (email, full_name, hashed_password, is_admin) "
 	    "VALUES (?, ?, ?, ?)" },
+	/* email compares byte for byte: callers pass email_canonical(). */
 	[STMT_USER_BY_EMAIL] = { "user_by_email",
-	    "SELECT " USER_COLS ", hashed_password FROM users WHERE email = ?" },
+	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
+	    "WHERE email = ?" },
 	[STMT_USER_BY_ID] = { "user_by_id",
-	    "SELECT " USER_COLS ", hashed_password FROM users WHERE id = ?" },
+	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
+	    "WHERE id = ?" },
 	[STMT_USER_LIST] = { "user_list",
 	    "SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?" },
 	[STMT_USER_COUNT] = { "user_count",
 	    "SELECT COUNT(*) FROM users" },
+	/* The caller computed the new values under STMT_USER_LOCK. */
 	[STMT_USER_UPDATE] = { "user_update",
 	    "UPDATE users SET full_name = COALESCE(?, full_name), "
-	    "is_active = COALESCE(?, is_active), "
-	    "is_admin = COALESCE(?, is_admin) WHERE id = ?" },
+	    "is_active = ?, is_admin = ?, "
+	    "token_version = token_version + ? WHERE id = ?" },
+	/* The one primary-key read of an authenticated write (router.c). */
+	[STMT_USER_AUTH] = { "user_auth",
+	    "SELECT is_active, is_admin, token_version FROM users "
+	    "WHERE id = ?" },
+	[STMT_USER_LOCK] = { "user_lock",
+	    "SELECT is_active, is_admin, token_version FROM users "
+	    "WHERE id = ? FOR UPDATE" },
+	/* A change that may remove an active admin locks them all first,
+	 * in id order: two such changes queue here instead of each counting
+	 * the other's target as still there. */
+	[STMT_USER_ADMINS_LOCK] = { "user_admins_lock",
+	    "SELECT id FROM users WHERE is_active = 1 AND is_admin = 1 "
+	    "ORDER BY id FOR UPDATE" },
 	[STMT_USER_SET_HASH] = { "user_set_hash",
 	    "UPDATE users SET hashed_password = ? WHERE id = ?" },
 	[STMT_REFRESH_INSERT] = { "refresh_insert",
@@ -168,6 +185,9 @@ static const struct {
 	[STMT_REFRESH_REVOKE_FAMILY] = { "refresh_revoke_family",
 	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
 	    "WHERE family_id = ? AND revoked_at IS NULL" },
+	[STMT_REFRESH_REVOKE_USER] = { "refresh_revoke_user",
+	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+	    "WHERE user_id = ? AND revoked_at IS NULL" },
 	[STMT_PING] = { "ping",
 	    "SELECT 1" },
 	[STMT_GET_LOCK] = { "get_lock",

@@ -65,7 +65,9 @@ struct http_param {
 struct principal {
 	bool	 authenticated;
 	int64_t	 user_id;
-	bool	 is_admin;
+	bool	 is_admin;	/* the row's when current, else the token's */
+	int64_t	 token_version;	/* the token's "ver" */
+	bool	 current;	/* checked against the user's row */
 };
 
 struct route;

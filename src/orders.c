@@ -277,7 +277,8 @@ reply_no_order(struct http_resp *resp, int64_t id)
 /*
  * Order id as the caller may see it: *orders (new) holds its row.
  * Returns false having replied 404, 403 with forbidden (neither its
- * owner nor an admin), or a database error.
+ * owner nor an admin), 400/401/403 from principal_admin_or_reply, or a
+ * database error.
  */
 static bool
 order_or_reply(struct app *app, const struct http_req *req,
@@ -292,10 +293,14 @@ order_or_reply(struct app *app, const struct http_req *req,
 		reply_db_error(resp, rc);
 	else if (db_res_rows(*orders) == 0)
 		reply_no_order(resp, id);
-	else if (!req->principal.is_admin && db_res_int(*orders, 0,
-	    ORDER_COL_USER_ID) != req->principal.user_id)
+	else if (db_res_int(*orders, 0, ORDER_COL_USER_ID) ==
+	    req->principal.user_id)
+		return true;
+	else if (!req->principal.is_admin)
 		http_reply_detail(resp, 403, forbidden);
-	else
+	/* Another's order takes admin rights: as they are now, not as the
+	 * token remembers them. */
+	else if (principal_admin_or_reply(app, req, resp))
 		return true;
 	return false;
 }

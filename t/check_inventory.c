@@ -49,7 +49,7 @@ token_for(int64_t uid, bool is_admin)
 
 	random_hex(jti, AUTH_JTI_LEN / 2);
 	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin,
-	    jti, time(NULL), &t), INV_OK);
+	    0, jti, time(NULL), &t), INV_OK);
 	return t;
 }
 

@@ -265,7 +265,7 @@ START_TEST(every_operation_is_routed)
 }
 END_TEST
 
-/* Security and the 401/403 responses follow the route's role. */
+/* Security and the 400/401/403 responses follow the route's role. */
 START_TEST(security_follows_role)
 {
 	struct json_object *op, *sec;
@@ -292,6 +292,11 @@ START_TEST(security_follows_role)
 			problem("%s: no 401 response documented", key);
 		if (routes[i].role == ROLE_ADMIN && !has_response(op, "403"))
 			problem("%s is for administrators: no 403 response "
+			    "documented", key);
+		/* "Inactive user" from the dispatcher's read of the row. */
+		if (route_reads_user(&routes[i], routes[i].method) &&
+		    !has_response(op, "400"))
+			problem("%s reads the caller's row: no 400 response "
 			    "documented", key);
 	}
 	problems_none();
@@ -1103,7 +1108,7 @@ answers_setup(void)
 	    &id), INV_OK);
 	random_hex(jti, AUTH_JTI_LEN / 2);
 	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, (int64_t)id,
-	    true, jti, time(NULL), &admin_token), INV_OK);
+	    true, 0, jti, time(NULL), &admin_token), INV_OK);
 }
 
 static void

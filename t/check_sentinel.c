@@ -694,7 +694,7 @@ START_TEST(app_and_worker_follow_a_failover)
 	    &uid), INV_OK);
 	random_hex(jti, AUTH_JTI_LEN / 2);
 	ck_assert_int_eq(auth_token_issue(a->cfg, TOKEN_ACCESS, (int64_t)uid,
-	    false, jti, time(NULL), &token), INV_OK);
+	    false, 0, jti, time(NULL), &token), INV_OK);
 	ck_assert_int_eq(db_exec_script(a->db, "INSERT INTO products (id, sku, "
 	    "name, price) VALUES (1, 'FAILOVER', 'Failover', 1.00);"
 	    "INSERT INTO inventory (id, product_id, quantity_in_stock) "

@@ -433,6 +433,21 @@ check "cancelling it again is 400" error_is 400 "Cannot cancel order in cancelle
 req DELETE "/api/v1/products/$order_product" "${ADMIN[@]}"
 check "a product that was ordered cannot be deleted" error_is 409 "Product has orders"
 
+# --- account changes take effect at once; e-mail case is ignored ---
+req POST /api/v1/auth/login --data-urlencode "username=${email^^}" --data-urlencode "password=$password"
+check "login with the e-mail in upper case is 200" status_is 200
+req GET /api/v1/users/me "${USER[@]}"
+user_id=$(json_num id)
+req GET /api/v1/users/me "${ADMIN[@]}"
+admin_id=$(json_num id)
+req PATCH "/api/v1/users/${admin_id:-0}" "${ADMIN[@]}" "${JSON_CT[@]}" --data-binary '{"is_admin":false}'
+check "an admin cannot demote itself (403)" error_is 403 "Cannot change your own role or status"
+req PATCH "/api/v1/users/${user_id:-0}" "${ADMIN[@]}" "${JSON_CT[@]}" --data-binary '{"is_active":false}'
+check "the admin deactivates the user" status_is 200
+req POST /api/v1/orders "${USER[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"shipping_address":"1 Main St","items":[{"product_id":1,"quantity":1}]}'
+check "the deactivated user's token cannot order any more (400)" error_is 400 "Inactive user"
+
 # --- /metrics: every documented metric, and counters that move ---
 METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_bucket
     inventory_http_request_duration_seconds_sum inventory_http_request_duration_seconds_count
