@@ -69,7 +69,7 @@ for f in "$top_srcdir"/schema/[0-9]*.sql; do
 done
 units=
 if [ "$systemdsystemunitdir" != no ]; then
-	for u in inventory-fcgi.service inventory-worker.service \
+	for u in inventory-fcgi.service inventory-fcgi-auth.service inventory-worker.service \
 	    inventory-worker.timer inventory-worker-follow.service; do
 		units="$units $systemdsystemunitdir/$u"
 	done
@@ -122,6 +122,8 @@ check "no placeholder left${left:+: $left}" test -z "$left"
 grep_in() { grep -q -F -e "$2" "$1"; }
 check "nginx site names the socket $runstatedir/inventory/fcgi.sock" \
     grep_in "$D$pkgdatadir/nginx/inventory.conf" "server unix:$runstatedir/inventory/fcgi.sock"
+check "nginx site names the auth pool's socket $runstatedir/inventory-auth/fcgi.sock" \
+    grep_in "$D$pkgdatadir/nginx/inventory.conf" "server unix:$runstatedir/inventory-auth/fcgi.sock"
 check "nginx site serves $pkgdatadir/www" \
     grep_in "$D$pkgdatadir/nginx/inventory.conf" "alias $pkgdatadir/www/openapi.json;"
 check "cron file runs $sbindir/inventory-worker with $sysconfdir/inventory.conf" \
@@ -130,7 +132,13 @@ for u in $units; do
 	case $u in
 	*.timer) ;;
 	*fcgi*) check "${u##*/} runs $sbindir/inventory.fcgi --config $sysconfdir/inventory.conf" \
-		    grep_in "$D$u" "$sbindir/inventory.fcgi --config $sysconfdir/inventory.conf" ;;
+		    grep_in "$D$u" "$sbindir/inventory.fcgi --config $sysconfdir/inventory.conf"
+		# The socket the site file names for that pool.
+		case $u in
+		*-auth.service) sock=$runstatedir/inventory-auth/fcgi.sock ;;
+		*) sock=$runstatedir/inventory/fcgi.sock ;;
+		esac
+		check "${u##*/} listens on $sock" grep_in "$D$u" "-s $sock " ;;
 	*) check "${u##*/} runs $sbindir/inventory-worker --config $sysconfdir/inventory.conf" \
 		    grep_in "$D$u" "$sbindir/inventory-worker --config $sysconfdir/inventory.conf" ;;
 	esac
