@@ -26,7 +26,6 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
 #include "log.h"
 #include "migrate.h"
 #include "order_flow.h"
@@ -150,7 +149,7 @@ cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 		status = 2;
 		goto out;
 	}
-	if (!json_email_valid(email)) {
+	if (!email_valid(email)) {
 		fprintf(stderr, "inventoryctl: not a valid email address: %s\n",
 		    email);
 		goto out;

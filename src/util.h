@@ -76,6 +76,20 @@ void buf_put_i64(struct buf *, int64_t v);
 /* Hands the data to the caller (free() it) and leaves the buffer empty. */
 char *buf_take(struct buf *);
 
+/* ASCII classes, whatever the locale (ctype's follow it). */
+static inline bool
+is_ascii_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool
+is_ascii_alnum(unsigned char c)
+{
+	return is_ascii_digit(c) || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
 /* Copy of s without leading/trailing ASCII white space (new). */
 char *str_trim_dup(const char *s);
 /* Parse a whole decimal string as int64 within [min, max]; false otherwise. */
@@ -87,6 +101,9 @@ void str_lower(char *s);
  * of ASCII white space, ASCII letters lower-cased, every other byte kept,
  * so case is ignored and accents are not. */
 char *email_canonical(const char *s);
+/* Syntax check of an e-mail address (local@domain.tld, no spaces), as
+ * the API and inventoryctl accept it. */
+bool email_valid(const char *s);
 /* Fill out with 2*nbytes lower-case hex digits of CSPRNG output, NUL-ended. */
 void random_hex(char *out, size_t nbytes);
 /* A uniformly distributed number in [0, 1) from the CSPRNG. */
