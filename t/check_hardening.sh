@@ -1,0 +1,54 @@
+#!/bin/sh
+# t/check_hardening.sh: the programs are built hardened (configure's
+# default, --disable-hardening turns it off and this test skips):
+#
+#   - PIE: ELF type DYN;
+#   - full RELRO: a GNU_RELRO segment and BIND_NOW (symbols bound at
+#     start, so the relocations can be made read-only);
+#   - stack protector: __stack_chk_fail is imported;
+#   - _FORTIFY_SOURCE: some fortified libc call (__*_chk) is imported.
+#
+# Needs readelf (Debian package binutils). Prints "ok"/"not ok" lines and
+# "N passed, M failed".
+set -u
+export LC_ALL=C
+
+if [ "$HARDENING" != yes ]; then
+	echo "# configured with --disable-hardening: skipped"
+	exit 77
+fi
+if ! command -v readelf >/dev/null; then
+	echo "# readelf not found (Debian package binutils): skipped"
+	exit 77
+fi
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+check() {	# check NAME COMMAND...: ok when COMMAND succeeds
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
+
+for p in inventory.fcgi inventory-worker inventoryctl; do
+	bin=$top_builddir/src/$p
+	header=$(readelf -h "$bin")
+	segments=$(readelf -l -W "$bin")
+	dynamic=$(readelf -d -W "$bin")
+	symbols=$(readelf --dyn-syms -W "$bin")
+	check "$p is PIE (type DYN)" \
+	    sh -c 'printf "%s\n" "$1" | grep -q -E "^ *Type: +DYN "' - "$header"
+	check "$p has a GNU_RELRO segment" \
+	    sh -c 'printf "%s\n" "$1" | grep -q -w GNU_RELRO' - "$segments"
+	check "$p binds now (BIND_NOW)" \
+	    sh -c 'printf "%s\n" "$1" | grep -q -E "\(FLAGS\).*BIND_NOW|\(FLAGS_1\).* NOW"' - "$dynamic"
+	check "$p imports __stack_chk_fail" \
+	    sh -c 'printf "%s\n" "$1" | grep -q -E " UND __stack_chk_fail(@|$)"' - "$symbols"
+	check "$p imports fortified calls (__*_chk)" \
+	    sh -c 'printf "%s\n" "$1" | grep -q -E " UND __[a-z0-9_]+_chk(@|$)"' - "$symbols"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
