@@ -154,7 +154,7 @@ for p in inventory.fcgi inventory-worker inventoryctl; do
 done
 mkdir -p "$work/build"
 ln -s "$R/usr/sbin" "$work/build/src"
-if out=$(HARDENING=yes top_builddir=$work/build sh "$here/check_hardening.sh" 2>&1); then
+if out=$(HARDENING=yes FORTIFIED=yes top_builddir=$work/build sh "$here/check_hardening.sh" 2>&1); then
 	ok "the programs are hardened (t/check_hardening.sh)"
 else
 	notok "the programs are not all hardened: $(printf '%s\n' "$out" | grep '^not ok')"
