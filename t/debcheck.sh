@@ -126,6 +126,8 @@ after() {
 }
 check "postinst gives /etc/inventory.conf to the group inventory after systemd-sysusers" \
     after 'systemd-sysusers' 'chgrp inventory /etc/inventory.conf' "$work/control/postinst"
+check "postrm removes /var/log/inventory on purge" \
+    grep -q -x -F '	rm -rf /var/log/inventory' "$work/control/postrm"
 check "postinst leaves the mode at 0640" \
     grep -q -F 'chmod 0640 /etc/inventory.conf' "$work/control/postinst"
 check "postinst makes the tmpfiles.d directories after the user" \
