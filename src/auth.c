@@ -157,6 +157,32 @@ claim_time(jwt_t *j, const char *name, time_t *out)
 }
 
 /*
+ * Reads the "ver" claim: a JSON integer in 0..AUTH_VER_MAX, written
+ * plainly. Its JSON text decides, as for claim_bool: libjwt reads 0 for a
+ * claim of another type without an error, and 0 is a valid version. A
+ * token without it was issued before versions existed (every user then
+ * had version 0), so it keeps working through an upgrade, until the
+ * user's first change.
+ */
+static bool
+claim_version(jwt_t *j, int64_t *out)
+{
+	char *js;
+	bool good;
+
+	if ((js = jwt_get_grants_json(j, "ver")) == NULL) {
+		*out = 0;
+		return true;
+	}
+	/* Digits only (strtoll would take "+1" and " 1"), no leading 0. */
+	good = js[0] >= '0' && js[0] <= '9' &&
+	    (js[0] != '0' || js[1] == '\0') &&
+	    str_to_i64(js, 0, AUTH_VER_MAX, out);
+	free(js);
+	return good;
+}
+
+/*
  * Reads a JSON boolean claim. jwt_get_grant_bool reads 1, "yes" or
  * anything else as 0 without an error, so the claim's JSON text decides.
  */
@@ -230,12 +256,17 @@ token_claims_read(jwt_t *j, const struct config *cfg,
 		return "expired";
 	if (!claim_time(j, "iat", &c->iat))
 		return "no iat";
+	/* A token from the future was not made by a clock we trust. */
+	if (c->iat > now + AUTH_IAT_LEEWAY)
+		return "iat in the future";
 	if ((s = jwt_get_grant(j, "sub")) == NULL ||
 	    !sub_parse(s, &c->user_id))
 		return "bad sub";
 	if ((s = jwt_get_grant(j, "jti")) == NULL || !jti_ok(s))
 		return "bad jti";
 	memcpy(c->jti, s, AUTH_JTI_LEN + 1);
+	if (!claim_version(j, &c->version))
+		return "bad ver";
 	c->is_admin = false;
 	if (expected == TOKEN_ACCESS && !claim_bool(j, "adm", &c->is_admin))
 		return "bad adm";
@@ -250,7 +281,8 @@ token_claims_read(jwt_t *j, const struct config *cfg,
  */
 enum inv_err
 auth_token_issue(const struct config *cfg, enum token_type typ,
-    int64_t user_id, bool is_admin, const char *jti, time_t now, char **out)
+    int64_t user_id, bool is_admin, int64_t version, const char *jti,
+    time_t now, char **out)
 {
 	const unsigned char *key;
 	int keylen;
@@ -263,7 +295,7 @@ auth_token_issue(const struct config *cfg, enum token_type typ,
 	if (!token_key(cfg, &key, &keylen))
 		return INV_CONFIG;
 	if ((unsigned)typ >= TOKEN__MAX || user_id <= 0 || jti == NULL ||
-	    !jti_ok(jti) || now <= 0)
+	    !jti_ok(jti) || now <= 0 || version < 0 || version > AUTH_VER_MAX)
 		return INV_INVALID;
 	ttl = typ == TOKEN_ACCESS ? cfg->access_token_ttl :
 	    cfg->refresh_token_ttl;
@@ -283,7 +315,8 @@ auth_token_issue(const struct config *cfg, enum token_type typ,
 	    jwt_add_grant_int(j, "iat", (long)now) != 0 ||
 	    jwt_add_grant_int(j, "exp", (long)(now + ttl)) != 0 ||
 	    jwt_add_grant(j, "iss", cfg->jwt_issuer) != 0 ||
-	    jwt_add_grant(j, "jti", jti) != 0)
+	    jwt_add_grant(j, "jti", jti) != 0 ||
+	    jwt_add_grant_int(j, "ver", (long)version) != 0)
 		goto out;
 	if (typ == TOKEN_ACCESS && jwt_add_grant_bool(j, "adm", is_admin) != 0)
 		goto out;

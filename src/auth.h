@@ -21,11 +21,17 @@ enum token_type {
 };
 
 #define AUTH_JTI_LEN	32	/* hex characters in a jti */
+/* How far in the future an iat may lie (clocks of several hosts). */
+#define AUTH_IAT_LEEWAY	60	/* seconds */
+/* The largest "ver": users.token_version is an INT UNSIGNED. */
+#define AUTH_VER_MAX	INT64_C(4294967295)
 
 struct token_claims {
 	enum token_type	 typ;
 	int64_t		 user_id;		/* "sub", decimal string */
 	bool		 is_admin;		/* "adm" (access tokens) */
+	int64_t		 version;		/* "ver": the user's token
+						   version when issued */
 	char		 jti[AUTH_JTI_LEN + 1];
 	time_t		 iat;
 	time_t		 exp;
@@ -33,18 +39,22 @@ struct token_claims {
 
 /*
  * Issues a signed HS256 token of type typ for user_id, valid from now for
- * the configured lifetime, with claims sub, typ, iat, exp, iss, jti and
- * (access only) adm. jti must be AUTH_JTI_LEN hex characters. *out is new
- * (free()).
+ * the configured lifetime, with claims sub, typ, iat, exp, iss, jti, ver
+ * (the user's token version, 0..AUTH_VER_MAX) and (access only) adm. jti
+ * must be AUTH_JTI_LEN hex characters. *out is new (free()).
  */
 enum inv_err auth_token_issue(const struct config *, enum token_type typ,
-    int64_t user_id, bool is_admin, const char *jti, time_t now, char **out);
+    int64_t user_id, bool is_admin, int64_t version, const char *jti,
+    time_t now, char **out);
 
 /*
  * Verifies token: HS256 only (any other alg, "none" included, is refused),
  * good signature with the configured secret, iss matches, typ == expected,
- * exp > now, sub a positive integer. Fills *out and returns INV_OK, or
- * returns INV_AUTH. Never touches the database.
+ * exp > now, iat at most AUTH_IAT_LEEWAY seconds after now, sub a positive
+ * integer, ver an integer in 0..AUTH_VER_MAX (0 when absent: tokens from
+ * before versions existed). Fills *out and returns INV_OK, or returns
+ * INV_AUTH. Never touches the database: whether ver is still the user's
+ * is for the caller to check.
  */
 enum inv_err auth_token_verify(const struct config *, const char *token,
     enum token_type expected, time_t now, struct token_claims *out);

@@ -41,6 +41,10 @@ static const struct key keys[] = {
 	S(db_name, "inventory"),
 	S(db_user, "inventory"),
 	S(db_password, NULL),
+	/* The schema owner, for `inventoryctl migrate` alone; empty: db_user. */
+	S(migrate_db_user, NULL),
+	S(migrate_db_password, NULL),
+	S(migrate_db_password_file, NULL),
 	I(db_connect_timeout, 5, 1, 3600),
 	I(db_retries, 5, 1, 100),
 	/* Longer than innodb_lock_wait_timeout, or lock waits fail. */
@@ -84,6 +88,8 @@ static const struct key keys[] = {
 	I(payment_delay_ms, 0, 0, 60000),
 	I(idempotency_ttl, 86400, 60, 604800),
 	S(metrics_file, NULL),
+	/* Tests only: production does not say how many processes serve. */
+	I(debug_process_header, 0, 0, 1),
 };
 
 #undef S
@@ -278,6 +284,20 @@ config_check(const struct config *cfg, const char *path, char **why)
 		*why = xasprintf("%s: db_name and db_user must be set", path);
 		return false;
 	}
+	/* A password without its account would silently go unused. */
+	if (cfg->migrate_db_user[0] == '\0' &&
+	    (cfg->migrate_db_password[0] != '\0' ||
+	    cfg->migrate_db_password_file[0] != '\0')) {
+		*why = xasprintf("%s: migrate_db_password and "
+		    "migrate_db_password_file need migrate_db_user", path);
+		return false;
+	}
+	if (cfg->migrate_db_password[0] != '\0' &&
+	    cfg->migrate_db_password_file[0] != '\0') {
+		*why = xasprintf("%s: set migrate_db_password or "
+		    "migrate_db_password_file, not both", path);
+		return false;
+	}
 	return true;
 }
 
@@ -354,6 +374,55 @@ config_load(struct config *cfg, const char *path, char **why)
 	rc = config_load_string(cfg, text, path, why);
 	free(text);
 	return rc;
+}
+
+/* Reads a password file: one line, its newline optional (new string). */
+static char *
+password_file(const char *path, char **why)
+{
+	char *text;
+	size_t n;
+
+	if ((text = slurp(path, why)) == NULL)
+		return NULL;
+	n = strlen(text);
+	if (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	if (n > 0 && text[n - 1] == '\r')
+		text[--n] = '\0';
+	if (n == 0 || strchr(text, '\n') != NULL) {
+		*why = xasprintf("%s: must hold the password on one line",
+		    path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+enum inv_err
+config_owner(const struct config *cfg, char **user, char **password,
+    char **why)
+{
+	*why = NULL;
+	*user = *password = NULL;
+	if (cfg->migrate_db_user[0] == '\0') {
+		*user = xstrdup(cfg->db_user);
+		*password = xstrdup(cfg->db_password);
+		return INV_OK;
+	}
+	if (cfg->migrate_db_password_file[0] != '\0') {
+		*password = password_file(cfg->migrate_db_password_file, why);
+		if (*password == NULL) {
+			char *inner = *why;
+
+			*why = xasprintf("migrate_db_password_file %s", inner);
+			free(inner);
+			return INV_IO;
+		}
+	} else
+		*password = xstrdup(cfg->migrate_db_password);
+	*user = xstrdup(cfg->migrate_db_user);
+	return INV_OK;
 }
 
 void

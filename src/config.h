@@ -25,6 +25,11 @@ struct config {
 	char		*db_name;
 	char		*db_user;
 	char		*db_password;
+	/* The schema owner `inventoryctl migrate` logs in as ("" = db_user);
+	 * its password from the file when that is set (config_owner()). */
+	char		*migrate_db_user;
+	char		*migrate_db_password;
+	char		*migrate_db_password_file;
 	int64_t		 db_connect_timeout;	/* seconds */
 	int64_t		 db_retries;	/* tries of a deadlocked transaction */
 	int64_t		 db_read_timeout;	/* seconds to wait for a reply */
@@ -72,6 +77,8 @@ struct config {
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
+	/* 1: responses name the process that answered (tests only) */
+	int64_t		 debug_process_header;
 };
 
 /* The file used when neither --config nor $INVENTORY_CONFIG names one. */
@@ -89,6 +96,18 @@ enum inv_err config_load(struct config *cfg, const char *path, char **why);
 /* Same from a string, for tests; path_for_msgs names it in messages. */
 enum inv_err config_load_string(struct config *cfg, const char *text,
     const char *path_for_msgs, char **why);
+
+/*
+ * The account that owns the schema, which `inventoryctl migrate` (and a
+ * test that needs DDL) logs in as: migrate_db_user with
+ * migrate_db_password, or with the one line of migrate_db_password_file,
+ * read now (so only the programs that need it read it); db_user and
+ * db_password when migrate_db_user is empty. *user and *password are new
+ * strings (free() them). INV_IO with *why set (new) when the file cannot
+ * be read or does not hold one line.
+ */
+enum inv_err config_owner(const struct config *, char **user,
+    char **password, char **why);
 
 void config_free(struct config *);
 

@@ -46,18 +46,33 @@ struct ctl {
 
 static void usage(FILE *);
 
+/*
+ * migrate: as the schema owner (migrate_db_user), never as the service's
+ * own account, which should not be allowed to change the schema.
+ */
 static int
 cmd_migrate(struct ctl *c, int argc, char *argv[])
 {
-	struct db *db = c->db;
+	const struct config *cfg = c->cfg;
+	struct db *db;
 	size_t applied = 0;
 	enum inv_err rc;
+	char *why;
 
 	(void)argc;
 	(void)argv;
-	if ((rc = migrate_apply(db, &applied)) != INV_OK) {
-		fprintf(stderr, "inventoryctl: migrate: %s\n",
-		    inv_strerror(rc));
+	if (db_open_owner(&db, cfg, &why) != INV_OK) {
+		fprintf(stderr, "inventoryctl: migrate: %s\n", why);
+		free(why);
+		return 1;
+	}
+	rc = migrate_apply(db, &applied);
+	db_close(db);
+	if (rc != INV_OK) {
+		fprintf(stderr, "inventoryctl: migrate: %s (as %s; the schema "
+		    "owner's account is migrate_db_user, see inventory.conf(5))"
+		    "\n", inv_strerror(rc), cfg->migrate_db_user[0] != '\0' ?
+		    cfg->migrate_db_user : cfg->db_user);
 		return 1;
 	}
 	printf("%zu migration(s) applied, %zu known\n", applied, nmigrations);
@@ -117,7 +132,7 @@ cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 		switch (c) {
 		case 'e':
 			free(email);
-			email = str_trim_dup(optarg);
+			email = email_canonical(optarg);
 			break;
 		case 'n':
 			free(name);
@@ -329,7 +344,8 @@ static const struct command {
 	unsigned	 needs;
 	int		(*run)(struct ctl *, int, char *[]);
 } commands[] = {
-	{ "migrate", "", NEED_DB, cmd_migrate },
+	/* migrate opens its own connection, as the schema owner. */
+	{ "migrate", "", 0, cmd_migrate },
 	{ "create-admin", " --email E --full-name NAME", NEED_DB,
 	    cmd_create_admin },
 	{ "check-config", "", NEED_DB | NEED_CACHE | NEED_QUEUE,

@@ -141,18 +141,35 @@ static const struct {
 	[STMT_USER_INSERT] = { "user_insert",
 	    "INSERT INTO users (email, full_name, hashed_password, is_admin) "
 	    "VALUES (?, ?, ?, ?)" },
+	/* email compares byte for byte: callers pass email_canonical(). */
 	[STMT_USER_BY_EMAIL] = { "user_by_email",
-	    "SELECT " USER_COLS ", hashed_password FROM users WHERE email = ?" },
+	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
+	    "WHERE email = ?" },
 	[STMT_USER_BY_ID] = { "user_by_id",
-	    "SELECT " USER_COLS ", hashed_password FROM users WHERE id = ?" },
+	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
+	    "WHERE id = ?" },
 	[STMT_USER_LIST] = { "user_list",
 	    "SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?" },
 	[STMT_USER_COUNT] = { "user_count",
 	    "SELECT COUNT(*) FROM users" },
+	/* The caller computed the new values under STMT_USER_LOCK. */
 	[STMT_USER_UPDATE] = { "user_update",
 	    "UPDATE users SET full_name = COALESCE(?, full_name), "
-	    "is_active = COALESCE(?, is_active), "
-	    "is_admin = COALESCE(?, is_admin) WHERE id = ?" },
+	    "is_active = ?, is_admin = ?, "
+	    "token_version = token_version + ? WHERE id = ?" },
+	/* The one primary-key read of an authenticated write (router.c). */
+	[STMT_USER_AUTH] = { "user_auth",
+	    "SELECT is_active, is_admin, token_version FROM users "
+	    "WHERE id = ?" },
+	[STMT_USER_LOCK] = { "user_lock",
+	    "SELECT is_active, is_admin, token_version FROM users "
+	    "WHERE id = ? FOR UPDATE" },
+	/* A change that may remove an active admin locks them all first,
+	 * in id order: two such changes queue here instead of each counting
+	 * the other's target as still there. */
+	[STMT_USER_ADMINS_LOCK] = { "user_admins_lock",
+	    "SELECT id FROM users WHERE is_active = 1 AND is_admin = 1 "
+	    "ORDER BY id FOR UPDATE" },
 	[STMT_USER_SET_HASH] = { "user_set_hash",
 	    "UPDATE users SET hashed_password = ? WHERE id = ?" },
 	[STMT_REFRESH_INSERT] = { "refresh_insert",
@@ -168,6 +185,9 @@ static const struct {
 	[STMT_REFRESH_REVOKE_FAMILY] = { "refresh_revoke_family",
 	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
 	    "WHERE family_id = ? AND revoked_at IS NULL" },
+	[STMT_REFRESH_REVOKE_USER] = { "refresh_revoke_user",
+	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
+	    "WHERE user_id = ? AND revoked_at IS NULL" },
 	[STMT_PING] = { "ping",
 	    "SELECT 1" },
 	[STMT_GET_LOCK] = { "get_lock",
@@ -430,6 +450,8 @@ enum tx_state {
 
 struct db {
 	const struct config	*cfg;		/* borrowed */
+	char			*user;		/* owned: the account logged in */
+	char			*password;	/* owned */
 	MYSQL			*conn;		/* NULL while not connected */
 	MYSQL_STMT		*st[STMT__MAX];	/* prepared on this conn */
 	enum tx_state		 tx;
@@ -654,10 +676,10 @@ db_connect(struct db *db)
 	 * CLIENT_MULTI_STATEMENTS is for db_exec_script; prepared statements
 	 * cannot hold several statements, so it opens nothing else.
 	 */
-	if (mysql_real_connect(m, host, cfg->db_user, cfg->db_password,
+	if (mysql_real_connect(m, host, db->user, db->password,
 	    cfg->db_name, (unsigned int)cfg->db_port, sock,
 	    CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS) == NULL) {
-		log_error("db_connect: %s@%s/%s: %u %s", cfg->db_user,
+		log_error("db_connect: %s@%s/%s: %u %s", db->user,
 		    sock != NULL ? sock : cfg->db_host, cfg->db_name,
 		    mysql_errno(m), mysql_error(m));
 		mysql_close(m);
@@ -1189,8 +1211,10 @@ db_transaction(struct db *db, db_tx_fn fn, void *arg)
 	}
 }
 
-enum inv_err
-db_open(struct db **out, const struct config *cfg)
+/* db_open as user with password (both copied). */
+static enum inv_err
+db_open_as(struct db **out, const struct config *cfg, const char *user,
+    const char *password)
 {
 	struct db *db;
 	size_t i;
@@ -1208,8 +1232,32 @@ db_open(struct db **out, const struct config *cfg)
 	}
 	db = xcalloc(1, sizeof(*db));
 	db->cfg = cfg;
+	db->user = xstrdup(user);
+	db->password = xstrdup(password);
 	*out = db;
 	return INV_OK;
+}
+
+enum inv_err
+db_open(struct db **out, const struct config *cfg)
+{
+	return db_open_as(out, cfg, cfg->db_user, cfg->db_password);
+}
+
+enum inv_err
+db_open_owner(struct db **out, const struct config *cfg, char **why)
+{
+	char *user, *password;
+	enum inv_err rc;
+
+	*out = NULL;
+	if ((rc = config_owner(cfg, &user, &password, why)) != INV_OK)
+		return rc;
+	rc = db_open_as(out, cfg, user, password);
+	explicit_bzero(password, strlen(password));
+	free(password);
+	free(user);
+	return rc;
 }
 
 void
@@ -1218,6 +1266,9 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	db_drop(db);
+	explicit_bzero(db->password, strlen(db->password));
+	free(db->password);
+	free(db->user);
 	free(db);
 }
 

@@ -24,16 +24,23 @@ struct db_res;
 /* Every SQL statement of the programs; the text is in db.c's stmts[]. */
 enum stmt {
 	STMT_USER_INSERT = 0,		/* email, full_name, hash, is_admin */
-	STMT_USER_BY_EMAIL,		/* email -> USER_COLS, hashed_password */
-	STMT_USER_BY_ID,		/* id -> USER_COLS, hashed_password */
+	STMT_USER_BY_EMAIL,		/* email (canonical) -> USER_COLS,
+					   hashed_password, token_version */
+	STMT_USER_BY_ID,		/* id -> the same */
 	STMT_USER_LIST,			/* limit, skip -> USER_COLS */
 	STMT_USER_COUNT,		/* -> count */
-	STMT_USER_UPDATE,		/* full_name?, is_active?, is_admin?, id */
+	STMT_USER_UPDATE,		/* full_name?, is_active, is_admin,
+					   version bump, id */
+	STMT_USER_AUTH,			/* id -> enum user_auth_col */
+	STMT_USER_LOCK,			/* id -> enum user_auth_col; FOR UPDATE */
+	STMT_USER_ADMINS_LOCK,		/* -> id of every active admin;
+					   FOR UPDATE */
 	STMT_USER_SET_HASH,		/* hash, id */
 	STMT_REFRESH_INSERT,		/* jti, user_id, family, expires(s) */
 	STMT_REFRESH_BY_JTI_LOCK,	/* jti -> user_id, family, used, revoked, expired */
 	STMT_REFRESH_MARK_USED,		/* jti */
 	STMT_REFRESH_REVOKE_FAMILY,	/* family */
+	STMT_REFRESH_REVOKE_USER,	/* user_id */
 	STMT_PING,			/* SELECT 1 */
 	STMT_GET_LOCK,			/* name, timeout -> 1 when got */
 	STMT_RELEASE_LOCK,		/* name */
@@ -130,7 +137,17 @@ enum user_col {
 	USER_COL_IS_ADMIN,
 	USER_COL_CREATED_AT,	/* "2026-11-25T22:44:22Z" */
 	USER_COL_HASH,		/* only in _BY_EMAIL and _BY_ID */
+	USER_COL_TOKEN_VERSION,	/* likewise */
 	USER_COL__MAX
+};
+
+/* Columns of STMT_USER_AUTH and STMT_USER_LOCK: what decides whether a
+ * user's token still counts. */
+enum user_auth_col {
+	USER_AUTH_COL_IS_ACTIVE = 0,
+	USER_AUTH_COL_IS_ADMIN,
+	USER_AUTH_COL_TOKEN_VERSION,
+	USER_AUTH_COL__MAX
 };
 
 /* Column order of PRODUCT_COLS. */
@@ -261,6 +278,15 @@ struct db_val {
  * outlive the handle.
  */
 enum inv_err db_open(struct db **out, const struct config *cfg);
+
+/*
+ * The same, logged in as the schema owner instead of db_user (see
+ * config_owner(): migrate_db_user, its password read now). For
+ * `inventoryctl migrate` and tests that need DDL. On failure *why is set
+ * (new) and *out is NULL.
+ */
+enum inv_err db_open_owner(struct db **out, const struct config *cfg,
+    char **why);
 void db_close(struct db *);
 
 /*

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fastcgi.h>
 #include <fcgiapp.h>
@@ -93,7 +94,7 @@ read_body(FCGX_Request *r, struct http_req *req)
 static void
 req_from_fcgi(FCGX_Request *r, struct http_req *req)
 {
-	const char *m = param(r, "REQUEST_METHOD"), *rid;
+	const char *m = param(r, "REQUEST_METHOD"), *rid, *v;
 	char gen[33];
 
 	req->method = http_method_parse(m != NULL ? m : "");
@@ -103,7 +104,10 @@ req_from_fcgi(FCGX_Request *r, struct http_req *req)
 	req->query = param_dup(r, "QUERY_STRING");
 	req->content_type = param_dup(r, "CONTENT_TYPE");
 	req->authorization = param_dup(r, "HTTP_AUTHORIZATION");
-	req->idempotency_key = param_dup(r, "HTTP_IDEMPOTENCY_KEY");
+	/* Unlike the others, an empty key is not an absent one: it is
+	 * refused (422), not taken as "no key". */
+	if ((v = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", r->envp)) != NULL)
+		req->idempotency_key = xstrdup(v);
 	req->remote_addr = param_dup(r, "REMOTE_ADDR");
 	if ((rid = param(r, "REQUEST_ID")) == NULL) {
 		/* Not behind our nginx: make one so logs still correlate. */
@@ -114,7 +118,8 @@ req_from_fcgi(FCGX_Request *r, struct http_req *req)
 	http_req_finish(req);
 }
 
-/* Writes resp as a FastCGI (CGI-style) response. */
+/* Writes resp as a FastCGI (CGI-style) response; an answer to HEAD
+ * without its body, whose length Content-Length still gives. */
 static void
 resp_to_fcgi(FCGX_Request *r, const struct http_resp *resp)
 {
@@ -135,7 +140,7 @@ resp_to_fcgi(FCGX_Request *r, const struct http_resp *resp)
 	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n",
 	    resp->body != NULL ? resp->body_len : 0);
 	FCGX_PutStr(line, n, r->out);
-	if (resp->body != NULL && resp->body_len > 0)
+	if (resp->body != NULL && resp->body_len > 0 && !resp->omit_body)
 		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
 }
 
@@ -147,6 +152,7 @@ serve(struct app *app, FCGX_Request *r)
 	struct metrics_gauges g = { 0 };
 	struct cache_stats cs;
 	uint64_t t0 = now_usec(), usec;
+	char pid[24];
 
 	http_req_init(&req);
 	http_resp_init(&resp);
@@ -156,6 +162,12 @@ serve(struct app *app, FCGX_Request *r)
 		http_reply_detail(&resp, 413, "Request Entity Too Large");
 	else
 		router_dispatch(app, &req, &resp);
+	if (app->cfg->debug_process_header) {
+		/* All processes accept on one socket: a test that must reach
+		 * each of them can only tell them apart by this. */
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		http_resp_header(&resp, "X-Inventory-Process", pid);
+	}
 	resp_to_fcgi(r, &resp);
 	usec = now_usec() - t0;
 	metrics_request(req.route != NULL ? (int)(req.route - routes) : -1,

@@ -64,71 +64,94 @@ hex_value(unsigned char c)
 }
 
 /*
- * New decoded copy of the n bytes at s ('+' is a space, %XX a byte), or
- * NULL on a bad escape, a NUL byte, or a result that is not UTF-8.
+ * Decodes the n bytes at s ('+' is a space, %XX a byte) into *out (new)
+ * and returns PARAM_OK; on a bad escape, a NUL byte, or a result that is
+ * not UTF-8 returns the fault and sets *out NULL.
  */
-static char *
-form_unescape(const char *s, size_t n)
+static enum http_param_fault
+form_unescape(const char *s, size_t n, char **out)
 {
-	char *out = xmalloc(n + 1);
+	char *d = xmalloc(n + 1);
 	size_t i, o = 0;
 	int hi, lo;
+	enum http_param_fault fault = PARAM_OK;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && fault == PARAM_OK; i++) {
 		if (s[i] == '+')
-			out[o] = ' ';
+			d[o] = ' ';
 		else if (s[i] != '%')
-			out[o] = s[i];
+			d[o] = s[i];
 		else if (i + 2 < n &&
 		    (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
 		    (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
-			out[o] = (char)(hi << 4 | lo);
+			d[o] = (char)(hi << 4 | lo);
 			i += 2;
 		} else
-			goto bad;
-		if (out[o++] == '\0')
-			goto bad;
+			fault = PARAM_BAD_ESCAPE;
+		if (fault == PARAM_OK && d[o++] == '\0')
+			fault = PARAM_NOT_TEXT;
 	}
-	out[o] = '\0';
-	if (json_utf8_valid(out, o))
-		return out;
-bad:
-	free(out);
-	return NULL;
+	d[o] = '\0';
+	if (fault == PARAM_OK && !json_utf8_valid(d, o))
+		fault = PARAM_NOT_TEXT;
+	if (fault != PARAM_OK) {
+		free(d);
+		d = NULL;
+	}
+	*out = d;
+	return fault;
+}
+
+/* The n bytes at s as sent, bytes outside printable ASCII written %XX:
+ * how a 422 names a parameter whose name does not decode (new). */
+static char *
+form_as_sent(const char *s, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f)
+			buf_append(&b, s + i, 1);
+		else
+			buf_printf(&b, "%%%02X", (unsigned char)s[i]);
+	return b.data != NULL ? buf_take(&b) : xstrdup("");
 }
 
 /*
  * Decodes one non-empty "name[=value]" of n bytes and appends it to
- * (*ps)[*np]; false (and nothing appended) when it does not decode.
+ * (*ps)[*np], with its fault when it does not decode (see struct
+ * http_param). Returns the fault.
  */
-static bool
+static enum http_param_fault
 form_pair(const char *s, size_t n, struct http_param **ps, size_t *np)
 {
 	const char *eq = memchr(s, '=', n);
 	size_t nlen = eq != NULL ? (size_t)(eq - s) : n;
 	size_t voff = eq != NULL ? nlen + 1 : n;
-	char *name, *value;
+	struct http_param p = { NULL, NULL, PARAM_OK };
 
-	name = form_unescape(s, nlen);
-	value = form_unescape(s + voff, n - voff);
-	if (name == NULL || value == NULL) {
-		free(name);
-		free(value);
-		return false;
+	p.fault = form_unescape(s, nlen, &p.name);
+	if (p.fault != PARAM_OK)
+		p.name = form_as_sent(s, nlen);
+	else
+		p.fault = form_unescape(s + voff, n - voff, &p.value);
+	if (p.fault != PARAM_OK) {
+		free(p.value);
+		p.value = NULL;
 	}
 	*ps = xrealloc(*ps, (*np + 1) * sizeof(**ps));
-	(*ps)[*np].name = name;
-	(*ps)[*np].value = value;
-	(*np)++;
-	return true;
+	(*ps)[(*np)++] = p;
+	return p.fault;
 }
 
 /*
- * Decodes every pair of text; one that does not decode is left out and
- * the others kept, in order. False when any was left out.
+ * Decodes every pair of text into *out (new), in order, those that do
+ * not decode included. Returns false when any does not.
  */
 static bool
-form_decode_lenient(const char *text, size_t len, struct http_param **out,
+form_decode_all(const char *text, size_t len, struct http_param **out,
     size_t *nout)
 {
 	size_t i = 0, n;
@@ -142,7 +165,7 @@ form_decode_lenient(const char *text, size_t len, struct http_param **out,
 	while (i < len) {
 		amp = memchr(text + i, '&', len - i);
 		n = amp != NULL ? (size_t)(amp - (text + i)) : len - i;
-		if (n > 0 && !form_pair(text + i, n, out, nout))
+		if (n > 0 && form_pair(text + i, n, out, nout) != PARAM_OK)
 			ok = false;
 		i += n + 1;
 	}
@@ -154,7 +177,7 @@ bool
 http_form_decode(const char *text, size_t len, struct http_param **out,
     size_t *nout)
 {
-	if (form_decode_lenient(text, len, out, nout))
+	if (form_decode_all(text, len, out, nout))
 		return true;
 	http_params_free(*out, *nout);
 	*out = NULL;
@@ -181,7 +204,8 @@ http_query_get(const struct http_req *req, const char *name)
 
 	for (i = 0; i < req->nparams; i++)
 		if (strcmp(req->params[i].name, name) == 0)
-			return req->params[i].value;
+			return req->params[i].fault == PARAM_OK ?
+			    req->params[i].value : NULL;
 	return NULL;
 }
 
@@ -196,20 +220,38 @@ http_req_init(struct http_req *req)
 }
 
 /*
- * A parameter with a bad escape is dropped and the rest kept, so a
- * malformed optional filter falls back to its default; a required one
- * then reads as missing (422).
+ * Nothing is dropped: a parameter that fell back to its default, or the
+ * first of two values, would answer another question than the one asked
+ * (GET /orders/admin?user_id=%zz listed every user's orders). A repeated
+ * name keeps its first pair, marked, and loses the others.
  */
 void
 http_req_finish(struct http_req *req)
 {
+	struct http_param *ps;
+	size_t i, j, n, o = 0;
+
 	http_params_free(req->params, req->nparams);
 	req->params = NULL;
 	req->nparams = 0;
-	if (req->query != NULL && !form_decode_lenient(req->query,
-	    strlen(req->query), &req->params, &req->nparams))
-		log_debug("http_req_finish: undecodable query parameter "
-		    "dropped");
+	if (req->query == NULL)
+		return;
+	form_decode_all(req->query, strlen(req->query), &ps, &n);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < o; j++)
+			if (strcmp(ps[j].name, ps[i].name) == 0)
+				break;
+		if (j == o) {
+			ps[o++] = ps[i];
+			continue;
+		}
+		if (ps[j].fault == PARAM_OK)
+			ps[j].fault = PARAM_REPEATED;
+		free(ps[i].name);
+		free(ps[i].value);
+	}
+	req->params = ps;
+	req->nparams = o;
 }
 
 void

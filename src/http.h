@@ -36,17 +36,38 @@ enum http_method {
 const char *http_method_name(enum http_method);
 enum http_method http_method_parse(const char *);
 
-/* One decoded name=value pair of a query string or form body. */
+/*
+ * What is wrong with a query parameter. http_req_finish records it and
+ * the dispatcher answers 422 for any, so a handler never reads a
+ * parameter that is not PARAM_OK.
+ */
+enum http_param_fault {
+	PARAM_OK = 0,
+	PARAM_BAD_ESCAPE,	/* '%' not followed by two hex digits */
+	PARAM_NOT_TEXT,		/* decodes to a NUL or to invalid UTF-8 */
+	PARAM_REPEATED,		/* the name occurs more than once */
+	PARAM__MAX
+};
+
+/*
+ * One decoded name=value pair of a query string or form body. A pair
+ * that does not decode has value NULL and, when its name does not decode
+ * either, the name as sent with every byte outside printable ASCII
+ * written %XX, so that it can name the parameter in a 422.
+ */
 struct http_param {
-	char	*name;
-	char	*value;
+	char			*name;
+	char			*value;
+	enum http_param_fault	 fault;
 };
 
 /* Who made the request, filled by the router from the access token. */
 struct principal {
 	bool	 authenticated;
 	int64_t	 user_id;
-	bool	 is_admin;
+	bool	 is_admin;	/* the row's when current, else the token's */
+	int64_t	 token_version;	/* the token's "ver" */
+	bool	 current;	/* checked against the user's row */
 };
 
 struct route;
@@ -62,7 +83,8 @@ struct http_req {
 	char			*remote_addr;
 	char			*body;		/* NUL-terminated, may hold NULs */
 	size_t			 body_len;
-	/* Decoded query parameters, in order (filled by http_req_finish). */
+	/* Decoded query parameters, in order, each name once (filled by
+	 * http_req_finish; see enum http_param_fault). */
 	struct http_param	*params;
 	size_t			 nparams;
 	/* Filled by the router. */
@@ -84,17 +106,27 @@ struct http_resp {
 	size_t			 nheaders;
 	char			*body;		/* NULL for no body */
 	size_t			 body_len;
+	/* An answer to HEAD: status, headers and body_len are those of the
+	 * GET, the body is not sent (Content-Length still counts it). */
+	bool			 omit_body;
 };
 
 void http_req_init(struct http_req *);
-/* Decodes the query string into params; call once the fields are set. */
+/*
+ * Decodes the query string into params; call once the fields are set.
+ * Strict, as a 422 needs it: every pair is kept, one that does not
+ * decode with its fault, and a name given more than once appears once
+ * (its first pair), marked PARAM_REPEATED.
+ */
 void http_req_finish(struct http_req *);
 void http_req_free(struct http_req *);
 
 void http_resp_init(struct http_resp *);
 void http_resp_free(struct http_resp *);
 
-/* Borrowed value of the first query parameter called name, or NULL. */
+/* Borrowed value of the query parameter called name, or NULL when it is
+ * absent or faulty (the dispatcher refuses a faulty query before any
+ * handler reads one). */
 const char *http_query_get(const struct http_req *, const char *name);
 
 /*
@@ -103,8 +135,7 @@ const char *http_query_get(const struct http_req *, const char *name);
  * escape or a decoded NUL; *out is new (free with http_params_free).
  * Empty pairs are skipped; a name without '=' has the value "". Invalid
  * UTF-8 after decoding is refused too. On false *out is NULL and *nout 0
- * (nothing to free). http_req_finish is lenient instead: a query pair
- * that does not decode is left out and the others kept.
+ * (nothing to free). Repeated names are all kept, in order.
  */
 bool http_form_decode(const char *text, size_t len,
     struct http_param **out, size_t *nout);

@@ -57,7 +57,7 @@
 	{ "weight", FT_DECIMAL, FS_NULLABLE, 0, WEIGHT_MAX }, \
 	{ "dimensions", FT_STRING, FS_NULLABLE | FS_TRIM, 0, DIMENSIONS_MAX }, \
 	{ "category", FT_STRING, FS_NULLABLE | FS_TRIM, 0, CATEGORY_MAX }, \
-	{ "image_url", FT_STRING, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX }
+	{ "image_url", FT_URL, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX }
 
 static const struct field_spec product_create_fields[] = {
 	PRODUCT_FIELDS(FS_REQUIRED),
@@ -403,11 +403,20 @@ reply_dup_sku(struct http_resp *resp, const struct http_req *req)
 	    sku != NULL ? sku : "");
 }
 
-/* 404 of the inventory reads and the adjust. */
+/* 404 of GET /inventory/{id}, worded as the service this one replaces. */
 static void
 reply_no_item(struct http_resp *resp, int64_t id)
 {
 	http_reply_detailf(resp, 404, "Inventory item with id %" PRId64
+	    " not found", id);
+}
+
+/* 404 of the other operations on one inventory record (PUT, adjust and
+ * movements), worded as the replaced service's PUT and adjust. */
+static void
+reply_no_inventory(struct http_resp *resp, int64_t id)
+{
+	http_reply_detailf(resp, 404, "Inventory with id %" PRId64
 	    " not found", id);
 }
 
@@ -421,13 +430,10 @@ reply_reserved_gt_stock(struct http_resp *resp)
 
 /*
  * Replies for a write that did not succeed: its outcome when it found
- * one (rc INV_INVALID), else the database error. A missing inventory
- * record is "Inventory with id N not found" for PUT, as API.md words it,
- * and "Inventory item ..." for the adjust (item_text).
+ * one (rc INV_INVALID), else the database error.
  */
 static void
-reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc,
-    bool item_text)
+reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc)
 {
 	char msg[96];
 
@@ -440,11 +446,7 @@ reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc,
 		reply_no_product(resp, w->product_id);
 		break;
 	case OUT_NO_INVENTORY:
-		if (item_text)
-			reply_no_item(resp, w->id);
-		else
-			http_reply_detailf(resp, 404, "Inventory with id %"
-			    PRId64 " not found", w->id);
+		reply_no_inventory(resp, w->id);
 		break;
 	case OUT_DUP_SKU:
 		reply_dup_sku(resp, w->req);
@@ -700,7 +702,7 @@ h_products_update(struct app *app, struct http_req *req,
 		return;
 	rc = db_transaction(app->db, product_update_tx, &w);
 	if (rc != INV_OK)
-		reply_refused(resp, &w, rc, false);
+		reply_refused(resp, &w, rc);
 	else {
 		/* Inventory reads show the product's name and SKU. */
 		cache_invalidate(app->cache, w.inv_id, w.product_id);
@@ -754,7 +756,7 @@ h_products_delete(struct app *app, struct http_req *req,
 
 	rc = db_transaction(app->db, product_delete_tx, &w);
 	if (rc != INV_OK)
-		reply_refused(resp, &w, rc, false);
+		reply_refused(resp, &w, rc);
 	else {
 		cache_invalidate(app->cache, w.inv_id, w.product_id);
 		http_reply_json(resp, 204, NULL);
@@ -913,7 +915,7 @@ h_inventory_movements(struct app *app, struct http_req *req,
 		goto out;
 	}
 	if (db_res_rows(inv) == 0) {
-		reply_no_item(resp, req->ids[0]);
+		reply_no_inventory(resp, req->ids[0]);
 		goto out;
 	}
 	if ((rc = db_exec(app->db, STMT_MOVEMENT_COUNT, p, 1, &count, NULL,
@@ -1147,12 +1149,12 @@ inventory_adjust_tx(struct db *db, void *arg)
  */
 static void
 inventory_write_reply(struct app *app, struct write *w, db_tx_fn fn,
-    int status, bool item_text, struct http_resp *resp)
+    int status, struct http_resp *resp)
 {
 	enum inv_err rc = db_transaction(app->db, fn, w);
 
 	if (rc != INV_OK)
-		reply_refused(resp, w, rc, item_text);
+		reply_refused(resp, w, rc);
 	else {
 		cache_invalidate(app->cache, w->inv_id, w->product_id);
 		if (db_res_rows(w->res) == 0)
@@ -1178,7 +1180,7 @@ h_inventory_create(struct app *app, struct http_req *req,
 		return;
 	}
 	w.id = body_int(req->json, "product_id", 0);
-	inventory_write_reply(app, &w, inventory_create_tx, 201, false, resp);
+	inventory_write_reply(app, &w, inventory_create_tx, 201, resp);
 }
 
 /* PUT /api/v1/inventory/{id}: 200 | 401 | 403 | 404 | 422 */
@@ -1188,7 +1190,7 @@ h_inventory_update(struct app *app, struct http_req *req,
 {
 	struct write w = { .req = req, .id = req->ids[0] };
 
-	inventory_write_reply(app, &w, inventory_update_tx, 200, false, resp);
+	inventory_write_reply(app, &w, inventory_update_tx, 200, resp);
 }
 
 /* POST /api/v1/inventory/{id}/adjust: 200 | 400 | 401 | 403 | 404 | 422 */
@@ -1203,5 +1205,5 @@ h_inventory_adjust(struct app *app, struct http_req *req,
 		    "value_error.number.not_zero");
 		return;
 	}
-	inventory_write_reply(app, &w, inventory_adjust_tx, 200, true, resp);
+	inventory_write_reply(app, &w, inventory_adjust_tx, 200, resp);
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json_util.h"
 #include "log.h"
@@ -482,6 +483,18 @@ check_email(struct json_object *obj, const struct field_spec *fs,
 }
 
 static bool
+check_url(struct json_object *obj, const struct field_spec *fs,
+    struct json_object *v, struct verr *e)
+{
+	const char *msg, *type;
+
+	if (!check_string(obj, fs, v, e))
+		return false;
+	return json_url_valid(json_object_get_string(v), &msg, &type) ||
+	    fail(e, type, "%s", msg);
+}
+
+static bool
 check_int(struct json_object *obj, const struct field_spec *fs,
     struct json_object *v, struct verr *e)
 {
@@ -654,6 +667,8 @@ static const struct field_type_info {
 	{ check_decimal, "value is not a valid decimal", "type_error.decimal" },
 	/* FT_ARRAY */
 	{ check_array, "value is not a valid list", "type_error.list" },
+	/* FT_URL */
+	{ check_url, "str type expected", "type_error.str" },
 };
 
 static bool
@@ -1041,6 +1056,103 @@ json_email_valid(const char *s)
 		return false;
 	return email_local_valid(s, (size_t)(at - s)) &&
 	    email_domain_valid(at + 1);
+}
+
+/* ---- URL ---- */
+
+/* A character RFC 3986 allows in a URI as it is ('%' starts an escape). */
+static bool
+uri_char(unsigned char c)
+{
+	return is_alnum_ascii(c) || (c != '\0' &&
+	    strchr("-._~:/?#[]@!$&'()*+,;=%", c) != NULL);
+}
+
+/* A host: a name or IPv4 address (unreserved characters and escapes), or
+ * an IP literal in brackets; n bytes at h. */
+static bool
+url_host_valid(const char *h, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	if (h[0] == '[')
+		return n > 2 && h[n - 1] == ']' &&
+		    strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+	for (i = 0; i < n; i++)
+		if (!is_alnum_ascii((unsigned char)h[i]) &&
+		    strchr("-._~%", h[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* Sets *msg and *type and returns false. */
+static bool
+url_fail(const char **msg, const char **type, const char *m, const char *t)
+{
+	*msg = m;
+	*type = t;
+	return false;
+}
+
+bool
+json_url_valid(const char *s, const char **msg, const char **type)
+{
+	const char *auth, *end, *colon = NULL;
+	size_t i, n, slen;
+	int64_t port;
+	char digits[8];
+
+	slen = strlen(s);
+	for (i = 0; i < slen; i++)
+		if (!uri_char((unsigned char)s[i]) || (s[i] == '%' &&
+		    (!isxdigit((unsigned char)s[i + 1]) ||
+		    !isxdigit((unsigned char)s[i + 2]))))
+			return url_fail(msg, type, "URL invalid: spaces, "
+			    "control and non-ASCII characters must be "
+			    "percent-encoded", "value_error.url");
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789+-.");
+	if (n == 0 || s[n] != ':' || !isalpha((unsigned char)s[0]))
+		return url_fail(msg, type, "invalid or missing URL scheme",
+		    "value_error.url.scheme");
+	if (!((n == 4 && strncasecmp(s, "http", 4) == 0) ||
+	    (n == 5 && strncasecmp(s, "https", 5) == 0)))
+		return url_fail(msg, type, "URL scheme not permitted",
+		    "value_error.url.scheme");
+	if (strncmp(s + n, "://", 3) != 0)
+		return url_fail(msg, type, "URL host invalid",
+		    "value_error.url.host");
+	auth = s + n + 3;
+	end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(end - auth)) != NULL)
+		return url_fail(msg, type, "URL must not contain a user name "
+		    "or password", "value_error.url.userinfo");
+	/* The port's colon: the last one, after any IP literal. */
+	for (i = (size_t)(end - auth); i > 0; i--)
+		if (auth[i - 1] == ':' || auth[i - 1] == ']') {
+			if (auth[i - 1] == ':')
+				colon = auth + i - 1;
+			break;
+		}
+	if (!url_host_valid(auth, (size_t)((colon != NULL ? colon : end) -
+	    auth)))
+		return url_fail(msg, type, "URL host invalid",
+		    "value_error.url.host");
+	if (colon != NULL) {
+		n = (size_t)(end - colon - 1);
+		if (n > 0 && n < sizeof(digits) &&
+		    strspn(colon + 1, "0123456789") >= n) {
+			memcpy(digits, colon + 1, n);
+			digits[n] = '\0';
+		} else
+			digits[0] = '\0';
+		if (!str_to_i64(digits, 1, 65535, &port))
+			return url_fail(msg, type, "URL port invalid: a port "
+			    "is 1 to 65535", "value_error.url.port");
+	}
+	return true;
 }
 
 void

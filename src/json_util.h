@@ -26,6 +26,8 @@ enum field_type {
 	FT_BOOL,	/* JSON true/false */
 	FT_DECIMAL,	/* JSON number, >= min, at most 2 decimals (money) */
 	FT_ARRAY,	/* JSON array; min/max bound its length */
+	FT_URL,		/* string, an absolute http(s) URL (json_url_valid);
+			   min/max bound its length */
 	FT__MAX
 };
 
@@ -161,5 +163,14 @@ bool json_utf8_valid(const char *s, size_t len);
 
 /* Syntax check of an email address (local@domain.tld, no spaces). */
 bool json_email_valid(const char *s);
+
+/*
+ * Syntax check of an absolute http or https URL (scheme in any case), as
+ * RFC 3986 spells a URI: ASCII only, anything else (space and control
+ * characters included) percent-encoded; a host (name, IPv4 or [IPv6]),
+ * an optional port up to 65535, no user name or password. When invalid,
+ * *msg and *type (static) say why, as a 422 detail does.
+ */
+bool json_url_valid(const char *s, const char **msg, const char **type);
 
 #endif

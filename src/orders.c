@@ -20,8 +20,9 @@
  * A claim left unfinished by a process that died is taken over by a
  * retry after IDEM_STALE_SECONDS; the row lock makes even a premature
  * take-over harmless (whoever locks second finds the stored answer). The
- * same key with another body is a 422, as the IETF draft on the header
- * advises. Keys are per user: two users never see each other's.
+ * same key with another order is a 422, as the IETF draft on the header
+ * advises; "another" by meaning, not bytes (order_canonical). Keys are
+ * per user: two users never see each other's.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -276,7 +277,8 @@ reply_no_order(struct http_resp *resp, int64_t id)
 /*
  * Order id as the caller may see it: *orders (new) holds its row.
  * Returns false having replied 404, 403 with forbidden (neither its
- * owner nor an admin), or a database error.
+ * owner nor an admin), 400/401/403 from principal_admin_or_reply, or a
+ * database error.
  */
 static bool
 order_or_reply(struct app *app, const struct http_req *req,
@@ -291,10 +293,14 @@ order_or_reply(struct app *app, const struct http_req *req,
 		reply_db_error(resp, rc);
 	else if (db_res_rows(*orders) == 0)
 		reply_no_order(resp, id);
-	else if (!req->principal.is_admin && db_res_int(*orders, 0,
-	    ORDER_COL_USER_ID) != req->principal.user_id)
+	else if (db_res_int(*orders, 0, ORDER_COL_USER_ID) ==
+	    req->principal.user_id)
+		return true;
+	else if (!req->principal.is_admin)
 		http_reply_detail(resp, 403, forbidden);
-	else
+	/* Another's order takes admin rights: as they are now, not as the
+	 * token remembers them. */
+	else if (principal_admin_or_reply(app, req, resp))
 		return true;
 	return false;
 }
@@ -367,27 +373,83 @@ lines_or_422(const struct http_req *req, struct http_resp *resp,
 }
 
 /* Whether the Idempotency-Key header, when there is one, is 1..128
- * printable ASCII characters; false having replied 422. */
+ * printable ASCII characters, not all spaces: a present but empty or
+ * blank key is a client's bug, not "no key". False having replied 422. */
 static bool
 idem_key_or_422(const struct http_req *req, struct http_resp *resp)
 {
 	const char *k = req->idempotency_key;
 	struct json_object *details = NULL;
 	size_t i, len;
+	bool blank = true;
 
 	if (k == NULL)
 		return true;
 	len = strlen(k);
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 		if (k[i] < 0x20 || k[i] > 0x7e)
 			break;
-	if (len >= 1 && len <= IDEM_KEY_MAX && i == len)
+		if (k[i] != ' ')
+			blank = false;
+	}
+	if (!blank && len <= IDEM_KEY_MAX && i == len)
 		return true;
 	json_detail_add(&details, "header", IDEM_HEADER, "ensure this value "
-	    "has 1 to 128 printable ASCII characters",
+	    "has 1 to 128 printable ASCII characters, not all blank",
 	    "value_error.idempotency_key");
 	http_reply_422(resp, details);
 	return false;
+}
+
+/* Lines by product id. */
+static int
+line_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct order_line *)a)->product_id;
+	int64_t y = ((const struct order_line *)b)->product_id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * What a replay under the same Idempotency-Key must match: the order's
+ * meaning as validated, in one canonical text (new): members in name
+ * order without white space, an absent optional member as null, strings
+ * as trimmed by the spec, unknown members (which the API ignores) left
+ * out, and the items in product order (a product comes once, so their
+ * order means nothing). Bodies that differ only in layout, member order
+ * or item order give the same text.
+ */
+static char *
+order_canonical(const struct order_new *o)
+{
+	struct order_line sorted[ORDER_MAX_ITEMS];
+	struct json_writer w;
+	size_t i, len;
+
+	memcpy(sorted, o->lines, o->nlines * sizeof(sorted[0]));
+	qsort(sorted, o->nlines, sizeof(sorted[0]), line_cmp);
+	jw_init(&w);
+	jw_begin_object(&w);
+	jw_key(&w, "items");
+	jw_begin_array(&w);
+	for (i = 0; i < o->nlines; i++) {
+		jw_begin_object(&w);
+		jw_key(&w, "product_id");
+		jw_int(&w, sorted[i].product_id);
+		jw_key(&w, "quantity");
+		jw_int(&w, sorted[i].quantity);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	jw_key(&w, "notes");
+	jw_str(&w, o->notes);
+	jw_key(&w, "shipping_address");
+	jw_str(&w, o->shipping_address);
+	jw_key(&w, "shipping_method");
+	jw_str(&w, o->shipping_method);
+	jw_end_object(&w);
+	return jw_take(&w, &len);
 }
 
 /* Columns of STMT_IDEM_GET. */
@@ -574,6 +636,7 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 	enum inv_err rc;
 	bool keyed = req->idempotency_key != NULL;
 	int tries = 0;
+	char *canon = NULL;
 
 	memset(&t, 0, sizeof(t));
 	if (!lines_or_422(req, resp, lines, &o.nlines) ||
@@ -585,11 +648,11 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 	o.notes = json_get_str(req->json, "notes");
 	o.lines = lines;
 	t.order = &o;
+	if (keyed)
+		canon = order_canonical(&o);
 	do {
-		/* The request as validated (trimmed, re-serialised) is what
-		 * a replay must match. */
-		if (keyed && !idem_claim_or_reply(app, req, resp,
-		    json_to_plain(req->json, NULL), &t.idem_id))
+		if (keyed && !idem_claim_or_reply(app, req, resp, canon,
+		    &t.idem_id))
 			goto out;
 		rc = db_transaction(app->db, create_tx, &t);
 		/* Someone else finished the key first: claiming again
@@ -616,6 +679,7 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 		break;
 	}
 out:
+	free(canon);
 	free(t.body);
 }
 

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "db.h"
 #include "handlers.h"
 #include "log.h"
 #include "router.h"
@@ -141,9 +142,9 @@ router_match(const char *pattern, const char *path, int64_t *ids,
 }
 
 /*
- * Finds the route for req. Returns it, or NULL having replied 404 (no
- * path matched) or 405 with an Allow header naming every method the path
- * has.
+ * Finds the route for req; HEAD takes the GET route of the path. Returns
+ * it, or NULL having replied 404 (no path matched) or 405 with an Allow
+ * header naming every method the path has, HEAD with GET.
  */
 static const struct route *
 route_or_reply(struct http_req *req, struct http_resp *resp)
@@ -152,6 +153,8 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 	unsigned allowed = 0;	/* bit per enum http_method */
 	char allow[128] = "";
 	int64_t ids[HTTP_MAX_PARAMS];
+	enum http_method want = req->method == HTTP_HEAD ? HTTP_GET :
+	    req->method;
 	size_t i, nids;
 	int m;
 
@@ -159,7 +162,9 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 		if (!router_match(routes[i].pattern, req->path, ids, &nids))
 			continue;
 		allowed |= 1u << routes[i].method;
-		if (routes[i].method == req->method && found == NULL) {
+		if (routes[i].method == HTTP_GET)
+			allowed |= 1u << HTTP_HEAD;
+		if (routes[i].method == want && found == NULL) {
 			found = &routes[i];
 			memcpy(req->ids, ids, sizeof(ids));
 			req->nids = nids;
@@ -181,9 +186,70 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 	return NULL;
 }
 
+/* A plain read of a user route trusts the token's signature alone, for
+ * at most its lifetime (README, ACCOUNTS AND TOKENS). */
+bool
+route_reads_user(const struct route *r, enum http_method m)
+{
+	return r->role == ROLE_ADMIN || (r->role != ROLE_NONE &&
+	    (m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH ||
+	    m == HTTP_DELETE));
+}
+
+/*
+ * The caller's current row against its token, with one primary-key read:
+ * no such user 401, inactive 400, not an admin where need_admin 403 (the
+ * original service's order), then a token issued before the user's last
+ * change of role or status 401. Returns false having replied; else
+ * *is_admin is the row's role.
+ */
+static bool
+principal_check(struct app *app, const struct principal *who,
+    bool need_admin, bool *is_admin, struct http_resp *resp)
+{
+	struct db_val p = DB_INT(who->user_id);
+	struct db_res *res = NULL;
+	enum inv_err rc;
+	bool ok = false;
+
+	if ((rc = db_exec(app->db, STMT_USER_AUTH, &p, 1, &res, NULL,
+	    NULL)) != INV_OK)
+		reply_db_error(resp, rc);
+	else if (db_res_rows(res) == 0)
+		http_reply_401(resp, "Could not validate credentials");
+	else if (!db_res_bool(res, 0, USER_AUTH_COL_IS_ACTIVE))
+		http_reply_detail(resp, 400, "Inactive user");
+	else if (need_admin && !db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN))
+		http_reply_detail(resp, 403, "Not enough permissions");
+	else if (db_res_int(res, 0, USER_AUTH_COL_TOKEN_VERSION) !=
+	    who->token_version)
+		http_reply_401(resp, "Could not validate credentials");
+	else {
+		*is_admin = db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN);
+		ok = true;
+	}
+	db_res_free(res);
+	return ok;
+}
+
+bool
+principal_admin_or_reply(struct app *app, const struct http_req *req,
+    struct http_resp *resp)
+{
+	bool admin = req->principal.is_admin;
+
+	if (!req->principal.current)
+		return principal_check(app, &req->principal, true, &admin,
+		    resp);
+	if (!admin)
+		http_reply_detail(resp, 403, "Not enough permissions");
+	return admin;
+}
+
 /*
  * Fills req->principal from a Bearer access token when the route needs
- * one. Returns false having replied 401 or 403.
+ * one. Returns false having replied 401 or 403. Signature and claims
+ * only: the caller's row is current_or_reply's.
  */
 static bool
 auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
@@ -210,11 +276,77 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 	req->principal.authenticated = true;
 	req->principal.user_id = claims.user_id;
 	req->principal.is_admin = claims.is_admin;
+	req->principal.token_version = claims.version;
+	/* A token that never had the role needs no read to be refused. */
 	if (r->role == ROLE_ADMIN && !claims.is_admin) {
 		http_reply_detail(resp, 403, "Not enough permissions");
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Where route_reads_user says so, the caller's current row decides
+ * (principal_check) and the role becomes the row's. Last before the
+ * handler: a request refused for its own faults (422, 415) costs no read.
+ * Returns false having replied 400, 401, 403, or 500/503 when the row
+ * cannot be read.
+ */
+static bool
+current_or_reply(struct app *app, const struct route *r,
+    struct http_req *req, struct http_resp *resp)
+{
+	if (!route_reads_user(r, req->method))
+		return true;
+	if (!principal_check(app, &req->principal, r->role == ROLE_ADMIN,
+	    &req->principal.is_admin, resp))
+		return false;
+	req->principal.current = true;
+	return true;
+}
+
+/* The 422 detail of each enum http_param_fault. */
+static const struct {
+	const char	*msg;
+	const char	*type;
+} param_faults[PARAM__MAX] = {
+	/* PARAM_OK */
+	{ NULL, NULL },
+	/* PARAM_BAD_ESCAPE */
+	{ "invalid percent-encoding: '%' must be followed by two hexadecimal "
+	    "digits", "value_error.percent_encoding" },
+	/* PARAM_NOT_TEXT */
+	{ "value must decode to UTF-8 text without NUL characters",
+	    "value_error.str.encoding" },
+	/* PARAM_REPEATED */
+	{ "parameter given more than once", "value_error.repeated" },
+};
+
+/*
+ * The query string as a whole: every pair decodes and no name comes
+ * twice, whether or not the route reads it (names it does not read are
+ * ignored, as FastAPI does). Returns false having replied 422, one
+ * detail per faulty name. The values themselves are the handler's to
+ * check.
+ */
+static bool
+query_or_reply(const struct http_req *req, struct http_resp *resp)
+{
+	struct json_object *details = NULL;
+	const struct http_param *p;
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++) {
+		p = &req->params[i];
+		if (p->fault != PARAM_OK && (unsigned)p->fault < PARAM__MAX)
+			json_detail_add(&details, "query", p->name,
+			    param_faults[p->fault].msg,
+			    param_faults[p->fault].type);
+	}
+	if (details == NULL)
+		return true;
+	http_reply_422(resp, details);
+	return false;
 }
 
 /* True when the Content-Type's media type (parameters ignored) is mt. */
@@ -300,22 +432,28 @@ body_or_reply(const struct route *r, struct http_req *req,
 	return true;
 }
 
+/* HEAD answers as GET does, every reply included (404, 405, 401, ...);
+ * the FastCGI layer leaves the body out. */
 void
 router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	const struct route *r;
 
+	resp->omit_body = req->method == HTTP_HEAD;
 	if ((r = route_or_reply(req, resp)) == NULL)
 		return;
 	req->route = r;
-	if (!auth_or_reply(app, r, req, resp) || !body_or_reply(r, req, resp))
-		return;
-	r->handler(app, req, resp);
-	if (resp->status == 0) {
-		/* A handler that forgot to reply is a bug, not a success. */
-		log_error("%s %s: handler set no reply", http_method_name(
-		    req->method), r->pattern);
-		http_reply_500(resp);
+	if (auth_or_reply(app, r, req, resp) && query_or_reply(req, resp) &&
+	    body_or_reply(r, req, resp) &&
+	    current_or_reply(app, r, req, resp)) {
+		r->handler(app, req, resp);
+		if (resp->status == 0) {
+			/* A handler that forgot to reply is a bug, not a
+			 * success. */
+			log_error("%s %s: handler set no reply",
+			    http_method_name(req->method), r->pattern);
+			http_reply_500(resp);
+		}
 	}
 }
 

@@ -2,9 +2,14 @@
  * router.h: the one static route table and its dispatcher.
  *
  * Dispatch order (STYLE.md rule 1): no path match -> 404; path matched but
- * not the method -> 405 with Allow; then authentication (401) and role
- * (403), so nobody learns anything from a route they may not use; then
- * Content-Type (415) and body (422); then the handler.
+ * not the method -> 405 with Allow (HEAD is served by each GET route);
+ * then authentication (401) and role (403), so nobody learns anything
+ * from a route they may not use; then the query string's syntax (422:
+ * undecodable or repeated parameters); then Content-Type (415) and body
+ * (422); then, on admin routes and writes, the caller's current row (400
+ * inactive, 403 no longer an admin, 401 token older than the user's last
+ * change of role or status); then the handler, which checks the values
+ * of the parameters it reads (422).
  */
 #ifndef INV_ROUTER_H
 #define INV_ROUTER_H
@@ -54,6 +59,23 @@ extern const size_t nroutes;
  */
 bool router_match(const char *pattern, const char *path, int64_t *ids,
     size_t *nids);
+
+/*
+ * Whether the dispatcher checks the caller's current row (one primary-key
+ * read: active, admin, token version) for route r requested with method
+ * m: every admin route and every authenticated POST, PUT, PATCH and
+ * DELETE.
+ */
+bool route_reads_user(const struct route *r, enum http_method m);
+
+/*
+ * For a handler about to use admin rights where the dispatcher trusted the
+ * token alone (a GET of a user route, such as another user's order):
+ * checks the caller's current row as an admin route would. True when the
+ * caller is an admin now; else false having replied 400, 401 or 403.
+ */
+bool principal_admin_or_reply(struct app *, const struct http_req *,
+    struct http_resp *);
 
 /* Runs the whole dispatch for req, leaving the reply in resp. */
 void router_dispatch(struct app *, struct http_req *, struct http_resp *);

@@ -73,8 +73,8 @@ user_json(const struct db_res *res, size_t row)
 }
 
 /*
- * Looks a user up by id or email (exactly one of them). *res is new and
- * holds zero or one row.
+ * Looks a user up by id or email (exactly one of them; the email as
+ * email_canonical() makes it). *res is new and holds zero or one row.
  */
 static enum inv_err
 user_fetch(struct db *db, int64_t id, const char *email, struct db_res **res)
@@ -86,13 +86,14 @@ user_fetch(struct db *db, int64_t id, const char *email, struct db_res **res)
 }
 
 /*
- * Signs an access and a refresh token for the user and stores the refresh
- * token in family (inside the caller's transaction when there is one).
- * *out is the Token body (new).
+ * Signs an access and a refresh token for the user, under its current
+ * role and token version, and stores the refresh token in family (inside
+ * the caller's transaction when there is one). *out is the Token body
+ * (new).
  */
 static enum inv_err
-issue_pair(struct app *app, int64_t uid, bool is_admin, const char *family,
-    struct json_object **out)
+issue_pair(struct app *app, int64_t uid, bool is_admin, int64_t version,
+    const char *family, struct json_object **out)
 {
 	char ajti[AUTH_JTI_LEN + 1], rjti[AUTH_JTI_LEN + 1];
 	char *access = NULL, *refresh = NULL;
@@ -103,10 +104,10 @@ issue_pair(struct app *app, int64_t uid, bool is_admin, const char *family,
 	*out = NULL;
 	random_hex(ajti, AUTH_JTI_LEN / 2);
 	random_hex(rjti, AUTH_JTI_LEN / 2);
-	if ((rc = auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin, ajti,
-	    now, &access)) != INV_OK ||
+	if ((rc = auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin,
+	    version, ajti, now, &access)) != INV_OK ||
 	    (rc = auth_token_issue(app->cfg, TOKEN_REFRESH, uid, is_admin,
-	    rjti, now, &refresh)) != INV_OK)
+	    version, rjti, now, &refresh)) != INV_OK)
 		goto out;
 	p[0] = DB_STR(rjti);
 	p[1] = DB_INT(uid);
@@ -134,7 +135,7 @@ out:
 void
 h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	const char *email = json_get_str(req->json, "email");
+	char *email = email_canonical(json_get_str(req->json, "email"));
 	struct db_res *res = NULL;
 	struct db_val p[4];
 	char *hash = NULL;
@@ -177,41 +178,43 @@ fail:
 out:
 	db_res_free(res);
 	free(hash);
+	free(email);
 }
 
 /* POST /api/v1/auth/login: 200 | 400 | 401 | 422 */
 void
 h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	const char *email = json_get_str(req->json, "username");
+	const char *given = json_get_str(req->json, "username");
 	const char *password = json_get_str(req->json, "password");
 	struct json_object *details = NULL, *tok = NULL;
 	struct db_res *res = NULL;
-	char family[AUTH_JTI_LEN + 1], *hash = NULL;
+	char family[AUTH_JTI_LEN + 1], *hash = NULL, *email;
 	bool ok = false, rehash = false;
 	int64_t uid;
 	enum inv_err rc;
 
-	if (email == NULL)
-		email = json_get_str(req->json, "email");
-	if (email == NULL) {
+	if (given == NULL)
+		given = json_get_str(req->json, "email");
+	if (given == NULL) {
 		json_detail_add(&details, "body", "username", "field required",
 		    "value_error.missing");
 		http_reply_422(resp, details);
 		return;
 	}
+	email = email_canonical(given);
 	if ((rc = user_fetch(app->db, 0, email, &res)) != INV_OK)
 		goto fail;
 	if (db_res_rows(res) == 0) {
 		/* Same work as a known email, so timing tells nothing. */
 		auth_password_burn(app->cfg, password);
-		http_reply_detail(resp, 401, "Incorrect email or password");
+		http_reply_401(resp, "Incorrect email or password");
 		goto out;
 	}
 	auth_password_verify(app->cfg, password,
 	    db_res_str(res, 0, USER_COL_HASH), &ok, &rehash);
 	if (!ok) {
-		http_reply_detail(resp, 401, "Incorrect email or password");
+		http_reply_401(resp, "Incorrect email or password");
 		goto out;
 	}
 	if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE)) {
@@ -230,7 +233,8 @@ h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 	}
 	random_hex(family, AUTH_JTI_LEN / 2);
 	if ((rc = issue_pair(app, uid, db_res_bool(res, 0, USER_COL_IS_ADMIN),
-	    family, &tok)) != INV_OK)
+	    db_res_int(res, 0, USER_COL_TOKEN_VERSION), family, &tok)) !=
+	    INV_OK)
 		goto fail;
 	http_reply_json(resp, 200, tok);
 	goto out;
@@ -239,6 +243,7 @@ fail:
 out:
 	db_res_free(res);
 	free(hash);
+	free(email);
 }
 
 /* What a presented refresh token turned out to be. */
@@ -259,14 +264,18 @@ struct refresh_tx {
 
 /*
  * One transaction for refresh and logout: the token row is locked so two
- * concurrent uses of one token cannot both rotate it.
+ * concurrent uses of one token cannot both rotate it. A refresh also
+ * reads the user: a deactivated user is told so (the contract's 400, even
+ * though deactivation revoked the token), and a token issued before the
+ * user's last change of role or status is refused.
  */
 static enum inv_err
 refresh_tx_fn(struct db *db, void *arg)
 {
 	struct refresh_tx *t = arg;
 	struct db_res *tok = NULL, *user = NULL;
-	struct db_val p = DB_STR(t->claims->jti), fam;
+	struct db_val p = DB_STR(t->claims->jti), fam,
+	    uid = DB_INT(t->claims->user_id);
 	char family[AUTH_JTI_LEN + 1];
 	enum inv_err rc;
 
@@ -277,10 +286,20 @@ refresh_tx_fn(struct db *db, void *arg)
 	    NULL)) != INV_OK || db_res_rows(tok) == 0)
 		goto out;
 	/* Columns: user_id, family_id, used, revoked, expired. */
+	if (db_res_int(tok, 0, 0) != t->claims->user_id)
+		goto out;
+	if (!t->logout) {
+		if ((rc = db_exec(db, STMT_USER_AUTH, &uid, 1, &user, NULL,
+		    NULL)) != INV_OK || db_res_rows(user) == 0)
+			goto out;
+		if (!db_res_bool(user, 0, USER_AUTH_COL_IS_ACTIVE)) {
+			t->outcome = REFRESH_INACTIVE;
+			goto out;
+		}
+	}
 	snprintf(family, sizeof(family), "%s", db_res_str(tok, 0, 1));
 	fam = DB_STR(family);
-	if (db_res_bool(tok, 0, 3) || db_res_bool(tok, 0, 4) ||
-	    db_res_int(tok, 0, 0) != t->claims->user_id)
+	if (db_res_bool(tok, 0, 3) || db_res_bool(tok, 0, 4))
 		goto out;
 	if (db_res_bool(tok, 0, 2) || t->logout) {
 		/* Reuse of a used token revokes the login; so does logout. */
@@ -293,19 +312,16 @@ refresh_tx_fn(struct db *db, void *arg)
 			    "user %lld", (long long)t->claims->user_id);
 		goto out;
 	}
-	if ((rc = user_fetch(db, t->claims->user_id, NULL, &user)) != INV_OK ||
-	    db_res_rows(user) == 0)
+	if (db_res_int(user, 0, USER_AUTH_COL_TOKEN_VERSION) !=
+	    t->claims->version)
 		goto out;
-	if (!db_res_bool(user, 0, USER_COL_IS_ACTIVE)) {
-		t->outcome = REFRESH_INACTIVE;
-		goto out;
-	}
 	if ((rc = db_exec(db, STMT_REFRESH_MARK_USED, &p, 1, NULL, NULL,
 	    NULL)) != INV_OK)
 		goto out;
-	/* The role comes from the database, so a changed role applies now. */
+	/* Role and version come from the row: they are the current ones. */
 	if ((rc = issue_pair(t->app, t->claims->user_id,
-	    db_res_bool(user, 0, USER_COL_IS_ADMIN), family,
+	    db_res_bool(user, 0, USER_AUTH_COL_IS_ADMIN),
+	    db_res_int(user, 0, USER_AUTH_COL_TOKEN_VERSION), family,
 	    &t->token)) != INV_OK)
 		goto out;
 	t->outcome = REFRESH_ROTATED;
@@ -418,36 +434,116 @@ out:
 	db_res_free(res);
 }
 
-/* A nullable boolean parameter: NULL when the member is absent. */
-static struct db_val
-bool_param(struct json_object *obj, const char *name)
+/* What a PATCH of a user came to. */
+enum patch_outcome {
+	PATCH_DONE = 0,		/* changed (or nothing to change) */
+	PATCH_NOTFOUND,		/* no such user */
+	PATCH_SELF,		/* an admin changing its own role or status */
+	PATCH_LAST_ADMIN,	/* would leave no active admin */
+	PATCH__MAX
+};
+
+struct patch_tx {
+	int64_t			 self;		/* the admin asking */
+	int64_t			 id;		/* the user changed */
+	const char		*full_name;	/* NULL: kept */
+	int			 is_active;	/* -1: kept, else 0 or 1 */
+	int			 is_admin;	/* the same */
+	enum patch_outcome	 outcome;
+};
+
+/*
+ * One transaction for PATCH /users/{id}. Every active admin is locked
+ * first (then the target), so of two admins demoting or deactivating each
+ * other at once the second waits for the first and sees its change: one
+ * succeeds, the other gets PATCH_LAST_ADMIN. A change of role or status
+ * bumps the token version, which ends every token of the user at once,
+ * and revokes its refresh tokens.
+ */
+static enum inv_err
+patch_tx_fn(struct db *db, void *arg)
+{
+	struct patch_tx *t = arg;
+	struct db_res *admins = NULL, *row = NULL;
+	struct db_val id = DB_INT(t->id), p[5];
+	bool was_active, was_admin, active, admin, changed;
+	size_t i, others = 0;
+	enum inv_err rc;
+
+	t->outcome = PATCH_DONE;
+	if ((rc = db_exec(db, STMT_USER_ADMINS_LOCK, NULL, 0, &admins, NULL,
+	    NULL)) != INV_OK || (rc = db_exec(db, STMT_USER_LOCK, &id, 1, &row,
+	    NULL, NULL)) != INV_OK)
+		goto out;
+	if (db_res_rows(row) == 0) {
+		t->outcome = PATCH_NOTFOUND;
+		goto out;
+	}
+	was_active = db_res_bool(row, 0, USER_AUTH_COL_IS_ACTIVE);
+	was_admin = db_res_bool(row, 0, USER_AUTH_COL_IS_ADMIN);
+	active = t->is_active < 0 ? was_active : t->is_active == 1;
+	admin = t->is_admin < 0 ? was_admin : t->is_admin == 1;
+	changed = active != was_active || admin != was_admin;
+	if (changed && t->id == t->self) {
+		t->outcome = PATCH_SELF;
+		goto out;
+	}
+	for (i = 0; i < db_res_rows(admins); i++)
+		if (db_res_int(admins, i, 0) != t->id)
+			others++;
+	if (was_active && was_admin && !(active && admin) && others == 0) {
+		t->outcome = PATCH_LAST_ADMIN;
+		goto out;
+	}
+	p[0] = DB_STR_OR_NULL(t->full_name);
+	p[1] = DB_INT(active);
+	p[2] = DB_INT(admin);
+	p[3] = DB_INT(changed);
+	p[4] = id;
+	if ((rc = db_exec(db, STMT_USER_UPDATE, p, 5, NULL, NULL, NULL)) ==
+	    INV_OK && changed)
+		rc = db_exec(db, STMT_REFRESH_REVOKE_USER, &id, 1, NULL, NULL,
+		    NULL);
+out:
+	db_res_free(admins);
+	db_res_free(row);
+	return rc;
+}
+
+/* -1 when the boolean member is absent, else 0 or 1. */
+static int
+bool_member(struct json_object *obj, const char *name)
 {
 	bool b;
 
-	return json_get_bool(obj, name, &b) ? DB_INT(b ? 1 : 0) : DB_NULL;
+	return json_get_bool(obj, name, &b) ? b : -1;
 }
 
-/* PATCH /api/v1/users/{id}: 200 | 401 | 403 | 404 | 422 */
+/* PATCH /api/v1/users/{id}: 200 | 400 | 401 | 403 | 404 | 409 | 422 */
 void
 h_users_patch(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	int64_t id = req->ids[0];
+	struct patch_tx t = { req->principal.user_id, req->ids[0],
+	    json_get_str(req->json, "full_name"),
+	    bool_member(req->json, "is_active"),
+	    bool_member(req->json, "is_admin"), PATCH_DONE };
 	struct db_res *res = NULL;
-	struct db_val p[4];
 	enum inv_err rc;
 
-	/* COALESCE in the statement keeps every field not given. */
-	p[0] = DB_STR_OR_NULL(json_get_str(req->json, "full_name"));
-	p[1] = bool_param(req->json, "is_active");
-	p[2] = bool_param(req->json, "is_admin");
-	p[3] = DB_INT(id);
-	if ((rc = db_exec(app->db, STMT_USER_UPDATE, p, 4, NULL, NULL,
-	    NULL)) != INV_OK || (rc = user_fetch(app->db, id, NULL,
-	    &res)) != INV_OK)
+	if ((rc = db_transaction(app->db, patch_tx_fn, &t)) == INV_OK &&
+	    t.outcome == PATCH_DONE)
+		rc = user_fetch(app->db, t.id, NULL, &res);
+	if (rc != INV_OK)
 		reply_db_error(resp, rc);
-	else if (db_res_rows(res) == 0)
+	else if (t.outcome == PATCH_SELF)
+		http_reply_detail(resp, 403,
+		    "Cannot change your own role or status");
+	else if (t.outcome == PATCH_LAST_ADMIN)
+		http_reply_detail(resp, 409,
+		    "At least one active admin is required");
+	else if (t.outcome == PATCH_NOTFOUND || db_res_rows(res) == 0)
 		http_reply_detailf(resp, 404, "User with id %lld not found",
-		    (long long)id);
+		    (long long)t.id);
 	else
 		http_reply_json(resp, 200, user_json(res, 0));
 	db_res_free(res);

@@ -226,7 +226,19 @@ void
 str_lower(char *s)
 {
 	for (; *s != '\0'; s++)
-		*s = (char)tolower((unsigned char)*s);
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+/* schema/004_users_identity.sql converts stored addresses by the same
+ * rule: change both or neither. */
+char *
+email_canonical(const char *s)
+{
+	char *e = str_trim_dup(s);
+
+	str_lower(e);
+	return e;
 }
 
 /* Fills buf with n bytes from the kernel's CSPRNG (aborts if it fails:

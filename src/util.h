@@ -84,8 +84,13 @@ char *buf_take(struct buf *);
 char *str_trim_dup(const char *s);
 /* Parse a whole decimal string as int64 within [min, max]; false otherwise. */
 bool str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
-/* Lower-case ASCII letters in place. */
+/* Lower-case ASCII letters in place (never any other byte, whatever the
+ * locale). */
 void str_lower(char *s);
+/* The one stored and compared form of an e-mail address (new): trimmed
+ * of ASCII white space, ASCII letters lower-cased, every other byte kept,
+ * so case is ignored and accents are not. */
+char *email_canonical(const char *s);
 /* Fill out with 2*nbytes lower-case hex digits of CSPRNG output, NUL-ended. */
 void random_hex(char *out, size_t nbytes);
 /* A uniformly distributed number in [0, 1) from the CSPRNG. */

@@ -39,8 +39,9 @@
 #define C_JTI	"\"jti\":\"" JTI "\""
 #define C_SUB	"\"sub\":\"42\""
 #define C_ADM	"\"adm\":false"
+#define C_VER	"\"ver\":3"
 #define GOOD_CLAIMS "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI "," \
-	C_SUB "," C_ADM "}"
+	C_SUB "," C_ADM "," C_VER "}"
 
 static char secret[] = SECRET;
 static char issuer[] = ISSUER;
@@ -66,8 +67,8 @@ issue(enum token_type typ, int64_t uid, bool adm)
 {
 	char *tok = NULL;
 
-	ck_assert_int_eq(auth_token_issue(&cfg, typ, uid, adm, JTI, NOW, &tok),
-	    INV_OK);
+	ck_assert_int_eq(auth_token_issue(&cfg, typ, uid, adm, 3, JTI, NOW,
+	    &tok), INV_OK);
 	ck_assert_ptr_nonnull(tok);
 	return tok;
 }
@@ -160,6 +161,7 @@ START_TEST(token_access_round_trip)
 	ck_assert_str_eq(c.jti, JTI);
 	ck_assert_int_eq(c.iat, NOW);
 	ck_assert_int_eq(c.exp, NOW + ACCESS_TTL);
+	ck_assert_int_eq(c.version, 3);
 	free(tok);
 
 	tok = issue(TOKEN_ACCESS, INT64_MAX, false);
@@ -204,6 +206,7 @@ START_TEST(token_claims_exact)
 	ck_assert_int_eq(jwt_get_grant_int(j, "iat"), NOW);
 	ck_assert_int_eq(jwt_get_grant_int(j, "exp"), NOW + ACCESS_TTL);
 	ck_assert_int_eq(jwt_get_grant_bool(j, "adm"), 0);
+	ck_assert_int_eq(jwt_get_grant_int(j, "ver"), 3);
 	jwt_free(j);
 	free(tok);
 
@@ -221,30 +224,34 @@ START_TEST(token_issue_bad_args)
 {
 	char *tok = NULL;
 
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 0, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 0, false, 0, JTI,
 	    NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, -1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, -1, false, 0, JTI,
 	    NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN__MAX, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN__MAX, 1, false, 0, JTI,
 	    NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, NULL,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0, NULL,
 	    NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0,
 	    "0123456789abcdef", NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0,
 	    JTI "0", NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0,
 	    "0123456789abcdef0123456789abcdeg", NOW, &tok), INV_INVALID);
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0, JTI,
 	    0, &tok), INV_INVALID);
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, -1, JTI,
+	    NOW, &tok), INV_INVALID);
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false,
+	    AUTH_VER_MAX + 1, JTI, NOW, &tok), INV_INVALID);
 	cfg.access_token_ttl = 0;
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0, JTI,
 	    NOW, &tok), INV_CONFIG);
 	cfg.refresh_token_ttl = -5;
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_REFRESH, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_REFRESH, 1, false, 0, JTI,
 	    NOW, &tok), INV_CONFIG);
 	cfg.refresh_token_ttl = INT64_MAX;
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_REFRESH, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_REFRESH, 1, false, 0, JTI,
 	    NOW, &tok), INV_CONFIG);
 	/* No partial output. */
 	ck_assert_ptr_null(tok);
@@ -256,7 +263,7 @@ START_TEST(token_jti_upper_hex)
 	struct token_claims c;
 	char *tok = NULL;
 
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_REFRESH, 3, false,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_REFRESH, 3, false, 0,
 	    "0123456789ABCDEF0123456789ABCDEF", NOW, &tok), INV_OK);
 	ck_assert_int_eq(auth_token_verify(&cfg, tok, TOKEN_REFRESH, NOW, &c),
 	    INV_OK);
@@ -275,7 +282,7 @@ START_TEST(token_short_secret)
 
 	forged = forge(JWT_ALG_HS256, s31, GOOD_CLAIMS);
 	cfg.jwt_secret = s31;
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0, JTI,
 	    NOW, &tok), INV_CONFIG);
 	ck_assert_ptr_null(tok);
 	expect_refused(forged, TOKEN_ACCESS, NOW);
@@ -287,7 +294,7 @@ START_TEST(token_short_secret)
 	free(forged);
 
 	cfg.jwt_secret = NULL;
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, JTI,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 1, false, 0, JTI,
 	    NOW, &tok), INV_CONFIG);
 
 	cfg.jwt_secret = s32;
@@ -316,6 +323,24 @@ START_TEST(token_expired)
 	ck_assert_int_eq(auth_token_verify(&cfg, r, TOKEN_REFRESH,
 	    NOW + REFRESH_TTL - 1, &(struct token_claims){0}), INV_OK);
 	expect_refused(r, TOKEN_REFRESH, NOW + REFRESH_TTL);
+	free(a);
+	free(r);
+}
+END_TEST
+
+/* auth_token_verify_iat_in_future: a clock up to 60 s ahead is
+ * tolerated, a token issued further in the future is refused (the
+ * claim_cases row "iat future" is the other side). */
+START_TEST(token_iat_in_future)
+{
+	char *a = issue(TOKEN_ACCESS, 1, false);
+	char *r = issue(TOKEN_REFRESH, 1, false);
+
+	ck_assert_int_eq(auth_token_verify(&cfg, a, TOKEN_ACCESS,
+	    NOW - AUTH_IAT_LEEWAY, &(struct token_claims){0}), INV_OK);
+	expect_refused(a, TOKEN_ACCESS, NOW - AUTH_IAT_LEEWAY - 1);
+	expect_refused(r, TOKEN_REFRESH, NOW - AUTH_IAT_LEEWAY - 1);
+	expect_refused(a, TOKEN_ACCESS, NOW - 3600);
 	free(a);
 	free(r);
 }
@@ -475,7 +500,7 @@ START_TEST(token_overlong)
 	memset(pad, 'x', sizeof(pad));
 	pad[2500] = '\0';
 	claims = xasprintf("{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
-	    "," C_SUB "," C_ADM ",\"pad\":\"%s\"}", pad);
+	    "," C_SUB "," C_ADM "," C_VER ",\"pad\":\"%s\"}", pad);
 	tok = forge(JWT_ALG_HS256, SECRET, claims);
 	ck_assert_uint_lt(strlen(tok), 4096);
 	ck_assert_int_eq(auth_token_verify(&cfg, tok, TOKEN_ACCESS, NOW,
@@ -486,7 +511,7 @@ START_TEST(token_overlong)
 	pad[2500] = 'x';
 	pad[3200] = '\0';
 	claims = xasprintf("{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
-	    "," C_SUB "," C_ADM ",\"pad\":\"%s\"}", pad);
+	    "," C_SUB "," C_ADM "," C_VER ",\"pad\":\"%s\"}", pad);
 	tok = forge(JWT_ALG_HS256, SECRET, claims);
 	ck_assert_uint_gt(strlen(tok), 4096);
 	expect_refused(tok, TOKEN_ACCESS, NOW);
@@ -506,72 +531,86 @@ static const struct {
 	{ "control", GOOD_CLAIMS },
 	/* sub */
 	{ "no sub", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    C_ADM "}" },
+	    C_ADM "," C_VER "}" },
 	{ "sub word", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    "\"sub\":\"abc\"," C_ADM "}" },
+	    "\"sub\":\"abc\"," C_ADM "," C_VER "}" },
 	{ "sub empty", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    "\"sub\":\"\"," C_ADM "}" },
+	    "\"sub\":\"\"," C_ADM "," C_VER "}" },
 	{ "sub zero", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    "\"sub\":\"0\"," C_ADM "}" },
+	    "\"sub\":\"0\"," C_ADM "," C_VER "}" },
 	{ "sub negative", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
-	    ",\"sub\":\"-5\"," C_ADM "}" },
+	    ",\"sub\":\"-5\"," C_ADM "," C_VER "}" },
 	{ "sub plus", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    "\"sub\":\"+5\"," C_ADM "}" },
+	    "\"sub\":\"+5\"," C_ADM "," C_VER "}" },
 	{ "sub leading zero", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP ","
-	    C_JTI ",\"sub\":\"007\"," C_ADM "}" },
+	    C_JTI ",\"sub\":\"007\"," C_ADM "," C_VER "}" },
 	{ "sub space", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    "\"sub\":\" 5\"," C_ADM "}" },
+	    "\"sub\":\" 5\"," C_ADM "," C_VER "}" },
 	{ "sub trailing", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
-	    ",\"sub\":\"5x\"," C_ADM "}" },
+	    ",\"sub\":\"5x\"," C_ADM "," C_VER "}" },
 	{ "sub overflow", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
-	    ",\"sub\":\"9223372036854775808\"," C_ADM "}" },
+	    ",\"sub\":\"9223372036854775808\"," C_ADM "," C_VER "}" },
 	{ "sub number", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    "\"sub\":42," C_ADM "}" },
+	    "\"sub\":42," C_ADM "," C_VER "}" },
 	/* jti */
 	{ "no jti", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_SUB ","
-	    C_ADM "}" },
+	    C_ADM "," C_VER "}" },
 	{ "jti short", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP ","
-	    "\"jti\":\"0123456789abcdef\"," C_SUB "," C_ADM "}" },
+	    "\"jti\":\"0123456789abcdef\"," C_SUB "," C_ADM "," C_VER "}" },
 	{ "jti long", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP ","
-	    "\"jti\":\"" JTI "0\"," C_SUB "," C_ADM "}" },
+	    "\"jti\":\"" JTI "0\"," C_SUB "," C_ADM "," C_VER "}" },
 	{ "jti not hex", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP ","
 	    "\"jti\":\"0123456789abcdef0123456789abcdeZ\"," C_SUB "," C_ADM
-	    "}" },
+	    "," C_VER "}" },
 	{ "jti number", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP ","
-	    "\"jti\":12345," C_SUB "," C_ADM "}" },
+	    "\"jti\":12345," C_SUB "," C_ADM "," C_VER "}" },
 	/* adm */
 	{ "no adm", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    C_SUB "}" },
+	    C_SUB "," C_VER "}" },
 	{ "adm int", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    C_SUB ",\"adm\":1}" },
+	    C_SUB ",\"adm\":1," C_VER "}" },
 	{ "adm string", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
-	    C_SUB ",\"adm\":\"true\"}" },
+	    C_SUB ",\"adm\":\"true\"," C_VER "}" },
 	/* exp, iat */
 	{ "no exp", "{" C_ISS "," C_TYP "," C_IAT "," C_JTI "," C_SUB ","
-	    C_ADM "}" },
+	    C_ADM "," C_VER "}" },
 	{ "exp string", "{" C_ISS "," C_TYP "," C_IAT ","
-	    "\"exp\":\"1700000900\"," C_JTI "," C_SUB "," C_ADM "}" },
+	    "\"exp\":\"1700000900\"," C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	{ "exp real", "{" C_ISS "," C_TYP "," C_IAT ","
-	    "\"exp\":1700000900.5," C_JTI "," C_SUB "," C_ADM "}" },
+	    "\"exp\":1700000900.5," C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	{ "exp negative", "{" C_ISS "," C_TYP "," C_IAT ",\"exp\":-1,"
-	    C_JTI "," C_SUB "," C_ADM "}" },
+	    C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	{ "no iat", "{" C_ISS "," C_TYP "," C_EXP "," C_JTI "," C_SUB ","
-	    C_ADM "}" },
+	    C_ADM "," C_VER "}" },
 	{ "iat string", "{" C_ISS "," C_TYP ",\"iat\":\"1700000000\","
-	    C_EXP "," C_JTI "," C_SUB "," C_ADM "}" },
+	    C_EXP "," C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	/* iss, typ */
 	{ "no iss", "{" C_TYP "," C_IAT "," C_EXP "," C_JTI "," C_SUB ","
-	    C_ADM "}" },
+	    C_ADM "," C_VER "}" },
 	{ "iss other", "{\"iss\":\"" ISSUER "x\"," C_TYP "," C_IAT "," C_EXP
-	    "," C_JTI "," C_SUB "," C_ADM "}" },
+	    "," C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	{ "iss prefix", "{\"iss\":\"inventory\"," C_TYP "," C_IAT "," C_EXP
-	    "," C_JTI "," C_SUB "," C_ADM "}" },
+	    "," C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	{ "no typ", "{" C_ISS "," C_IAT "," C_EXP "," C_JTI "," C_SUB ","
-	    C_ADM "}" },
+	    C_ADM "," C_VER "}" },
 	{ "typ case", "{" C_ISS ",\"typ\":\"Access\"," C_IAT "," C_EXP ","
-	    C_JTI "," C_SUB "," C_ADM "}" },
+	    C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 	{ "typ refresh", "{" C_ISS ",\"typ\":\"refresh\"," C_IAT "," C_EXP
-	    "," C_JTI "," C_SUB "," C_ADM "}" },
+	    "," C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
+	/* ver (absent is version 0: token_without_ver_is_version_0) */
+	{ "ver string", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
+	    C_SUB "," C_ADM ",\"ver\":\"3\"}" },
+	{ "ver negative", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
+	    "," C_SUB "," C_ADM ",\"ver\":-1}" },
+	{ "ver real", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
+	    C_SUB "," C_ADM ",\"ver\":3.0}" },
+	{ "ver bool", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI ","
+	    C_SUB "," C_ADM ",\"ver\":false}" },
+	{ "ver too big", "{" C_ISS "," C_TYP "," C_IAT "," C_EXP "," C_JTI
+	    "," C_SUB "," C_ADM ",\"ver\":4294967296}" },
+	/* auth_token_verify_iat_in_future: beyond the 60 s leeway */
+	{ "iat future", "{" C_ISS "," C_TYP ",\"iat\":1700000061," C_EXP ","
+	    C_JTI "," C_SUB "," C_ADM "," C_VER "}" },
 };
 
 START_TEST(token_bad_claims)
@@ -586,6 +625,25 @@ START_TEST(token_bad_claims)
 	} else
 		ck_assert_msg(e == INV_AUTH, "%s: accepted",
 		    claim_cases[_i].name);
+	free(tok);
+}
+END_TEST
+
+/* Tokens issued before the version existed count as version 0. */
+START_TEST(token_without_ver_is_version_0)
+{
+	char *tok = forge(JWT_ALG_HS256, SECRET, "{" C_ISS "," C_TYP ","
+	    C_IAT "," C_EXP "," C_JTI "," C_SUB "," C_ADM "}");
+	struct token_claims c;
+
+	ck_assert_int_eq(auth_token_verify(&cfg, tok, TOKEN_ACCESS, NOW, &c),
+	    INV_OK);
+	ck_assert_int_eq(c.version, 0);
+	free(tok);
+	tok = forge(JWT_ALG_HS256, SECRET, GOOD_CLAIMS);
+	ck_assert_int_eq(auth_token_verify(&cfg, tok, TOKEN_ACCESS, NOW, &c),
+	    INV_OK);
+	ck_assert_int_eq(c.version, 3);
 	free(tok);
 }
 END_TEST
@@ -1005,13 +1063,51 @@ END_TEST
  * Burn
  */
 
-START_TEST(burn_runs)
+#define BURN_RUNS 7
+
+/*
+ * A login for an unknown e-mail burns what a wrong password costs, so
+ * that the time of the answer does not tell which e-mails have accounts:
+ * the medians of BURN_RUNS interleaved runs of each, in CPU time, within
+ * a factor of two of each other (a burn that does nothing costs a
+ * thousandth).
+ */
+START_TEST(burn_costs_a_verification)
+{
+	double burn[BURN_RUNS], verify[BURN_RUNS], t0, b, v;
+	char *hash = NULL;
+	bool ok, rehash;
+	size_t i;
+
+	ck_assert_int_eq(auth_password_hash(&cfg, "the right one", &hash),
+	    INV_OK);
+	for (i = 0; i < BURN_RUNS; i++) {
+		t0 = tu_cpu_seconds();
+		auth_password_burn(&cfg, "someone@example.com's guess");
+		burn[i] = tu_cpu_seconds() - t0;
+		t0 = tu_cpu_seconds();
+		ck_assert_int_eq(auth_password_verify(&cfg,
+		    "someone@example.com's guess", hash, &ok, &rehash), INV_OK);
+		verify[i] = tu_cpu_seconds() - t0;
+		ck_assert(!ok);
+	}
+	free(hash);
+	b = tu_median(burn, BURN_RUNS);
+	v = tu_median(verify, BURN_RUNS);
+	ck_assert(v > 0);
+	ck_assert_msg(b >= 0.5 * v && b <= 2 * v, "a burn costs %.3f ms, a "
+	    "wrong password %.3f ms (medians of %d): not within a factor of 2",
+	    b * 1e3, v * 1e3, BURN_RUNS);
+}
+END_TEST
+
+/* Any password, none included, is burnt without harm. */
+START_TEST(burn_takes_any_password)
 {
 	char pw[1025];
 
 	memset(pw, 'p', 1024);
 	pw[1024] = '\0';
-	auth_password_burn(&cfg, "someone@example.com's guess");
 	auth_password_burn(&cfg, "");
 	auth_password_burn(&cfg, pw);
 	auth_password_burn(&cfg, NULL);
@@ -1033,6 +1129,8 @@ auth_suite(void)
 	tcase_add_test(tc, token_jti_upper_hex);
 	tcase_add_test(tc, token_short_secret);
 	tcase_add_test(tc, token_expired);
+	tcase_add_test(tc, token_iat_in_future);
+	tcase_add_test(tc, token_without_ver_is_version_0);
 	tcase_add_test(tc, token_wrong_type);
 	tcase_add_test(tc, token_wrong_issuer);
 	tcase_add_test(tc, token_alg_none);
@@ -1078,7 +1176,9 @@ auth_suite(void)
 
 	tc = tcase_create("burn");
 	tcase_add_checked_fixture(tc, cfg_setup, NULL);
-	tcase_add_test(tc, burn_runs);
+	tcase_set_timeout(tc, 60);	/* a few ms a hash, more under ASan */
+	tcase_add_test(tc, burn_costs_a_verification);
+	tcase_add_test(tc, burn_takes_any_password);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,6 +19,7 @@ clear_env(void)
 	unsetenv("INVENTORY_DB_PORT");
 	unsetenv("INVENTORY_JWT_SECRET");
 	unsetenv("INVENTORY_LOG_LEVEL");
+	unsetenv("INVENTORY_MIGRATE_DB_USER");
 }
 
 /* Loads text and expects refusal with a reason containing want. */
@@ -125,6 +126,13 @@ START_TEST(refuses_bad_settings)
 	refused(SECRET "payment_failure_rate = nan\n", "payment_failure_rate");
 	refused(SECRET "payment_failure_rate = 0.5x\n", "payment_failure_rate");
 	refused(SECRET "db_name =\n", "db_name and db_user");
+	refused(SECRET "migrate_db_password = x\n",
+	    "migrate_db_password and migrate_db_password_file need "
+	    "migrate_db_user");
+	refused(SECRET "migrate_db_password_file = /etc/pw\n",
+	    "need migrate_db_user");
+	refused(SECRET "migrate_db_user = o\nmigrate_db_password = x\n"
+	    "migrate_db_password_file = /etc/pw\n", "not both");
 }
 END_TEST
 
@@ -203,6 +211,108 @@ START_TEST(file_from_environment)
 }
 END_TEST
 
+/* Writes text to a new temporary file; its name into path. */
+static void
+write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(f = fdopen(fd, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* config_owner(cfg): expects rc, and on success that user and password;
+ * on failure a one-line reason that contains user. */
+static void
+owner_is(const struct config *cfg, enum inv_err rc, const char *user,
+    const char *password)
+{
+	char *u = NULL, *p = NULL, *why = NULL;
+
+	ck_assert_int_eq(config_owner(cfg, &u, &p, &why), rc);
+	if (rc == INV_OK) {
+		ck_assert_str_eq(u, user);
+		ck_assert_str_eq(p, password);
+		ck_assert_ptr_null(why);
+	} else {
+		ck_assert_ptr_null(u);
+		ck_assert_ptr_null(p);
+		ck_assert_msg(why != NULL && strstr(why, user) != NULL &&
+		    strchr(why, '\n') == NULL, "reason \"%s\" lacks \"%s\"",
+		    why, user);
+	}
+	free(u);
+	free(p);
+	free(why);
+}
+
+/* The schema owner for inventoryctl migrate: its own account when set,
+ * its password from a file read only when asked for, else db_user. */
+START_TEST(schema_owner)
+{
+	char pw1[] = "/tmp/check_config_XXXXXX";
+	char pw2[] = "/tmp/check_config_XXXXXX";
+	char pw3[] = "/tmp/check_config_XXXXXX";
+	char pw4[] = "/tmp/check_config_XXXXXX";
+	struct config cfg;
+	char *text, *why;
+
+	ck_assert_int_eq(config_load_string(&cfg, SECRET "db_user = app\n"
+	    "db_password = apppw\n", "t", &why), INV_OK);
+	owner_is(&cfg, INV_OK, "app", "apppw");
+	config_free(&cfg);
+
+	ck_assert_int_eq(config_load_string(&cfg, SECRET "db_user = app\n"
+	    "migrate_db_user = owner\nmigrate_db_password = \" o pw\"\n", "t",
+	    &why), INV_OK);
+	owner_is(&cfg, INV_OK, "owner", " o pw");
+	config_free(&cfg);
+
+	/* The environment names it like any key. */
+	setenv("INVENTORY_MIGRATE_DB_USER", "envowner", 1);
+	ck_assert_int_eq(config_load_string(&cfg, SECRET, "t", &why), INV_OK);
+	owner_is(&cfg, INV_OK, "envowner", "");
+	config_free(&cfg);
+	unsetenv("INVENTORY_MIGRATE_DB_USER");
+
+	/* One line, its newline (CR LF too) not part of the password. */
+	write_temp(pw1, "filepw\n");
+	write_temp(pw2, "crlf pw\r\n");
+	write_temp(pw3, "two\nlines\n");
+	write_temp(pw4, "");
+	text = xasprintf(SECRET "migrate_db_user = owner\n"
+	    "migrate_db_password_file = %s\n", pw1);
+	ck_assert_int_eq(config_load_string(&cfg, text, "t", &why), INV_OK);
+	free(text);
+	owner_is(&cfg, INV_OK, "owner", "filepw");
+	free(cfg.migrate_db_password_file);
+	cfg.migrate_db_password_file = xstrdup(pw2);
+	owner_is(&cfg, INV_OK, "owner", "crlf pw");
+	free(cfg.migrate_db_password_file);
+	cfg.migrate_db_password_file = xstrdup(pw3);
+	owner_is(&cfg, INV_IO, pw3, NULL);
+	free(cfg.migrate_db_password_file);
+	cfg.migrate_db_password_file = xstrdup(pw4);
+	owner_is(&cfg, INV_IO, pw4, NULL);
+	config_free(&cfg);
+
+	/* Loading never reads it: the service starts without access. */
+	ck_assert_int_eq(config_load_string(&cfg, SECRET
+	    "migrate_db_user = owner\n"
+	    "migrate_db_password_file = /nonexistent/pw\n", "t", &why),
+	    INV_OK);
+	owner_is(&cfg, INV_IO, "/nonexistent/pw", NULL);
+	config_free(&cfg);
+	unlink(pw1);
+	unlink(pw2);
+	unlink(pw3);
+	unlink(pw4);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -219,6 +329,7 @@ config_suite(void)
 	tcase_add_test(tc, refuses_bad_environment);
 	tcase_add_test(tc, unreadable_file_is_refused);
 	tcase_add_test(tc, file_from_environment);
+	tcase_add_test(tc, schema_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,6 +28,7 @@
 
 static struct config cfg;	/* loaded once in main, before the forks */
 static struct db *db;		/* per test: setup() and teardown() */
+static struct db *odb;		/* the same as the schema owner */
 
 /* Child tables first, so the foreign keys never refuse the deletes. */
 static const char clean_sql[] =
@@ -46,11 +47,25 @@ static const char drop_all_sql[] =
 	"PREPARE drop_all FROM @s; EXECUTE drop_all; "
 	"DEALLOCATE PREPARE drop_all; SET FOREIGN_KEY_CHECKS = 1";
 
+/* The schema owner's handle (migrate_db_user), as inventoryctl
+ * migrate opens it (new). */
+static struct db *
+open_owner(const struct config *c)
+{
+	struct db *d = NULL;
+	char *why = NULL;
+
+	if (db_open_owner(&d, c, &why) != INV_OK)
+		ck_abort_msg("schema owner: %s", why);
+	return d;
+}
+
 static void
 setup(void)
 {
 	ck_assert_int_eq(db_open(&db, &cfg), INV_OK);
-	ck_assert_int_eq(migrate_apply(db, NULL), INV_OK);
+	odb = open_owner(&cfg);
+	ck_assert_int_eq(migrate_apply(odb, NULL), INV_OK);
 	ck_assert_int_eq(db_exec_script(db, clean_sql), INV_OK);
 }
 
@@ -58,7 +73,8 @@ static void
 teardown(void)
 {
 	db_close(db);
-	db = NULL;
+	db_close(odb);
+	db = odb = NULL;
 }
 
 /* Runs cond (trusted SQL) on the server: INV_OK when it holds. A NULL
@@ -111,13 +127,13 @@ user_count(struct db *d)
 }
 
 /* The migration tests want a database no migration has touched. A
- * scratch database beside the configured one is used when the account
- * may create it; otherwise the configured one is emptied in place (then
- * no other suite must run at the same time). */
+ * scratch database beside the configured one is used when the schema
+ * owner may create it; otherwise the configured one is emptied in place
+ * (then no other suite must run at the same time). */
 START_TEST(test_migrate_fresh)
 {
 	struct config c2 = cfg;
-	struct db *fdb = db, *other = NULL;
+	struct db *fdb = odb, *other = NULL;
 	struct db_res *r = NULL;
 	char *scratch, *sql;
 	enum stmt bad = STMT__MAX;
@@ -128,15 +144,15 @@ START_TEST(test_migrate_fresh)
 	sql = xasprintf("DROP DATABASE IF EXISTS `%s`; CREATE DATABASE `%s` "
 	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", scratch,
 	    scratch);
-	own_db = db_exec_script(db, sql) == INV_OK;
+	own_db = db_exec_script(odb, sql) == INV_OK;
 	free(sql);
 	if (own_db) {
 		c2.db_name = scratch;
-		ck_assert_int_eq(db_open(&other, &c2), INV_OK);
+		other = open_owner(&c2);
 		fdb = other;
 	} else {
 		log_warn("check_db: no CREATE DATABASE; migrating in place");
-		ck_assert_int_eq(db_exec_script(db, drop_all_sql), INV_OK);
+		ck_assert_int_eq(db_exec_script(odb, drop_all_sql), INV_OK);
 	}
 
 	/* Before: not a single table, so the versions table is missing. */
@@ -162,7 +178,7 @@ START_TEST(test_migrate_fresh)
 	if (own_db) {
 		db_close(other);
 		sql = xasprintf("DROP DATABASE `%s`", scratch);
-		ck_assert_int_eq(db_exec_script(db, sql), INV_OK);
+		ck_assert_int_eq(db_exec_script(odb, sql), INV_OK);
 		free(sql);
 	}
 	free(scratch);
@@ -174,12 +190,13 @@ START_TEST(test_migrate_again_applies_none)
 {
 	size_t n = 99;
 
-	ck_assert_int_eq(migrate_apply(db, &n), INV_OK);
+	ck_assert_int_eq(migrate_apply(odb, &n), INV_OK);
 	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
-/* The schema-drift test: every statement of the table prepares. */
+/* The schema-drift test: every statement of the table prepares, as the
+ * service's own account (preparing checks its privileges too). */
 START_TEST(test_prepare_all)
 {
 	enum stmt bad = STMT__MAX;
@@ -200,6 +217,183 @@ START_TEST(test_migrate_releases_lock)
 	/* NULL: no such lock exists; 0 would mean someone else holds it. */
 	ck_assert(db_res_isnull(r, 0, 0));
 	db_res_free(r);
+}
+END_TEST
+
+/*
+ * A database that no migration touched, for tests that apply migrations
+ * one by one: a scratch database named after the configured one plus
+ * suffix when the schema owner may create it (*scratch new, an owner's
+ * handle on it), else the configured one emptied (*scratch NULL, the
+ * handle odb).
+ */
+static struct db *
+untouched_db(const char *suffix, char **scratch)
+{
+	struct config c2 = cfg;
+	struct db *d = NULL;
+	char *sql;
+
+	*scratch = xasprintf("%s%s", cfg.db_name, suffix);
+	sql = xasprintf("DROP DATABASE IF EXISTS `%s`; CREATE DATABASE `%s` "
+	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", *scratch,
+	    *scratch);
+	if (db_exec_script(odb, sql) == INV_OK) {
+		c2.db_name = *scratch;
+		d = open_owner(&c2);
+	} else {
+		log_warn("check_db: no CREATE DATABASE; migrating in place");
+		ck_assert_int_eq(db_exec_script(odb, drop_all_sql), INV_OK);
+		free(*scratch);
+		*scratch = NULL;
+		d = odb;
+	}
+	free(sql);
+	return d;
+}
+
+/* Undoes untouched_db: drops the scratch database. */
+static void
+untouched_db_done(struct db *d, char *scratch)
+{
+	char *sql;
+
+	if (scratch == NULL)
+		return;
+	db_close(d);
+	sql = xasprintf("DROP DATABASE `%s`", scratch);
+	ck_assert_int_eq(db_exec_script(odb, sql), INV_OK);
+	free(sql);
+	free(scratch);
+}
+
+#define ck_sql_on(d, cond) \
+	ck_assert_msg(sql_check((d), (cond)) == INV_OK, "false in SQL: %s", \
+	    (cond))
+
+/* The e-mail column's collation in the current database. */
+#define EMAIL_COLLATION "(SELECT collation_name FROM " \
+	"information_schema.columns WHERE table_schema = DATABASE() AND " \
+	"table_name = 'users' AND column_name = 'email')"
+#define HAS_TOKEN_VERSION "EXISTS (SELECT 1 FROM information_schema.columns " \
+	"WHERE table_schema = DATABASE() AND table_name = 'users' AND " \
+	"column_name = 'token_version')"
+
+/*
+ * migration_004_refuses_email_collision: two accounts of a schema before
+ * 004 whose addresses are one once trimmed and lower-cased stop 004
+ * before it changes anything; once they differ, 004 lower-cases the
+ * addresses (ASCII only), makes them compare byte for byte and adds the
+ * token version.
+ */
+START_TEST(test_migrate_004_email_collision)
+{
+	struct db_val rec[2];
+	char *scratch;
+	struct db *d = untouched_db("_check_identity", &scratch);
+	size_t i, n = 99;
+
+	for (i = 0; i < nmigrations && migrations[i].version < 4; i++) {
+		ck_assert_int_eq(db_exec_script(d, migrations[i].sql), INV_OK);
+		rec[0] = DB_INT(migrations[i].version);
+		rec[1] = DB_STR(migrations[i].name);
+		ck_assert_int_eq(db_exec(d, STMT_MIGRATION_RECORD, rec, 2, NULL,
+		    NULL, NULL), INV_OK);
+	}
+	/* Apart under 001's collation (the leading space counts there). */
+	ck_assert_int_eq(db_exec_script(d, "INSERT INTO users (email, "
+	    "full_name, hashed_password) VALUES (' Ann@X.org', 'A', 'x'), "
+	    "('ann@x.org', 'B', 'x'), ('Jos\xc3\xa9@Example.COM', 'C', 'x')"),
+	    INV_OK);
+
+	ck_assert_int_ne(migrate_apply(d, &n), INV_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_sql_on(d, EMAIL_COLLATION " = 'utf8mb4_unicode_ci'");
+	ck_sql_on(d, "NOT " HAS_TOKEN_VERSION);
+	ck_sql_on(d, "(SELECT COUNT(*) FROM users WHERE BINARY email IN "
+	    "(' Ann@X.org', 'ann@x.org', 'Jos\xc3\xa9@Example.COM')) = 3");
+	ck_sql_on(d, "NOT EXISTS (SELECT 1 FROM schema_migrations "
+	    "WHERE version = 4)");
+
+	/* The operator resolves it; the same run now goes through. */
+	ck_assert_int_eq(db_exec_script(d, "DELETE FROM users "
+	    "WHERE full_name = 'A'"), INV_OK);
+	ck_assert_int_eq(migrate_apply(d, &n), INV_OK);
+	ck_assert_uint_eq(n, nmigrations - 3);
+	ck_sql_on(d, EMAIL_COLLATION " = 'utf8mb4_bin'");
+	ck_sql_on(d, HAS_TOKEN_VERSION);
+	ck_sql_on(d, "(SELECT COUNT(*) FROM users WHERE BINARY email IN "
+	    "('ann@x.org', 'jos\xc3\xa9@example.com')) = 2");
+	/* Accents are distinct now. */
+	ck_assert_int_eq(db_exec_script(d, "INSERT INTO users (email, "
+	    "full_name, hashed_password) VALUES ('jose@example.com', 'D', "
+	    "'x')"), INV_OK);
+	untouched_db_done(d, scratch);
+}
+END_TEST
+
+/*
+ * Least privilege: the service's account (db_user) may read and write
+ * rows and nothing else. Each statement below is refused to it and leaves
+ * the scratch table as it was, and then works for the schema owner, so
+ * it is the privilege that stops it, not the SQL.
+ */
+static const char *const owner_only[] = {
+	"DROP TABLE check_db_victim",
+	"ALTER TABLE check_db_victim ADD COLUMN b INT",
+	"CREATE TABLE check_db_new (a INT)",
+	"TRUNCATE TABLE check_db_victim",
+	"CREATE INDEX check_db_a ON check_db_victim (a)",
+	"CREATE TRIGGER check_db_t BEFORE INSERT ON check_db_victim "
+	    "FOR EACH ROW SET NEW.a = 2",
+	"CREATE VIEW check_db_v AS SELECT a FROM check_db_victim",
+	"CREATE PROCEDURE check_db_p() SELECT 1",
+	"CREATE TEMPORARY TABLE check_db_tmp (a INT)",
+	"LOCK TABLES check_db_victim WRITE",
+};
+
+/* Made again by the owner before each try: one row, nothing else. */
+static const char victim_sql[] =
+	"UNLOCK TABLES; DROP TEMPORARY TABLE IF EXISTS check_db_tmp; "
+	"DROP VIEW IF EXISTS check_db_v; DROP PROCEDURE IF EXISTS check_db_p; "
+	"DROP TABLE IF EXISTS check_db_victim, check_db_new; "
+	"CREATE TABLE check_db_victim (a INT) ENGINE = InnoDB; "
+	"INSERT INTO check_db_victim VALUES (1)";
+
+/* The victim as victim_sql made it: its one column, its one row, no
+ * index or neighbour. */
+#define VICTIM_INTACT \
+	"(SELECT COUNT(*) FROM check_db_victim) = 1 AND " \
+	"(SELECT COUNT(*) FROM check_db_victim WHERE a = 1) = 1 AND " \
+	"(SELECT COUNT(*) FROM information_schema.columns WHERE " \
+	"table_schema = DATABASE() AND table_name = 'check_db_victim') = 1 " \
+	"AND (SELECT COUNT(*) FROM information_schema.statistics WHERE " \
+	"table_schema = DATABASE() AND table_name = 'check_db_victim') = 0 " \
+	"AND (SELECT COUNT(*) FROM information_schema.tables WHERE " \
+	"table_schema = DATABASE() AND table_name LIKE 'check\\_db\\_%' " \
+	"AND table_name <> 'check_db_victim') = 0"
+
+START_TEST(test_service_account_cannot_change_schema)
+{
+	const char *st = owner_only[_i];
+
+	ck_assert_int_eq(db_exec_script(odb, victim_sql), INV_OK);
+	ck_assert_msg(db_exec_script(db, st) == INV_DB, "the service's "
+	    "account (db_user) may run \"%s\": grant it only SELECT, INSERT, "
+	    "UPDATE and DELETE, and set migrate_db_user to the schema owner",
+	    st);
+	/* Rows it may still write; a trigger would have changed this one. */
+	ck_assert_int_eq(db_exec_script(db, "INSERT INTO check_db_victim "
+	    "VALUES (3); DELETE FROM check_db_victim WHERE a = 3"), INV_OK);
+	ck_sql(VICTIM_INTACT);
+
+	ck_assert_msg(db_exec_script(odb, st) == INV_OK,
+	    "the schema owner cannot run \"%s\"", st);
+	ck_assert_int_eq(db_exec_script(odb, "DROP TRIGGER IF EXISTS "
+	    "check_db_t"), INV_OK);
+	ck_assert_int_eq(db_exec_script(odb, victim_sql), INV_OK);
+	ck_assert_int_eq(db_exec_script(odb, "DROP TABLE check_db_victim"),
+	    INV_OK);
 }
 END_TEST
 
@@ -268,11 +462,18 @@ START_TEST(test_user_roundtrip)
 	ck_assert_ptr_null(db_res_str(r, 0, USER_COL__MAX));
 	db_res_free(r);
 
-	/* Login looks the email up in another case. */
+	/* The column compares byte for byte: the programs look addresses up
+	 * in their canonical form (email_canonical), never another. */
+	ck_assert_int_eq(db_exec(db, STMT_USER_BY_EMAIL, pem, 1, &r, NULL,
+	    NULL), INV_OK);
+	ck_assert_uint_eq(db_res_rows(r), 0);
+	db_res_free(r);
+	pem[0] = DB_STR("ann@example.org");
 	ck_assert_int_eq(db_exec(db, STMT_USER_BY_EMAIL, pem, 1, &r, NULL,
 	    NULL), INV_OK);
 	ck_assert_uint_eq(db_res_rows(r), 1);
 	ck_assert_int_eq(db_res_int(r, 0, USER_COL_ID), id);
+	ck_assert_int_eq(db_res_int(r, 0, USER_COL_TOKEN_VERSION), 0);
 	db_res_free(r);
 }
 END_TEST
@@ -315,9 +516,11 @@ START_TEST(test_user_list_and_count)
 }
 END_TEST
 
-START_TEST(test_duplicate_email_other_case_conflicts)
+/* email_identity_one_per_address: the unique key is on the stored
+ * (canonical) form, compared byte for byte: accents are distinct. */
+START_TEST(test_duplicate_email_conflicts)
 {
-	struct db_val p[4] = { DB_STR("BOB@example.ORG"), DB_STR("Bob"),
+	struct db_val p[4] = { DB_STR("bob@example.org"), DB_STR("Bob"),
 	    DB_STR("x"), DB_INT(0) };
 
 	add_user(db, "bob@example.org", "Bob", 0);
@@ -326,13 +529,16 @@ START_TEST(test_duplicate_email_other_case_conflicts)
 	ck_assert_int_eq(user_count(db), 1);
 	/* The connection is fine after the refusal. */
 	ck_assert_int_eq(db_ping(db), INV_OK);
+	add_user(db, "b\xc3\xb3" "b@example.org", "B\xc3\xb3" "b", 0);
+	add_user(db, "bob@ex\xc3\xa4mple.org", "Bob", 0);
+	ck_assert_int_eq(user_count(db), 3);
 }
 END_TEST
 
 /* NULL parameters keep columns (COALESCE); NULL results read as NULL. */
 START_TEST(test_null_params_and_results)
 {
-	struct db_val up[4], lk[1] = { DB_STR("check_db_never_taken") };
+	struct db_val up[5], lk[1] = { DB_STR("check_db_never_taken") };
 	struct db_res *r = NULL;
 	uint64_t n = 0;
 	int64_t id;
@@ -341,21 +547,24 @@ START_TEST(test_null_params_and_results)
 	id = add_user(db, "nul@example.org", "Kept", 0);
 	up[0] = DB_NULL;
 	up[1] = DB_INT(0);
-	up[2] = DB_NULL;
-	up[3] = DB_INT(id);
-	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 4, NULL, &n, NULL),
+	up[2] = DB_INT(0);
+	up[3] = DB_INT(1);
+	up[4] = DB_INT(id);
+	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 5, NULL, &n, NULL),
 	    INV_OK);
 	ck_assert_uint_eq(n, 1);
 	cond = xasprintf("(SELECT full_name = 'Kept' AND NOT is_active AND "
-	    "NOT is_admin FROM users WHERE id = %lld)", (long long)id);
+	    "NOT is_admin AND token_version = 1 FROM users WHERE id = %lld)",
+	    (long long)id);
 	ck_sql(cond);
 	free(cond);
 	/* Same values again: still one row, as "affected" counts matches. */
-	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 4, NULL, &n, NULL),
+	up[3] = DB_INT(0);
+	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 5, NULL, &n, NULL),
 	    INV_OK);
 	ck_assert_uint_eq(n, 1);
-	up[3] = DB_INT(id + 1000);
-	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 4, NULL, &n, NULL),
+	up[4] = DB_INT(id + 1000);
+	ck_assert_int_eq(db_exec(db, STMT_USER_UPDATE, up, 5, NULL, &n, NULL),
 	    INV_OK);
 	ck_assert_uint_eq(n, 0);
 
@@ -496,7 +705,7 @@ START_TEST(test_typed_cells)
 	}
 	db_res_free(r);
 	ck_assert_int_eq(db_exec_script(db, clean_sql), INV_OK);
-	ck_assert_int_eq(db_exec_script(db, "ALTER TABLE products "
+	ck_assert_int_eq(db_exec_script(odb, "ALTER TABLE products "
 	    "AUTO_INCREMENT = 1"), INV_OK);
 }
 END_TEST
@@ -1093,7 +1302,15 @@ db_suite(void)
 	tcase_add_test(tc, test_migrate_fresh);
 	tcase_add_test(tc, test_migrate_again_applies_none);
 	tcase_add_test(tc, test_prepare_all);
+	tcase_add_test(tc, test_migrate_004_email_collision);
 	tcase_add_test(tc, test_migrate_releases_lock);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("privileges");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_service_account_cannot_change_schema, 0,
+	    (int)(sizeof(owner_only) / sizeof(owner_only[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("statements");
@@ -1102,7 +1319,7 @@ db_suite(void)
 	tcase_add_test(tc, test_user_roundtrip);
 	tcase_add_test(tc, test_user_not_found_is_empty);
 	tcase_add_test(tc, test_user_list_and_count);
-	tcase_add_test(tc, test_duplicate_email_other_case_conflicts);
+	tcase_add_test(tc, test_duplicate_email_conflicts);
 	tcase_add_test(tc, test_null_params_and_results);
 	tcase_add_test(tc, test_long_values);
 	tcase_add_test(tc, test_typed_cells);

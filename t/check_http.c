@@ -241,13 +241,14 @@ START_TEST(query_params_decoded_in_order)
 {
 	struct http_req req;
 
-	req_with_query(&req, "skip=10&limit=5&q=blue+shirt&skip=20&x");
-	ck_assert_uint_eq(req.nparams, 5);
+	req_with_query(&req, "skip=10&limit=5&q=blue+shirt&x");
+	ck_assert_uint_eq(req.nparams, 4);
 	ck_assert_str_eq(http_query_get(&req, "skip"), "10");
 	ck_assert_str_eq(http_query_get(&req, "limit"), "5");
 	ck_assert_str_eq(http_query_get(&req, "q"), "blue shirt");
 	ck_assert_str_eq(http_query_get(&req, "x"), "");
-	ck_assert_str_eq(req.params[3].value, "20");
+	ck_assert_str_eq(req.params[2].name, "q");
+	ck_assert_int_eq(req.params[2].fault, PARAM_OK);
 	http_req_free(&req);
 }
 END_TEST
@@ -279,16 +280,78 @@ START_TEST(query_absent_or_empty)
 }
 END_TEST
 
-START_TEST(query_bad_pair_dropped_others_kept)
+/* Asserts that req's parameter i is name, value (NULL: none), fault. */
+static void
+expect_param(const struct http_req *req, size_t i, const char *name,
+    const char *value, enum http_param_fault fault)
+{
+	ck_assert_uint_lt(i, req->nparams);
+	ck_assert_str_eq(req->params[i].name, name);
+	if (value != NULL)
+		ck_assert_str_eq(req->params[i].value, value);
+	else
+		ck_assert_ptr_null(req->params[i].value);
+	ck_assert_int_eq(req->params[i].fault, fault);
+}
+
+/* GET /orders/admin?user_id=%zz answered every user's orders, and
+ * limit=%zz the default page: a pair that does not decode is kept, with
+ * its fault, for the dispatcher's 422; its neighbours decode as usual. */
+START_TEST(query_bad_pair_kept_with_its_fault)
 {
 	struct http_req req;
 
-	req_with_query(&req, "skip=%zz&limit=5&q=%00&status=pending");
-	ck_assert_uint_eq(req.nparams, 2);
-	ck_assert_ptr_null(http_query_get(&req, "skip"));
+	req_with_query(&req, "user_id=%zz&limit=5&q=%00&status=pending&"
+	    "category=%c3%28&x=%4");
+	ck_assert_uint_eq(req.nparams, 6);
+	expect_param(&req, 0, "user_id", NULL, PARAM_BAD_ESCAPE);
+	expect_param(&req, 1, "limit", "5", PARAM_OK);
+	expect_param(&req, 2, "q", NULL, PARAM_NOT_TEXT);
+	expect_param(&req, 3, "status", "pending", PARAM_OK);
+	expect_param(&req, 4, "category", NULL, PARAM_NOT_TEXT);
+	expect_param(&req, 5, "x", NULL, PARAM_BAD_ESCAPE);
+	/* A handler asking anyway reads nothing, never a fallback. */
+	ck_assert_ptr_null(http_query_get(&req, "user_id"));
 	ck_assert_ptr_null(http_query_get(&req, "q"));
-	ck_assert_str_eq(http_query_get(&req, "limit"), "5");
-	ck_assert_str_eq(http_query_get(&req, "status"), "pending");
+	http_req_free(&req);
+}
+END_TEST
+
+/* A name that does not decode is named as sent, other bytes as %XX. */
+START_TEST(query_bad_name_shown_as_sent)
+{
+	struct http_req req;
+
+	req_with_query(&req, "%zz=1&a%00b=2&\xff\x01 =3&ok=4");
+	ck_assert_uint_eq(req.nparams, 4);
+	expect_param(&req, 0, "%zz", NULL, PARAM_BAD_ESCAPE);
+	expect_param(&req, 1, "a%00b", NULL, PARAM_NOT_TEXT);
+	expect_param(&req, 2, "%FF%01%20", NULL, PARAM_NOT_TEXT);
+	expect_param(&req, 3, "ok", "4", PARAM_OK);
+	http_req_free(&req);
+}
+END_TEST
+
+/* limit=1&limit=5000 took the first: a repeated name is kept once,
+ * marked, whatever its values (even equal ones, even a bad one later). */
+START_TEST(query_repeated_name_marked_once)
+{
+	struct http_req req;
+
+	req_with_query(&req, "limit=1&skip=0&limit=5000&limit=%zz&a=1&a=1&"
+	    "b=%zz&b=2");
+	ck_assert_uint_eq(req.nparams, 4);
+	expect_param(&req, 0, "limit", "1", PARAM_REPEATED);
+	expect_param(&req, 1, "skip", "0", PARAM_OK);
+	expect_param(&req, 2, "a", "1", PARAM_REPEATED);
+	/* The first fault found stands. */
+	expect_param(&req, 3, "b", NULL, PARAM_BAD_ESCAPE);
+	ck_assert_ptr_null(http_query_get(&req, "limit"));
+	http_req_free(&req);
+	/* Names compare decoded: %6Cimit is limit. */
+	req_with_query(&req, "limit=1&%6Cimit=2");
+	ck_assert_uint_eq(req.nparams, 1);
+	expect_param(&req, 0, "limit", "1", PARAM_REPEATED);
 	http_req_free(&req);
 }
 END_TEST
@@ -655,7 +718,9 @@ decode_suite(void)
 	tcase_add_test(tc, query_params_decoded_in_order);
 	tcase_add_test(tc, query_get_missing_and_case);
 	tcase_add_test(tc, query_absent_or_empty);
-	tcase_add_test(tc, query_bad_pair_dropped_others_kept);
+	tcase_add_test(tc, query_bad_pair_kept_with_its_fault);
+	tcase_add_test(tc, query_bad_name_shown_as_sent);
+	tcase_add_test(tc, query_repeated_name_marked_once);
 	tcase_add_test(tc, query_finish_twice_does_not_duplicate);
 	suite_add_tcase(s, tc);
 	return s;

@@ -49,7 +49,7 @@ token_for(int64_t uid, bool is_admin)
 
 	random_hex(jti, AUTH_JTI_LEN / 2);
 	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin,
-	    jti, time(NULL), &t), INV_OK);
+	    0, jti, time(NULL), &t), INV_OK);
 	return t;
 }
 
@@ -610,7 +610,7 @@ START_TEST(adjust_stock_up)
 	ck_assert_int_eq(api_stock(id), 31);
 	ck_assert_int_eq(call("POST", API "/inventory/999/adjust", admin,
 	    "{\"quantity\":1}", &o), 404);
-	ck_assert_str_eq(detail(o), "Inventory item with id 999 not found");
+	ck_assert_str_eq(detail(o), "Inventory with id 999 not found");
 	json_object_put(o);
 	ck_assert_int_eq(callf("POST", user, "{\"quantity\":1}", NULL,
 	    API "/inventory/%" PRId64 "/adjust", id), 403);
@@ -923,6 +923,149 @@ START_TEST(product_list_filters)
 }
 END_TEST
 
+/* An admin could set image_url to javascript:alert(1): only absolute
+ * http and https URLs are taken, on create and on update. */
+START_TEST(product_image_url_only_http)
+{
+	static const char *const bad[] = {
+		"javascript:alert(1)", "JAVASCRIPT:alert(1)",
+		"ftp://example.com/a.png", "/images/a.png", "a.png",
+		"//example.com/a.png", "http://", "https://",
+		"http://exa mple.com/a.png", "http://example.com/a b.png",
+		"http://example.com/a\\t.png", "", "   ",
+		"data:image/png;base64,AAAA", "http://user:pw@example.com/a.png",
+	};
+	struct json_object *o;
+	int64_t id;
+	size_t i;
+	char *body;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		body = xasprintf("{\"sku\":\"U-%zu\",\"name\":\"n\","
+		    "\"price\":1,\"image_url\":\"%s\"}", i, bad[i]);
+		ck_assert_msg(call("POST", API "/products", admin, body, &o) ==
+		    422, "POST image_url \"%s\"", bad[i]);
+		ck_assert_str_eq(detail_field(o), "image_url");
+		json_object_put(o);
+		free(body);
+	}
+	ck_assert_int_eq(call("POST", API "/products", admin, "{\"sku\":\"U\","
+	    "\"name\":\"n\",\"price\":1,\"image_url\":"
+	    "\" HTTPS://Cdn.Example.com:8443/a.png?w=1#x \"}", &o), 201);
+	id = jint(o, "id");
+	ck_assert_str_eq(json_get_str(o, "image_url"),
+	    "HTTPS://Cdn.Example.com:8443/a.png?w=1#x");
+	json_object_put(o);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		body = xasprintf("{\"image_url\":\"%s\"}", bad[i]);
+		ck_assert_int_eq(callf("PUT", admin, body, &o, API
+		    "/products/%" PRId64, id), 422);
+		ck_assert_str_eq(detail_field(o), "image_url");
+		json_object_put(o);
+		free(body);
+	}
+	ck_assert_int_eq(callf("GET", user, NULL, &o, API "/products/%" PRId64,
+	    id), 200);
+	ck_assert_str_eq(json_get_str(o, "image_url"),
+	    "HTTPS://Cdn.Example.com:8443/a.png?w=1#x");
+	json_object_put(o);
+	ck_assert_int_eq(callf("PUT", admin, "{\"image_url\":"
+	    "\"http://127.0.0.1/a.png\"}", &o, API "/products/%" PRId64, id),
+	    200);
+	ck_assert_str_eq(json_get_str(o, "image_url"),
+	    "http://127.0.0.1/a.png");
+	json_object_put(o);
+	ck_assert_int_eq(callf("PUT", admin, "{\"image_url\":null}", &o, API
+	    "/products/%" PRId64, id), 200);
+	ck_assert(jnull(o, "image_url"));
+	json_object_put(o);
+}
+END_TEST
+
+/* A 422 whose first detail has loc ["query", name]. */
+static void
+expect_query_422(const char *path, const char *token, const char *name)
+{
+	tu_expect_query_422(app, path, token, name, NULL);
+}
+
+/* Repeated and undecodable parameters fell back to defaults or took the
+ * first value; q=%ff (not UTF-8) was dropped, listing everything. */
+START_TEST(list_queries_are_strict)
+{
+	struct json_object *arr;
+	int64_t pid, total;
+
+	pid = create_product("W-1", "Widget", "tools");
+	new_inventory(pid, 5, 0, 10);
+	expect_query_422(API "/inventory?product_id=%zz", user, "product_id");
+	expect_query_422(API "/inventory?product_id=1&product_id=2", user,
+	    "product_id");
+	expect_query_422(API "/inventory?low_stock=%zz", user, "low_stock");
+	expect_query_422(API "/inventory?low_stock=true&low_stock=false",
+	    user, "low_stock");
+	expect_query_422(API "/inventory?limit=1&limit=5000", user, "limit");
+	expect_query_422(API "/inventory?skip=%zz", user, "skip");
+	expect_query_422(API "/inventory/status/low-stock?limit=%zz", admin,
+	    "limit");
+	expect_query_422(API "/inventory/status/low-stock?skip=1&skip=1",
+	    admin, "skip");
+	expect_query_422(API "/products?category=tools&category=cloth", user,
+	    "category");
+	expect_query_422(API "/products?category=%zz", user, "category");
+	expect_query_422(API "/products?q=a&q=b", user, "q");
+	expect_query_422(API "/products?q=%zz", user, "q");
+	expect_query_422(API "/products?q=%ff%fe", user, "q");
+	expect_query_422(API "/products?q=%00", user, "q");
+	expect_query_422(API "/products?category=%c3%28", user, "category");
+	expect_query_422(API "/products?limit=%zz", user, "limit");
+	expect_query_422(API "/users?limit=1&limit=5000", admin, "limit");
+	/* Well-formed, each once: as before. */
+	arr = get_list(API "/products?category=tools&q=%57idget&limit=1",
+	    user, &total);
+	ck_assert_int_eq(total, 1);
+	json_object_put(arr);
+	arr = get_list(API "/inventory?low_stock=1&unknown=1", user, &total);
+	ck_assert_int_eq(total, 1);
+	json_object_put(arr);
+}
+END_TEST
+
+/* HEAD on a list answers as GET, cached or not: status, X-Total-Count
+ * and the body's length, without the body; on a 404 as well. */
+START_TEST(head_on_inventory_list)
+{
+	struct http_resp get, head;
+	int i;
+
+	new_inventory(create_product("W-1", "Widget", NULL), 5, 0, 10);
+	new_inventory(create_product("W-2", "Gadget", NULL), 5, 0, 10);
+	for (i = 0; i < 2; i++) {	/* a miss, then a cache hit */
+		send_req("HEAD", API "/inventory", user, NULL, &head);
+		send_req("GET", API "/inventory", user, NULL, &get);
+		ck_assert_int_eq(head.status, 200);
+		ck_assert(head.omit_body);
+		ck_assert(!get.omit_body);
+		ck_assert_str_eq(http_resp_get_header(&head, "X-Total-Count"),
+		    "2");
+		ck_assert_uint_eq(head.body_len, get.body_len);
+		ck_assert_str_eq(http_resp_get_header(&head, "Content-Type"),
+		    "application/json");
+		http_resp_free(&get);
+		http_resp_free(&head);
+	}
+	send_req("HEAD", API "/inventory/999", user, NULL, &head);
+	ck_assert_int_eq(head.status, 404);
+	ck_assert(head.omit_body);
+	http_resp_free(&head);
+	/* HEAD is GET's: a write route stays a 405. */
+	send_req("HEAD", API "/inventory/1/adjust", admin, NULL, &head);
+	ck_assert_int_eq(head.status, 405);
+	ck_assert_str_eq(http_resp_get_header(&head, "Allow"), "POST");
+	http_resp_free(&head);
+}
+END_TEST
+
 /* ---- the ledger ---- */
 
 START_TEST(movements_ledger)
@@ -976,7 +1119,9 @@ START_TEST(movements_ledger)
 	ck_assert_int_eq(call("GET", path, user, NULL, NULL), 403);
 	free(path);
 	ck_assert_int_eq(call("GET", API "/inventory/999/movements", admin,
-	    NULL, NULL), 404);
+	    NULL, &arr), 404);
+	ck_assert_str_eq(detail(arr), "Inventory with id 999 not found");
+	json_object_put(arr);
 }
 END_TEST
 
@@ -1577,6 +1722,9 @@ inventory_suite(void)
 	tcase_add_test(prod, product_crud);
 	tcase_add_test(prod, product_errors);
 	tcase_add_test(prod, product_list_filters);
+	tcase_add_test(prod, product_image_url_only_http);
+	tcase_add_test(prod, list_queries_are_strict);
+	tcase_add_test(prod, head_on_inventory_list);
 	tcase_add_checked_fixture(led, setup, teardown);
 	tcase_add_test(led, movements_ledger);
 	tcase_add_checked_fixture(cache, setup, teardown);

@@ -347,6 +347,23 @@ static const struct validate_case validate_cases[] = {
 	    "ensure this value has at most 10 characters",
 	    "value_error.any_str.max_length" },
 
+	/* FT_URL: a string (trimmed when asked), bounded, then checked. */
+	{ { "f", FT_URL, REQ | FS_TRIM, 0, 30 },
+	    "{\"f\":\" https://example.com/a.png \"}", NULL, NULL },
+	{ { "f", FT_URL, REQ, 0, 20 },
+	    "{\"f\":\"https://example.com/a.png\"}",
+	    "ensure this value has at most 20 characters",
+	    "value_error.any_str.max_length" },
+	{ { "f", FT_URL, REQ, 0, 0 }, "{\"f\":\"javascript:alert(1)\"}",
+	    "URL scheme not permitted", "value_error.url.scheme" },
+	{ { "f", FT_URL, REQ, 0, 0 }, "{\"f\":\"http://\"}",
+	    "URL host invalid", "value_error.url.host" },
+	{ { "f", FT_URL, REQ, 0, 0 }, "{\"f\":\"\"}",
+	    "invalid or missing URL scheme", "value_error.url.scheme" },
+	{ { "f", FT_URL, REQ, 0, 0 }, "{\"f\":5}",
+	    "str type expected", "type_error.str" },
+	{ { "f", FT_URL, NUL_OK, 0, 0 }, "{\"f\":null}", NULL, NULL },
+
 	/* FT_INT */
 	{ { "f", FT_INT, REQ, 1, 10 }, "{\"f\":5}", NULL, NULL },
 	{ { "f", FT_INT, REQ, 1, 10 }, "{\"f\":1}", NULL, NULL },
@@ -1082,6 +1099,82 @@ START_TEST(email_length_limits)
 }
 END_TEST
 
+static const char *const urls_valid[] = {
+	"http://example.com",
+	"https://example.com/",
+	"HTTPS://Example.COM/img/a.png",		/* scheme in any case */
+	"hTTp://example.com:8080/a?b=c&d=%20e#f",
+	"https://cdn.example.com/a%2Fb/c_d~e.png?w=100;h=50",
+	"http://127.0.0.1/a.png",
+	"http://[::1]:443/a.png",
+	"http://[2001:db8::1]/",
+	"https://localhost",
+	"https://example.com/path/with/[brackets]",
+};
+
+/* Each with the type of its detail. */
+static const struct {
+	const char	*s;
+	const char	*type;
+} urls_invalid[] = {
+	{ "javascript:alert(1)", "value_error.url.scheme" },
+	{ "JavaScript:alert(1)", "value_error.url.scheme" },
+	{ "data:image/png;base64,AAAA", "value_error.url.scheme" },
+	{ "ftp://example.com/a.png", "value_error.url.scheme" },
+	{ "file:///etc/passwd", "value_error.url.scheme" },
+	{ "/relative/a.png", "value_error.url.scheme" },
+	{ "a.png", "value_error.url.scheme" },
+	{ "//example.com/a.png", "value_error.url.scheme" },
+	{ "", "value_error.url.scheme" },
+	{ "1http://example.com", "value_error.url.scheme" },
+	{ "http:", "value_error.url.host" },
+	{ "http://", "value_error.url.host" },
+	{ "https:///a.png", "value_error.url.host" },
+	{ "http:/example.com", "value_error.url.host" },
+	{ "http:example.com", "value_error.url.host" },
+	{ "http://:80/", "value_error.url.host" },
+	{ "http://exa_mple!.com/", "value_error.url.host" },
+	{ "http://[::1/", "value_error.url.host" },
+	{ "http://[zz]/", "value_error.url.host" },
+	{ "http://a:b@example.com/", "value_error.url.userinfo" },
+	{ "http://trusted.example@evil.example/", "value_error.url.userinfo" },
+	{ "http://example.com:/", "value_error.url.port" },
+	{ "http://example.com:0/", "value_error.url.port" },
+	{ "http://example.com:65536/", "value_error.url.port" },
+	{ "http://example.com:8o/", "value_error.url.port" },
+	{ "http://example.com/a b.png", "value_error.url" },
+	{ "http://example .com/", "value_error.url" },
+	{ "http://example.com/\t", "value_error.url" },
+	{ "http://example.com/a\nb", "value_error.url" },
+	{ "http://example.com/\x7f", "value_error.url" },
+	{ "http://ex\xc3\xa4mple.com/", "value_error.url" },
+	{ "http://example.com/<script>", "value_error.url" },
+	{ "http://example.com/a\"b", "value_error.url" },
+	{ "http://example.com/%zz", "value_error.url" },
+	{ "http://example.com/%4", "value_error.url" },
+};
+
+START_TEST(url_valid)
+{
+	const char *msg = NULL, *type = NULL;
+
+	ck_assert_msg(json_url_valid(urls_valid[_i], &msg, &type),
+	    "\"%s\" refused: %s", urls_valid[_i], msg);
+}
+END_TEST
+
+START_TEST(url_invalid)
+{
+	const char *msg = NULL, *type = NULL;
+
+	ck_assert_msg(!json_url_valid(urls_invalid[_i].s, &msg, &type),
+	    "\"%s\" taken", urls_invalid[_i].s);
+	ck_assert_msg(strcmp(type, urls_invalid[_i].type) == 0,
+	    "\"%s\": %s (%s)", urls_invalid[_i].s, type, msg);
+	ck_assert_ptr_nonnull(msg);
+}
+END_TEST
+
 static const struct {
 	const char	*s;
 	size_t		 len;
@@ -1197,6 +1290,8 @@ helpers_suite(void)
 	tc = tcase_create("email syntax");
 	tcase_add_loop_test(tc, email_valid, 0, NROWS(emails_valid));
 	tcase_add_loop_test(tc, email_invalid, 0, NROWS(emails_invalid));
+	tcase_add_loop_test(tc, url_valid, 0, NROWS(urls_valid));
+	tcase_add_loop_test(tc, url_invalid, 0, NROWS(urls_invalid));
 	tcase_add_test(tc, email_length_limits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("UTF-8");

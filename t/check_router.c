@@ -13,6 +13,8 @@
 #include "router.h"
 #include "testutil.h"
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 static struct config cfg;
 static struct app app;
 
@@ -39,7 +41,7 @@ token(bool admin)
 {
 	char *t = NULL;
 
-	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 7, admin,
+	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 7, admin, 0,
 	    "0123456789abcdef0123456789abcdef", time(NULL), &t), INV_OK);
 	return t;
 }
@@ -209,10 +211,15 @@ START_TEST(malformed_json_is_422)
 }
 END_TEST
 
+/* Each bad field has exactly one detail, with loc ["body", field] and a
+ * msg and a type. */
 START_TEST(validation_details_name_fields)
 {
+	static const char *const fields[] = { "email", "full_name",
+	    "password" };
 	struct http_resp resp;
-	struct json_object *o, *d;
+	struct json_object *o, *d, *e, *loc, *v;
+	size_t i, j, found;
 
 	tu_request(&app, "POST", "/api/v1/auth/register", NULL, NULL,
 	    "{\"email\":\"not-an-email\",\"full_name\":\"  \","
@@ -221,6 +228,25 @@ START_TEST(validation_details_name_fields)
 	o = tu_json(&resp);
 	d = json_object_object_get(o, "detail");
 	ck_assert_int_eq(json_object_array_length(d), 3);
+	for (i = 0; i < 3; i++) {
+		for (found = 0, j = 0; j < json_object_array_length(d); j++) {
+			e = json_object_array_get_idx(d, j);
+			loc = json_object_object_get(e, "loc");
+			if (json_object_array_length(loc) != 2 ||
+			    strcmp(json_object_get_string(
+			    json_object_array_get_idx(loc, 1)), fields[i]) != 0)
+				continue;
+			found++;
+			ck_assert_str_eq(json_object_get_string(
+			    json_object_array_get_idx(loc, 0)), "body");
+			ck_assert(json_object_object_get_ex(e, "msg", &v) &&
+			    json_object_get_string_len(v) > 0);
+			ck_assert(json_object_object_get_ex(e, "type", &v) &&
+			    json_object_get_string_len(v) > 0);
+		}
+		ck_assert_msg(found == 1, "%zu details with loc [\"body\", "
+		    "\"%s\"] in %s", found, fields[i], resp.body);
+	}
 	json_object_put(o);
 	http_resp_free(&resp);
 }
@@ -228,15 +254,167 @@ END_TEST
 
 START_TEST(paging_bounds_are_422)
 {
+	/* A user route: an admin route would read the caller's row. */
+	char *t = token(false);
+
+	expect("GET", "/api/v1/products?limit=0", t, NULL, NULL, 422, NULL);
+	expect("GET", "/api/v1/products?limit=1001", t, NULL, NULL, 422, NULL);
+	expect("GET", "/api/v1/products?skip=-1", t, NULL, NULL, 422, NULL);
+	expect("GET", "/api/v1/products?skip=abc", t, NULL, NULL, 422, NULL);
+	expect("GET", "/api/v1/products?skip=99999999999999999999", t, NULL,
+	    NULL, 422, NULL);
+	free(t);
+}
+END_TEST
+
+/* A query string the dispatcher refuses (422, loc ["query", name]) before
+ * any handler, so no service is needed. */
+static void
+expect_query_422(const char *path, const char *tok, const char *name,
+    const char *type)
+{
+	tu_expect_query_422(&app, path, tok, name, type);
+}
+
+/* GET /orders/admin?user_id=%zz answered 200 with every order; limit=%zz
+ * fell back to the default; limit=1&limit=5000 took the first. */
+START_TEST(query_malformed_or_repeated_is_422)
+{
+	char *t = token(true);
+	static const char *const lists[] = {
+		"/api/v1/users", "/api/v1/products", "/api/v1/inventory",
+		"/api/v1/inventory/status/low-stock",
+		"/api/v1/inventory/1/movements", "/api/v1/orders",
+		"/api/v1/orders/admin",
+	};
+	static const char *const params[] = {
+		"skip", "limit", "status", "user_id", "product_id",
+		"low_stock", "category", "q",
+	};
+	char *path;
+	size_t i, j;
+
+	expect_query_422("/api/v1/orders/admin?user_id=%zz", t, "user_id",
+	    "value_error.percent_encoding");
+	expect_query_422("/api/v1/orders/admin?limit=%zz", t, "limit",
+	    "value_error.percent_encoding");
+	expect_query_422("/api/v1/orders/admin?limit=1&limit=5000", t, "limit",
+	    "value_error.repeated");
+	/* Every parameter of every list, whether the list reads it or not. */
+	for (i = 0; i < NELEM(lists); i++)
+		for (j = 0; j < NELEM(params); j++) {
+			path = xasprintf("%s?%s=%%zz", lists[i], params[j]);
+			expect_query_422(path, t, params[j],
+			    "value_error.percent_encoding");
+			free(path);
+			path = xasprintf("%s?%s=1&skip=0&%s=1", lists[i],
+			    params[j], params[j]);
+			expect_query_422(path, t, params[j],
+			    "value_error.repeated");
+			free(path);
+			path = xasprintf("%s?%s=%%ff", lists[i], params[j]);
+			expect_query_422(path, t, params[j],
+			    "value_error.str.encoding");
+			free(path);
+		}
+	expect_query_422("/api/v1/products?q=a%00b", t, "q",
+	    "value_error.str.encoding");
+	expect_query_422("/api/v1/products?%zz=1", t, "%zz",
+	    "value_error.percent_encoding");
+	/* Routes that read no parameter are as strict about the syntax. */
+	expect_query_422("/?a=1&a=2", NULL, "a", "value_error.repeated");
+	expect_query_422("/api/v1/orders/5?x=%", t, "x",
+	    "value_error.percent_encoding");
+	free(t);
+}
+END_TEST
+
+/* One detail per faulty name, in the order given. */
+START_TEST(query_422_names_each_parameter)
+{
+	struct http_resp resp;
+	struct json_object *o, *d;
 	char *t = token(true);
 
-	expect("GET", "/api/v1/users?limit=0", t, NULL, NULL, 422, NULL);
-	expect("GET", "/api/v1/users?limit=1001", t, NULL, NULL, 422, NULL);
-	expect("GET", "/api/v1/users?skip=-1", t, NULL, NULL, 422, NULL);
-	expect("GET", "/api/v1/users?skip=abc", t, NULL, NULL, 422, NULL);
-	expect("GET", "/api/v1/users?skip=99999999999999999999", t, NULL, NULL,
-	    422, NULL);
+	tu_request(&app, "GET", "/api/v1/orders/admin?limit=%zz&skip=1&"
+	    "status=a&status=b&status=c&user_id=%c3", t, NULL, NULL, &resp);
+	ck_assert_int_eq(resp.status, 422);
+	o = tu_json(&resp);
+	d = json_object_object_get(o, "detail");
+	ck_assert_int_eq(json_object_array_length(d), 3);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+	    json_object_object_get(json_object_array_get_idx(d, 1), "loc"),
+	    1)), "status");
+	json_object_put(o);
+	http_resp_free(&resp);
 	free(t);
+}
+END_TEST
+
+/* Names a route does not read are ignored (FastAPI's behaviour); the
+ * syntax is checked only once the caller may use the route. */
+START_TEST(query_unknown_ignored_syntax_after_auth)
+{
+	expect("GET", "/?anything=1&other", NULL, NULL, NULL, 200, NULL);
+	expect("GET", "/api/v1/users?limit=%zz", NULL, NULL, NULL, 401,
+	    "Not authenticated");
+	expect("GET", "/nope?a=%zz", NULL, NULL, NULL, 404, "Not Found");
+}
+END_TEST
+
+/* HEAD answers as GET does, without sending the body: the GET's status,
+ * headers and body length. Only the FastCGI layer leaves the body out. */
+START_TEST(head_answers_like_get)
+{
+	struct http_resp get, head;
+
+	tu_request(&app, "GET", "/", NULL, NULL, NULL, &get);
+	tu_request(&app, "HEAD", "/", NULL, NULL, NULL, &head);
+	ck_assert_int_eq(head.status, 200);
+	ck_assert(head.omit_body);
+	ck_assert(!get.omit_body);
+	ck_assert_uint_eq(head.body_len, get.body_len);
+	ck_assert_uint_gt(head.body_len, 0);
+	ck_assert_str_eq(http_resp_get_header(&head, "Content-Type"),
+	    http_resp_get_header(&get, "Content-Type"));
+	http_resp_free(&get);
+	http_resp_free(&head);
+	/* And every refusal: 404, 401, 422. */
+	tu_request(&app, "HEAD", "/nope", NULL, NULL, NULL, &head);
+	ck_assert_int_eq(head.status, 404);
+	ck_assert(head.omit_body);
+	http_resp_free(&head);
+	tu_request(&app, "HEAD", "/api/v1/users/me", NULL, NULL, NULL, &head);
+	ck_assert_int_eq(head.status, 401);
+	ck_assert_str_eq(http_resp_get_header(&head, "WWW-Authenticate"),
+	    "Bearer");
+	http_resp_free(&head);
+	tu_request(&app, "HEAD", "/?a=%zz", NULL, NULL, NULL, &head);
+	ck_assert_int_eq(head.status, 422);
+	http_resp_free(&head);
+}
+END_TEST
+
+/* Allow names HEAD wherever GET is; HEAD where no GET is is a 405. */
+START_TEST(head_listed_in_allow_with_get)
+{
+	struct http_resp resp;
+
+	tu_request(&app, "DELETE", "/api/v1/users/me", NULL, NULL, NULL,
+	    &resp);
+	ck_assert_int_eq(resp.status, 405);
+	ck_assert_str_eq(http_resp_get_header(&resp, "Allow"), "GET, HEAD");
+	http_resp_free(&resp);
+	tu_request(&app, "PATCH", "/api/v1/orders/5", NULL, NULL, NULL,
+	    &resp);
+	ck_assert_str_eq(http_resp_get_header(&resp, "Allow"),
+	    "GET, HEAD, PUT, DELETE");
+	http_resp_free(&resp);
+	tu_request(&app, "HEAD", "/api/v1/auth/login", NULL, NULL, NULL,
+	    &resp);
+	ck_assert_int_eq(resp.status, 405);
+	ck_assert_str_eq(http_resp_get_header(&resp, "Allow"), "POST");
+	http_resp_free(&resp);
 }
 END_TEST
 
@@ -261,6 +439,11 @@ router_suite(void)
 	tcase_add_test(d, malformed_json_is_422);
 	tcase_add_test(d, validation_details_name_fields);
 	tcase_add_test(d, paging_bounds_are_422);
+	tcase_add_test(d, query_malformed_or_repeated_is_422);
+	tcase_add_test(d, query_422_names_each_parameter);
+	tcase_add_test(d, query_unknown_ignored_syntax_after_auth);
+	tcase_add_test(d, head_answers_like_get);
+	tcase_add_test(d, head_listed_in_allow_with_get);
 	suite_add_tcase(s, m);
 	suite_add_tcase(s, d);
 	return s;

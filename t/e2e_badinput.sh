@@ -9,8 +9,9 @@
 #
 # What is sent, and what must come back (API.md):
 #   - every path of the route table with every method it lacks: 405 with
-#     an Allow header naming exactly the methods of that path (before any
-#     authentication);
+#     an Allow header naming exactly the methods of that path, HEAD with
+#     GET (before any authentication); HEAD on every GET route answers as
+#     GET does;
 #   - every route that needs a token: none, a bad one, a refresh token
 #     (401), a user's on an admin route (403);
 #   - every {id} with 0, -1, abc, 1.5, 2^63 and 99999999999999999999: 404
@@ -25,7 +26,9 @@
 #     malformed JSON, a top level that is no object, nesting 17 deep and
 #     30,000 deep, duplicate keys (the last one counts, as in FastAPI),
 #     64 KiB (accepted), 64 KiB + 1 and 1 MiB (413 from nginx, JSON);
-#   - bad query parameters of every list: 422 naming the parameter;
+#   - bad query parameters of every list, malformed percent-encodings and
+#     repeated parameters of any route: 422 naming the parameter;
+#   - URL fields (image_url): only absolute http(s) URLs;
 #   - SQL-looking strings in free text fields (product name, description,
 #     category, full_name, order notes, address and tracking number,
 #     adjust reason) are stored and returned verbatim, and the tables are
@@ -535,7 +538,7 @@ verbatim "PUT /orders/{id}: SQL-looking tracking_number kept" tracking_number "$
 # For each path of the table (an {id} filled with 2^63-1), every method
 # it lacks answers 405 with the path's methods in Allow, in the router's
 # order (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS), before any token
-# is asked for. HEAD is not routed: a GET path answers it 405 as well.
+# is asked for. A path with GET has HEAD too (the GET route answers it).
 # TRACE is refused by nginx itself (405 JSON, without Allow).
 ORDER=(GET HEAD POST PUT PATCH DELETE OPTIONS)
 declare -A METHODS=()
@@ -543,6 +546,7 @@ declare -a PATHS=()
 while read -r method path role body; do
 	[[ -n ${METHODS[$path]:-} ]] || PATHS+=("$path")
 	METHODS[$path]+=" $method"
+	[[ $method == GET ]] && METHODS[$path]+=" HEAD"
 done < <(routes)
 if ((${#PATHS[@]} >= 20)); then
 	ok "read the route table of src/router.c (${#PATHS[@]} paths)"
@@ -588,6 +592,11 @@ while read -r method path role body; do
 	if [[ $role == ROLE_ADMIN ]]; then
 		t "$method $path as a user is 403" "$method" "$p" user - "403:Not enough permissions" -
 	fi
+	# HEAD answers as GET: the same refusals (no body to compare).
+	if [[ $method == GET && $role != ROLE_NONE ]]; then
+		t "HEAD $path without a token is 401" HEAD "$p" - - 401 -
+		[[ $role == ROLE_ADMIN ]] && t "HEAD $path as a user is 403" HEAD "$p" user - 403 -
+	fi
 done < <(routes)
 
 flush
@@ -609,9 +618,18 @@ GET    | /api/v1/products/{missing}           | user  | - | 404:Product with id 
 DELETE | /api/v1/products/{missing}           | admin | - | 404:Product with id 9223372036854775807 not found |-
 GET    | /api/v1/inventory/{missing}          | user  | - | 404:Inventory item with id 9223372036854775807 not found |-
 GET    | /api/v1/inventory/product/{missing}  | user  | - | 404:No inventory found for product with id 9223372036854775807 |-
-GET    | /api/v1/inventory/{missing}/movements| admin | - | 404 |-
+GET    | /api/v1/inventory/{missing}/movements| admin | - | 404:Inventory with id 9223372036854775807 not found |-
 GET    | /api/v1/orders/{missing}             | user  | - | 404:Order with id 9223372036854775807 not found |-
 DELETE | /api/v1/orders/{missing}             | user  | - | 404:Order with id 9223372036854775807 not found |-
+HEAD   | /api/v1/products/{missing}           | user  | - | 404 |-
+HEAD   | /api/v1/inventory/{missing}          | user  | - | 404 |-
+HEAD   | /api/v1/inventory/product/{missing}  | user  | - | 404 |-
+HEAD   | /api/v1/inventory/{missing}/movements| admin | - | 404 |-
+HEAD   | /api/v1/orders/{missing}             | user  | - | 404 |-
+HEAD   | /api/v1/products                     | user  | - | 200 |-
+HEAD   | /api/v1/users/me                     | user  | - | 200 |-
+HEAD   | /                                    | -     | - | 200 |-
+HEAD   | /healthz                             | -     | - | 200 |-
 EOF
 
 flush
@@ -627,11 +645,13 @@ for l in "${LISTS[@]}"; do
 	who=${l##* }
 	for q in skip=-1 skip=abc skip=1.5 skip= skip=9223372036854775808 \
 	    skip=-9223372036854775809 limit=0 limit=1001 limit=abc limit=-1 \
-	    limit=1e3 limit=99999999999999999999 limit=%2B5x; do
+	    limit=1e3 limit=99999999999999999999 limit=%2B5x limit=%ff limit=%00 \
+	    limit=%zz skip=%zz limit=% "limit=5&limit=abc" "limit=1&limit=5000" \
+	    "skip=0&skip=0" "limit=10&skip=1&limit=10"; do
 		t "GET $path?$q is 422" GET "$path?$q" "$who" - "422@query,${q%%=*}" -
 	done
-	for q in skip=9223372036854775807 limit=1 limit=1000 "skip=0&limit=100" limit=%ff \
-	    limit=%00 "limit=5&limit=abc"; do
+	for q in skip=9223372036854775807 limit=1 limit=1000 "skip=0&limit=100" \
+	    "limit=%31%30" "skip=0&unknown=1"; do
 		t "GET $path?$q is 200" GET "$path?$q" "$who" - 200 -
 	done
 done
@@ -657,10 +677,30 @@ GET | /api/v1/orders/admin?user_id=abc                  | admin | - | 422@query,
 GET | /api/v1/orders/admin?user_id=0                    | admin | - | 422@query,user_id |-
 GET | /api/v1/orders/admin?user_id=99999999999999999999 | admin | - | 422@query,user_id |-
 GET | /api/v1/orders/admin?user_id={uid}&status=pending | admin | - | 200 |-
-GET | /api/v1/products?q=%ff%fe                         | user  | - | 200 |-
-GET | /api/v1/products?q=%00                            | user  | - | 200 |-
-GET | /api/v1/products?category=%c3%28                  | user  | - | 200 |-
+GET | /api/v1/products?q=%ff%fe                         | user  | - | 422@query,q |-
+GET | /api/v1/products?q=%00                            | user  | - | 422@query,q |-
+GET | /api/v1/products?category=%c3%28                  | user  | - | 422@query,category |-
 GET | /api/v1/products?q=%25%5F%21%5C                   | user  | - | 200 |-
+GET | /api/v1/orders/admin?user_id=%zz                  | admin | - | 422@query,user_id |-
+GET | /api/v1/orders/admin?user_id=1&user_id=2          | admin | - | 422@query,user_id |-
+GET | /api/v1/orders/admin?status=%zz                   | admin | - | 422@query,status |-
+GET | /api/v1/orders/admin?status=pending&status=shipped| admin | - | 422@query,status |-
+GET | /api/v1/orders?status=%zz                         | user  | - | 422@query,status |-
+GET | /api/v1/orders?status=pending&status=pending      | user  | - | 422@query,status |-
+GET | /api/v1/orders?status=%70ending                   | user  | - | 200 |-
+GET | /api/v1/inventory?product_id=%zz                  | user  | - | 422@query,product_id |-
+GET | /api/v1/inventory?product_id=1&product_id=1       | user  | - | 422@query,product_id |-
+GET | /api/v1/inventory?low_stock=%zz                   | user  | - | 422@query,low_stock |-
+GET | /api/v1/inventory?low_stock=1&low_stock=0         | user  | - | 422@query,low_stock |-
+GET | /api/v1/products?category=%zz                     | user  | - | 422@query,category |-
+GET | /api/v1/products?category=a&category=b            | user  | - | 422@query,category |-
+GET | /api/v1/products?q=%zz                            | user  | - | 422@query,q |-
+GET | /api/v1/products?q=a&q=a                          | user  | - | 422@query,q |-
+GET | /api/v1/products?%zz=1                            | user  | - | 422@query,%zz |-
+GET | /api/v1/products/{missing}?x=%zz                  | user  | - | 422@query,x |-
+GET | /api/v1/users/me?a=1&a=2                          | user  | - | 422@query,a |-
+GET | /?a=%                                             | -     | - | 422@query,a |-
+GET | /api/v1/products?unknown=1                        | user  | - | 200 |-
 EOF
 EXTRA=(--http1.1)
 t "GET /products?q=<10,000 characters> (HTTP/1.1) is 414" GET "$API/products?q={10k}" user - \
@@ -780,8 +820,8 @@ flush
 
 # One line per field, as the route's spec declares it (src/users.c,
 # src/inventory.c, src/orders.c); @V@ in the body is where each value
-# goes. TYPE is str, email, enum (order status), int, dec (money), bool
-# or list; MIN and MAX bound a length (str) or the value (int, dec);
+# goes. TYPE is str, email, url (absolute http or https), enum (order
+# status), int, dec (money), bool or list; MIN and MAX bound a length (str) or the value (int, dec);
 # FLAGS: r required, t trimmed, n nullable. STATUS answers a valid value.
 #   METHOD | PATH | LOC | TYPE | MIN | MAX | FLAGS | STATUS | BODY
 FIELDS=$(cat <<'EOF'
@@ -803,7 +843,7 @@ POST  | /api/v1/products       | price             | dec  | 0 |9999999999| r | 4
 POST  | /api/v1/products       | weight            | dec  | 0 |999999999 | n | 400 | {"sku":"{sku}","name":"B","price":1,"weight":@V@}
 POST  | /api/v1/products       | dimensions        | str  | 0 | 100 | nt | 400 | {"sku":"{sku}","name":"B","price":1,"dimensions":@V@}
 POST  | /api/v1/products       | category          | str  | 0 | 100 | nt | 400 | {"sku":"{sku}","name":"B","price":1,"category":@V@}
-POST  | /api/v1/products       | image_url         | str  | 0 | 500 | nt | 400 | {"sku":"{sku}","name":"B","price":1,"image_url":@V@}
+POST  | /api/v1/products       | image_url         | url  | 0 | 500 | nt | 400 | {"sku":"{sku}","name":"B","price":1,"image_url":@V@}
 PUT   | /api/v1/products/{id}  | sku               | str  | 1 | 64  | t  | 404 | {"sku":@V@}
 PUT   | /api/v1/products/{id}  | name              | str  | 1 | 255 | t  | 404 | {"name":@V@}
 PUT   | /api/v1/products/{id}  | description       | str  | 0 |65535| n  | 404 | {"description":@V@}
@@ -811,7 +851,7 @@ PUT   | /api/v1/products/{id}  | price             | dec  | 0 |9999999999|  | 40
 PUT   | /api/v1/products/{id}  | weight            | dec  | 0 |999999999 | n | 404 | {"weight":@V@}
 PUT   | /api/v1/products/{id}  | dimensions        | str  | 0 | 100 | nt | 404 | {"dimensions":@V@}
 PUT   | /api/v1/products/{id}  | category          | str  | 0 | 100 | nt | 404 | {"category":@V@}
-PUT   | /api/v1/products/{id}  | image_url         | str  | 0 | 500 | nt | 404 | {"image_url":@V@}
+PUT   | /api/v1/products/{id}  | image_url         | url  | 0 | 500 | nt | 404 | {"image_url":@V@}
 POST  | /api/v1/inventory      | product_id        | int  | 1 |9223372036854775807| r | 404 | {"product_id":@V@,"quantity_in_stock":5}
 POST  | /api/v1/inventory      | quantity_in_stock | int  | 0 |2147483647| r | 400 | {"product_id":{pid},"quantity_in_stock":@V@}
 POST  | /api/v1/inventory      | quantity_reserved | int  | 0 |2147483647|   | 400 | {"product_id":{pid},"quantity_in_stock":2147483647,"quantity_reserved":@V@}
@@ -904,6 +944,7 @@ verdict() {
 	bool:bool) REPLY=ok ;;
 	enum:str) REPLY=field ;;
 	email:str) REPLY=field ;;
+	url:str) REPLY=field ;;	# none of VALUES is a URL: see URLS
 	str:str)
 		n=$arg
 		if [[ $n == blank ]]; then [[ $flags == *t* ]] && n=0 || n=3; fi
@@ -911,6 +952,38 @@ verdict() {
 	*) REPLY=field ;;
 	esac
 }
+
+# Values of url fields, each ok (an absolute http or https URL of at most
+# 500 characters) or bad (422 naming the field).
+#   VALUE | VERDICT
+URL_480=$(head -c 480 /dev/zero | tr '\0' a)
+URLS=$(cat <<EOF
+"javascript:alert(1)"             | bad
+"JaVaScRiPt:alert(1)"             | bad
+"ftp://example.com/a.png"         | bad
+"file:///etc/passwd"              | bad
+"/images/a.png"                   | bad
+"a.png"                           | bad
+"//example.com/a.png"             | bad
+"http://"                         | bad
+"https://"                        | bad
+"http:example.com"                | bad
+"http://exa mple.com/a.png"       | bad
+"http://example.com/a b.png"      | bad
+"http://example.com/\\\\u0001"    | bad
+"http://example.com/<script>"     | bad
+"data:text/html,<script>"         | bad
+"http://user:pw@example.com/a"    | bad
+"http://example.com:99999/"       | bad
+"https://example.com/${URL_480}a" | bad
+"https://example.com/a.png"       | ok
+"HTTP://EXAMPLE.COM/A.PNG"        | ok
+"  https://example.com/a.png  "   | ok
+"http://127.0.0.1:8080/a?b=1#c"   | ok
+"https://[::1]/a.png"             | ok
+"https://example.com/${URL_480}"  | ok
+EOF
+)
 
 # Where the handler refuses a value the spec lets through, before it
 # looks the row up: "METHOD PATH LOC VALUE" -> EXPECT.
@@ -924,7 +997,7 @@ while IFS='|' read -r method path loc type min max flags status tmpl; do
 	while IFS='|' read -r kind value arg; do
 		trim kind value arg
 		case $kind:$type in
-		pnum:int | pnum:dec | pstr:str | pstr:email | pstr:enum | [!p]*) ;;
+		pnum:int | pnum:dec | pstr:str | pstr:email | pstr:enum | pstr:url | [!p]*) ;;
 		*) continue ;;
 		esac
 		verdict "$type" "$min" "$max" "$flags" "$kind" "$arg" "$value"
@@ -961,6 +1034,16 @@ while IFS='|' read -r method path loc type min max flags status tmpl; do
 		t "$method $path $loc: a product twice" "$method" "$p" admin application/json \
 		    "422@body,$loc,1,product_id" \
 		    "${tmpl//@V@/'[{"product_id":7,"quantity":1},{"product_id":7,"quantity":2}]'}"
+	fi
+	if [[ $type == url ]]; then
+		while IFS='|' read -r value verdict; do
+			trim value verdict
+			[[ $verdict == ok ]] && exp=$status || exp=422@body,$loc
+			shown=$value
+			((${#shown} > 40)) && shown="${shown:0:40}..."
+			t "$method $path $loc=$shown -> $exp" "$method" "$p" admin application/json \
+			    "$exp" "${tmpl//@V@/"$value"}"
+		done <<<"$URLS"
 	fi
 	if [[ $flags == *r* ]]; then
 		t "$method $path without $loc" "$method" "$p" admin application/json \

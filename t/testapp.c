@@ -38,15 +38,17 @@ tu_app_new(void)
 	struct app *app = xcalloc(1, sizeof(*app));
 
 	tu_need_services();
-	if (!config_startup(cfg, NULL, "test config"))
-		exit(EXIT_FAILURE);
+	/* A failure, not an exit: in a race's child an exit status would
+	 * say less (and once said nothing, read as a result). */
+	ck_assert_msg(config_startup(cfg, NULL, "test config"),
+	    "test config: cannot load");
 	app->cfg = cfg;
-	if (db_open(&app->db, cfg) != INV_OK ||
-	    cache_open(&app->cache, cfg) != INV_OK ||
-	    queue_open(&app->queue, cfg) != INV_OK) {
-		fprintf(stderr, "test: cannot open connections\n");
-		exit(EXIT_FAILURE);
-	}
+	ck_assert_msg(db_open(&app->db, cfg) == INV_OK &&
+	    cache_open(&app->cache, cfg) == INV_OK &&
+	    queue_open(&app->queue, cfg) == INV_OK,
+	    "test: cannot open connections");
+	/* db_open connects on first use: connect now. */
+	ck_assert_msg(db_ping(app->db) == INV_OK, "test: cannot reach MariaDB");
 	return app;
 }
 
@@ -73,11 +75,23 @@ tu_app(void)
 	return app;
 }
 
+struct db *
+tu_owner_db(struct app *app)
+{
+	static struct db *owner;
+	char *why = NULL;
+
+	if (owner == NULL && db_open_owner(&owner, app->cfg, &why) != INV_OK)
+		ck_abort_msg("test: schema owner: %s", why);
+	return owner;
+}
+
 void
 tu_reset_db(struct app *app)
 {
-	/* Test-only script: the statement table holds no TRUNCATE. */
-	ck_assert_int_eq(db_exec_script(app->db,
+	/* Test-only script: the statement table holds no TRUNCATE, and
+	 * the service's account may not run one (it drops the table). */
+	ck_assert_int_eq(db_exec_script(tu_owner_db(app),
 	    "SET FOREIGN_KEY_CHECKS = 0;"
 	    "TRUNCATE TABLE stock_movements;"
 	    "TRUNCATE TABLE order_items;"
@@ -169,4 +183,39 @@ tu_json(const struct http_resp *resp)
 	ck_assert_msg(json_parse_strict(resp->body, resp->body_len, &o, &why),
 	    "response is not JSON (%s): %s", why, resp->body);
 	return o;
+}
+
+void
+tu_expect_422(const struct http_resp *resp, const char *where,
+    const char *name, const char *type)
+{
+	struct json_object *o, *d, *loc;
+
+	ck_assert_msg(resp->status == 422, "status %d: %s", resp->status,
+	    resp->body != NULL ? resp->body : "");
+	o = tu_json(resp);
+	d = json_object_array_get_idx(json_object_object_get(o, "detail"), 0);
+	loc = json_object_object_get(d, "loc");
+	ck_assert_int_eq(json_object_array_length(loc), 2);
+	ck_assert_str_eq(json_object_get_string(
+	    json_object_array_get_idx(loc, 0)), where);
+	ck_assert_str_eq(json_object_get_string(
+	    json_object_array_get_idx(loc, 1)), name);
+	ck_assert_ptr_nonnull(json_get_str(d, "msg"));
+	if (type != NULL)
+		ck_assert_str_eq(json_get_str(d, "type"), type);
+	json_object_put(o);
+}
+
+void
+tu_expect_query_422(struct app *app, const char *path, const char *token,
+    const char *name, const char *type)
+{
+	struct http_resp resp;
+
+	tu_request(app, "GET", path, token, NULL, NULL, &resp);
+	ck_assert_msg(resp.status == 422, "GET %s: status %d", path,
+	    resp.status);
+	tu_expect_422(&resp, "query", name, type);
+	http_resp_free(&resp);
 }

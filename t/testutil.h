@@ -10,6 +10,8 @@
 #define INV_TESTUTIL_H
 
 #include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "app.h"
 #include "http.h"
@@ -23,6 +25,36 @@ int tu_run(Suite *first, ...);
  * inherited (testutil.c). */
 void tu_child_exit(int code) __attribute__((noreturn));
 
+/* Bytes a child of tu_concurrently may report. */
+#define TU_RESULT_MAX	512
+
+/*
+ * Runs a race: forks n children; child i runs ready(i) (may be NULL; its
+ * own connections, say), then waits at a barrier that opens once every
+ * child is ready, then runs fn(i, out) with out size zeroed bytes (at most
+ * TU_RESULT_MAX), which come back at results + i * size (results may be
+ * NULL when size is 0). Each child runs under a Check runner of its own,
+ * so its failed assertion ends the child with its message, in either of
+ * Check's fork modes. The test fails, repeating that message, when a
+ * child fails an assertion, reports nothing, exits non-zero or dies of a
+ * signal; it is told only after every child has been reaped.
+ */
+void tu_concurrently(int n, void (*ready)(int), void (*fn)(int, void *),
+    void *results, size_t size);
+
+/* tu_concurrently's verdict instead of a failed test: true when every
+ * child passed; else *why (len bytes) says which child failed and how.
+ * For the tests of the harness itself. */
+bool tu_race(int n, void (*ready)(int), void (*fn)(int, void *),
+    void *results, size_t size, char *why, size_t len);
+
+/* CPU time of the calling thread, in seconds: what a computation costs,
+ * not what the rest of a loaded machine takes from it. (testutil.c) */
+double tu_cpu_seconds(void);
+
+/* The median of v[0..n) (n > 0), which it sorts. (testutil.c) */
+double tu_median(double *v, size_t n);
+
 /* The rest is in testapp.c, for suites that go through the router. */
 
 /* Exits 77 (skip) unless the harness started the services. Call from main
@@ -34,13 +66,18 @@ void tu_need_services(void);
  * Borrowed. */
 struct app *tu_app(void);
 
-/* A new app with its own connections, for a forked child (new; never
- * freed: the child exits). */
+/* A new app with its own connections, MariaDB's made, for a forked
+ * child (new; never freed: the child exits). A failure fails the test. */
 struct app *tu_app_new(void);
 
 /* Closes and frees an app from tu_app_new (a second one in the same
  * process, which the leak checker would otherwise report). */
 void tu_app_free(struct app *);
+
+/* A connection of this process as the schema owner (config_owner():
+ * migrate_db_user), for test-only SQL beyond what the service's account
+ * may do (TRUNCATE, ALTER, triggers). Made on first use; borrowed. */
+struct db *tu_owner_db(struct app *);
 
 /* Empties every table but schema_migrations and the cache's Redis
  * database (for a fixture's setup): ids restart with the tables, so a
@@ -73,5 +110,15 @@ void tu_request_key(struct app *, const char *method, const char *path,
 /* The response body parsed as JSON (new; json_object_put it). Fails the
  * test when it is not JSON. */
 struct json_object *tu_json(const struct http_resp *);
+
+/* Asserts that resp is a 422 whose first detail has loc [where, name]
+ * and a msg, and, unless type is NULL, that type. */
+void tu_expect_422(const struct http_resp *, const char *where,
+    const char *name, const char *type);
+
+/* GET path (with token, may be NULL) and tu_expect_422 with loc
+ * ["query", name]. */
+void tu_expect_query_422(struct app *, const char *path, const char *token,
+    const char *name, const char *type);
 
 #endif

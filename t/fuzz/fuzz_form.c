@@ -1,16 +1,19 @@
 /*
  * fuzz_form: query strings and form bodies. http_form_decode (the strict,
  * all-or-nothing decoder of login forms) on any bytes; http_req_finish
- * (the lenient one of query strings) on the same text as a C string,
- * then http_query_get and the router's query helpers (query_int,
+ * (which keeps every query pair, with its fault) on the same text as a C
+ * string, then http_query_get and the router's query helpers (query_int,
  * query_bool, paging_or_422) on what it decoded.
  *
  * Invariants:
  *  - strict decoding gives names and values that are UTF-8 without NUL,
  *    or nothing at all;
- *  - when strict decoding accepts a text, lenient decoding of it keeps
- *    every pair, unchanged and in order;
- *  - http_query_get finds the first pair of a name;
+ *  - http_req_finish names each parameter once: a pair that decodes has
+ *    a UTF-8 value, one that does not a fault and no value; a name seen
+ *    more than once is marked repeated (or keeps its first fault);
+ *  - when strict decoding accepts a text, http_req_finish keeps the
+ *    first pair of each name, unchanged and in order;
+ *  - http_query_get finds a parameter's value only when it has no fault;
  *  - a helper that refuses a parameter adds a 422 detail (and
  *    paging_or_422 replies 422), one that accepts it adds none.
  */
@@ -31,6 +34,30 @@ check_params(const struct http_param *ps, size_t n)
 		FUZZ_ASSERT(ps[i].name != NULL && ps[i].value != NULL);
 		FUZZ_ASSERT(json_utf8_valid(ps[i].name, strlen(ps[i].name)));
 		FUZZ_ASSERT(json_utf8_valid(ps[i].value, strlen(ps[i].value)));
+		FUZZ_ASSERT(ps[i].fault == PARAM_OK);
+	}
+}
+
+/* A query's parameters: each name once, UTF-8, a value when it decoded. */
+static void
+check_query(const struct http_req *req)
+{
+	const struct http_param *p;
+	size_t i, j;
+
+	for (i = 0; i < req->nparams; i++) {
+		p = &req->params[i];
+		FUZZ_ASSERT(p->name != NULL && (unsigned)p->fault < PARAM__MAX);
+		FUZZ_ASSERT(json_utf8_valid(p->name, strlen(p->name)));
+		if (p->fault == PARAM_OK || p->fault == PARAM_REPEATED)
+			FUZZ_ASSERT(p->value != NULL &&
+			    json_utf8_valid(p->value, strlen(p->value)));
+		else
+			FUZZ_ASSERT(p->value == NULL);
+		for (j = 0; j < i; j++)
+			FUZZ_ASSERT(strcmp(req->params[j].name, p->name) != 0);
+		FUZZ_ASSERT(http_query_get(req, p->name) ==
+		    (p->fault == PARAM_OK ? p->value : NULL));
 	}
 }
 
@@ -74,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_param *ps = NULL;
 	struct http_req req;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, k;
 	bool strict;
 
 	strict = http_form_decode((const char *)data, size, &ps, &n);
@@ -86,27 +113,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_req_init(&req);
 	req.query = fuzz_cstr(data, size);
 	http_req_finish(&req);
-	check_params(req.params, req.nparams);
-	/* Without a NUL the two decoders saw the same text. */
+	check_query(&req);
+	/* Without a NUL the two decoders saw the same text: the first pair
+	 * of each name, marked when the name comes again. */
 	if (strict && memchr(data, '\0', size) == NULL) {
-		FUZZ_ASSERT(req.nparams == n);
-		for (i = 0; i < n; i++) {
-			FUZZ_ASSERT(strcmp(req.params[i].name, ps[i].name) == 0);
-			FUZZ_ASSERT(strcmp(req.params[i].value,
+		for (i = 0, k = 0; i < n; i++) {
+			for (j = 0; j < i; j++)
+				if (strcmp(ps[j].name, ps[i].name) == 0)
+					break;
+			if (j < i)
+				continue;
+			FUZZ_ASSERT(k < req.nparams);
+			FUZZ_ASSERT(strcmp(req.params[k].name, ps[i].name) == 0);
+			FUZZ_ASSERT(strcmp(req.params[k].value,
 			    ps[i].value) == 0);
+			for (j = i + 1; j < n; j++)
+				if (strcmp(ps[j].name, ps[i].name) == 0)
+					break;
+			FUZZ_ASSERT(req.params[k].fault == (j < n ?
+			    PARAM_REPEATED : PARAM_OK));
+			k++;
 		}
+		FUZZ_ASSERT(k == req.nparams);
 	}
 	http_params_free(ps, n);
-
-	/* The first pair of each name is the one found. */
-	for (i = 0; i < req.nparams; i++) {
-		for (j = 0; j < i; j++)
-			if (strcmp(req.params[j].name, req.params[i].name) == 0)
-				break;
-		if (j == i)
-			FUZZ_ASSERT(http_query_get(&req, req.params[i].name) ==
-			    req.params[i].value);
-	}
 	query_helpers(&req);
 	http_req_free(&req);
 	return 0;

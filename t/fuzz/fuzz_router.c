@@ -8,17 +8,22 @@
  *
  * The app has no database, cache or queue, and needs none: every handler
  * is replaced by a stub (stubs.h) that checks what it was given and
- * replies 200. The secret is fixed, so the seed corpus can hold valid
- * tokens (an admin's and a user's, valid until 2100) for the fuzzer to
- * get past authentication.
+ * replies 200, and db_exec (which the dispatcher calls to read the
+ * caller's row on admin routes and writes) by one that fails as if
+ * MariaDB were down. The secret is fixed, so the seed corpus can hold
+ * valid tokens (an admin's and a user's, valid until 2100) for the
+ * fuzzer to get past authentication.
  *
  * Invariants:
  *  - router_match: one id per {id} of the pattern, each in 1..2^63-1,
  *    and only paths with as many segments as the pattern match;
  *  - router_dispatch answers what the route table and the request say:
- *    404 for an unknown path; 405 with Allow when only the method is
- *    wrong; 401 with WWW-Authenticate without a valid access token; 403
- *    for a user on an admin route; else 415 or 422 for a bad body, or
+ *    404 for an unknown path; 405 with Allow (naming HEAD wherever it
+ *    names GET) when only the method is wrong, HEAD taking the GET
+ *    route and leaving the body unsent; 401 with WWW-Authenticate
+ *    without a valid access token; 403 for a user on an admin route;
+ *    else 415 or 422 for a bad body; 503 where the caller's row must
+ *    then be read (admin routes, writes); or
  *    the handler runs;
  *  - a handler runs only for its route, with the token's principal, and
  *    with a body that is a JSON object which validates against the
@@ -32,6 +37,7 @@
 #include "app.h"
 #include "auth.h"
 #include "config.h"
+#include "db.h"
 #include "fuzz.h"
 #include "http.h"
 #include "router.h"
@@ -48,6 +54,27 @@ static const struct route *expected_route;
 static struct token_claims expected_claims;
 static bool expected_token;
 static bool handler_ran;
+
+enum inv_err __wrap_db_exec(struct db *, enum stmt, const struct db_val *,
+    size_t, struct db_res **, uint64_t *, uint64_t *);
+
+/* The dispatcher's read of the caller's row, with no server (fuzz.mk
+ * links with -Wl,--wrap=db_exec). */
+enum inv_err
+__wrap_db_exec(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id)
+{
+	(void)db;
+	(void)params;
+	(void)nparams;
+	(void)affected;
+	(void)insert_id;
+	FUZZ_ASSERT(st == STMT_USER_AUTH);
+	if (res != NULL)
+		*res = NULL;
+	return INV_UNAVAILABLE;
+}
 
 /* Number of c in s. */
 static size_t
@@ -166,6 +193,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t ids[HTTP_MAX_PARAMS];
 	size_t i, k, nids;
 	bool path_known = false;
+	enum http_method want;
+	const char *allow;
 
 	if (size < 1)
 		return 0;
@@ -181,6 +210,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.body_len = size;
 	null_if_empty(&req.authorization);
 	null_if_empty(&req.content_type);
+	want = req.method == HTTP_HEAD ? HTTP_GET : req.method;
 
 	for (i = 0; i < nroutes; i++) {
 		nids = SIZE_MAX;
@@ -192,7 +222,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(count_char(req.path, '/') ==
 		    count_char(routes[i].pattern, '/'));
 		path_known = true;
-		if (found == NULL && routes[i].method == req.method)
+		if (found == NULL && routes[i].method == want)
 			found = &routes[i];
 	}
 	expected_route = found;
@@ -202,23 +232,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	router_dispatch(&app, &req, &resp);
 
 	FUZZ_ASSERT(resp.body != NULL);
+	FUZZ_ASSERT(resp.omit_body == (req.method == HTTP_HEAD));
 	if (!path_known)
 		FUZZ_ASSERT(resp.status == 404);
 	else if (found == NULL) {
 		FUZZ_ASSERT(resp.status == 405);
-		FUZZ_ASSERT(http_resp_get_header(&resp, "Allow") != NULL);
+		allow = http_resp_get_header(&resp, "Allow");
+		FUZZ_ASSERT(allow != NULL);
+		FUZZ_ASSERT((strncmp(allow, "GET", 3) == 0) ==
+		    (strncmp(allow, "GET, HEAD", 9) == 0));
 	} else if (found->role != ROLE_NONE && !expected_token) {
 		FUZZ_ASSERT(resp.status == 401);
 		FUZZ_ASSERT(http_resp_get_header(&resp,
 		    "WWW-Authenticate") != NULL);
 	} else if (found->role == ROLE_ADMIN && !expected_claims.is_admin)
 		FUZZ_ASSERT(resp.status == 403);
+	else if (resp.status == 503)
+		/* The read of the caller's row, once the request was good. */
+		FUZZ_ASSERT(route_reads_user(found, req.method) &&
+		    !handler_ran);
 	else if (handler_ran)
 		FUZZ_ASSERT(resp.status == 200);
 	else
 		FUZZ_ASSERT(found->body != BODY_NONE &&
 		    (resp.status == 415 || resp.status == 422));
 	FUZZ_ASSERT(!handler_ran || found != NULL);
+	FUZZ_ASSERT(!handler_ran || !route_reads_user(found, req.method));
 	http_resp_free(&resp);
 	http_req_free(&req);
 	return 0;
