@@ -34,23 +34,20 @@ check() {	# check NAME COMMAND...: ok when COMMAND succeeds
 	if "$@"; then ok "$name"; else notok "$name"; fi
 }
 
+# matches TEXT REGEX: a line of TEXT matches the extended REGEX.
+matches() { printf '%s\n' "$1" | grep -q -E -e "$2"; }
+
 for p in inventory.fcgi inventory-worker inventoryctl; do
 	bin=$top_builddir/src/$p
-	header=$(readelf -h "$bin")
-	segments=$(readelf -l -W "$bin")
-	dynamic=$(readelf -d -W "$bin")
+	check "$p is PIE (type DYN)" matches "$(readelf -h "$bin")" '^ *Type: +DYN '
+	check "$p has a GNU_RELRO segment" matches "$(readelf -l -W "$bin")" ' GNU_RELRO '
+	check "$p binds now (BIND_NOW)" matches "$(readelf -d -W "$bin")" \
+	    '\(FLAGS\).*BIND_NOW|\(FLAGS_1\).* NOW'
 	symbols=$(readelf --dyn-syms -W "$bin")
-	check "$p is PIE (type DYN)" \
-	    sh -c 'printf "%s\n" "$1" | grep -q -E "^ *Type: +DYN "' - "$header"
-	check "$p has a GNU_RELRO segment" \
-	    sh -c 'printf "%s\n" "$1" | grep -q -w GNU_RELRO' - "$segments"
-	check "$p binds now (BIND_NOW)" \
-	    sh -c 'printf "%s\n" "$1" | grep -q -E "\(FLAGS\).*BIND_NOW|\(FLAGS_1\).* NOW"' - "$dynamic"
-	check "$p imports __stack_chk_fail" \
-	    sh -c 'printf "%s\n" "$1" | grep -q -E " UND __stack_chk_fail(@|$)"' - "$symbols"
+	check "$p imports __stack_chk_fail" matches "$symbols" ' UND __stack_chk_fail(@|$)'
 	if [ "$FORTIFIED" = yes ]; then
-		check "$p imports fortified calls (__*_chk)" \
-		    sh -c 'printf "%s\n" "$1" | grep -q -E " UND __[a-z0-9_]+_chk(@|$)"' - "$symbols"
+		check "$p imports fortified calls (__*_chk)" matches "$symbols" \
+		    ' UND __[a-z0-9_]+_chk(@|$)'
 	else
 		echo "# $p: not fortified (CFLAGS without optimisation): no __*_chk to look for"
 	fi

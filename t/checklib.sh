@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # t/checklib.sh: the checks of an installed tree that t/installcheck.sh
 # (make install) and t/debcheck.sh (the unpacked Debian package) share;
 # sourced by both. The caller defines ok, notok and $work (a scratch

@@ -92,7 +92,7 @@ for f in "$top_srcdir"/schema/[0-9]*.sql; do
 	has 644 "/usr/share/inventory/schema/${f##*/}"
 done
 check "README in /usr/share/doc/inventory" \
-    sh -c 'test -s "$1/README" || test -s "$1/README.gz"' - "$R/usr/share/doc/inventory"
+    test -s "$R/usr/share/doc/inventory/README.gz" -o -s "$R/usr/share/doc/inventory/README"
 
 others=$(dpkg-deb --contents "$deb" | awk '$2 != "root/root" { print $NF }')
 check "every file is root's${others:+ (not: $others)}" test -z "$others"
