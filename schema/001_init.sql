@@ -59,9 +59,9 @@ CREATE TABLE products (
 
 -- One row per product. The CHECKs are the last line against an oversell:
 -- even if code is wrong, the database refuses to reserve more than is in
--- stock or to let stock go negative (ARCHITECTURE.md, "The rules that keep
--- stock right"). The stored `available` column exists so the low-stock
--- query can use an index instead of computing per row.
+-- stock or to let stock go negative (doc/design.md, "Stock rules"). The
+-- stored `available` column exists so the low-stock query can use an
+-- index instead of computing per row.
 CREATE TABLE inventory (
 	id			BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
 	product_id		BIGINT NOT NULL,
@@ -91,8 +91,9 @@ CREATE TABLE inventory (
 
 -- `reservation` is kept apart from `status` so each order holds, releases
 -- or deducts its stock exactly once whatever path its status takes
--- (ARCHITECTURE.md, rule 2). No ON DELETE on user_id: a user who has
--- orders cannot be deleted, so order history never loses its owner.
+-- (doc/design.md, "Stock rules", rule 2). No ON DELETE on user_id: a
+-- user who has orders cannot be deleted, so order history never loses
+-- its owner.
 CREATE TABLE orders (
 	id		BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
 	order_number	VARCHAR(32) NOT NULL,
@@ -144,9 +145,10 @@ CREATE TABLE order_items (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- The ledger: every change of stock or reservation writes one row in the
--- same transaction as the change (ARCHITECTURE.md, rule 3). product_id is
--- copied, not a foreign key, so the history still names the product and
--- a product delete (which cascades through inventory) is not blocked.
+-- same transaction as the change (doc/design.md, "Stock rules", rule 3).
+-- product_id is copied, not a foreign key, so the history still names the
+-- product and a product delete (which cascades through inventory) is not
+-- blocked.
 -- Orders and users may go; their movements stay with the reference nulled.
 CREATE TABLE stock_movements (
 	id		BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 003_queue.sql: what the worker's sweep needs (ARCHITECTURE.md, "Queue
+-- 003_queue.sql: what the worker's sweep needs (doc/design.md, "Queue
 -- protocol": the database is the source of truth).
 --
 -- Each worker run enqueues the pending orders older than a minute that

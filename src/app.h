@@ -1,7 +1,7 @@
 /*
  * app.h: what a handler can reach besides its request. One per process,
  * made at start-up and kept for the life of the process: the connections
- * in it are the process's share of the pool (ARCHITECTURE.md).
+ * in it are the process's share of the pool (doc/design.md, "Processes").
  */
 #ifndef INV_APP_H
 #define INV_APP_H

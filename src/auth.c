@@ -3,9 +3,9 @@
  * OpenSSL and the legacy bcrypt hashes through libxcrypt. This is the only
  * file that includes their headers; the rest of the program sees auth.h.
  *
- * libjwt 1.10 checks the signature and nothing else (FACTS.md): it takes
- * HS384/HS512 signed with our secret, never looks at exp and takes a 1-byte
- * key, so every one of those checks is made here.
+ * libjwt 1.10 checks the signature and nothing else: it takes HS384/HS512
+ * signed with our secret, never looks at exp and takes a 1-byte key, so
+ * every one of those checks is made here (doc/design.md, "Library facts").
  */
 
 #include <crypt.h>
@@ -499,8 +499,8 @@ scrypt_derive(const struct scrypt_params *prm, const char *password,
 
 	/*
 	 * With maxmem 0 OpenSSL caps itself at 32 MiB, which N=2^15,r=8
-	 * already needs (FACTS.md). What it allocates is B (128*r*p bytes)
-	 * and V (128*r*(N+2)): give exactly that plus slack.
+	 * already needs. What it allocates is B (128*r*p bytes) and
+	 * V (128*r*(N+2)): give exactly that plus slack.
 	 */
 	maxmem = 128 * prm->r * (n + 2 + prm->p) + SCRYPT_MEM_SLACK;
 	if (EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n,

@@ -4,7 +4,7 @@
  * most one reconnection attempt a second so a dead Redis costs a request
  * almost nothing.
  *
- * Keys (ARCHITECTURE.md, "Cache protocol"):
+ * Keys (doc/design.md, "Cache protocol"):
  *
  *   inventory:cache:gen:{item|product|lists}:{id}   a scope's generation
  *   inventory:cache:gen:floor                       lower bound of them all
@@ -141,8 +141,8 @@ cache_drop(struct cache *ch)
 
 /*
  * Checks a reply: returns it when usable; on NULL (an I/O error, which
- * leaves the context unusable: FACTS.md) drops the connection, on an
- * error reply frees it, and returns NULL. Takes ownership of reply.
+ * leaves hiredis's context unusable) drops the connection, on an error
+ * reply frees it, and returns NULL. Takes ownership of reply.
  */
 static redisReply *
 cache_checked(struct cache *ch, redisReply *reply)

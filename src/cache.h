@@ -24,7 +24,7 @@ void cache_close(struct cache *);
 enum inv_err cache_ping(struct cache *);
 
 /*
- * Coherent read-through caching of inventory reads (ARCHITECTURE.md,
+ * Coherent read-through caching of inventory reads (doc/design.md,
  * "Cache protocol"), and of the counts of a user's orders. Every cached
  * value lives in a scope with its own generation counter in Redis; the
  * generation is part of the value's key.

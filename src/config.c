@@ -76,7 +76,8 @@ static const struct key keys[] = {
 	S(queue_redis_socket, NULL),
 	I(queue_redis_db, 0, 0, 1000),
 	I(queue_redis_connect_timeout_ms, 200, 1, 60000),
-	/* Blocking queue waits must stay below this (FACTS.md, hiredis). */
+	/* Blocking queue waits must stay below this: hiredis kills a context
+	 * whose blocking command outlives the socket timeout. */
 	I(queue_redis_command_timeout_ms, 2000, 100, 60000),
 	S(queue_redis_sentinels, NULL),
 	S(queue_redis_master_name, NULL),

@@ -4,8 +4,8 @@
  * One connection per handle, opened on first use and dropped on any
  * connection error; the next call reconnects. Statements come from the one
  * table below, are prepared on first use and kept per connection: a new
- * connection starts with none (FACTS.md: statements of a dead connection
- * fail forever with 1243, so MYSQL_OPT_RECONNECT stays off and we redo the
+ * connection starts with none (statements of a dead connection fail
+ * forever with 1243, so MYSQL_OPT_RECONNECT stays off and we redo the
  * connection ourselves).
  *
  * Results are fetched whole, every column converted to a string by the
@@ -296,7 +296,8 @@ static const struct {
 	    "SELECT oi.product_id, oi.quantity, p.name "
 	    "FROM order_items oi JOIN products p ON p.id = oi.product_id "
 	    "WHERE oi.order_id = ? ORDER BY oi.product_id" },
-	/* The oversell-safe conditional update (ARCHITECTURE.md, rule 1). */
+	/* The oversell-safe conditional update (doc/design.md, "Stock rules",
+	 * rule 1). */
 	[STMT_ORDER_RESERVE] = { "order_reserve",
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved + ? "
 	    "WHERE product_id = ? AND quantity_in_stock - quantity_reserved "
@@ -314,7 +315,8 @@ static const struct {
 	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock",
 	    "SELECT quantity_in_stock - quantity_reserved FROM inventory "
 	    "WHERE product_id = ? FOR UPDATE" },
-	/* One ledger row per item of the order (ARCHITECTURE.md, rule 3);
+	/* One ledger row per item of the order (doc/design.md, "Stock
+	 * rules", rule 3);
 	 * what it returns is the stock to invalidate after the commit. */
 	[STMT_ORDER_MOVEMENTS] = { "order_movements",
 	    "INSERT INTO stock_movements (inventory_id, product_id, "

@@ -2,7 +2,7 @@
  * fcgi_main.c: inventory.fcgi, the FastCGI responder. The only file that
  * sees libfcgi: it turns each FastCGI request into an http_req, hands it
  * to the router and writes the http_resp back. One request at a time per
- * process; spawn-fcgi runs several (ARCHITECTURE.md).
+ * process; spawn-fcgi runs several (doc/design.md, "Processes").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +136,7 @@ resp_to_fcgi(FCGX_Request *r, const struct http_resp *resp)
 		if (n > 0 && (size_t)n < sizeof(line))
 			FCGX_PutStr(line, n, r->out);
 	}
-	/* FCGX_FPrintF has no %zu (FACTS.md): format here, put as bytes. */
+	/* FCGX_FPrintF has no %zu: format here, put as bytes. */
 	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n",
 	    resp->body != NULL ? resp->body_len : 0);
 	FCGX_PutStr(line, n, r->out);

@@ -1,12 +1,12 @@
 /*
  * inventory.c: /api/v1/products and /api/v1/inventory.
  *
- * Stock (ARCHITECTURE.md, "The rules that keep stock right"): every change
- * of an inventory row runs in one transaction that locks the row
- * (SELECT ... FOR UPDATE), checks the new quantities under the lock, writes
- * them and writes the stock_movements row. Two concurrent changes of one
- * row are thus serialised, each seeing the other's result, and the
- * schema's CHECK constraints refuse whatever might still slip by.
+ * Stock (doc/design.md, "Stock rules"): every change of an inventory row
+ * runs in one transaction that locks the row (SELECT ... FOR UPDATE),
+ * checks the new quantities under the lock, writes them and writes the
+ * stock_movements row. Two concurrent changes of one row are thus
+ * serialised, each seeing the other's result, and the schema's CHECK
+ * constraints refuse whatever might still slip by.
  *
  * Cache (cache.h, "Cache protocol"): GET /inventory/{id}, GET
  * /inventory/product/{pid}, the inventory lists and the low-stock report
@@ -40,7 +40,7 @@
  * inside them. */
 #define PRICE_MAX	INT64_C(9999999999)
 #define WEIGHT_MAX	INT64_C(999999999)
-/* API.md, "Numeric bounds". */
+/* Numeric bounds of the contract (doc/openapi.json). */
 #define QTY_MAX		INT64_C(2147483647)	/* INT columns */
 #define ADJUST_MAX	INT64_C(1000000000)
 #define REASON_MAX	255
@@ -420,7 +420,7 @@ reply_no_inventory(struct http_resp *resp, int64_t id)
 	    " not found", id);
 }
 
-/* 422: API.md, "reserved > in stock". */
+/* 422: reserved above the stock. */
 static void
 reply_reserved_gt_stock(struct http_resp *resp)
 {

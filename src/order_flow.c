@@ -1,7 +1,7 @@
 /*
  * order_flow.c: the order state machine and the stock rules
- * (ARCHITECTURE.md, "The rules that keep stock right"), for the orders
- * API and the worker alike.
+ * (doc/design.md, "Stock rules"), for the orders API and the worker
+ * alike.
  *
  * Lock order, everywhere: the order row first (SELECT ... FOR UPDATE),
  * then inventory rows one by one in product-id order. Creation first
@@ -56,8 +56,8 @@ static const char *const reservation_names[RES__MAX] = {
 	"deducted",	/* RES_DEDUCTED */
 };
 
-/* Status changes API.md allows, [from][to]; a PUT of the current status
- * is handled apart (it changes no status). */
+/* Status changes the contract allows, [from][to]; a PUT of the current
+ * status is handled apart (it changes no status). */
 static const bool allowed[ORDER__MAX][ORDER__MAX] = {
 	[ORDER_PENDING] = {
 		[ORDER_PROCESSING] = true,

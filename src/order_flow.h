@@ -1,7 +1,7 @@
 /*
  * order_flow.h: the order state machine and the reservation rules
- * (ARCHITECTURE.md, "The rules that keep stock right"), shared by the
- * orders API and the worker. Every transition locks the order row and
+ * (doc/design.md, "Stock rules"), shared by the orders API and the
+ * worker. Every transition locks the order row and
  * moves orders.reservation (none, held, released, deducted) in the same
  * transaction as the stock change, so reserve, release and deduct each
  * happen at most once; each stock change writes its stock_movements row.
@@ -26,7 +26,7 @@ struct db;
 struct db_res;
 struct cache;
 
-/* Bounds of a new order (API.md). */
+/* Bounds of a new order (doc/openapi.json). */
 #define ORDER_MAX_ITEMS		100
 #define ORDER_MAX_QUANTITY	1000000
 
@@ -84,8 +84,8 @@ struct order_refused {
 };
 
 /*
- * The refusal in the words of API.md ("Insufficient stock for product
- * NAME. Available: N", ...), written into buf; returns buf.
+ * The refusal in the words of the contract ("Insufficient stock for
+ * product NAME. Available: N", ...), written into buf; returns buf.
  */
 const char *order_refused_text(const struct order_refused *, char *buf,
     size_t len);
@@ -123,7 +123,7 @@ enum inv_err order_flow_create(struct db *, const struct order_new *,
 void order_flow_invalidate(struct cache *, const struct order_touched *);
 
 /*
- * The admin's status update (API.md, Orders), in its own transaction:
+ * The admin's status update (PUT /orders/{id}), in its own transaction:
  * the transition rules, then the stock rule of the new status (processing
  * holds the reservation, shipped deducts it, cancelled releases it), and
  * tracking_number and notes set where not NULL (a PUT of the current

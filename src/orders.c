@@ -3,9 +3,10 @@
  * this file checks requests, words the replies and keeps the
  * Idempotency-Key.
  *
- * Idempotency-Key (API.md). The key's row in idempotency_keys is the
- * claim on it: inserted, and committed, before the work, so a duplicate
- * arriving meanwhile finds it unfinished and gets 409. The order
+ * Idempotency-Key (doc/design.md, "Orders"). The key's row in
+ * idempotency_keys is the claim on it: inserted, and committed, before
+ * the work, so a duplicate arriving meanwhile finds it unfinished and
+ * gets 409. The order
  * transaction then locks that row, checks that it is still unfinished
  * and stores the 201 response in it, so the order and its stored answer
  * commit together: there is no moment at which the order exists and a
@@ -92,7 +93,7 @@ struct member {
 	}		 kind;
 };
 
-/* Order's members, then OrderWithUser's, in API.md's order. */
+/* Order's members, then OrderWithUser's, in doc/openapi.json's order. */
 static const struct member order_members[] = {
 	{ "id", ORDER_COL_ID, MEMBER_INT },
 	{ "order_number", ORDER_COL_NUMBER, MEMBER_STR },
@@ -613,7 +614,7 @@ create_tx(struct db *db, void *arg)
 }
 
 /* Hands the new order to the worker; without Redis the worker's sweep
- * of the database finds it instead (API.md). */
+ * of the database finds it instead (doc/design.md, "Queue protocol"). */
 static void
 order_enqueue(struct app *app, int64_t id)
 {
@@ -722,8 +723,8 @@ static const enum stmt own_page_stmts[2] = {
  * in MariaDB a count is an index scan of all the user's orders (a third
  * of the time of a page of 100 of 1,000 orders), and order_flow bumps the
  * user's generation after every change of one of them, so a count is
- * never older than a change that has returned (the cache protocol of
- * ARCHITECTURE.md).
+ * never older than a change that has returned (doc/design.md, "Cache
+ * protocol").
  */
 static enum inv_err
 count_orders(struct app *app, int64_t user_id, const char *status,

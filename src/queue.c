@@ -1,5 +1,5 @@
 /*
- * queue.c: the Redis reliable queue (ARCHITECTURE.md, "Queue protocol").
+ * queue.c: the Redis reliable queue (doc/design.md, "Queue protocol").
  *
  * Keys, all under inventory:queue: —
  *   high, default, low  lists of waiting jobs: LPUSH in, taken from the
@@ -259,8 +259,8 @@ closed_under_us(const redisContext *ctx, int err)
  * Runs argv[0..argc) (NUL-terminated strings, borrowed), connecting
  * first. Returns the reply (new: freeReplyObject) or NULL on any failure,
  * logged here: after an I/O error or timeout hiredis's context is
- * unusable (FACTS.md), so it is dropped for the next call to replace; an
- * error reply keeps the connection, except one that says the server is
+ * unusable, so it is dropped for the next call to replace; an error
+ * reply keeps the connection, except one that says the server is
  * no longer a writable master (redis_reply_demoted). A connection found closed by the server, or refused as
  * a demoted master's, gets one more try on a fresh one (through Sentinel,
  * when set): every command here may run twice without harm (a job run
@@ -641,10 +641,10 @@ claim_once(struct queue *q, int64_t wait_ms, char **raw,
 		return INV_OK;
 	}
 	/*
-	 * The wait stays well below the command timeout: a blocking command
-	 * that outlives the socket's timeout kills the context (FACTS.md).
-	 * Only the high list can be waited on (BLMOVE takes one source);
-	 * the caller's next round finds the others.
+	 * The wait stays well below the command timeout: a blocking command that
+	 * outlives the socket's timeout kills the context (doc/design.md,
+	 * "Library facts", hiredis). Only the high list can be waited on (BLMOVE
+	 * takes one source); the caller's next round finds the others.
 	 */
 	if (wait_ms > q->cfg->queue_redis_command_timeout_ms / 2)
 		wait_ms = q->cfg->queue_redis_command_timeout_ms / 2;

@@ -1,5 +1,5 @@
 /*
- * queue.h: the Redis reliable queue of order jobs (ARCHITECTURE.md, "Queue
+ * queue.h: the Redis reliable queue of order jobs (doc/design.md, "Queue
  * protocol"). hiredis stays behind this door (and cache.c's).
  *
  * The producer side (the API) needs only queue_open/queue_close and
@@ -80,9 +80,10 @@ void queue_set_worker(struct queue *, const char *worker_id);
  * in-flight list, and refreshes the heartbeat (which registers the
  * worker). With wait_ms > 0 and every queue empty, waits up to about
  * wait_ms for a job on the high queue (clamped below the command timeout,
- * FACTS.md). INV_OK with *job filled (queue_job_free it); INV_NOTFOUND
- * when there is none. A job that cannot be parsed goes straight to the
- * dead letters and the next one is taken.
+ * doc/design.md, "Library facts", hiredis). INV_OK with *job filled
+ * (queue_job_free it); INV_NOTFOUND when there is none. A job that
+ * cannot be parsed goes straight to the dead letters and the next one is
+ * taken.
  */
 enum inv_err queue_claim(struct queue *, int64_t wait_ms,
     struct queue_job *job);

@@ -1,15 +1,15 @@
 /*
  * router.h: the one static route table and its dispatcher.
  *
- * Dispatch order (STYLE.md rule 1): no path match -> 404; path matched but
- * not the method -> 405 with Allow (HEAD is served by each GET route);
- * then authentication (401) and role (403), so nobody learns anything
- * from a route they may not use; then the query string's syntax (422:
- * undecodable or repeated parameters); then Content-Type (415) and body
- * (422); then, on admin routes and writes, the caller's current row (400
- * inactive, 403 no longer an admin, 401 token older than the user's last
- * change of role or status); then the handler, which checks the values
- * of the parameters it reads (422).
+ * Dispatch order (doc/design.md, "Handling a request"): no path match ->
+ * 404; path matched but not the method -> 405 with Allow (HEAD is served
+ * by each GET route); then authentication (401) and role (403), so nobody
+ * learns anything from a route they may not use; then the query string's
+ * syntax (422: undecodable or repeated parameters); then Content-Type
+ * (415) and body (422); then, on admin routes and writes, the caller's
+ * current row (400 inactive, 403 no longer an admin, 401 token older
+ * than the user's last change of role or status); then the handler,
+ * which checks the values of the parameters it reads (422).
  */
 #ifndef INV_ROUTER_H
 #define INV_ROUTER_H

@@ -4,7 +4,7 @@
  * Tokens: a login starts a refresh-token "family"; every refresh marks the
  * presented token used and issues the next one of the same family. A used
  * token presented again means it was stolen or replayed, so the whole
- * family is revoked (API.md, reuse detection).
+ * family is revoked (doc/design.md, "Security").
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * worker_main.c: inventory-worker, which drains the order queue
- * (ARCHITECTURE.md, "Queue protocol"; API.md, "Background processing").
+ * (doc/design.md, "Queue protocol" and "Orders").
  *
  *   inventory-worker [--config FILE] [--drain | --follow]
  *                    [--max-seconds N] [--worker-id ID]
@@ -195,7 +195,8 @@ sweep_batch(struct worker *w, size_t *n)
 }
 
 /*
- * The sweep (ARCHITECTURE.md: the database is the source of truth):
+ * The sweep (doc/design.md, "Queue protocol": the database is the
+ * source of truth):
  * enqueues, on the low queue, the pending orders older than a minute that
  * it never enqueued before (orders.swept_at), and marks them. Enqueued
  * first, marked after: a crash in between enqueues an order twice, which

@@ -799,7 +799,8 @@ START_TEST(test_session_is_utc_and_strict)
 }
 END_TEST
 
-/* The database refuses what the code must never do (ARCHITECTURE.md). */
+/* The database refuses what the code must never do (doc/design.md,
+ * "Data model"). */
 START_TEST(test_schema_constraints)
 {
 	ck_assert_int_eq(db_exec_script(db, "INSERT INTO products "

@@ -13,8 +13,10 @@
 #               (default: INVENTORY_ADMIN_EMAIL and INVENTORY_ADMIN_PASSWORD
 #               from run/stack.env when no URL is given)
 #   E2E_PROCESSES
-#               how many FastCGI processes serve the stack (default:
-#               inventory_processes of GET /metrics)
+#               how many FastCGI processes serve the reads (default:
+#               INVENTORY_FCGI_PROCESSES from run/stack.env when no URL
+#               is given, else inventory_processes of GET /metrics, which
+#               counts the processes of /api/v1/auth/ too)
 #
 # The checks that every process reads a change need the stack's
 # processes to say who answered (debug_process_header = 1, as
@@ -146,6 +148,7 @@ if [[ -z $(header Server | tr -d 'a-zA-Z') ]]; then ok "no nginx version in Serv
 # All FastCGI processes accept on one socket: which one answers is the
 # kernel's choice, and only X-Inventory-Process tells.
 NPROCS=${E2E_PROCESSES:-}
+[[ -n $NPROCS || -n ${1:-}${E2E_URL:-} ]] || NPROCS=$(stack_value INVENTORY_FCGI_PROCESSES)
 if [[ -z $NPROCS ]]; then
 	req GET /metrics
 	NPROCS=$(awk '$1 == "inventory_processes" { print $2; exit }' <<<"$BODY")
@@ -278,6 +281,36 @@ check "unknown path outside the API is 404 JSON (nginx)" error_is 404 "Not Found
 
 req GET /api/v1/no-such-thing
 check "unknown path in the API is 404 JSON (application)" error_is 404 "Not Found"
+
+# nginx's own 404 is JSON whatever the extension of the path (mime.types
+# would make these text/html, text/css), and a prefix without its slash
+# is a 404 rather than nginx's redirect to the path with one.
+for path in /x/page.html /x/style.css /api/v1/no-such-page.html /api /api/v1/auth; do
+	req GET "$path"
+	check "GET $path is 404 JSON, no redirect" error_is 404 "Not Found"
+done
+
+# nginx refuses TRACE itself, before it picks a location; the answer is
+# still the path's: on an API path the application's 405 with the same
+# Allow as for any method it lacks, on a static path 405 with Allow: GET,
+# HEAD (like any other method there), elsewhere 404.
+req PATCH /api/v1/products
+allow=$(header Allow)
+req TRACE /api/v1/products
+if error_is 405 "Method Not Allowed" && [[ -n $allow && $(header Allow) == "$allow" ]]; then
+	ok "TRACE /api/v1/products is 405 with the path's Allow ($allow)"
+else
+	not_ok "TRACE /api/v1/products is 405 with the path's Allow ($allow)" "$(got) Allow: '$(header Allow)'"
+fi
+static_405() { error_is 405 "Method Not Allowed" && [[ $(header Allow) == "GET, HEAD" ]]; }
+for m in TRACE PUT DELETE POST; do
+	req "$m" /api/v1/openapi.json
+	check "$m /api/v1/openapi.json is 405 JSON, Allow: GET, HEAD (nginx)" static_405
+done
+req TRACE /docs
+check "TRACE /docs is 405 JSON, Allow: GET, HEAD (nginx)" static_405
+req TRACE /no/such/page
+check "TRACE /no/such/page is 404 JSON" error_is 404 "Not Found"
 
 req DELETE /api/v1/auth/login
 allow=$(header Allow)

@@ -4,7 +4,8 @@
 # the installation directories in the environment (see installcheck-local
 # in Makefile.am). Works on a DESTDIR staging tree too.
 #
-#   - every file `make install` should put is there;
+#   - every file `make install` should put is there, and every document
+#     (.md) an installed file names is installed in DOCDIR;
 #   - the installed files name configure's paths: no placeholder is left
 #     but the nginx site's four operator placeholders, and no path of a
 #     default layout (/usr/local, /etc/inventory...) is hard-coded when
@@ -56,6 +57,8 @@ $mandir/man8/inventory-worker.8
 $mandir/man8/inventoryctl.8
 $mandir/man5/inventory.conf.5
 $docdir/README
+$docdir/design.md
+$docdir/BENCHMARKS.md
 $docdir/inventory.conf.sample
 $pkgdatadir/nginx/inventory.conf
 $pkgdatadir/nginx/inventory-redirect.conf
@@ -67,7 +70,7 @@ for f in "$top_srcdir"/schema/[0-9]*.sql; do
 done
 units=
 if [ "$systemdsystemunitdir" != no ]; then
-	for u in inventory-fcgi.service inventory-worker.service \
+	for u in inventory-fcgi.service inventory-fcgi-auth.service inventory-worker.service \
 	    inventory-worker.timer inventory-worker-follow.service; do
 		units="$units $systemdsystemunitdir/$u"
 	done
@@ -84,13 +87,29 @@ for f in $files; do
 	check "installed $f" test -s "$D$f"
 done
 
+# Every document an installed file names (a word ending in .md: README's
+# doc/design.md, say) is installed in DOCDIR, where a reader looks.
+named=
+for f in $files; do
+	case $f in
+	*.js | *.css | */LICENSE | */NOTICE) ;;
+	*) [ -f "$D$f" ] && named="$named $(grep -I -o -h -E \
+	    -e '(^|[^A-Za-z0-9_./${}-])[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b' \
+	    "$D$f" | sed -e 's/^[^A-Za-z0-9_./${}-]//')" ;;
+	esac
+done
+for d in $(printf '%s\n' $named | sort -u); do
+	check "document $d named by an installed file is $docdir/${d##*/}" \
+	    test -s "$D$docdir/${d##*/}"
+done
+
 # --- paths substituted ------------------------------------------------
 
 # The text files we generate or install, as they are on disk.
 texts=
 for f in $files; do
 	case $f in
-	*.js | *.css | */LICENSE | */NOTICE | *.sql | */README) ;;
+	*.js | *.css | */LICENSE | */NOTICE | *.sql | */README | *.md) ;;
 	*) [ -f "$D$f" ] && texts="$texts $D$f" ;;
 	esac
 done
@@ -104,6 +123,8 @@ check "no placeholder left${left:+: $left}" test -z "$left"
 grep_in() { grep -q -F -e "$2" "$1"; }
 check "nginx site names the socket $runstatedir/inventory/fcgi.sock" \
     grep_in "$D$pkgdatadir/nginx/inventory.conf" "server unix:$runstatedir/inventory/fcgi.sock"
+check "nginx site names the auth pool's socket $runstatedir/inventory-auth/fcgi.sock" \
+    grep_in "$D$pkgdatadir/nginx/inventory.conf" "server unix:$runstatedir/inventory-auth/fcgi.sock"
 check "nginx site serves $pkgdatadir/www" \
     grep_in "$D$pkgdatadir/nginx/inventory.conf" "alias $pkgdatadir/www/openapi.json;"
 check "cron file runs $sbindir/inventory-worker with $sysconfdir/inventory.conf" \
@@ -112,7 +133,13 @@ for u in $units; do
 	case $u in
 	*.timer) ;;
 	*fcgi*) check "${u##*/} runs $sbindir/inventory.fcgi --config $sysconfdir/inventory.conf" \
-		    grep_in "$D$u" "$sbindir/inventory.fcgi --config $sysconfdir/inventory.conf" ;;
+		    grep_in "$D$u" "$sbindir/inventory.fcgi --config $sysconfdir/inventory.conf"
+		# The socket the site file names for that pool.
+		case $u in
+		*-auth.service) sock=$runstatedir/inventory-auth/fcgi.sock ;;
+		*) sock=$runstatedir/inventory/fcgi.sock ;;
+		esac
+		check "${u##*/} listens on $sock" grep_in "$D$u" "-s $sock " ;;
 	*) check "${u##*/} runs $sbindir/inventory-worker --config $sysconfdir/inventory.conf" \
 		    grep_in "$D$u" "$sbindir/inventory-worker --config $sysconfdir/inventory.conf" ;;
 	esac
