@@ -13,6 +13,12 @@
 #include "log.h"
 #include "util.h"
 
+void
+print_version(const char *prog)
+{
+	printf("%s %s\n", prog, PACKAGE_VERSION);
+}
+
 static const char *const inv_errs[INV__MAX] = {
 	"success",			/* INV_OK */
 	"out of memory",		/* INV_ENOMEM */

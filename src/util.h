@@ -34,6 +34,10 @@ enum inv_err {
 /* Static string naming an error; never NULL. */
 const char *inv_strerror(enum inv_err);
 
+/* Prints "PROGRAM VERSION" on standard output, VERSION being configure's
+ * (AC_INIT): the --version of every program. */
+void print_version(const char *prog);
+
 /* Allocation wrappers: never return NULL (abort after logging). */
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
