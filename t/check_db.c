@@ -294,7 +294,9 @@ END_TEST
 static struct db *
 untouched_db(const char *suffix, char **scratch)
 {
-	struct config c2 = cfg;
+	/* The handle keeps a pointer to its config to reconnect with: it
+	 * must outlive this call. */
+	static struct config c2;
 	struct db *d = NULL;
 	char *sql;
 
@@ -303,6 +305,7 @@ untouched_db(const char *suffix, char **scratch)
 	    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", *scratch,
 	    *scratch);
 	if (db_exec_script(odb, sql) == INV_OK) {
+		c2 = cfg;
 		c2.db_name = *scratch;
 		d = open_owner(&c2);
 	} else {
