@@ -3,13 +3,16 @@
  *
  *   inventoryctl [--config FILE] migrate
  *   inventoryctl [--config FILE] create-admin --email E --full-name N
- *   inventoryctl [--config FILE] check-config
+ *   inventoryctl [--config FILE] check-config [--no-connect]
  *   inventoryctl [--config FILE] queue stats
  *   inventoryctl [--config FILE] dead list | retry ID | retry all | purge
  *   inventoryctl [--config FILE] audit
  *
- * Each command is a row of the table at the end: its name, what it needs
- * opened, and its function.
+ * Options may stand before or after the command (as with any GNU tool);
+ * an option the command does not take, an unknown one, or a word too many
+ * is a usage error. Each command is a row of the table at the end: its
+ * name, its options, how many words follow it, what it needs opened, and
+ * its function.
  *
  * Exit status: 0 success, 1 failure, 2 usage error.
  */
@@ -34,10 +37,19 @@
 #define PASSWORD_MIN	8
 #define PASSWORD_MAX	1024
 
-/* What a command is given: the configuration and what it asked for. */
+/* The options only some commands take (struct command's opts). */
+#define OPT_EMAIL	0x01
+#define OPT_FULL_NAME	0x02
+#define OPT_NO_CONNECT	0x04
+
+/* What a command is given: the configuration, its options, and what it
+ * asked for. */
 struct ctl {
 	const struct config	*cfg;
 	const char		*cfgpath;	/* --config, or NULL */
+	const char		*email;		/* --email, or NULL */
+	const char		*full_name;	/* --full-name, or NULL */
+	bool			 no_connect;	/* --no-connect */
 	struct db		*db;
 	struct cache		*cache;
 	struct queue		*queue;
@@ -115,33 +127,18 @@ read_password(void)
 static int
 cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "email", required_argument, NULL, 'e' },
-		{ "full-name", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char *email = NULL, *name = NULL, *password = NULL, *hash = NULL;
 	struct db_val p[4];
 	size_t plen;
 	enum inv_err rc;
-	int c, status = 1;
+	int status = 1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "e:n:", opts, NULL)) != -1)
-		switch (c) {
-		case 'e':
-			free(email);
-			email = email_canonical(optarg);
-			break;
-		case 'n':
-			free(name);
-			name = str_trim_dup(optarg);
-			break;
-		default:
-			usage(stderr);
-			status = 2;
-			goto out;
-		}
+	(void)argc;
+	(void)argv;
+	if (ctl->email != NULL)
+		email = email_canonical(ctl->email);
+	if (ctl->full_name != NULL)
+		name = str_trim_dup(ctl->full_name);
 	if (email == NULL || name == NULL || *name == '\0' ||
 	    strlen(name) > 255) {
 		fprintf(stderr, "inventoryctl: create-admin needs --email and "
@@ -191,19 +188,28 @@ out:
 	return status;
 }
 
+/*
+ * check-config: the configuration was read and checked before any
+ * command runs; this says so and, unless --no-connect (the units' check
+ * before start and reload, which must not depend on the servers being
+ * up), whether each server answers.
+ */
 static int
 cmd_check_config(struct ctl *c, int argc, char *argv[])
 {
 	struct queue_stats st;
-	bool db_ok = db_ping(c->db) == INV_OK;
-	bool redis_ok = cache_ping(c->cache) == INV_OK;
-	bool queue_ok = queue_get_stats(c->queue, &st) == INV_OK;
+	bool db_ok, redis_ok, queue_ok;
 
 	(void)argc;
 	(void)argv;
 	printf("configuration: ok (%s)\n", c->cfgpath != NULL ? c->cfgpath :
 	    getenv("INVENTORY_CONFIG") != NULL ? getenv("INVENTORY_CONFIG") :
 	    config_default_path());
+	if (c->no_connect)
+		return 0;
+	db_ok = db_ping(c->db) == INV_OK;
+	redis_ok = cache_ping(c->cache) == INV_OK;
+	queue_ok = queue_get_stats(c->queue, &st) == INV_OK;
 	printf("database: %s\n", db_ok ? "ok" : "unavailable");
 	printf("redis: %s\n", redis_ok ? "ok" : "unavailable");
 	printf("queue redis: %s\n", queue_ok ? "ok" : "unavailable");
@@ -316,11 +322,8 @@ cmd_audit(struct ctl *c, int argc, char *argv[])
 	size_t products, violations;
 	enum inv_err rc;
 
+	(void)argc;
 	(void)argv;
-	if (argc != 1) {
-		usage(stderr);
-		return 2;
-	}
 	if ((rc = order_flow_audit(c->db, &products, &violations)) != INV_OK) {
 		fprintf(stderr, "inventoryctl: audit: %s\n", inv_strerror(rc));
 		return 1;
@@ -335,24 +338,28 @@ cmd_audit(struct ctl *c, int argc, char *argv[])
 #define NEED_CACHE	0x02
 #define NEED_QUEUE	0x04
 
-/* Every command: its name, its arguments for the usage text, what it
- * needs, and its function (given argv from the command's name on). */
+/* Every command: its name, its arguments for the usage text, the
+ * options of its own it takes (OPT_*), at most how many words follow it,
+ * what it needs, and its function (given argv from the command's name
+ * on, options taken out). */
 static const struct command {
 	const char	*name;
 	const char	*args;
+	unsigned	 opts;
+	int		 maxwords;
 	unsigned	 needs;
 	int		(*run)(struct ctl *, int, char *[]);
 } commands[] = {
 	/* migrate opens its own connection, as the schema owner. */
-	{ "migrate", "", 0, cmd_migrate },
-	{ "create-admin", " --email E --full-name NAME", NEED_DB,
-	    cmd_create_admin },
-	{ "check-config", "", NEED_DB | NEED_CACHE | NEED_QUEUE,
-	    cmd_check_config },
-	{ "queue", " stats", NEED_QUEUE, cmd_queue },
-	{ "dead", " list | retry ID | retry all | purge", NEED_QUEUE,
+	{ "migrate", "", 0, 0, 0, cmd_migrate },
+	{ "create-admin", " --email E --full-name NAME",
+	    OPT_EMAIL | OPT_FULL_NAME, 0, NEED_DB, cmd_create_admin },
+	{ "check-config", " [--no-connect]", OPT_NO_CONNECT, 0,
+	    NEED_DB | NEED_CACHE | NEED_QUEUE, cmd_check_config },
+	{ "queue", " stats", 0, 1, NEED_QUEUE, cmd_queue },
+	{ "dead", " list | retry ID | retry all | purge", 0, 2, NEED_QUEUE,
 	    cmd_dead },
-	{ "audit", "", NEED_DB, cmd_audit },
+	{ "audit", "", 0, 0, NEED_DB, cmd_audit },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -370,11 +377,55 @@ usage(FILE *f)
 	fprintf(f, "create-admin reads the password from standard input.\n");
 }
 
+/* The name of the OPT_* option bit, for the message refusing it. */
+static const char *
+opt_name(unsigned bit)
+{
+	switch (bit) {
+	case OPT_EMAIL:
+		return "--email";
+	case OPT_FULL_NAME:
+		return "--full-name";
+	default:
+		return "--no-connect";
+	}
+}
+
+/*
+ * Checks the options and words given against cmd's row: 0 when they fit,
+ * else 2 after the message and the usage text.
+ */
+static int
+command_fits(const struct command *cmd, unsigned given, int nwords,
+    char *words[])
+{
+	unsigned bit, stray = given & ~cmd->opts;
+
+	if (stray != 0) {
+		for (bit = 1; (stray & bit) == 0; bit <<= 1)
+			;
+		fprintf(stderr, "inventoryctl: %s takes no %s\n", cmd->name,
+		    opt_name(bit));
+		usage(stderr);
+		return 2;
+	}
+	if (nwords > cmd->maxwords) {
+		fprintf(stderr, "inventoryctl: unexpected argument: %s\n",
+		    words[cmd->maxwords]);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "full-name", required_argument, NULL, 'n' },
+		{ "no-connect", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -382,15 +433,30 @@ main(int argc, char *argv[])
 	const struct command *cmd = NULL;
 	struct ctl ctl;
 	struct config cfg;
+	unsigned given = 0, needs;
 	size_t i;
 	int c, status;
 
 	memset(&ctl, 0, sizeof(ctl));
-	/* '+': stop at the command, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1)
+	/* One pass over every option, wherever it stands (getopt moves
+	 * the words to the end); command_fits() then refuses the options
+	 * the command does not take. */
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
 			ctl.cfgpath = optarg;
+			break;
+		case 'e':
+			ctl.email = optarg;
+			given |= OPT_EMAIL;
+			break;
+		case 'n':
+			ctl.full_name = optarg;
+			given |= OPT_FULL_NAME;
+			break;
+		case 'N':
+			ctl.no_connect = true;
+			given |= OPT_NO_CONNECT;
 			break;
 		case 'h':
 			usage(stdout);
@@ -415,16 +481,20 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	if ((status = command_fits(cmd, given, argc - optind - 1,
+	    argv + optind + 1)) != 0)
+		return status;
 	if (!config_startup(&cfg, ctl.cfgpath, "inventoryctl"))
 		return 1;
 	/* A server closing a socket must be an error, not our death. */
 	signal(SIGPIPE, SIG_IGN);
 	ctl.cfg = &cfg;
-	if ((cmd->needs & NEED_DB) != 0)
+	needs = ctl.no_connect ? 0 : cmd->needs;
+	if ((needs & NEED_DB) != 0)
 		db_open(&ctl.db, &cfg);
-	if ((cmd->needs & NEED_CACHE) != 0)
+	if ((needs & NEED_CACHE) != 0)
 		cache_open(&ctl.cache, &cfg);
-	if ((cmd->needs & NEED_QUEUE) != 0)
+	if ((needs & NEED_QUEUE) != 0)
 		queue_open(&ctl.queue, &cfg);
 	status = cmd->run(&ctl, argc - optind, argv + optind);
 	queue_close(ctl.queue);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fastcgi.h>
@@ -189,6 +190,22 @@ serve(struct app *app, FCGX_Request *r)
 	http_req_free(&req);
 }
 
+/*
+ * Whether standard input is a listening socket, as spawn-fcgi leaves it.
+ * Anything else (a terminal, a file, a connected socket) would make the
+ * first accept fail and the process exit 0 after logging "ready", which
+ * a supervisor takes for a clean stop.
+ */
+static bool
+stdin_listens(void)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(FCGI_LISTENSOCK_FILENO, SOL_SOCKET, SO_ACCEPTCONN,
+	    &v, &len) == 0 && v != 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -238,6 +255,18 @@ main(int argc, char *argv[])
 			usage(stderr);
 			return 2;
 		}
+	if (optind != argc) {
+		fprintf(stderr, "inventory.fcgi: unexpected argument: %s\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!stdin_listens()) {
+		fprintf(stderr, "inventory.fcgi: standard input is not a "
+		    "listening socket; run it under spawn-fcgi (see "
+		    "inventory.fcgi(8))\n");
+		return 1;
+	}
 	if (!config_startup(&cfg, cfgpath, "inventory.fcgi"))
 		return 1;
 	metrics_init(&cfg);

@@ -417,6 +417,7 @@ main(int argc, char *argv[])
 	int64_t max_seconds = 0;
 	uint64_t t0;
 	char host[256], *defid = NULL;
+	bool drain = false;
 	int c, status;
 
 	memset(&w, 0, sizeof(w));
@@ -426,7 +427,7 @@ main(int argc, char *argv[])
 			cfgpath = optarg;
 			break;
 		case 'd':
-			w.follow = false;
+			drain = true;
 			break;
 		case 'f':
 			w.follow = true;
@@ -457,6 +458,16 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	if (optind != argc) {
+		fprintf(stderr, "inventory-worker: unexpected argument: %s\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	/* Rather than let the last one win: a unit or a crontab saying
+	 * both is a mistake that would otherwise go unnoticed. */
+	if (drain && w.follow) {
+		fprintf(stderr, "inventory-worker: --drain and --follow "
+		    "exclude each other\n");
 		usage(stderr);
 		return 2;
 	}

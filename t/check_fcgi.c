@@ -4,7 +4,9 @@
  * input, against the test services (integration): every signal that
  * stops or reloads it, as multiwatch and systemd send them, ends it
  * cleanly (status 0, "stopping" logged), never by the signal's default
- * action, which would cut off the request in hand.
+ * action, which would cut off the request in hand. And, with no service
+ * needed: started on anything but a listening socket, it refuses to run
+ * (non-zero, a message, no "ready"), so a supervisor sees a failure.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -145,11 +147,64 @@ START_TEST(stop_signal_ends_it_cleanly)
 }
 END_TEST
 
+/* What standard input is in not_a_listening_socket's runs. */
+enum stdin_kind { STDIN_NULL, STDIN_CONNECTED, STDIN_UNLISTENED };
+
+START_TEST(not_a_listening_socket_is_refused)
+{
+	int fds[2], fd, log, st;
+	pid_t pid;
+	char *out;
+
+	switch (_i) {
+	case STDIN_NULL:
+		fd = open("/dev/null", O_RDONLY);
+		break;
+	case STDIN_CONNECTED:
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+		close(fds[1]);
+		fd = fds[0];
+		break;
+	default:
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		break;
+	}
+	ck_assert_int_ge(fd, 0);
+	if ((pid = fork()) == 0) {
+		/* No configuration file: the refusal comes before it. */
+		if (dup2(fd, 0) < 0 || (log = open(outfile, O_WRONLY |
+		    O_CREAT | O_TRUNC, 0600)) < 0 || dup2(log, 2) < 0 ||
+		    setenv("INVENTORY_LOG_LEVEL", "info", 1) != 0)
+			tu_child_exit(126);
+		execl(FCGI_BIN, FCGI_BIN, "--config", "/nonexistent",
+		    (char *)NULL);
+		tu_child_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	close(fd);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	out = output();
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	    "stdin %d: status %#x, output:\n%s", _i, st, out);
+	ck_assert_msg(strstr(out, "not a listening socket") != NULL &&
+	    strstr(out, "ready") == NULL, "stdin %d: output:\n%s", _i, out);
+	free(out);
+}
+END_TEST
+
 static Suite *
-fcgi_suite(void)
+fcgi_suite(bool services)
 {
 	Suite *s = suite_create("fcgi");
+	TCase *stdin_kinds = tcase_create("stdin");
 	TCase *signals = tcase_create("signals");
+
+	tcase_add_checked_fixture(stdin_kinds, setup, teardown);
+	tcase_add_loop_test(stdin_kinds, not_a_listening_socket_is_refused,
+	    STDIN_NULL, STDIN_UNLISTENED + 1);
+	suite_add_tcase(s, stdin_kinds);
+	if (!services)
+		return s;
 
 	tcase_add_checked_fixture(signals, setup, teardown);
 	tcase_set_timeout(signals, 120);
@@ -162,6 +217,5 @@ fcgi_suite(void)
 int
 main(void)
 {
-	tu_need_services();
-	return tu_run(fcgi_suite(), NULL);
+	return tu_run(fcgi_suite(tu_have_services()), NULL);
 }

@@ -19,12 +19,18 @@
 #include "router.h"
 #include "testutil.h"
 
-void
-tu_need_services(void)
+bool
+tu_have_services(void)
 {
 	const char *v = getenv("INVENTORY_TEST_SERVICES");
 
-	if (v == NULL || strcmp(v, "1") != 0) {
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+void
+tu_need_services(void)
+{
+	if (!tu_have_services()) {
 		fprintf(stderr, "skipped: needs MariaDB and Redis "
 		    "(run tools/devstack test)\n");
 		exit(77);

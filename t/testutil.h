@@ -57,6 +57,9 @@ double tu_median(double *v, size_t n);
 
 /* The rest is in testapp.c, for suites that go through the router. */
 
+/* Whether the harness started the services (INVENTORY_TEST_SERVICES=1). */
+bool tu_have_services(void);
+
 /* Exits 77 (skip) unless the harness started the services. Call from main
  * before running an integration suite. */
 void tu_need_services(void);
