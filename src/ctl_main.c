@@ -26,7 +26,6 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
 #include "log.h"
 #include "migrate.h"
 #include "order_flow.h"
@@ -150,7 +149,7 @@ cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 		status = 2;
 		goto out;
 	}
-	if (!json_email_valid(email)) {
+	if (!email_valid(email)) {
 		fprintf(stderr, "inventoryctl: not a valid email address: %s\n",
 		    email);
 		goto out;
@@ -367,6 +366,7 @@ usage(FILE *f)
 		fprintf(f, "%s inventoryctl [--config FILE] %s%s\n",
 		    i == 0 ? "usage:" : "      ", commands[i].name,
 		    commands[i].args);
+	fprintf(f, "       inventoryctl --version\n");
 	fprintf(f, "create-admin reads the password from standard input.\n");
 }
 
@@ -376,6 +376,7 @@ main(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *cmd = NULL;
@@ -386,13 +387,16 @@ main(int argc, char *argv[])
 
 	memset(&ctl, 0, sizeof(ctl));
 	/* '+': stop at the command, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
 			ctl.cfgpath = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			print_version("inventoryctl");
 			return 0;
 		default:
 			usage(stderr);

@@ -193,6 +193,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: inventory.fcgi [--config FILE]\n"
+	    "       inventory.fcgi --version\n"
 	    "Serves the inventory API over FastCGI on standard input, as "
 	    "spawn-fcgi provides it.\n");
 }
@@ -203,6 +204,7 @@ main(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cfgpath = NULL;
@@ -221,13 +223,16 @@ main(int argc, char *argv[])
 	 * now). Nothing else here asks for a megabyte at a time.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
 			cfgpath = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			print_version("inventory.fcgi");
 			return 0;
 		default:
 			usage(stderr);

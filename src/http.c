@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
-#include "json_util.h"
+#include "json.h"
 #include "log.h"
 #include "util.h"
 
@@ -459,6 +459,18 @@ void
 http_reply_503(struct http_resp *resp)
 {
 	http_reply_detail(resp, 503, "Service temporarily unavailable");
+}
+
+void
+http_reply_db_error(struct http_resp *resp, enum inv_err rc)
+{
+	if (rc == INV_UNAVAILABLE)
+		http_reply_503(resp);
+	else if (rc == INV_DISAGREE)
+		http_reply_detail(resp, 409, "Stock records disagree; run "
+		    "inventoryctl audit");
+	else
+		http_reply_500(resp);
 }
 
 static const struct {

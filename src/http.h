@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 struct json_object;
 
 #define HTTP_MAX_BODY	(64 * 1024)	/* larger bodies are 413 */
@@ -175,6 +177,13 @@ void http_reply_401(struct http_resp *, const char *detail);
 void http_reply_500(struct http_resp *);
 /* 503 {"detail":"Service temporarily unavailable"}. */
 void http_reply_503(struct http_resp *);
+/*
+ * Replies for a failed database call: 503 when the server is unreachable,
+ * 409 "Stock records disagree; run inventoryctl audit" when the stock
+ * books were found to contradict each other (INV_DISAGREE: nothing was
+ * changed, and the finder logged it), 500 otherwise.
+ */
+void http_reply_db_error(struct http_resp *, enum inv_err);
 
 /* Standard reason phrase for a status ("Not Found"); "Unknown" otherwise. */
 const char *http_status_text(int status);

@@ -31,10 +31,9 @@
 #include "db.h"
 #include "http.h"
 #include "idem.h"
-#include "json_util.h"
+#include "json.h"
 #include "log.h"
 #include "order_flow.h"
-#include "router.h"
 
 #define IDEM_KEY_MAX		128
 #define IDEM_STALE_SECONDS	30
@@ -209,7 +208,7 @@ idem_claim_or_reply(struct app *app, const struct http_req *req,
 	if (rc == INV_CONFLICT)
 		idem_reply_busy(resp);
 	else
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	return false;
 }
 

@@ -276,18 +276,6 @@ reply_fill(struct app *app, struct cached *c, struct json_object *obj,
 
 /* ---- query parameters ---- */
 
-/* Characters (code points) of UTF-8 s, as VARCHAR lengths count them. */
-static size_t
-utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* A text query parameter of at most max characters (borrowed, NULL when
  * absent); a longer one adds a 422 detail and returns false. */
 static bool
@@ -297,7 +285,7 @@ query_text(const struct http_req *req, const char *name, size_t max,
 	char msg[80];
 
 	*out = http_query_get(req, name);
-	if (*out == NULL || utf8_length(*out) <= max)
+	if (*out == NULL || json_utf8_chars(*out, strlen(*out)) <= max)
 		return true;
 	snprintf(msg, sizeof(msg), "ensure this value has at most %zu "
 	    "characters", max);
@@ -438,7 +426,7 @@ reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc)
 	char msg[96];
 
 	if (rc != INV_INVALID || w->out == OUT_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		return;
 	}
 	switch (w->out) {
@@ -571,7 +559,7 @@ h_products_list(struct app *app, struct http_req *req, struct http_resp *resp)
 	if ((rc = db_exec(app->db, STMT_PRODUCT_COUNT, p, 5, &count, NULL,
 	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_PRODUCT_LIST, p, 7,
 	    &res, NULL, NULL)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	arr = json_object_new_array();
@@ -592,7 +580,7 @@ h_products_get(struct app *app, struct http_req *req, struct http_resp *resp)
 	enum inv_err rc;
 
 	if ((rc = product_fetch(app->db, req->ids[0], &res)) != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
 		reply_no_product(resp, req->ids[0]);
 	else
@@ -626,7 +614,7 @@ h_products_create(struct app *app, struct http_req *req,
 		reply_dup_sku(resp, req);
 	else if (rc != INV_OK || (rc = product_fetch(app->db, (int64_t)id,
 	    &res)) != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
 		/* Deleted between the two statements by someone else. */
 		reply_no_product(resp, (int64_t)id);
@@ -785,7 +773,7 @@ inventory_read(struct app *app, int64_t id, bool by_product,
 	rc = db_exec(app->db, by_product ? STMT_INV_BY_PRODUCT :
 	    STMT_INV_BY_ID, &p, 1, &res, NULL, NULL);
 	if (rc != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0 && by_product)
 		http_reply_detailf(resp, 404, "No inventory found for product "
 		    "with id %" PRId64, id);
@@ -848,7 +836,7 @@ inventory_page(struct app *app, int64_t skip, int64_t limit,
 	if ((rc = db_exec(app->db, STMT_INV_COUNT, p, 3, &count, NULL,
 	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_INV_LIST, p, 5,
 	    &res, NULL, NULL)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	arr = json_object_new_array();
@@ -911,7 +899,7 @@ h_inventory_movements(struct app *app, struct http_req *req,
 	p[2] = DB_INT(skip);
 	if ((rc = db_exec(app->db, STMT_INV_BY_ID, p, 1, &inv, NULL,
 	    NULL)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	if (db_res_rows(inv) == 0) {
@@ -921,7 +909,7 @@ h_inventory_movements(struct app *app, struct http_req *req,
 	if ((rc = db_exec(app->db, STMT_MOVEMENT_COUNT, p, 1, &count, NULL,
 	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_MOVEMENT_LIST, p,
 	    3, &res, NULL, NULL)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	arr = json_object_new_array();

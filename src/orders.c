@@ -265,7 +265,7 @@ order_or_reply(struct app *app, const struct http_req *req,
 
 	if ((rc = db_exec(app->db, STMT_ORDER_BY_ID, &p, 1, orders, NULL,
 	    NULL)) != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (db_res_rows(*orders) == 0)
 		reply_no_order(resp, id);
 	else if (db_res_int(*orders, 0, ORDER_COL_USER_ID) ==
@@ -300,7 +300,7 @@ reply_flow_error(struct http_resp *resp, enum inv_err rc, int64_t id,
 	else if (rc == INV_INVALID)
 		reply_refused(resp, r);
 	else
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 }
 
 /* ---- creation ---- */
@@ -318,7 +318,7 @@ lines_or_422(const struct http_req *req, struct http_resp *resp,
 	size_t i, j, len;
 
 	*n = 0;
-	json_validate_array(req->json, "items", &spec_order_item, &details);
+	validate_array(req->json, "items", &spec_order_item, &details);
 	arr = json_object_object_get(req->json, "items");
 	len = json_object_array_length(arr);
 	if (details == NULL && len > ORDER_MAX_ITEMS)
@@ -451,7 +451,7 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 	default:
 		if (keyed)
 			idem_abandon(app->db, t.idem_id);
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		break;
 	}
 out:
@@ -564,7 +564,7 @@ list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
 	    own_page_stmts[status != NULL], p, n + 2, &orders, NULL,
 	    NULL)) != INV_OK ||
 	    (rc = items_of(app->db, orders, with_user, &items)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	jw_init(&w);
@@ -631,7 +631,7 @@ h_orders_get(struct app *app, struct http_req *req, struct http_resp *resp)
 	    "Not authorized to access this order", &orders))
 		goto out;
 	if ((rc = items_of(app->db, orders, false, &items)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	jw_init(&w);

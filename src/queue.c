@@ -39,7 +39,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
-#include "json_util.h"
+#include "json.h"
 #include "log.h"
 #include "queue.h"
 #include "redis_conn.h"

@@ -214,7 +214,7 @@ principal_check(struct app *app, const struct principal *who,
 
 	if ((rc = db_exec(app->db, STMT_USER_AUTH, &p, 1, &res, NULL,
 	    NULL)) != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
 		http_reply_401(resp, "Could not validate credentials");
 	else if (!db_res_bool(res, 0, USER_AUTH_COL_IS_ACTIVE))
@@ -423,7 +423,7 @@ body_or_reply(const struct route *r, struct http_req *req,
 		http_reply_422(resp, details);
 		return false;
 	}
-	if (r->spec != NULL && (details = json_validate(obj, r->spec)) != NULL) {
+	if (r->spec != NULL && (details = validate_body(obj, r->spec)) != NULL) {
 		json_object_put(obj);
 		http_reply_422(resp, details);
 		return false;
@@ -526,16 +526,4 @@ paging_or_422(const struct http_req *req, struct http_resp *resp,
 		return false;
 	}
 	return true;
-}
-
-void
-reply_db_error(struct http_resp *resp, enum inv_err rc)
-{
-	if (rc == INV_UNAVAILABLE)
-		http_reply_503(resp);
-	else if (rc == INV_DISAGREE)
-		http_reply_detail(resp, 409, "Stock records disagree; run "
-		    "inventoryctl audit");
-	else
-		http_reply_500(resp);
 }

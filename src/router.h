@@ -18,7 +18,8 @@
 #include <stddef.h>
 
 #include "http.h"
-#include "json_util.h"
+#include "json.h"
+#include "validate.h"
 #include "util.h"
 
 struct app;
@@ -91,14 +92,6 @@ bool query_int(const struct http_req *, const char *name, int64_t def,
 /* true|false|1|0; *present tells whether it was given (may be NULL). */
 bool query_bool(const struct http_req *, const char *name, bool *out,
     bool *present, struct json_object **details);
-
-/*
- * Replies for a failed database call: 503 when the server is unreachable,
- * 409 "Stock records disagree; run inventoryctl audit" when the stock
- * books were found to contradict each other (INV_DISAGREE: nothing was
- * changed, and the finder logged it), 500 otherwise.
- */
-void reply_db_error(struct http_resp *, enum inv_err);
 
 /*
  * skip (default 0, >= 0) and limit (default 100, 1..1000), as every list

@@ -174,7 +174,7 @@ h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 	http_reply_json(resp, 201, user_json(res, 0));
 	goto out;
 fail:
-	reply_db_error(resp, rc);
+	http_reply_db_error(resp, rc);
 out:
 	db_res_free(res);
 	free(hash);
@@ -239,7 +239,7 @@ h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 	http_reply_json(resp, 200, tok);
 	goto out;
 fail:
-	reply_db_error(resp, rc);
+	http_reply_db_error(resp, rc);
 out:
 	db_res_free(res);
 	free(hash);
@@ -347,7 +347,7 @@ refresh_or_logout(struct app *app, struct http_req *req,
 	}
 	if ((rc = db_transaction(app->db, refresh_tx_fn, &t)) != INV_OK) {
 		json_object_put(t.token);
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		return;
 	}
 	switch (t.outcome) {
@@ -390,7 +390,7 @@ h_users_me(struct app *app, struct http_req *req, struct http_resp *resp)
 
 	if ((rc = user_fetch(app->db, req->principal.user_id, NULL,
 	    &res)) != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
 		http_reply_401(resp, "Could not validate credentials");
 	else if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE))
@@ -419,7 +419,7 @@ h_users_list(struct app *app, struct http_req *req, struct http_resp *resp)
 	if ((rc = db_exec(app->db, STMT_USER_COUNT, NULL, 0, &count, NULL,
 	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_USER_LIST, p, 2,
 	    &res, NULL, NULL)) != INV_OK) {
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	arr = json_object_new_array();
@@ -534,7 +534,7 @@ h_users_patch(struct app *app, struct http_req *req, struct http_resp *resp)
 	    t.outcome == PATCH_DONE)
 		rc = user_fetch(app->db, t.id, NULL, &res);
 	if (rc != INV_OK)
-		reply_db_error(resp, rc);
+		http_reply_db_error(resp, rc);
 	else if (t.outcome == PATCH_SELF)
 		http_reply_detail(resp, 403,
 		    "Cannot change your own role or status");

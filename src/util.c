@@ -13,6 +13,12 @@
 #include "log.h"
 #include "util.h"
 
+void
+print_version(const char *prog)
+{
+	printf("%s %s\n", prog, PACKAGE_VERSION);
+}
+
 static const char *const inv_errs[INV__MAX] = {
 	"success",			/* INV_OK */
 	"out of memory",		/* INV_ENOMEM */
@@ -233,6 +239,63 @@ email_canonical(const char *s)
 
 	str_lower(e);
 	return e;
+}
+
+/* Local part: 1..64 bytes, no space, control or RFC 5322 special, dots
+ * only between other characters. UTF-8 (RFC 6531) is allowed. */
+static bool
+email_local_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f || strchr("()<>[]:;@\\,\"", c))
+			return false;
+		if (c == '.' && s[i + 1] == '.')
+			return false;
+	}
+	return true;
+}
+
+/* Domain: two or more ASCII labels of 1..63 letters, digits and inner
+ * hyphens. An empty label is a leading, trailing or double dot. */
+static bool
+email_domain_valid(const char *d)
+{
+	size_t label = 0, labels = 0;
+	const char *p;
+
+	for (p = d;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			labels++;
+			if (*p == '\0')
+				break;
+			label = 0;
+		} else if (is_ascii_alnum((unsigned char)*p) ||
+		    (*p == '-' && label > 0))
+			label++;
+		else
+			return false;
+	}
+	return labels >= 2;
+}
+
+bool
+email_valid(const char *s)
+{
+	const char *at;
+
+	if (s == NULL || strlen(s) > 254 || (at = strchr(s, '@')) == NULL ||
+	    strchr(at + 1, '@') != NULL)
+		return false;
+	return email_local_valid(s, (size_t)(at - s)) &&
+	    email_domain_valid(at + 1);
 }
 
 /* Fills buf with n bytes from the kernel's CSPRNG (aborts if it fails:

@@ -34,6 +34,10 @@ enum inv_err {
 /* Static string naming an error; never NULL. */
 const char *inv_strerror(enum inv_err);
 
+/* Prints "PROGRAM VERSION" on standard output, VERSION being configure's
+ * (AC_INIT): the --version of every program. */
+void print_version(const char *prog);
+
 /* Allocation wrappers: never return NULL (abort after logging). */
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
@@ -76,6 +80,20 @@ void buf_put_i64(struct buf *, int64_t v);
 /* Hands the data to the caller (free() it) and leaves the buffer empty. */
 char *buf_take(struct buf *);
 
+/* ASCII classes, whatever the locale (ctype's follow it). */
+static inline bool
+is_ascii_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool
+is_ascii_alnum(unsigned char c)
+{
+	return is_ascii_digit(c) || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
 /* Copy of s without leading/trailing ASCII white space (new). */
 char *str_trim_dup(const char *s);
 /* Parse a whole decimal string as int64 within [min, max]; false otherwise. */
@@ -87,6 +105,9 @@ void str_lower(char *s);
  * of ASCII white space, ASCII letters lower-cased, every other byte kept,
  * so case is ignored and accents are not. */
 char *email_canonical(const char *s);
+/* Syntax check of an e-mail address (local@domain.tld, no spaces), as
+ * the API and inventoryctl accept it. */
+bool email_valid(const char *s);
 /* Fill out with 2*nbytes lower-case hex digits of CSPRNG output, NUL-ended. */
 void random_hex(char *out, size_t nbytes);
 /* A uniformly distributed number in [0, 1) from the CSPRNG. */

@@ -80,6 +80,7 @@ usage(FILE *f)
 	    "usage: inventory-worker [--config FILE] [--drain | --follow] "
 	    "[--max-seconds N]\n"
 	    "                        [--worker-id ID]\n"
+	    "       inventory-worker --version\n"
 	    "  --drain          process jobs until the queues are empty or N "
 	    "seconds\n"
 	    "                   have passed (worker_max_seconds), then exit "
@@ -312,6 +313,7 @@ main(int argc, char *argv[])
 		{ "max-seconds", required_argument, NULL, 'm' },
 		{ "worker-id", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cfgpath = NULL, *id = NULL;
@@ -324,7 +326,7 @@ main(int argc, char *argv[])
 	int c, status;
 
 	memset(&w, 0, sizeof(w));
-	while ((c = getopt_long(argc, argv, "c:dfm:w:h", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "c:dfm:w:hV", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
 			cfgpath = optarg;
@@ -352,6 +354,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			print_version("inventory-worker");
 			return 0;
 		default:
 			usage(stderr);

@@ -11,7 +11,7 @@
 
 #include "testutil.h"
 #include "http.h"
-#include "json_util.h"
+#include "json.h"
 #include "util.h"
 
 #define BYTES(s)	(s), sizeof(s) - 1

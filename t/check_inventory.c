@@ -18,7 +18,7 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
+#include "json.h"
 #include "testutil.h"
 
 #define JSON "application/json"

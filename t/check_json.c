@@ -1,6 +1,7 @@
 /*
- * check_json.c: json_util: strict parsing, declarative validation (the
- * exact pydantic-v1 422 details), getters, builders and email syntax.
+ * check_json.c: json.c and validate.c: strict parsing, declarative
+ * validation (the exact pydantic-v1 422 details), getters, builders, and
+ * the e-mail syntax of util.c.
  */
 
 #include <check.h>
@@ -10,7 +11,8 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "json_util.h"
+#include "json.h"
+#include "validate.h"
 
 /* A byte string that may hold NULs: its length comes from sizeof. */
 #define BYTES(s)	(s), sizeof(s) - 1
@@ -254,7 +256,7 @@ START_TEST(parse_depth_limit)
 }
 END_TEST
 
-/* ---- json_validate: one field at a time ---- */
+/* ---- validate_body: one field at a time ---- */
 
 struct validate_case {
 	struct field_spec	 fs;
@@ -516,7 +518,7 @@ START_TEST(validate_field_table)
 	struct body_spec spec = { &c->fs, 1 };
 	struct json_object *o = parse_ok(c->body), *d;
 
-	d = json_validate(o, &spec);
+	d = validate_body(o, &spec);
 	if (c->msg == NULL)
 		ck_assert_msg(d == NULL, "row %d %s: %s", _i, c->body,
 		    json_to_plain(d, NULL));
@@ -546,7 +548,7 @@ START_TEST(validate_refuses_non_object)
 	struct body_spec spec = { some_fields, 1 };
 	struct json_object *o = parse_ok(non_object_bodies[_i]), *d;
 
-	d = json_validate(o, &spec);
+	d = validate_body(o, &spec);
 	ck_assert_ptr_nonnull(d);
 	ck_assert_uint_eq(json_object_array_length(d), 1);
 	assert_detail(json_object_array_get_idx(d, 0), NULL,
@@ -559,7 +561,7 @@ END_TEST
 START_TEST(validate_refuses_null_body)
 {
 	struct body_spec spec = { some_fields, 1 };
-	struct json_object *d = json_validate(NULL, &spec);
+	struct json_object *d = validate_body(NULL, &spec);
 
 	ck_assert_str_eq(json_to_plain(d, NULL), "[{\"loc\":[\"body\"],"
 	    "\"msg\":\"value is not a valid dict\","
@@ -580,7 +582,7 @@ START_TEST(validate_details_in_spec_order)
 	struct json_object *o = parse_ok("{\"is_admin\":\"yes\","
 	    "\"password\":\"short\",\"email\":\"nope\",\"extra\":1}"), *d;
 
-	d = json_validate(o, &spec);
+	d = validate_body(o, &spec);
 	ck_assert_uint_eq(json_object_array_length(d), 4);
 	ck_assert_str_eq(json_to_plain(d, NULL),
 	    "[{\"loc\":[\"body\",\"email\"],\"msg\":\"value is not a valid "
@@ -605,7 +607,7 @@ START_TEST(validate_ignores_unknown_fields)
 	struct body_spec spec = { fields, 1 };
 	struct json_object *o = parse_ok("{\"a\":1,\"b\":\"x\",\"c\":[null]}");
 
-	ck_assert_ptr_null(json_validate(o, &spec));
+	ck_assert_ptr_null(validate_body(o, &spec));
 	json_object_put(o);
 }
 END_TEST
@@ -615,7 +617,7 @@ START_TEST(validate_empty_spec_accepts_any_object)
 	struct body_spec spec = { NULL, 0 };
 	struct json_object *o = parse_ok("{\"a\":1}");
 
-	ck_assert_ptr_null(json_validate(o, &spec));
+	ck_assert_ptr_null(validate_body(o, &spec));
 	json_object_put(o);
 }
 END_TEST
@@ -633,7 +635,7 @@ START_TEST(validate_writes_trimmed_strings_back)
 	    "\"email\":\"\\n A@Example.com \",\"raw\":\"  x  \","
 	    "\"uni\":\" \xc3\xa9t\xc3\xa9 \"}");
 
-	ck_assert_ptr_null(json_validate(o, &spec));
+	ck_assert_ptr_null(validate_body(o, &spec));
 	ck_assert_str_eq(json_get_str(o, "name"), "Bob Smith");
 	ck_assert_str_eq(json_get_str(o, "email"), "A@Example.com");
 	ck_assert_str_eq(json_get_str(o, "raw"), "  x  ");
@@ -650,7 +652,7 @@ START_TEST(validate_keeps_null_when_nullable)
 	struct body_spec spec = { fields, 1 };
 	struct json_object *o = parse_ok("{\"notes\":null}");
 
-	ck_assert_ptr_null(json_validate(o, &spec));
+	ck_assert_ptr_null(validate_body(o, &spec));
 	ck_assert(json_has(o, "notes"));
 	ck_assert_ptr_null(json_get_str(o, "notes"));
 	json_object_put(o);
@@ -687,7 +689,7 @@ START_TEST(validate_canonicalises_decimals)
 
 	snprintf(body, sizeof(body), "{\"p\":%s}", canon_rows[_i].in);
 	o = parse_ok(body);
-	ck_assert_ptr_null(json_validate(o, &spec));
+	ck_assert_ptr_null(validate_body(o, &spec));
 	ck_assert(json_object_object_get_ex(o, "p", &v));
 	ck_assert_str_eq(json_object_get_string(v), canon_rows[_i].out);
 	ck_assert_str_eq(json_to_plain(v, NULL), canon_rows[_i].out);
@@ -703,11 +705,11 @@ START_TEST(validate_negative_decimal_range)
 	struct body_spec spec = { fields, 1 };
 	struct json_object *o = parse_ok("{\"d\":-99.5}"), *d;
 
-	ck_assert_ptr_null(json_validate(o, &spec));
+	ck_assert_ptr_null(validate_body(o, &spec));
 	ck_assert_str_eq(json_to_plain(o, NULL), "{\"d\":-99.5}");
 	json_object_put(o);
 	o = parse_ok("{\"d\":0.5}");
-	d = json_validate(o, &spec);
+	d = validate_body(o, &spec);
 	assert_detail(json_object_array_get_idx(d, 0), "d",
 	    "ensure this value is less than or equal to 0",
 	    "value_error.number.not_le");
@@ -778,7 +780,7 @@ START_TEST(validate_array_elements)
 	struct json_object *o = parse_ok("{\"items\":[{\"id\":1,\"n\":2},"
 	    "7,{\"id\":0},{\"id\":2,\"n\":\"3\"}]}"), *d = NULL;
 
-	ck_assert(!json_validate_array(o, "items", &spec, &d));
+	ck_assert(!validate_array(o, "items", &spec, &d));
 	ck_assert_str_eq(json_to_plain(d, NULL),
 	    "[{\"loc\":[\"body\",\"items\",1],\"msg\":\"value is not a "
 	    "valid dict\",\"type\":\"type_error.dict\"},"
@@ -794,9 +796,9 @@ START_TEST(validate_array_elements)
 	/* All good, absent, or not an array: nothing to say here. */
 	o = parse_ok("{\"items\":[{\"id\":5,\"n\":10}],\"x\":1}");
 	d = NULL;
-	ck_assert(json_validate_array(o, "items", &spec, &d));
-	ck_assert(json_validate_array(o, "other", &spec, &d));
-	ck_assert(json_validate_array(o, "x", &spec, &d));
+	ck_assert(validate_array(o, "items", &spec, &d));
+	ck_assert(validate_array(o, "other", &spec, &d));
+	ck_assert(validate_array(o, "x", &spec, &d));
 	ck_assert_ptr_null(d);
 	json_object_put(o);
 }
@@ -1052,16 +1054,16 @@ static const char *const emails_invalid[] = {
 	"a@[127.0.0.1]",
 };
 
-START_TEST(email_valid)
+START_TEST(email_syntax)
 {
-	ck_assert_msg(json_email_valid(emails_valid[_i]), "\"%s\" refused",
+	ck_assert_msg(email_valid(emails_valid[_i]), "\"%s\" refused",
 	    emails_valid[_i]);
 }
 END_TEST
 
 START_TEST(email_invalid)
 {
-	ck_assert_msg(!json_email_valid(emails_invalid[_i]), "\"%s\" taken",
+	ck_assert_msg(!email_valid(emails_invalid[_i]), "\"%s\" taken",
 	    emails_invalid[_i]);
 }
 END_TEST
@@ -1071,19 +1073,19 @@ START_TEST(email_length_limits)
 	char s[300];
 	size_t i, n;
 
-	ck_assert(!json_email_valid(NULL));
+	ck_assert(!email_valid(NULL));
 	/* Local part of 64 is fine, 65 is not. */
 	memset(s, 'a', 64);
 	strcpy(s + 64, "@example.com");
-	ck_assert(json_email_valid(s));
+	ck_assert(email_valid(s));
 	memset(s, 'a', 65);
 	strcpy(s + 65, "@example.com");
-	ck_assert(!json_email_valid(s));
+	ck_assert(!email_valid(s));
 	/* A label of 64 is too long. */
 	strcpy(s, "a@");
 	memset(s + 2, 'b', 64);
 	strcpy(s + 66, ".com");
-	ck_assert(!json_email_valid(s));
+	ck_assert(!email_valid(s));
 	/* 254 in all is the limit: "a@", 4 labels of 60 and dots, 8 more. */
 	strcpy(s, "a@");
 	for (i = 0; i < 4; i++) {
@@ -1093,9 +1095,9 @@ START_TEST(email_length_limits)
 	}
 	strcat(s, "abcdefgh");
 	ck_assert_uint_eq(strlen(s), 254);
-	ck_assert(json_email_valid(s));
+	ck_assert(email_valid(s));
 	strcat(s, "i");
-	ck_assert(!json_email_valid(s));
+	ck_assert(!email_valid(s));
 }
 END_TEST
 
@@ -1158,7 +1160,7 @@ START_TEST(url_valid)
 {
 	const char *msg = NULL, *type = NULL;
 
-	ck_assert_msg(json_url_valid(urls_valid[_i], &msg, &type),
+	ck_assert_msg(validate_url(urls_valid[_i], &msg, &type),
 	    "\"%s\" refused: %s", urls_valid[_i], msg);
 }
 END_TEST
@@ -1167,7 +1169,7 @@ START_TEST(url_invalid)
 {
 	const char *msg = NULL, *type = NULL;
 
-	ck_assert_msg(!json_url_valid(urls_invalid[_i].s, &msg, &type),
+	ck_assert_msg(!validate_url(urls_invalid[_i].s, &msg, &type),
 	    "\"%s\" taken", urls_invalid[_i].s);
 	ck_assert_msg(strcmp(type, urls_invalid[_i].type) == 0,
 	    "\"%s\": %s (%s)", urls_invalid[_i].s, type, msg);
@@ -1238,7 +1240,7 @@ parse_suite(void)
 static Suite *
 validate_suite(void)
 {
-	Suite *s = suite_create("json_validate");
+	Suite *s = suite_create("validate_body");
 	TCase *tc;
 
 	tc = tcase_create("one field: types, flags, bounds, messages");
@@ -1288,7 +1290,7 @@ helpers_suite(void)
 	tcase_add_test(tc, decimal_null_is_null);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("email syntax");
-	tcase_add_loop_test(tc, email_valid, 0, NROWS(emails_valid));
+	tcase_add_loop_test(tc, email_syntax, 0, NROWS(emails_valid));
 	tcase_add_loop_test(tc, email_invalid, 0, NROWS(emails_invalid));
 	tcase_add_loop_test(tc, url_valid, 0, NROWS(urls_valid));
 	tcase_add_loop_test(tc, url_invalid, 0, NROWS(urls_invalid));

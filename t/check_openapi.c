@@ -1272,6 +1272,24 @@ START_TEST(missing_records_answer_as_documented)
 }
 END_TEST
 
+/* info.version is the package's (configure's AC_INIT), the version the
+ * programs' --version and the man pages give. */
+START_TEST(version_is_the_package_version)
+{
+	struct json_object *info, *v;
+	const char *got = NULL;
+
+	if (json_object_object_get_ex(doc, "info", &info) &&
+	    json_object_object_get_ex(info, "version", &v) &&
+	    json_object_is_type(v, json_type_string))
+		got = json_object_get_string(v);
+	ck_assert_msg(got != NULL, "no info.version string");
+	ck_assert_msg(strcmp(got, PACKAGE_VERSION) == 0,
+	    "info.version is %s, the package (configure.ac AC_INIT) is %s",
+	    got, PACKAGE_VERSION);
+}
+END_TEST
+
 static Suite *
 openapi_suite(void)
 {
@@ -1284,6 +1302,7 @@ openapi_suite(void)
 	tcase_add_test(tc, security_follows_role);
 	tcase_add_test(tc, bodies_follow_specs);
 	tcase_add_test(tc, errors_documented);
+	tcase_add_test(tc, version_is_the_package_version);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("detail messages");
 	/* Lexing every source file takes seconds under ASan on a busy

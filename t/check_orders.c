@@ -21,7 +21,7 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
+#include "json.h"
 #include "order_flow.h"
 #include "testutil.h"
 

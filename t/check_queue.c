@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "json_util.h"
+#include "json.h"
 #include "queue.h"
 #include "testredis.h"
 #include "testutil.h"

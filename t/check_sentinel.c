@@ -29,7 +29,7 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
+#include "json.h"
 #include "queue.h"
 #include "testutil.h"
 

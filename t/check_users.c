@@ -10,7 +10,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
+#include "json.h"
 #include "testutil.h"
 
 #define JSON "application/json"

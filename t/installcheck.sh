@@ -36,6 +36,7 @@ check() {	# check NAME COMMAND...: ok when COMMAND succeeds
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. "$here/checklib.sh"
 
 # --- the files ---------------------------------------------------------
 
@@ -167,70 +168,15 @@ done
 
 # --- systemd ------------------------------------------------------------
 
-# verify needs every command and man page the units name to exist. In a
-# DESTDIR tree they are under DESTDIR: check copies whose paths say so.
 if [ -n "$units" ]; then
-	if command -v systemd-analyze >/dev/null; then
-		mkdir -p "$work/units"
-		for u in $units; do
-			sed -e "s|$sbindir/|$D$sbindir/|g" "$D$u" >"$work/units/${u##*/}"
-		done
-		for u in "$work"/units/*; do
-			out=$(MANPATH="$D$mandir:" SYSTEMD_LOG_COLOR=0 \
-			    systemd-analyze verify "$u" 2>&1)
-			rc=$?
-			if [ $rc -eq 0 ] && [ -z "$out" ]; then
-				ok "systemd-analyze verify ${u##*/}"
-			else
-				notok "systemd-analyze verify ${u##*/} (exit $rc): $out"
-			fi
-		done
-	else
-		notok "systemd-analyze not found (Debian package systemd)"
-	fi
+	# shellcheck disable=SC2086 # one word per unit
+	verify_units "$D" "$sbindir" "$mandir" $units
 fi
 
 # --- nginx -t -------------------------------------------------------------
 
-# The installed site and redirect files with the operator's placeholders
-# filled in, inside a minimal main config in the scratch directory.
-if command -v nginx >/dev/null && command -v openssl >/dev/null; then
-	n=$work/nginx
-	mkdir -p "$n/tmp"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -days 1 -subj /CN=localhost -keyout "$n/key.pem" -out "$n/cert.pem" \
-	    >/dev/null 2>&1
-	for f in inventory.conf inventory-redirect.conf; do
-		sed -e 's|@HTTPS_LISTEN@|127.0.0.1:8443|g' \
-		    -e 's|@HTTP_LISTEN@|127.0.0.1:8080|g' \
-		    -e 's|@SERVER_NAME@|inventory.example.com|g' \
-		    -e "s|@TLS_CERT@|$n/cert.pem|g" \
-		    -e "s|@TLS_KEY@|$n/key.pem|g" \
-		    "$D$pkgdatadir/nginx/$f" >"$n/$f"
-	done
-	cat >"$n/nginx.conf" <<-NGINX
-		pid $n/nginx.pid;
-		error_log $n/error.log;
-		events { worker_connections 64; }
-		http {
-		    access_log off;
-		    client_body_temp_path $n/tmp/body;
-		    fastcgi_temp_path $n/tmp/fastcgi;
-		    proxy_temp_path $n/tmp/proxy;
-		    uwsgi_temp_path $n/tmp/uwsgi;
-		    scgi_temp_path $n/tmp/scgi;
-		    include $n/inventory.conf;
-		    include $n/inventory-redirect.conf;
-		}
-	NGINX
-	if out=$(nginx -t -q -p "$n/" -c "$n/nginx.conf" -e "$n/error.log" 2>&1); then
-		ok "nginx -t on the installed site files"
-	else
-		notok "nginx -t on the installed site files: $out"
-	fi
-else
-	notok "nginx or openssl not found"
-fi
+nginx_check "$D$pkgdatadir/nginx/inventory.conf" \
+    "$D$pkgdatadir/nginx/inventory-redirect.conf"
 
 # --- man pages ----------------------------------------------------------
 

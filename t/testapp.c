@@ -13,7 +13,7 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "json_util.h"
+#include "json.h"
 #include "log.h"
 #include "queue.h"
 #include "router.h"

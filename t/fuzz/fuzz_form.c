@@ -21,7 +21,7 @@
 
 #include "fuzz.h"
 #include "http.h"
-#include "json_util.h"
+#include "json.h"
 #include "router.h"
 
 /* Decoded pairs are C strings of valid UTF-8. */

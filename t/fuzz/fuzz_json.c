@@ -1,9 +1,9 @@
 /*
  * fuzz_json: request bodies. json_parse_strict on any bytes, then
- * json_validate of what parses against body specs of the real handlers
+ * validate_body of what parses against body specs of the real handlers
  * (strings, emails and trimming; decimals and nullable fields; integer
  * ranges crossing zero; booleans; the order's array of items, each
- * checked with json_validate_array as POST /orders does) and against a
+ * checked with validate_array as POST /orders does) and against a
  * spec mixing every field type with bounds of its own.
  *
  * Invariants:
@@ -13,7 +13,7 @@
  *  - such a tree serialises (json_to_plain) to text that parses strictly
  *    again to an equal tree;
  *  - validation gives NULL or a non-empty array of well-formed details;
- *    json_validate_array is true exactly when it adds no detail;
+ *    validate_array is true exactly when it adds no detail;
  *  - a field that validated holds what its spec promises the handler: a
  *    string within its length in characters, trimmed when asked (emails
  *    always, and then well-formed); an integer within its bounds; a
@@ -26,7 +26,8 @@
 
 #include "fuzz.h"
 #include "handlers.h"
-#include "json_util.h"
+#include "json.h"
+#include "validate.h"
 #include "order_flow.h"
 
 /* Every field type, with bounds that give each check a chance. */
@@ -180,7 +181,7 @@ check_valid_string(const struct field_spec *fs, const char *s)
 		FUZZ_ASSERT(len == 0 || (!isspace((unsigned char)s[0]) &&
 		    !isspace((unsigned char)s[len - 1])));
 	if (fs->type == FT_EMAIL)
-		FUZZ_ASSERT(json_email_valid(s));
+		FUZZ_ASSERT(email_valid(s));
 }
 
 /*
@@ -211,7 +212,7 @@ check_valid_fields(struct json_object *obj, const struct body_spec *spec,
 		case FT_INT:
 			FUZZ_ASSERT(json_object_is_type(v, json_type_int));
 			FUZZ_ASSERT(json_object_get_int64(v) >= fs->min);
-			/* max 0 is "none" unless min < 0 (json_util.h) */
+			/* max 0 is "none" unless min < 0 (validate.h) */
 			FUZZ_ASSERT((fs->max == 0 && fs->min >= 0) ||
 			    json_object_get_int64(v) <= fs->max);
 			break;
@@ -239,7 +240,7 @@ validate_items(struct json_object *obj)
 	size_t i;
 	bool ok;
 
-	ok = json_validate_array(obj, "items", &spec_item, &details);
+	ok = validate_array(obj, "items", &spec_item, &details);
 	check_details(details);
 	FUZZ_ASSERT(ok == (ndetails(details) == 0));
 	if (ok && json_object_object_get_ex(obj, "items", &items) &&
@@ -259,7 +260,7 @@ validate_with(const uint8_t *data, size_t size,
 	const char *why;
 
 	FUZZ_ASSERT(json_parse_strict((const char *)data, size, &obj, &why));
-	details = json_validate(obj, spec);
+	details = validate_body(obj, spec);
 	check_details(details);
 	check_valid_fields(obj, spec, details);
 	/* Bodies with items: each element against its own spec. */

@@ -120,7 +120,7 @@ fuzz_handler(struct app *a, struct http_req *req, struct http_resp *resp)
 		FUZZ_ASSERT(req->json == NULL);
 	else if (r->spec != NULL) {
 		FUZZ_ASSERT(json_object_is_type(req->json, json_type_object));
-		details = json_validate(req->json, r->spec);
+		details = validate_body(req->json, r->spec);
 		FUZZ_ASSERT(details == NULL);
 	}
 	handler_ran = true;
