@@ -364,7 +364,7 @@ cache_open(struct cache **out, const struct config *cfg)
 	struct cache *ch = xcalloc(1, sizeof(*ch));
 
 	ch->cfg = cfg;
-	redis_target_cache(&ch->target, cfg);
+	redis_target_init(&ch->target, "redis", &cfg->redis);
 	cache_connect(ch);	/* Redis down is not an error at start */
 	*out = ch;
 	return INV_OK;

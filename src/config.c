@@ -33,6 +33,23 @@ struct key {
 #define S(f, d) { #f, KEY_STR, offsetof(struct config, f), d, 0, 0 }
 #define I(f, d, lo, hi) { #f, KEY_INT, offsetof(struct config, f), #d, lo, hi }
 #define D(f, d, lo, hi) { #f, KEY_DBL, offsetof(struct config, f), #d, lo, hi }
+/* The keys of the struct redis_settings p of struct config, named p_field.
+ * The cache (redis_*) and the queue (queue_redis_*) have the same keys;
+ * only the timeouts' defaults and the command timeout's floor differ. */
+#define RS(p, f, d) \
+	{ #p "_" #f, KEY_STR, offsetof(struct config, p.f), d, 0, 0 }
+#define RI(p, f, d, lo, hi) \
+	{ #p "_" #f, KEY_INT, offsetof(struct config, p.f), #d, lo, hi }
+#define REDIS_KEYS(p, connect_ms, command_ms, command_min) \
+	RS(p, host, "127.0.0.1"), \
+	RI(p, port, 6379, 1, 65535), \
+	RS(p, socket, NULL), \
+	RI(p, db, 0, 0, 1000), \
+	RI(p, connect_timeout_ms, connect_ms, 1, 60000), \
+	RI(p, command_timeout_ms, command_ms, command_min, 60000), \
+	/* Set: the master is found through Sentinel, host/socket unused. */ \
+	RS(p, sentinels, NULL), \
+	RS(p, master_name, NULL)
 
 static const struct key keys[] = {
 	S(db_host, "127.0.0.1"),
@@ -49,15 +66,7 @@ static const struct key keys[] = {
 	I(db_retries, 5, 1, 100),
 	/* Longer than innodb_lock_wait_timeout, or lock waits fail. */
 	I(db_read_timeout, 120, 1, 3600),
-	S(redis_host, "127.0.0.1"),
-	I(redis_port, 6379, 1, 65535),
-	S(redis_socket, NULL),
-	I(redis_db, 0, 0, 1000),
-	I(redis_connect_timeout_ms, 50, 1, 60000),
-	I(redis_command_timeout_ms, 50, 1, 60000),
-	/* Set: the master is found through Sentinel, host/socket unused. */
-	S(redis_sentinels, NULL),
-	S(redis_master_name, NULL),
+	REDIS_KEYS(redis, 50, 50, 1),
 	S(jwt_secret, NULL),
 	S(jwt_issuer, "inventory"),
 	I(access_token_ttl, 1800, 10, 86400),
@@ -71,16 +80,10 @@ static const struct key keys[] = {
 	I(cache_ttl_item, 600, 1, 86400),
 	I(cache_ttl_list, 600, 1, 86400),
 	I(cache_ttl_low_stock, 180, 1, 86400),
-	S(queue_redis_host, "127.0.0.1"),
-	I(queue_redis_port, 6379, 1, 65535),
-	S(queue_redis_socket, NULL),
-	I(queue_redis_db, 0, 0, 1000),
-	I(queue_redis_connect_timeout_ms, 200, 1, 60000),
-	/* Blocking queue waits must stay below this: hiredis kills a context
-	 * whose blocking command outlives the socket timeout. */
-	I(queue_redis_command_timeout_ms, 2000, 100, 60000),
-	S(queue_redis_sentinels, NULL),
-	S(queue_redis_master_name, NULL),
+	/* Blocking queue waits must stay below the command timeout: hiredis
+	 * kills a context whose blocking command outlives the socket
+	 * timeout. */
+	REDIS_KEYS(queue_redis, 200, 2000, 100),
 	I(queue_max_attempts, 5, 1, 100),
 	I(queue_backoff_ms, 1000, 1, 3600000),
 	I(worker_heartbeat_ttl, 30, 2, 3600),
@@ -96,6 +99,9 @@ static const struct key keys[] = {
 #undef S
 #undef I
 #undef D
+#undef RS
+#undef RI
+#undef REDIS_KEYS
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -276,10 +282,9 @@ config_check(const struct config *cfg, const char *path, char **why)
 		    "error, not \"%s\"", path, cfg->log_level);
 		return false;
 	}
-	if (!redis_sentinels_check(cfg->redis_sentinels,
-	    cfg->redis_master_name, "redis_", path, why) ||
-	    !redis_sentinels_check(cfg->queue_redis_sentinels,
-	    cfg->queue_redis_master_name, "queue_redis_", path, why))
+	if (!redis_sentinels_check(&cfg->redis, "redis_", path, why) ||
+	    !redis_sentinels_check(&cfg->queue_redis, "queue_redis_", path,
+	    why))
 		return false;
 	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
 		*why = xasprintf("%s: db_name and db_user must be set", path);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "redis_conn.h"
 #include "util.h"
 
 #define CONFIG_MIN_SECRET_LEN 32
@@ -33,15 +34,8 @@ struct config {
 	int64_t		 db_connect_timeout;	/* seconds */
 	int64_t		 db_retries;	/* tries of a deadlocked transaction */
 	int64_t		 db_read_timeout;	/* seconds to wait for a reply */
-	/* Redis cache */
-	char		*redis_host;
-	int64_t		 redis_port;
-	char		*redis_socket;	/* preferred over host/port when set */
-	int64_t		 redis_db;
-	int64_t		 redis_connect_timeout_ms;
-	int64_t		 redis_command_timeout_ms;
-	char		*redis_sentinels;	/* "host:port,..." or "" */
-	char		*redis_master_name;	/* with redis_sentinels */
+	/* Redis cache: keys redis_host, redis_port, ... */
+	struct redis_settings redis;
 	/* Tokens */
 	char		*jwt_secret;
 	char		*jwt_issuer;
@@ -58,15 +52,9 @@ struct config {
 	int64_t		 cache_ttl_item;	/* seconds */
 	int64_t		 cache_ttl_list;	/* seconds */
 	int64_t		 cache_ttl_low_stock;	/* seconds */
-	/* Order queue: its own Redis settings, so it can live elsewhere */
-	char		*queue_redis_host;
-	int64_t		 queue_redis_port;
-	char		*queue_redis_socket;	/* preferred when set */
-	int64_t		 queue_redis_db;
-	int64_t		 queue_redis_connect_timeout_ms;
-	int64_t		 queue_redis_command_timeout_ms;
-	char		*queue_redis_sentinels;	/* as redis_sentinels */
-	char		*queue_redis_master_name;
+	/* Order queue: its own Redis settings (queue_redis_host, ...), so it
+	 * can live elsewhere */
+	struct redis_settings queue_redis;
 	int64_t		 queue_max_attempts;	/* then the dead-letter list */
 	int64_t		 queue_backoff_ms;	/* first retry delay, doubled */
 	/* Worker and orders */

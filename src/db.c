@@ -131,89 +131,95 @@
 
 /*
  * Every statement of the programs, indexed by enum stmt (db.h): a name for
- * log lines and the SQL. Designated initialisers keep each row next to its
- * enum name; db_open() refuses a table with a hole.
+ * log lines, the number of result columns and the SQL. Designated
+ * initialisers keep each row next to its enum name; db_open() refuses a
+ * table with a hole. The column count is the __MAX of the enum (db.h)
+ * that callers index the result with, so a column added to a list
+ * without its enum entry (or the reverse) fails db_prepare_all(), the
+ * schema-drift test, and db_exec(), instead of shifting what callers
+ * read.
  */
 static const struct {
 	const char	*name;
+	unsigned	 cols;	/* result columns; 0 for none */
 	const char	*sql;
 } stmts[STMT__MAX] = {
-	[STMT_USER_INSERT] = { "user_insert",
+	[STMT_USER_INSERT] = { "user_insert", 0,
 	    "INSERT INTO users (email, full_name, hashed_password, is_admin) "
 	    "VALUES (?, ?, ?, ?)" },
 	/* email compares byte for byte: callers pass email_canonical(). */
-	[STMT_USER_BY_EMAIL] = { "user_by_email",
+	[STMT_USER_BY_EMAIL] = { "user_by_email", USER_COL__MAX,
 	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
 	    "WHERE email = ?" },
-	[STMT_USER_BY_ID] = { "user_by_id",
+	[STMT_USER_BY_ID] = { "user_by_id", USER_COL__MAX,
 	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
 	    "WHERE id = ?" },
-	[STMT_USER_LIST] = { "user_list",
+	[STMT_USER_LIST] = { "user_list", USER_COL_HASH,
 	    "SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?" },
-	[STMT_USER_COUNT] = { "user_count",
+	[STMT_USER_COUNT] = { "user_count", 1,
 	    "SELECT COUNT(*) FROM users" },
 	/* The caller computed the new values under STMT_USER_LOCK. */
-	[STMT_USER_UPDATE] = { "user_update",
+	[STMT_USER_UPDATE] = { "user_update", 0,
 	    "UPDATE users SET full_name = COALESCE(?, full_name), "
 	    "is_active = ?, is_admin = ?, "
 	    "token_version = token_version + ? WHERE id = ?" },
 	/* The one primary-key read of an authenticated write (router.c). */
-	[STMT_USER_AUTH] = { "user_auth",
+	[STMT_USER_AUTH] = { "user_auth", USER_AUTH_COL__MAX,
 	    "SELECT is_active, is_admin, token_version FROM users "
 	    "WHERE id = ?" },
-	[STMT_USER_LOCK] = { "user_lock",
+	[STMT_USER_LOCK] = { "user_lock", USER_AUTH_COL__MAX,
 	    "SELECT is_active, is_admin, token_version FROM users "
 	    "WHERE id = ? FOR UPDATE" },
 	/* A change that may remove an active admin locks them all first,
 	 * in id order: two such changes queue here instead of each counting
 	 * the other's target as still there. */
-	[STMT_USER_ADMINS_LOCK] = { "user_admins_lock",
+	[STMT_USER_ADMINS_LOCK] = { "user_admins_lock", 1,
 	    "SELECT id FROM users WHERE is_active = 1 AND is_admin = 1 "
 	    "ORDER BY id FOR UPDATE" },
-	[STMT_USER_SET_HASH] = { "user_set_hash",
+	[STMT_USER_SET_HASH] = { "user_set_hash", 0,
 	    "UPDATE users SET hashed_password = ? WHERE id = ?" },
-	[STMT_REFRESH_INSERT] = { "refresh_insert",
+	[STMT_REFRESH_INSERT] = { "refresh_insert", 0,
 	    "INSERT INTO refresh_tokens (jti, user_id, family_id, expires_at) "
 	    "VALUES (?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)" },
-	[STMT_REFRESH_BY_JTI_LOCK] = { "refresh_by_jti_lock",
+	[STMT_REFRESH_BY_JTI_LOCK] = { "refresh_by_jti_lock", 5,
 	    "SELECT user_id, family_id, used_at IS NOT NULL, "
 	    "revoked_at IS NOT NULL, expires_at <= UTC_TIMESTAMP() "
 	    "FROM refresh_tokens WHERE jti = ? FOR UPDATE" },
-	[STMT_REFRESH_MARK_USED] = { "refresh_mark_used",
+	[STMT_REFRESH_MARK_USED] = { "refresh_mark_used", 0,
 	    "UPDATE refresh_tokens SET used_at = UTC_TIMESTAMP() "
 	    "WHERE jti = ? AND used_at IS NULL" },
-	[STMT_REFRESH_REVOKE_FAMILY] = { "refresh_revoke_family",
+	[STMT_REFRESH_REVOKE_FAMILY] = { "refresh_revoke_family", 0,
 	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
 	    "WHERE family_id = ? AND revoked_at IS NULL" },
-	[STMT_REFRESH_REVOKE_USER] = { "refresh_revoke_user",
+	[STMT_REFRESH_REVOKE_USER] = { "refresh_revoke_user", 0,
 	    "UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP() "
 	    "WHERE user_id = ? AND revoked_at IS NULL" },
-	[STMT_PING] = { "ping",
+	[STMT_PING] = { "ping", 1,
 	    "SELECT 1" },
-	[STMT_GET_LOCK] = { "get_lock",
+	[STMT_GET_LOCK] = { "get_lock", 1,
 	    "SELECT GET_LOCK(?, ?)" },
-	[STMT_RELEASE_LOCK] = { "release_lock",
+	[STMT_RELEASE_LOCK] = { "release_lock", 1,
 	    "SELECT RELEASE_LOCK(?)" },
-	[STMT_MIGRATION_VERSIONS] = { "migration_versions",
+	[STMT_MIGRATION_VERSIONS] = { "migration_versions", 1,
 	    "SELECT version FROM schema_migrations ORDER BY version" },
-	[STMT_MIGRATION_RECORD] = { "migration_record",
+	[STMT_MIGRATION_RECORD] = { "migration_record", 0,
 	    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)" },
 	/* products and inventory */
-	[STMT_PRODUCT_INSERT] = { "product_insert",
+	[STMT_PRODUCT_INSERT] = { "product_insert", 0,
 	    "INSERT INTO products (sku, name, description, price, weight, "
 	    "dimensions, category, image_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" },
-	[STMT_PRODUCT_BY_ID] = { "product_by_id",
+	[STMT_PRODUCT_BY_ID] = { "product_by_id", PRODUCT_COL__MAX,
 	    "SELECT " PRODUCT_COLS " FROM products WHERE id = ?" },
-	[STMT_PRODUCT_LOCK] = { "product_lock",
+	[STMT_PRODUCT_LOCK] = { "product_lock", 1,
 	    "SELECT id FROM products WHERE id = ? FOR UPDATE" },
-	[STMT_PRODUCT_LIST] = { "product_list",
+	[STMT_PRODUCT_LIST] = { "product_list", PRODUCT_COL__MAX,
 	    "SELECT " PRODUCT_COLS " FROM products" PRODUCT_FILTER
 	    " ORDER BY id LIMIT ? OFFSET ?" },
-	[STMT_PRODUCT_COUNT] = { "product_count",
+	[STMT_PRODUCT_COUNT] = { "product_count", 1,
 	    "SELECT COUNT(*) FROM products" PRODUCT_FILTER },
 	/* Optional columns take a (given, value) pair so that a JSON null
 	 * can clear them while an absent field keeps them. */
-	[STMT_PRODUCT_UPDATE] = { "product_update",
+	[STMT_PRODUCT_UPDATE] = { "product_update", 0,
 	    "UPDATE products SET sku = COALESCE(?, sku), "
 	    "name = COALESCE(?, name), price = COALESCE(?, price), "
 	    "description = IF(?, ?, description), "
@@ -221,151 +227,154 @@ static const struct {
 	    "dimensions = IF(?, ?, dimensions), "
 	    "category = IF(?, ?, category), "
 	    "image_url = IF(?, ?, image_url) WHERE id = ?" },
-	[STMT_PRODUCT_DELETE] = { "product_delete",
+	[STMT_PRODUCT_DELETE] = { "product_delete", 0,
 	    "DELETE FROM products WHERE id = ?" },
 	/* A column set earlier in the row may be read later in VALUES. No
 	 * order holds units of a product without a record yet, so all of
 	 * its reservation is a manual hold. */
-	[STMT_INV_INSERT] = { "inv_insert",
+	[STMT_INV_INSERT] = { "inv_insert", 0,
 	    "INSERT INTO inventory (product_id, quantity_in_stock, "
 	    "quantity_reserved, reorder_level, reorder_quantity, "
 	    "last_restock_date, manual_hold) VALUES (?, ?, ?, ?, ?, "
 	    "IF(quantity_in_stock > 0, UTC_TIMESTAMP(), NULL), "
 	    "quantity_reserved)" },
-	[STMT_INV_BY_ID] = { "inv_by_id",
+	[STMT_INV_BY_ID] = { "inv_by_id", INV_COL__MAX,
 	    "SELECT " INV_COLS INV_FROM " WHERE i.id = ?" },
-	[STMT_INV_BY_PRODUCT] = { "inv_by_product",
+	[STMT_INV_BY_PRODUCT] = { "inv_by_product", INV_COL__MAX,
 	    "SELECT " INV_COLS INV_FROM " WHERE i.product_id = ?" },
-	[STMT_INV_LOCK] = { "inv_lock",
+	[STMT_INV_LOCK] = { "inv_lock", INV_LOCK_COL__MAX,
 	    "SELECT product_id, quantity_in_stock, quantity_reserved, "
 	    "reorder_level, reorder_quantity, manual_hold FROM inventory "
 	    "WHERE id = ? FOR UPDATE" },
 	/* Locking, so inside a transaction it also sees (and holds off) a
 	 * record created concurrently. */
-	[STMT_INV_ID_BY_PRODUCT] = { "inv_id_by_product",
+	[STMT_INV_ID_BY_PRODUCT] = { "inv_id_by_product", 1,
 	    "SELECT id FROM inventory WHERE product_id = ? FOR UPDATE" },
-	[STMT_INV_UPDATE] = { "inv_update",
+	[STMT_INV_UPDATE] = { "inv_update", 0,
 	    "UPDATE inventory SET quantity_in_stock = ?, "
 	    "quantity_reserved = ?, manual_hold = ?, reorder_level = ?, "
 	    "reorder_quantity = ?, "
 	    "last_restock_date = IF(?, UTC_TIMESTAMP(), last_restock_date) "
 	    "WHERE id = ?" },
-	[STMT_INV_LIST] = { "inv_list",
+	[STMT_INV_LIST] = { "inv_list", INV_COL__MAX,
 	    "SELECT " INV_COLS INV_FROM INV_FILTER
 	    " ORDER BY i.id LIMIT ? OFFSET ?" },
-	[STMT_INV_COUNT] = { "inv_count",
+	[STMT_INV_COUNT] = { "inv_count", 1,
 	    "SELECT COUNT(*)" INV_FROM INV_FILTER },
 	/* A user deleted since their token was issued is recorded as NULL
 	 * rather than failing the change on the foreign key. */
-	[STMT_MOVEMENT_INSERT] = { "movement_insert",
+	[STMT_MOVEMENT_INSERT] = { "movement_insert", 0,
 	    "INSERT INTO stock_movements (inventory_id, product_id, "
 	    "change_in_stock, change_reserved, reason, order_id, user_id) "
 	    "VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM users WHERE id = ?))" },
-	[STMT_MOVEMENT_LIST] = { "movement_list",
+	[STMT_MOVEMENT_LIST] = { "movement_list", MOVEMENT_COL__MAX,
 	    "SELECT " MOVEMENT_COLS " FROM stock_movements "
 	    "WHERE inventory_id = ? ORDER BY id DESC LIMIT ? OFFSET ?" },
-	[STMT_MOVEMENT_COUNT] = { "movement_count",
+	[STMT_MOVEMENT_COUNT] = { "movement_count", 1,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
 	/* orders */
 	/* Products of a new order in request order, share-locked so their
 	 * price cannot change and they cannot go away before commit. */
-	[STMT_ORDER_PRODUCTS] = { "order_products",
+	[STMT_ORDER_PRODUCTS] = { "order_products", 4,
 	    "SELECT j.pid, p.id IS NOT NULL, p.name, p.price FROM "
 	    JSON_IDS("pid") " j LEFT JOIN products p ON p.id = j.pid "
 	    "ORDER BY j.n LOCK IN SHARE MODE" },
 	/* Reserved in the same transaction, hence 'held' from the start. */
-	[STMT_ORDER_INSERT] = { "order_insert",
+	[STMT_ORDER_INSERT] = { "order_insert", ORDER_COL__MAX,
 	    "INSERT INTO orders (order_number, user_id, status, reservation, "
 	    "total_amount, shipping_address, shipping_method, notes) "
 	    "VALUES (?, ?, 'pending', 'held', ?, ?, ?, ?) "
 	    "RETURNING " ORDER_OWN_COLS_OF("") },
 	/* Item ids, by which an order lists its items, follow the request;
 	 * RETURNING answers row by row as they are inserted. */
-	[STMT_ORDER_ITEMS_INSERT] = { "order_items_insert",
+	[STMT_ORDER_ITEMS_INSERT] = { "order_items_insert", ORDER_ITEM_COL__MAX,
 	    "INSERT INTO order_items (order_id, product_id, quantity, "
 	    "unit_price) SELECT ?, j.pid, j.qty, j.price FROM JSON_TABLE(?, "
 	    "'$[*]' COLUMNS (n FOR ORDINALITY, pid BIGINT PATH '$[0]', "
 	    "qty INT PATH '$[1]', price DECIMAL(12,2) PATH '$[2]')) j "
 	    "ORDER BY j.n RETURNING " ORDER_ITEM_PLAIN_COLS_OF("") },
 	/* Every transition starts here: one writer per order at a time. */
-	[STMT_ORDER_LOCK] = { "order_lock",
+	[STMT_ORDER_LOCK] = { "order_lock", 4,
 	    "SELECT user_id, status, reservation, order_number FROM orders "
 	    "WHERE id = ? FOR UPDATE" },
 	/* In product-id order: the order in which stock rows are locked. */
-	[STMT_ORDER_STOCK_LINES] = { "order_stock_lines",
+	[STMT_ORDER_STOCK_LINES] = { "order_stock_lines", 3,
 	    "SELECT oi.product_id, oi.quantity, p.name "
 	    "FROM order_items oi JOIN products p ON p.id = oi.product_id "
 	    "WHERE oi.order_id = ? ORDER BY oi.product_id" },
 	/* The oversell-safe conditional update (doc/design.md, "Stock rules",
 	 * rule 1). */
-	[STMT_ORDER_RESERVE] = { "order_reserve",
+	[STMT_ORDER_RESERVE] = { "order_reserve", 0,
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved + ? "
 	    "WHERE product_id = ? AND quantity_in_stock - quantity_reserved "
 	    ">= ?" },
 	/* An order gives back only what orders hold, never the manual
 	 * hold: no row touched means the books disagree. */
-	[STMT_ORDER_RELEASE] = { "order_release",
+	[STMT_ORDER_RELEASE] = { "order_release", 0,
 	    "UPDATE inventory SET quantity_reserved = quantity_reserved - ? "
 	    "WHERE product_id = ? AND quantity_reserved - manual_hold >= ?" },
-	[STMT_ORDER_DEDUCT] = { "order_deduct",
+	[STMT_ORDER_DEDUCT] = { "order_deduct", 0,
 	    "UPDATE inventory SET quantity_in_stock = quantity_in_stock - ?, "
 	    "quantity_reserved = quantity_reserved - ? "
 	    "WHERE product_id = ? AND quantity_reserved - manual_hold >= ?" },
 	/* After a refused reservation: the row is already locked by it. */
-	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock",
+	[STMT_ORDER_AVAILABLE_LOCK] = { "order_available_lock", 1,
 	    "SELECT quantity_in_stock - quantity_reserved FROM inventory "
 	    "WHERE product_id = ? FOR UPDATE" },
 	/* One ledger row per item of the order (doc/design.md, "Stock
 	 * rules", rule 3);
 	 * what it returns is the stock to invalidate after the commit. */
-	[STMT_ORDER_MOVEMENTS] = { "order_movements",
+	[STMT_ORDER_MOVEMENTS] = { "order_movements", 2,
 	    "INSERT INTO stock_movements (inventory_id, product_id, "
 	    "change_in_stock, change_reserved, reason, order_id, user_id) "
 	    "SELECT i.id, oi.product_id, ? * oi.quantity, ? * oi.quantity, ?, "
 	    "oi.order_id, ? FROM order_items oi JOIN inventory i "
 	    "ON i.product_id = oi.product_id WHERE oi.order_id = ? "
 	    "ORDER BY oi.product_id RETURNING inventory_id, product_id" },
-	[STMT_ORDER_SET_STATE] = { "order_set_state",
+	[STMT_ORDER_SET_STATE] = { "order_set_state", 0,
 	    "UPDATE orders SET status = ?, reservation = ?, "
 	    "tracking_number = COALESCE(?, tracking_number), "
 	    "notes = COALESCE(?, notes) WHERE id = ?" },
-	[STMT_ORDER_APPEND_NOTE] = { "order_append_note",
+	[STMT_ORDER_APPEND_NOTE] = { "order_append_note", 0,
 	    "UPDATE orders SET notes = CONCAT_WS('\\n', NULLIF(notes, ''), ?) "
 	    "WHERE id = ?" },
-	[STMT_ORDER_BY_ID] = { "order_by_id",
+	[STMT_ORDER_BY_ID] = { "order_by_id", ORDER_COL__MAX,
 	    "SELECT " ORDER_COLS " FROM orders o JOIN users u "
 	    "ON u.id = o.user_id WHERE o.id = ?" },
-	[STMT_ORDER_COUNT] = { "order_count",
+	[STMT_ORDER_COUNT] = { "order_count", 1,
 	    ORDER_COUNT("") },
-	[STMT_ORDER_COUNT_BY_STATUS] = { "order_count_by_status",
+	[STMT_ORDER_COUNT_BY_STATUS] = { "order_count_by_status", 1,
 	    ORDER_COUNT("WHERE o.status = ?") },
-	[STMT_ORDER_COUNT_BY_USER] = { "order_count_by_user",
+	[STMT_ORDER_COUNT_BY_USER] = { "order_count_by_user", 1,
 	    ORDER_COUNT("WHERE o.user_id = ?") },
-	[STMT_ORDER_COUNT_BY_USER_STATUS] = { "order_count_by_user_status",
+	[STMT_ORDER_COUNT_BY_USER_STATUS] = { "order_count_by_user_status", 1,
 	    ORDER_COUNT("WHERE o.user_id = ? AND o.status = ?") },
-	[STMT_ORDER_PAGE] = { "order_page",
+	[STMT_ORDER_PAGE] = { "order_page", ORDER_COL__MAX,
 	    ORDER_PAGE("") },
-	[STMT_ORDER_PAGE_BY_STATUS] = { "order_page_by_status",
+	[STMT_ORDER_PAGE_BY_STATUS] = { "order_page_by_status", ORDER_COL__MAX,
 	    ORDER_PAGE("WHERE o.status = ?") },
-	[STMT_ORDER_PAGE_BY_USER] = { "order_page_by_user",
+	[STMT_ORDER_PAGE_BY_USER] = { "order_page_by_user", ORDER_COL__MAX,
 	    ORDER_PAGE("WHERE o.user_id = ?") },
 	[STMT_ORDER_PAGE_BY_USER_STATUS] = { "order_page_by_user_status",
+	    ORDER_COL__MAX,
 	    ORDER_PAGE("WHERE o.user_id = ? AND o.status = ?") },
-	[STMT_ORDER_OWN_PAGE] = { "order_own_page",
+	[STMT_ORDER_OWN_PAGE] = { "order_own_page", ORDER_COL__MAX,
 	    ORDER_OWN_PAGE("WHERE o.user_id = ?") },
 	[STMT_ORDER_OWN_PAGE_BY_STATUS] = { "order_own_page_by_status",
+	    ORDER_COL__MAX,
 	    ORDER_OWN_PAGE("WHERE o.user_id = ? AND o.status = ?") },
-	[STMT_ORDER_ITEMS_OF] = { "order_items_of",
+	[STMT_ORDER_ITEMS_OF] = { "order_items_of", ORDER_ITEM_COL__MAX,
 	    ORDER_ITEMS_OF(ORDER_ITEM_COLS,
 	    "JOIN products p ON p.id = oi.product_id ") },
 	[STMT_ORDER_ITEMS_PLAIN_OF] = { "order_items_plain_of",
+	    ORDER_ITEM_COL__MAX,
 	    ORDER_ITEMS_OF(ORDER_ITEM_PLAIN_COLS, "") },
 	/* The stock invariants, per product: reserved equals what orders
 	 * hold plus the manual hold, and the ledger sums to the quantities.
 	 * A movement without an order is a manual hold change (only POST
 	 * and PUT /inventory change reserved without one). One statement:
 	 * one consistent read of everything. */
-	[STMT_ORDER_AUDIT] = { "order_audit",
+	[STMT_ORDER_AUDIT] = { "order_audit", AUDIT_COL__MAX,
 	    "SELECT i.product_id, i.quantity_in_stock, i.quantity_reserved, "
 	    "COALESCE(h.held, 0), COALESCE(m.stock, 0), "
 	    "COALESCE(m.reserved, 0), i.manual_hold, COALESCE(m.manual, 0) "
@@ -380,36 +389,36 @@ static const struct {
 	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */
-	[STMT_IDEM_INSERT] = { "idem_insert",
+	[STMT_IDEM_INSERT] = { "idem_insert", 0,
 	    "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, "
 	    "expires_at) VALUES (?, ?, SHA2(?, 256), "
 	    "UTC_TIMESTAMP() + INTERVAL ? SECOND)" },
-	[STMT_IDEM_GET] = { "idem_get",
+	[STMT_IDEM_GET] = { "idem_get", 6,
 	    "SELECT id, status_code, response_body, "
 	    "request_hash <=> SHA2(?, 256), expires_at <= UTC_TIMESTAMP(), "
 	    "created_at <= UTC_TIMESTAMP() - INTERVAL ? SECOND "
 	    "FROM idempotency_keys WHERE user_id = ? AND idem_key = ?" },
-	[STMT_IDEM_LOCK] = { "idem_lock",
+	[STMT_IDEM_LOCK] = { "idem_lock", 1,
 	    "SELECT status_code FROM idempotency_keys WHERE id = ? "
 	    "FOR UPDATE" },
-	[STMT_IDEM_FINISH] = { "idem_finish",
+	[STMT_IDEM_FINISH] = { "idem_finish", 0,
 	    "UPDATE idempotency_keys SET status_code = ?, response_body = ? "
 	    "WHERE id = ? AND status_code IS NULL" },
-	[STMT_IDEM_ABANDON] = { "idem_abandon",
+	[STMT_IDEM_ABANDON] = { "idem_abandon", 0,
 	    "DELETE FROM idempotency_keys WHERE id = ? "
 	    "AND status_code IS NULL" },
-	[STMT_IDEM_DELETE_EXPIRED] = { "idem_delete_expired",
+	[STMT_IDEM_DELETE_EXPIRED] = { "idem_delete_expired", 0,
 	    "DELETE FROM idempotency_keys WHERE id = ? "
 	    "AND expires_at <= UTC_TIMESTAMP()" },
 	/* queue and worker */
 	/* Pending orders the worker's sweep has never enqueued, oldest
 	 * first (ix_orders_sweep). */
-	[STMT_ORDER_SWEEP] = { "order_sweep",
+	[STMT_ORDER_SWEEP] = { "order_sweep", 1,
 	    "SELECT id FROM orders WHERE status = 'pending' AND "
 	    "swept_at IS NULL AND created_at < UTC_TIMESTAMP() - "
 	    "INTERVAL ? SECOND ORDER BY created_at, id LIMIT ?" },
 	/* updated_at kept: the order itself did not change. */
-	[STMT_ORDER_MARK_SWEPT] = { "order_mark_swept",
+	[STMT_ORDER_MARK_SWEPT] = { "order_mark_swept", 0,
 	    "UPDATE orders SET swept_at = UTC_TIMESTAMP(), "
 	    "updated_at = updated_at WHERE id = ? AND swept_at IS NULL" },
 };
@@ -936,6 +945,21 @@ out:
 }
 
 /*
+ * Whether statement st has the n result columns its row of the table
+ * says; logged (what names the caller and statement) when not: a column
+ * list in the SQL changed without its enum in db.h, or the reverse.
+ */
+static bool
+cols_match(const char *what, enum stmt st, unsigned n)
+{
+	if (n == stmts[st].cols)
+		return true;
+	log_error("%s: %u result columns, the table says %u", what, n,
+	    stmts[st].cols);
+	return false;
+}
+
+/*
  * One try at statement st. *stale is set when a connection we already had
  * turned out dead before the statement could run (while preparing, or the
  * send failed): the one case where another try on a fresh connection is
@@ -1010,6 +1034,10 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 		 * connection is not usable until they are. */
 		if (mysql_stmt_store_result(s) != 0) {
 			rc = db_fail_stmt(db, s, what);
+			goto out;
+		}
+		if (!cols_match(what, st, mysql_stmt_field_count(s))) {
+			rc = INV_DB;
 			goto out;
 		}
 		if (res != NULL &&
@@ -1285,11 +1313,19 @@ db_prepare_all(struct db *db, enum stmt *bad)
 {
 	MYSQL_STMT *s;
 	enum inv_err rc;
+	char what[64];
 	int i;
 
 	for (i = 0; i < STMT__MAX; i++) {
-		if ((rc = db_connect(db)) == INV_OK)
-			rc = db_stmt(db, (enum stmt)i, &s);
+		/* MariaDB describes the RETURNING of an INSERT only when it
+		 * has run (0 columns here): db_exec checks it then. */
+		snprintf(what, sizeof(what), "db_prepare_all: %s",
+		    stmts[i].name);
+		if ((rc = db_connect(db)) == INV_OK &&
+		    (rc = db_stmt(db, (enum stmt)i, &s)) == INV_OK &&
+		    mysql_stmt_field_count(s) != 0 &&
+		    !cols_match(what, (enum stmt)i, mysql_stmt_field_count(s)))
+			rc = INV_DB;
 		if (rc != INV_OK) {
 			/* An expected-looking code (say INV_NOTFOUND for a
 			 * missing table) is still drift here: say which. */

@@ -297,7 +297,8 @@ void db_close(struct db *);
  * INV_CONSTRAINT on a CHECK (4025) or foreign key (1451/1452) refusal;
  * INV_RETRY on deadlock (1213) or lock wait timeout (1205);
  * INV_UNAVAILABLE when the server cannot be reached (the connection is
- * dropped so the next call reconnects); INV_DB otherwise (logged here).
+ * dropped so the next call reconnects); INV_DB otherwise (logged here),
+ * also for a result whose column count is not the table's.
  */
 enum inv_err db_exec(struct db *, enum stmt st, const struct db_val *params,
     size_t nparams, struct db_res **res, uint64_t *affected,
@@ -332,8 +333,11 @@ enum inv_err db_transaction(struct db *, db_tx_fn fn, void *arg);
 /* SELECT 1 on the connection (connecting if needed). */
 enum inv_err db_ping(struct db *);
 
-/* Prepares every statement of the table; for the schema-drift test. On
- * failure *bad is the first statement that failed. */
+/* Prepares every statement of the table and checks that each has the
+ * number of result columns the table gives (the __MAX of its column
+ * enum; db_exec checks an INSERT's RETURNING, which MariaDB describes
+ * only once it has run); for the schema-drift test. On failure *bad is
+ * the first statement that failed. */
 enum inv_err db_prepare_all(struct db *, enum stmt *bad);
 
 /*

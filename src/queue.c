@@ -364,7 +364,7 @@ queue_open(struct queue **out, const struct config *cfg)
 	struct queue *q = xcalloc(1, sizeof(*q));
 
 	q->cfg = cfg;
-	redis_target_queue(&q->target, cfg);
+	redis_target_init(&q->target, "queue", &cfg->queue_redis);
 	queue_connect(q);	/* Redis down is not an error at start */
 	*out = q;
 	return INV_OK;
@@ -646,8 +646,8 @@ claim_once(struct queue *q, int64_t wait_ms, char **raw,
 	 * "Library facts", hiredis). Only the high list can be waited on (BLMOVE
 	 * takes one source); the caller's next round finds the others.
 	 */
-	if (wait_ms > q->cfg->queue_redis_command_timeout_ms / 2)
-		wait_ms = q->cfg->queue_redis_command_timeout_ms / 2;
+	if (wait_ms > q->cfg->queue_redis.command_timeout_ms / 2)
+		wait_ms = q->cfg->queue_redis.command_timeout_ms / 2;
 	if (wait_ms > BLOCK_MAX_MS)
 		wait_ms = BLOCK_MAX_MS;
 	snprintf(secs, sizeof(secs), "%" PRId64 ".%03" PRId64,

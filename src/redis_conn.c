@@ -8,9 +8,9 @@
 
 #include <hiredis/hiredis.h>
 
-#include "config.h"
 #include "log.h"
 #include "redis_conn.h"
+#include "util.h"
 
 /* How often a connection made through Sentinel is checked against it. */
 #define RECHECK_USEC	1000000u
@@ -26,31 +26,11 @@ ms_to_tv(int64_t ms)
 }
 
 void
-redis_target_cache(struct redis_target *t, const struct config *cfg)
+redis_target_init(struct redis_target *t, const char *what,
+    const struct redis_settings *set)
 {
-	t->what = "redis";
-	t->host = cfg->redis_host;
-	t->port = cfg->redis_port;
-	t->socket = cfg->redis_socket;
-	t->db = cfg->redis_db;
-	t->connect_timeout_ms = cfg->redis_connect_timeout_ms;
-	t->command_timeout_ms = cfg->redis_command_timeout_ms;
-	t->sentinels = cfg->redis_sentinels;
-	t->master_name = cfg->redis_master_name;
-}
-
-void
-redis_target_queue(struct redis_target *t, const struct config *cfg)
-{
-	t->what = "queue";
-	t->host = cfg->queue_redis_host;
-	t->port = cfg->queue_redis_port;
-	t->socket = cfg->queue_redis_socket;
-	t->db = cfg->queue_redis_db;
-	t->connect_timeout_ms = cfg->queue_redis_connect_timeout_ms;
-	t->command_timeout_ms = cfg->queue_redis_command_timeout_ms;
-	t->sentinels = cfg->queue_redis_sentinels;
-	t->master_name = cfg->queue_redis_master_name;
+	t->what = what;
+	t->set = set;
 }
 
 /*
@@ -155,14 +135,14 @@ addr_parse(const char *item, size_t len, struct addr *a)
 }
 
 bool
-redis_sentinels_check(const char *sentinels, const char *master_name,
-    const char *prefix, const char *path, char **why)
+redis_sentinels_check(const struct redis_settings *set, const char *prefix,
+    const char *path, char **why)
 {
-	const char *p = sentinels, *item;
+	const char *p = set->sentinels, *item;
 	struct addr a;
 	size_t len;
 
-	if (sentinels == NULL || sentinels[0] == '\0')
+	if (set->sentinels == NULL || set->sentinels[0] == '\0')
 		return true;
 	while (next_item(&p, &item, &len))
 		if (!addr_parse(item, len, &a)) {
@@ -171,7 +151,7 @@ redis_sentinels_check(const char *sentinels, const char *master_name,
 			    (int)len, item);
 			return false;
 		}
-	if (master_name == NULL || master_name[0] == '\0') {
+	if (set->master_name == NULL || set->master_name[0] == '\0') {
 		*why = xasprintf("%s: %ssentinels needs %smaster_name", path,
 		    prefix, prefix);
 		return false;
@@ -209,13 +189,14 @@ sentinel_query(const struct redis_target *t, redisContext *ctx,
 	bool ok = false;
 
 	r = redisCommand(ctx, "SENTINEL get-master-addr-by-name %s",
-	    t->master_name);
+	    t->set->master_name);
 	if (r == NULL)
 		log_warn("%s: %s", what, ctx->errstr);
 	else if (r->type == REDIS_REPLY_ERROR)
 		log_warn("%s: %s", what, r->str);
 	else if (r->type == REDIS_REPLY_NIL)
-		log_warn("%s: no master named \"%s\"", what, t->master_name);
+		log_warn("%s: no master named \"%s\"", what,
+		    t->set->master_name);
 	else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING ||
@@ -243,7 +224,7 @@ sentinel_query(const struct redis_target *t, redisContext *ctx,
 static bool
 sentinel_ask(struct redis_target *t, struct addr *a)
 {
-	const char *p = t->sentinels, *item;
+	const char *p = t->set->sentinels, *item;
 	struct addr s;
 	char what[320];
 	size_t len;
@@ -261,7 +242,7 @@ sentinel_ask(struct redis_target *t, struct addr *a)
 		if (!addr_parse(item, len, &s))
 			continue;
 		t->sentinel = connect_addr(what, s.socket, s.host, s.port,
-		    t->connect_timeout_ms, t->command_timeout_ms);
+		    t->set->connect_timeout_ms, t->set->command_timeout_ms);
 		if (t->sentinel == NULL)
 			continue;
 		if (sentinel_query(t, t->sentinel, what, a))
@@ -269,7 +250,7 @@ sentinel_ask(struct redis_target *t, struct addr *a)
 		redis_target_clear(t);
 	}
 	log_warn("%s: no sentinel of \"%s\" named the master of %s", t->what,
-	    t->sentinels, t->master_name);
+	    t->set->sentinels, t->set->master_name);
 	return false;
 }
 
@@ -280,7 +261,7 @@ redis_conn_moved(struct redis_target *t)
 	struct addr a;
 	char addr[sizeof(t->master)];
 
-	if (t->sentinels == NULL || t->sentinels[0] == '\0' ||
+	if (t->set->sentinels == NULL || t->set->sentinels[0] == '\0' ||
 	    t->master[0] == '\0' || now - t->checked_at < RECHECK_USEC)
 		return false;
 	t->checked_at = now;
@@ -290,7 +271,7 @@ redis_conn_moved(struct redis_target *t)
 	if (strcmp(addr, t->master) == 0)
 		return false;
 	log_warn("%s: Sentinel moved the master of %s from %s to %s; "
-	    "reconnecting", t->what, t->master_name, t->master, addr);
+	    "reconnecting", t->what, t->set->master_name, t->master, addr);
 	return true;
 }
 
@@ -312,7 +293,7 @@ connect_master(struct redis_target *t)
 		return NULL;
 	snprintf(now, sizeof(now), "%s:%d", a.host, a.port);
 	ctx = connect_addr(t->what, NULL, a.host, a.port,
-	    t->connect_timeout_ms, t->command_timeout_ms);
+	    t->set->connect_timeout_ms, t->set->command_timeout_ms);
 	if (ctx == NULL)
 		return NULL;
 	r = redisCommand(ctx, "ROLE");
@@ -320,7 +301,7 @@ connect_master(struct redis_target *t)
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    strcmp(r->element[0]->str, "master") != 0) {
 		log_warn("%s: %s, named master of %s by Sentinel, is not a "
-		    "master (%s)", t->what, now, t->master_name, r == NULL ?
+		    "master (%s)", t->what, now, t->set->master_name, r == NULL ?
 		    ctx->errstr : r->type == REDIS_REPLY_ERROR ? r->str :
 		    r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
 		    r->element[0]->type == REDIS_REPLY_STRING ?
@@ -334,7 +315,7 @@ connect_master(struct redis_target *t)
 	if (t->master[0] != '\0' && strcmp(t->master, now) != 0) {
 		t->master_changes++;
 		log_info("%s: the master of %s moved from %s to %s", t->what,
-		    t->master_name, t->master, now);
+		    t->set->master_name, t->master, now);
 	}
 	memcpy(t->master, now, strlen(now) + 1);
 	return ctx;
@@ -346,18 +327,19 @@ redis_conn_open(struct redis_target *t)
 	redisContext *ctx;
 	redisReply *reply;
 
-	if (t->sentinels != NULL && t->sentinels[0] != '\0')
+	if (t->set->sentinels != NULL && t->set->sentinels[0] != '\0')
 		ctx = connect_master(t);
 	else
-		ctx = connect_addr(t->what, t->socket, t->host, t->port,
-		    t->connect_timeout_ms, t->command_timeout_ms);
+		ctx = connect_addr(t->what, t->set->socket, t->set->host,
+		    t->set->port, t->set->connect_timeout_ms,
+		    t->set->command_timeout_ms);
 	if (ctx == NULL)
 		return NULL;
-	if (t->db != 0) {
-		reply = redisCommand(ctx, "SELECT %lld", (long long)t->db);
+	if (t->set->db != 0) {
+		reply = redisCommand(ctx, "SELECT %lld", (long long)t->set->db);
 		if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
 			log_warn("%s: SELECT %lld: %s", t->what,
-			    (long long)t->db, reply != NULL ? reply->str :
+			    (long long)t->set->db, reply != NULL ? reply->str :
 			    ctx->errstr);
 			if (reply != NULL)
 				freeReplyObject(reply);

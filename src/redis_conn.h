@@ -24,21 +24,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct config;
 struct redisContext;
 struct redisReply;
 
-/* Where one Redis connection goes. Strings are borrowed from the config. */
-struct redis_target {
-	const char	*what;		/* log prefix: "redis", "queue" */
-	const char	*host;
+/*
+ * The settings of one Redis, as config.c loads them twice: the cache's
+ * (keys redis_*) and the queue's (queue_redis_*). Strings are never NULL
+ * ("" when unset).
+ */
+struct redis_settings {
+	char		*host;
 	int64_t		 port;
-	const char	*socket;	/* preferred over host/port when set */
+	char		*socket;	/* preferred over host/port when set */
 	int64_t		 db;
 	int64_t		 connect_timeout_ms;
 	int64_t		 command_timeout_ms;
-	const char	*sentinels;	/* "host:port,/socket,..."; "" none */
-	const char	*master_name;	/* the master's name in Sentinel */
+	char		*sentinels;	/* "host:port,/socket,..."; "" none */
+	char		*master_name;	/* the master's name in Sentinel */
+};
+
+/* Where one Redis connection goes. */
+struct redis_target {
+	const char	*what;		/* log prefix: "redis", "queue" */
+	const struct redis_settings *set;	/* borrowed */
 	/* Kept across connects (Sentinel only); redis_target_clear. */
 	char		 master[280];	/* "host:port" of the last master */
 	uint64_t	 master_changes; /* times it moved since the first */
@@ -46,10 +54,10 @@ struct redis_target {
 	struct redisContext *sentinel;	/* the last sentinel that answered */
 };
 
-/* The cache's (redis_*) and the queue's (queue_redis_*) settings of cfg
- * (borrowed: it must outlive the target). */
-void redis_target_cache(struct redis_target *, const struct config *cfg);
-void redis_target_queue(struct redis_target *, const struct config *cfg);
+/* Sets up t to reach the Redis of set (borrowed: it must outlive the
+ * target); what prefixes its log lines. */
+void redis_target_init(struct redis_target *t, const char *what,
+    const struct redis_settings *set);
 /* Closes the kept sentinel connection. */
 void redis_target_clear(struct redis_target *);
 
@@ -75,13 +83,13 @@ bool redis_conn_moved(struct redis_target *t);
 bool redis_reply_demoted(const struct redisReply *);
 
 /*
- * Checks a sentinels setting (borrowed) as config.c loads it: "" (no
+ * Checks the sentinels setting of set as config.c loads it: "" (no
  * Sentinel), or a comma-separated list of host:port ([v6addr]:port) or
  * unix socket paths (beginning with '/'), with a master name set.
  * prefix names the keys in the message ("redis_", "queue_redis_"). False
  * with *why set (new) when refused.
  */
-bool redis_sentinels_check(const char *sentinels, const char *master_name,
+bool redis_sentinels_check(const struct redis_settings *set,
     const char *prefix, const char *path, char **why);
 
 #endif

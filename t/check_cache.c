@@ -37,13 +37,13 @@ raw_connect(const struct config *cfg)
 	redisContext *c;
 	redisReply *r;
 
-	if (cfg->redis_socket[0] != '\0')
-		c = redisConnectUnixWithTimeout(cfg->redis_socket, tv);
+	if (cfg->redis.socket[0] != '\0')
+		c = redisConnectUnixWithTimeout(cfg->redis.socket, tv);
 	else
-		c = redisConnectWithTimeout(cfg->redis_host,
-		    (int)cfg->redis_port, tv);
+		c = redisConnectWithTimeout(cfg->redis.host,
+		    (int)cfg->redis.port, tv);
 	ck_assert_msg(c != NULL && c->err == 0, "raw redis connect");
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis_db);
+	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis.db);
 	ck_assert(r != NULL && r->type == REDIS_REPLY_STATUS);
 	freeReplyObject(r);
 	return c;
@@ -496,7 +496,7 @@ START_TEST(unreachable_redis_fails_fast_and_reconnects_rarely)
 
 	if (_i == 1)
 		fd = black_hole(hole, sizeof(hole));
-	c->redis_socket = _i == 1 ? hole : bogus_socket;
+	c->redis.socket = _i == 1 ? hole : bogus_socket;
 	t0 = now_usec();
 	ch = open_cache(c);
 	ck_assert_int_eq(cache_ping(ch), INV_UNAVAILABLE);
@@ -531,7 +531,7 @@ END_TEST
 START_TEST(pending_invalidation_is_sent_when_redis_is_back)
 {
 	struct config *c = cfg_copy();
-	char *real = c->redis_socket;
+	char *real = c->redis.socket;
 	struct cache *ch, *other = open_cache(tu_app()->cfg);
 	struct cache_stats st;
 	unsigned long long gen_before;
@@ -546,7 +546,7 @@ START_TEST(pending_invalidation_is_sent_when_redis_is_back)
 	gen_before = raw_num(GEN_KEY("item", 21));
 	/* Redis goes away for this process (and stays away: its address
 	 * now leads nowhere), then a write commits and invalidates. */
-	c->redis_socket = bogus_socket;
+	c->redis.socket = bogus_socket;
 	raw_kill_clients();
 	cache_invalidate(ch, 21, 210);
 	cache_get_stats(ch, &st);
@@ -556,7 +556,7 @@ START_TEST(pending_invalidation_is_sent_when_redis_is_back)
 	ck_assert_int_eq(cache_fetch(ch, CACHE_SCOPE_ITEM, 21, "", &val,
 	    &gen), INV_UNAVAILABLE);
 	ck_assert_ptr_null(val);
-	c->redis_socket = real;
+	c->redis.socket = real;
 	ck_assert_int_eq(fetch_when_back(ch, CACHE_SCOPE_ITEM, 21),
 	    INV_NOTFOUND);
 	ck_assert_uint_gt(raw_num(GEN_KEY("item", 21)), gen_before);
@@ -572,19 +572,19 @@ END_TEST
 START_TEST(too_many_pending_invalidations_invalidate_everything)
 {
 	struct config *c = cfg_copy();
-	char *real = c->redis_socket;
+	char *real = c->redis.socket;
 	struct cache *ch, *other = open_cache(tu_app()->cfg);
 	int i;
 
 	ch = open_cache(c);
 	warm(ch, CACHE_SCOPE_ITEM, 1, "", "untouched but unsure");
 	warm(ch, CACHE_SCOPE_PRODUCT, 2, "", "untouched but unsure");
-	c->redis_socket = bogus_socket;
+	c->redis.socket = bogus_socket;
 	raw_kill_clients();
 	for (i = 0; i < 100; i++)
 		cache_invalidate(ch, 1000 + i, 2000 + i);
 	ck_assert_int_eq(raw_int("EXISTS %s", FLOOR_KEY), 0);
-	c->redis_socket = real;
+	c->redis.socket = real;
 	/* Item 1 was never named, yet its old value is gone with the rest. */
 	ck_assert_int_eq(fetch_when_back(ch, CACHE_SCOPE_ITEM, 1),
 	    INV_NOTFOUND);
@@ -679,7 +679,7 @@ START_TEST(concurrent_readers_never_see_a_value_older_than_a_write)
 	uint64_t gen;
 
 	/* A slow, loaded machine must not turn into cache errors here. */
-	c->redis_command_timeout_ms = 10000;
+	c->redis.command_timeout_ms = 10000;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(sh != MAP_FAILED);

@@ -20,6 +20,8 @@ clear_env(void)
 	unsetenv("INVENTORY_JWT_SECRET");
 	unsetenv("INVENTORY_LOG_LEVEL");
 	unsetenv("INVENTORY_MIGRATE_DB_USER");
+	unsetenv("INVENTORY_QUEUE_REDIS_DB");
+	unsetenv("INVENTORY_QUEUE_REDIS_PORT");
 }
 
 /* Loads text and expects refusal with a reason containing want. */
@@ -47,7 +49,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(cfg.db_host, "127.0.0.1");
 	ck_assert_int_eq(cfg.db_port, 3306);
 	ck_assert_str_eq(cfg.db_socket, "");
-	ck_assert_int_eq(cfg.redis_connect_timeout_ms, 50);
+	ck_assert_int_eq(cfg.redis.connect_timeout_ms, 50);
 	ck_assert_int_eq(cfg.access_token_ttl, 1800);
 	ck_assert_int_eq(cfg.refresh_token_ttl, 604800);
 	ck_assert_int_eq(cfg.scrypt_ln, 14);
@@ -146,8 +148,8 @@ START_TEST(sentinel_lists)
 	    "redis_master_name = cache\n"
 	    "queue_redis_sentinels = s1:26379\n"
 	    "queue_redis_master_name = queue\n", "t", &why), INV_OK);
-	ck_assert_str_eq(cfg.redis_master_name, "cache");
-	ck_assert_str_eq(cfg.queue_redis_sentinels, "s1:26379");
+	ck_assert_str_eq(cfg.redis.master_name, "cache");
+	ck_assert_str_eq(cfg.queue_redis.sentinels, "s1:26379");
 	config_free(&cfg);
 	refused(SECRET "redis_sentinels = s1:26379\n",
 	    "redis_sentinels needs redis_master_name");
@@ -161,6 +163,68 @@ START_TEST(sentinel_lists)
 	    "redis_sentinels = s1:26379,,s2:26379\n", "\"\" is neither");
 	refused(SECRET "redis_master_name = m\nredis_sentinels = :26379\n",
 	    "\":26379\" is neither");
+}
+END_TEST
+
+/* Expects every setting of one Redis. */
+static void
+redis_is(const struct redis_settings *r, const char *host, int64_t port,
+    const char *socket, int64_t db, int64_t connect_ms, int64_t command_ms,
+    const char *sentinels, const char *master_name)
+{
+	ck_assert_str_eq(r->host, host);
+	ck_assert_int_eq(r->port, port);
+	ck_assert_str_eq(r->socket, socket);
+	ck_assert_int_eq(r->db, db);
+	ck_assert_int_eq(r->connect_timeout_ms, connect_ms);
+	ck_assert_int_eq(r->command_timeout_ms, command_ms);
+	ck_assert_str_eq(r->sentinels, sentinels);
+	ck_assert_str_eq(r->master_name, master_name);
+}
+
+/* The cache's redis_* and the queue's queue_redis_* keys are twins: the
+ * same keys and defaults but for the timeouts, each landing in its own
+ * settings, from the file and from the environment. */
+START_TEST(redis_key_twins)
+{
+	struct config cfg;
+	char *why;
+
+	ck_assert_int_eq(config_load_string(&cfg, SECRET, "t", &why), INV_OK);
+	redis_is(&cfg.redis, "127.0.0.1", 6379, "", 0, 50, 50, "", "");
+	redis_is(&cfg.queue_redis, "127.0.0.1", 6379, "", 0, 200, 2000, "",
+	    "");
+	config_free(&cfg);
+
+	setenv("INVENTORY_QUEUE_REDIS_DB", "5", 1);
+	ck_assert_int_eq(config_load_string(&cfg, SECRET
+	    "redis_host = c\nredis_port = 7001\nredis_socket = /c.sock\n"
+	    "redis_db = 1\nredis_connect_timeout_ms = 11\n"
+	    "redis_command_timeout_ms = 12\nredis_sentinels = c:1\n"
+	    "redis_master_name = cm\n"
+	    "queue_redis_host = q\nqueue_redis_port = 7002\n"
+	    "queue_redis_socket = /q.sock\nqueue_redis_db = 2\n"
+	    "queue_redis_connect_timeout_ms = 21\n"
+	    "queue_redis_command_timeout_ms = 122\n"
+	    "queue_redis_sentinels = q:2\nqueue_redis_master_name = qm\n",
+	    "t", &why), INV_OK);
+	redis_is(&cfg.redis, "c", 7001, "/c.sock", 1, 11, 12, "c:1", "cm");
+	redis_is(&cfg.queue_redis, "q", 7002, "/q.sock", 5, 21, 122, "q:2",
+	    "qm");
+	config_free(&cfg);
+	clear_env();
+
+	/* Each prefix keeps its own bounds and names itself. */
+	refused(SECRET "redis_command_timeout_ms = 0\n",
+	    "t.conf:2: redis_command_timeout_ms must be an integer from 1 to "
+	    "60000, not \"0\"");
+	refused(SECRET "queue_redis_command_timeout_ms = 99\n",
+	    "t.conf:2: queue_redis_command_timeout_ms must be an integer from "
+	    "100 to 60000, not \"99\"");
+	setenv("INVENTORY_QUEUE_REDIS_PORT", "0", 1);
+	refused(SECRET, "environment INVENTORY_QUEUE_REDIS_PORT: "
+	    "queue_redis_port must be an integer from 1 to 65535");
+	clear_env();
 }
 END_TEST
 
@@ -326,6 +390,7 @@ config_suite(void)
 	tcase_add_test(tc, environment_alone_is_enough);
 	tcase_add_test(tc, refuses_bad_settings);
 	tcase_add_test(tc, sentinel_lists);
+	tcase_add_test(tc, redis_key_twins);
 	tcase_add_test(tc, refuses_bad_environment);
 	tcase_add_test(tc, unreadable_file_is_refused);
 	tcase_add_test(tc, file_from_environment);

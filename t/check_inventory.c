@@ -1310,7 +1310,7 @@ START_TEST(redis_unreachable_then_back)
 	ck_assert_uint_eq(hits_of(down), 0);
 	/* Redis comes back: the invalidation that could not be sent is sent
 	 * first, then the cache serves again. */
-	ck_assert_int_eq(symlink(tu_app()->cfg->redis_socket, sock), 0);
+	ck_assert_int_eq(symlink(tu_app()->cfg->redis.socket, sock), 0);
 	ck_assert(cache_resumes(down, id, 15));
 	app = main_app;
 	ck_assert_int_eq(api_stock(id), 15);

@@ -53,8 +53,17 @@ for p in $pages; do
 done
 
 if [ $keys = yes ]; then
-	# The keys: rows S(name, ...), I(name, ...), D(name, ...) of keys[].
-	code=$(sed -n 's/^[[:space:]]*[SID](\([a-z_0-9]*\),.*/\1/p' "$top_srcdir/src/config.c" | sort -u)
+	# The keys: rows S(name, ...), I(name, ...), D(name, ...) of keys[],
+	# and for each REDIS_KEYS(prefix, ...) row the prefix_field of every
+	# RS(p, field, ...) and RI(p, field, ...) row of that macro.
+	cfile=$top_srcdir/src/config.c
+	rfields=$(sed -n 's/^[[:space:]]*R[SI](p, \([a-z_0-9]*\),.*/\1/p' "$cfile")
+	code=$( (sed -n 's/^[[:space:]]*[SID](\([a-z_0-9]*\),.*/\1/p' "$cfile"
+	    for p in $(sed -n 's/^[[:space:]]*REDIS_KEYS(\([a-z_0-9]*\),.*/\1/p' "$cfile"); do
+		for f in $rfields; do
+			echo "${p}_$f"
+		done
+	    done) | sort -u)
 	man=$(sed -n 's/^\.It Cm \([a-z_0-9]*\) No = .*/\1/p' "$top_srcdir/man/inventory.conf.5.in" | sort -u)
 	sample=$(sed -n 's/^#\{0,1\}\([a-z_0-9]*\) =.*/\1/p' "$top_srcdir/etc/inventory.conf.sample" | sort -u)
 	before=$failed

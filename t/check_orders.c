@@ -41,12 +41,12 @@ raw_queue(void)
 	redisContext *c;
 	redisReply *r;
 
-	c = cfg->queue_redis_socket != NULL &&
-	    cfg->queue_redis_socket[0] != '\0' ?
-	    redisConnectUnix(cfg->queue_redis_socket) :
-	    redisConnect(cfg->queue_redis_host, (int)cfg->queue_redis_port);
+	c = cfg->queue_redis.socket != NULL &&
+	    cfg->queue_redis.socket[0] != '\0' ?
+	    redisConnectUnix(cfg->queue_redis.socket) :
+	    redisConnect(cfg->queue_redis.host, (int)cfg->queue_redis.port);
 	ck_assert_msg(c != NULL && c->err == 0, "cannot reach the queue");
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->queue_redis_db);
+	r = redisCommand(c, "SELECT %lld", (long long)cfg->queue_redis.db);
 	ck_assert(r != NULL && r->type != REDIS_REPLY_ERROR);
 	freeReplyObject(r);
 	return c;

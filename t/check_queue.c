@@ -643,8 +643,8 @@ unreachable_queue(struct config *cfg)
 	struct queue *dead;
 
 	cfg_load(cfg);
-	free(cfg->queue_redis_socket);
-	cfg->queue_redis_socket = xstrdup("/nonexistent/redis.sock");
+	free(cfg->queue_redis.socket);
+	cfg->queue_redis.socket = xstrdup("/nonexistent/redis.sock");
 	ck_assert_int_eq(queue_open(&dead, cfg), INV_OK);
 	return dead;
 }

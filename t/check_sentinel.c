@@ -231,7 +231,7 @@ START_TEST(cache_and_queue_find_the_master)
 	char *list = xasprintf("127.0.0.1:1, %s", sentinel_sock);
 
 	load_cfg(&cfg, list, master_name);
-	m = master_connect(cfg.queue_redis_db);
+	m = master_connect(cfg.queue_redis.db);
 	wipe_queue(m);
 	ck_assert_int_eq(queue_open(&q, &cfg), INV_OK);
 	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, 7), INV_OK);
@@ -484,7 +484,7 @@ START_TEST(failover_under_load)
 	ck_assert(sh != MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
 	old_host = sentinel_master(&old_port);
-	m = master_connect(cfg.queue_redis_db);
+	m = master_connect(cfg.queue_redis.db);
 	wipe_queue(m);
 
 	/* A cached value, on the master before the failover. */
@@ -517,7 +517,7 @@ START_TEST(failover_under_load)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* Drained: nothing waits on the new master. */
 	for (i = 0; i < POLL_MAX; i++) {
-		if (master_int(cfg.queue_redis_db, "LLEN %s",
+		if (master_int(cfg.queue_redis.db, "LLEN %s",
 		    "inventory:queue:default") == 0)
 			break;
 		usleep(POLL_USEC);
@@ -561,7 +561,7 @@ START_TEST(failover_under_load)
 	/* The cache found the new master and dropped what it had cached
 	 * before (the value itself was replicated). */
 	ck_assert_int_eq(cache_fetch_settled(ch, &val, &gen), INV_NOTFOUND);
-	ck_assert_int_eq(master_int(cfg.queue_redis_db, "DEL %s",
+	ck_assert_int_eq(master_int(cfg.queue_redis.db, "DEL %s",
 	    "inventory:test:sentinel-mark"), 1);
 	cache_close(ch);
 	free(old_host);
@@ -688,7 +688,7 @@ START_TEST(app_and_worker_follow_a_failover)
 	load_cfg(&cfg, sentinel_tcp, master_name);
 	a = tu_app_new();
 	tu_reset_db(a);
-	m = master_connect(cfg.queue_redis_db);
+	m = master_connect(cfg.queue_redis.db);
 	wipe_queue(m);
 	ck_assert_int_eq(db_exec(a->db, STMT_USER_INSERT, u, 4, NULL, NULL,
 	    &uid), INV_OK);
@@ -760,7 +760,7 @@ START_TEST(app_and_worker_follow_a_failover)
 	unlink(logf);
 
 	redisFree(m);
-	m = master_connect(cfg.queue_redis_db);
+	m = master_connect(cfg.queue_redis.db);
 	r = raw_cmd(m, "DEL inventory:test:sentinel-mark");
 	freeReplyObject(r);
 	wipe_queue(m);

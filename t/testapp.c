@@ -114,15 +114,15 @@ tu_redis(struct app *app, const char *fmt, ...)
 	redisReply *r;
 	va_list ap;
 
-	if (cfg->redis_socket != NULL && cfg->redis_socket[0] != '\0')
-		c = redisConnectUnixWithTimeout(cfg->redis_socket, tv);
+	if (cfg->redis.socket != NULL && cfg->redis.socket[0] != '\0')
+		c = redisConnectUnixWithTimeout(cfg->redis.socket, tv);
 	else
-		c = redisConnectWithTimeout(cfg->redis_host,
-		    (int)cfg->redis_port, tv);
+		c = redisConnectWithTimeout(cfg->redis.host,
+		    (int)cfg->redis.port, tv);
 	ck_assert_msg(c != NULL && c->err == 0, "redis connect: %s",
 	    c != NULL ? c->errstr : "out of memory");
 	redisSetTimeout(c, tv);
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis_db);
+	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis.db);
 	ck_assert_msg(r != NULL && r->type != REDIS_REPLY_ERROR, "redis SELECT");
 	freeReplyObject(r);
 	va_start(ap, fmt);

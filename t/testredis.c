@@ -17,11 +17,11 @@ tr_connect(const struct config *cfg)
 
 	if (raw != NULL)
 		return;
-	raw = cfg->queue_redis_socket[0] != '\0' ?
-	    redisConnectUnix(cfg->queue_redis_socket) :
-	    redisConnect(cfg->queue_redis_host, (int)cfg->queue_redis_port);
+	raw = cfg->queue_redis.socket[0] != '\0' ?
+	    redisConnectUnix(cfg->queue_redis.socket) :
+	    redisConnect(cfg->queue_redis.host, (int)cfg->queue_redis.port);
 	ck_assert_msg(raw != NULL && raw->err == 0, "cannot reach Redis");
-	r = tr_cmd("SELECT %lld", (long long)cfg->queue_redis_db);
+	r = tr_cmd("SELECT %lld", (long long)cfg->queue_redis.db);
 	freeReplyObject(r);
 }
 
