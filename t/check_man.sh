@@ -10,7 +10,8 @@
 #
 # Each page must pass `mandoc -T lint -W warning` (mdoc structure, macros,
 # arguments) and render through man(1) and groff with all warnings on
-# (man --warnings=w, i.e. groff -ww), both silently. Prints "ok"/"not ok" lines and "N passed, M failed".
+# (man --warnings=w, i.e. groff -ww), both silently, with no mdoc macro
+# name left in the rendered text. Prints "ok"/"not ok" lines and "N passed, M failed".
 set -u
 export LC_ALL=C.UTF-8 MANWIDTH=80
 
@@ -44,6 +45,12 @@ for p in $pages; do
 	else
 		out=$(mandoc -T lint -W warning "$p" 2>&1)
 		if [ -z "$out" ]; then ok "mandoc -T lint ${p##*/}"; else notok "mandoc -T lint ${p##*/}: $out"; fi
+		# A macro on a text line is printed, not obeyed, and the lint
+		# cannot tell it from prose: look for mdoc's macro names as
+		# words of the rendered text ("It" and "No" are English too).
+		out=$(mandoc -T ascii "$p" | sed 's/.\x08//g' | grep -n -w -E \
+		    'Ar|Aq|Bd|Bl|Cm|Dl|Dq|Ed|El|Ev|Fl|Ic|Li|Nm|Ns|Op|Pa|Pc|Po|Pq|Ql|Sq|Sx|Sy|Va|Xc|Xo|Xr')
+		if [ -z "$out" ]; then ok "no raw mdoc in ${p##*/}"; else notok "mdoc macros printed as text in ${p##*/} (a macro not at the start of a line?): $out"; fi
 	fi
 	# All of groff's warnings but "can't break line": an installation
 	# path in a deep prefix (make distcheck's) is longer than a line and
