@@ -27,10 +27,14 @@
 #include "db.h"
 #include "log.h"
 #include "order_flow.h"
+#include "queue.h"
 
 #define ORDER_NUMBER_BYTES	6	/* "ORD-" + 12 upper-case hex digits */
 #define ORDER_NUMBER_TRIES	5	/* a duplicate is astronomically rare */
 #define MAX_TOTAL_CENTS		INT64_C(999999999999)	/* DECIMAL(12,2) */
+#define SWEEP_AGE_SECONDS	60	/* "older than a minute" */
+#define SWEEP_BATCH		500	/* orders per sweep query */
+#define SWEEP_LOCK		"inventory_sweep"
 
 static const char *const status_names[ORDER__MAX] = {
 	"pending",	/* ORDER_PENDING */
@@ -915,4 +919,106 @@ order_flow_audit(struct db *db, size_t *products, size_t *violations)
 	}
 	db_res_free(res);
 	return INV_OK;
+}
+
+/*
+ * The sweep of never-queued orders (doc/design.md, "Queue protocol": the
+ * database is the source of truth). Enqueued first, marked after: a
+ * crash in between enqueues an order twice, which is harmless, never
+ * zero times. Only while the queues are empty: an old pending order
+ * behind a long queue is simply waiting, and sweeping a backlog would
+ * double it just when the workers are behind. A named lock keeps
+ * overlapping runs from sweeping the same orders at once.
+ */
+
+/* The orders of one sweep batch that are enqueued, to mark in one
+ * transaction (one commit, not one per order). */
+struct sweep_marks {
+	const int64_t	*ids;
+	size_t		 n;
+};
+
+static enum inv_err
+sweep_mark_tx(struct db *db, void *arg)
+{
+	const struct sweep_marks *m = arg;
+	enum inv_err rc = INV_OK;
+	size_t i;
+
+	for (i = 0; i < m->n && rc == INV_OK; i++) {
+		struct db_val p[1] = { DB_INT(m->ids[i]) };
+
+		rc = db_exec(db, STMT_ORDER_MARK_SWEPT, p, 1, NULL, NULL, NULL);
+	}
+	return rc;
+}
+
+/* One batch: enqueues up to SWEEP_BATCH orders and marks them; *n is how
+ * many the query found, *swept grows by those enqueued and marked. */
+static enum inv_err
+sweep_batch(struct db *db, struct queue *queue, size_t *n, size_t *swept)
+{
+	struct db_val params[2] = { DB_INT(SWEEP_AGE_SECONDS),
+	    DB_INT(SWEEP_BATCH) };
+	int64_t ids[SWEEP_BATCH];
+	struct sweep_marks m = { ids, 0 };
+	struct db_res *res = NULL;
+	enum inv_err rc, mrc;
+	size_t i;
+
+	*n = 0;
+	if ((rc = db_exec(db, STMT_ORDER_SWEEP, params, 2, &res, NULL,
+	    NULL)) != INV_OK)
+		return rc;
+	*n = db_res_rows(res);
+	for (i = 0; i < *n && i < SWEEP_BATCH; i++) {
+		ids[i] = db_res_int(res, i, 0);
+		if ((rc = queue_enqueue_order(queue, QUEUE_LOW, ids[i])) !=
+		    INV_OK)
+			break;
+		log_info("sweep: order %" PRId64 " was pending and never "
+		    "queued: enqueued", ids[i]);
+		m.n++;
+	}
+	db_res_free(res);
+	/* Those enqueued are marked even when a later one failed. */
+	if (m.n > 0 && (mrc = db_transaction(db, sweep_mark_tx, &m)) !=
+	    INV_OK && rc == INV_OK)
+		rc = mrc;
+	if (rc == INV_OK)
+		*swept += m.n;
+	return rc;
+}
+
+enum inv_err
+order_flow_sweep(struct db *db, struct queue *queue,
+    const volatile sig_atomic_t *stop, size_t *swept)
+{
+	struct db_val lock[2] = { DB_STR(SWEEP_LOCK), DB_INT(0) };
+	struct queue_stats st;
+	struct db_res *res = NULL;
+	enum inv_err rc;
+	size_t n;
+	bool got;
+	int p;
+
+	*swept = 0;
+	if ((rc = queue_get_stats(queue, &st)) != INV_OK)
+		return rc;
+	for (p = 0; p < QUEUE__MAX; p++)
+		if (st.depth[p] > 0)
+			return INV_OK;
+	if ((rc = db_exec(db, STMT_GET_LOCK, lock, 2, &res, NULL,
+	    NULL)) != INV_OK)
+		return rc;
+	got = db_res_bool(res, 0, 0);
+	db_res_free(res);
+	if (!got)
+		return INV_OK;	/* another run is sweeping */
+	do
+		rc = sweep_batch(db, queue, &n, swept);
+	while (rc == INV_OK && n == SWEEP_BATCH && (stop == NULL || !*stop));
+	/* Failing is harmless: the lock goes with the session. */
+	(void)db_exec(db, STMT_RELEASE_LOCK, lock, 1, NULL, NULL, NULL);
+	return rc;
 }

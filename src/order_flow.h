@@ -1,10 +1,11 @@
 /*
  * order_flow.h: the order state machine and the reservation rules
  * (doc/design.md, "Stock rules"), shared by the orders API and the
- * worker. Every transition locks the order row and
- * moves orders.reservation (none, held, released, deducted) in the same
- * transaction as the stock change, so reserve, release and deduct each
- * happen at most once; each stock change writes its stock_movements row.
+ * worker, and the worker's sweep of never-queued orders. Every
+ * transition locks the order row and moves orders.reservation (none,
+ * held, released, deducted) in the same transaction as the stock change,
+ * so reserve, release and deduct each happen at most once; each stock
+ * change writes its stock_movements row.
  * A function that runs its own transaction invalidates the cache of the
  * products involved after its commit; order_flow_create runs inside the
  * caller's, which calls order_flow_invalidate after committing.
@@ -16,6 +17,7 @@
 #ifndef INV_ORDER_FLOW_H
 #define INV_ORDER_FLOW_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@
 struct db;
 struct db_res;
 struct cache;
+struct queue;
 
 /* Bounds of a new order (doc/openapi.json). */
 #define ORDER_MAX_ITEMS		100
@@ -167,5 +170,16 @@ enum inv_err order_flow_audit(struct db *, size_t *products,
  */
 enum inv_err order_flow_process(struct db *, struct cache *, int64_t order_id,
     bool payment_ok, enum order_status *final);
+
+/*
+ * The worker's sweep: enqueues, on the low queue, the pending orders
+ * older than a minute that no job ever reached and that it never
+ * enqueued before (orders.swept_at), and marks them; *swept is how many.
+ * Does nothing while a queue holds jobs or while another run sweeps.
+ * Goes on batch after batch until none is left or *stop (may be NULL)
+ * is set.
+ */
+enum inv_err order_flow_sweep(struct db *, struct queue *,
+    const volatile sig_atomic_t *stop, size_t *swept);
 
 #endif

@@ -20,7 +20,7 @@ cd "$top_srcdir" || exit 99
 
 # What we write; not the build's output or what npm fetched.
 where=
-for d in src schema nginx etc man doc t tools .ci README BENCHMARKS.md \
+for d in src schema nginx etc doc t tools .ci README \
     Makefile.am configure.ac; do
 	[ -e "$d" ] && where="$where $d"
 done

@@ -71,7 +71,7 @@ if [ $keys = yes ]; then
 			echo "${p}_$f"
 		done
 	    done) | sort -u)
-	man=$(sed -n 's/^\.It Cm \([a-z_0-9]*\) No = .*/\1/p' "$top_srcdir/man/inventory.conf.5.in" | sort -u)
+	man=$(sed -n 's/^\.It Cm \([a-z_0-9]*\) No = .*/\1/p' "$top_srcdir/doc/man/inventory.conf.5.in" | sort -u)
 	sample=$(sed -n 's/^#\{0,1\}\([a-z_0-9]*\) =.*/\1/p' "$top_srcdir/etc/inventory.conf.sample" | sort -u)
 	# README's CONFIGURE list: "key [default]" in the indented block
 	# after "The keys, in short".
@@ -85,7 +85,7 @@ if [ $keys = yes ]; then
 	fi
 	for k in $code; do
 		printf '%s\n' "$man" | grep -qx "$k" ||
-		    notok "key $k of src/config.c is not in man/inventory.conf.5.in (add an .It Cm $k No = DEFAULT entry)"
+		    notok "key $k of src/config.c is not in doc/man/inventory.conf.5.in (add an .It Cm $k No = DEFAULT entry)"
 		printf '%s\n' "$sample" | grep -qx "$k" ||
 		    notok "key $k of src/config.c is not in etc/inventory.conf.sample"
 		printf '%s\n' "$readme" | grep -qx "$k" ||
@@ -97,7 +97,7 @@ if [ $keys = yes ]; then
 	done
 	for k in $man; do
 		printf '%s\n' "$code" | grep -qx "$k" ||
-		    notok "man/inventory.conf.5.in documents $k, which src/config.c does not have"
+		    notok "doc/man/inventory.conf.5.in documents $k, which src/config.c does not have"
 	done
 	for k in $sample; do
 		printf '%s\n' "$code" | grep -qx "$k" ||
