@@ -1,7 +1,7 @@
 #!/bin/sh
 # t/check_man.sh: the man pages render without a warning, and
-# inventory.conf(5) and etc/inventory.conf.sample document exactly the
-# keys of src/config.c's table.
+# inventory.conf(5), etc/inventory.conf.sample and README's CONFIGURE list
+# document exactly the keys of src/config.c's table.
 #
 #   t/check_man.sh              (make check) the pages generated in the build
 #                               tree, plus the keys check; skips (77) without
@@ -10,7 +10,8 @@
 #
 # Each page must pass `mandoc -T lint -W warning` (mdoc structure, macros,
 # arguments) and render through man(1) and groff with all warnings on
-# (man --warnings=w, i.e. groff -ww), both silently. Prints "ok"/"not ok" lines and "N passed, M failed".
+# (man --warnings=w, i.e. groff -ww), both silently, with no mdoc macro
+# name left in the rendered text. Prints "ok"/"not ok" lines and "N passed, M failed".
 set -u
 export LC_ALL=C.UTF-8 MANWIDTH=80
 
@@ -44,6 +45,12 @@ for p in $pages; do
 	else
 		out=$(mandoc -T lint -W warning "$p" 2>&1)
 		if [ -z "$out" ]; then ok "mandoc -T lint ${p##*/}"; else notok "mandoc -T lint ${p##*/}: $out"; fi
+		# A macro on a text line is printed, not obeyed, and the lint
+		# cannot tell it from prose: look for mdoc's macro names as
+		# words of the rendered text ("It" and "No" are English too).
+		out=$(mandoc -T ascii "$p" | sed 's/.\x08//g' | grep -n -w -E \
+		    'Ar|Aq|Bd|Bl|Cm|Dl|Dq|Ed|El|Ev|Fl|Ic|Li|Nm|Ns|Op|Pa|Pc|Po|Pq|Ql|Sq|Sx|Sy|Va|Xc|Xo|Xr')
+		if [ -z "$out" ]; then ok "no raw mdoc in ${p##*/}"; else notok "mdoc macros printed as text in ${p##*/} (a macro not at the start of a line?): $out"; fi
 	fi
 	# All of groff's warnings but "can't break line": an installation
 	# path in a deep prefix (make distcheck's) is longer than a line and
@@ -66,6 +73,11 @@ if [ $keys = yes ]; then
 	    done) | sort -u)
 	man=$(sed -n 's/^\.It Cm \([a-z_0-9]*\) No = .*/\1/p' "$top_srcdir/doc/man/inventory.conf.5.in" | sort -u)
 	sample=$(sed -n 's/^#\{0,1\}\([a-z_0-9]*\) =.*/\1/p' "$top_srcdir/etc/inventory.conf.sample" | sort -u)
+	# README's CONFIGURE list: "key [default]" in the indented block
+	# after "The keys, in short".
+	readme=$(awk '/^The keys, in short/ { f = 1; next }
+	    f && /^    / { print; seen = 1; next } seen { exit }' "$top_srcdir/README" |
+	    grep -o '[a-z_0-9]* \[' | sed 's/ \[$//' | sort -u)
 	before=$failed
 	n=$(printf '%s\n' "$code" | grep -c .)
 	if [ "$n" -lt 10 ]; then
@@ -76,6 +88,12 @@ if [ $keys = yes ]; then
 		    notok "key $k of src/config.c is not in doc/man/inventory.conf.5.in (add an .It Cm $k No = DEFAULT entry)"
 		printf '%s\n' "$sample" | grep -qx "$k" ||
 		    notok "key $k of src/config.c is not in etc/inventory.conf.sample"
+		printf '%s\n' "$readme" | grep -qx "$k" ||
+		    notok "key $k of src/config.c is not in README's CONFIGURE list (add \"$k [DEFAULT]\")"
+	done
+	for k in $readme; do
+		printf '%s\n' "$code" | grep -qx "$k" ||
+		    notok "README's CONFIGURE list has $k, which src/config.c does not have"
 	done
 	for k in $man; do
 		printf '%s\n' "$code" | grep -qx "$k" ||
@@ -86,7 +104,7 @@ if [ $keys = yes ]; then
 		    notok "etc/inventory.conf.sample has $k, which src/config.c does not have"
 	done
 	[ "$failed" -eq "$before" ] &&
-	    ok "the $n configuration keys are in inventory.conf(5) and the sample"
+	    ok "the $n configuration keys are in inventory.conf(5), the sample and README"
 fi
 
 echo "$passed passed, $failed failed"

@@ -7,7 +7,8 @@
  *
  * And the detail messages: every string detail the document shows is one
  * that src/ or nginx/ can send with that status, and every 4xx detail
- * written in src/ is documented (the sources are read as text).
+ * written in src/ is documented (the sources are read as text); every
+ * 422 type name the document shows is one that src/ writes.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -396,6 +397,62 @@ START_TEST(errors_documented)
 }
 END_TEST
 
+/*
+ * Calls visit for obj and every object below it, with its JSON pointer
+ * ("/components/schemas/Product") in where.
+ */
+static void
+walk(struct json_object *obj, char *where, size_t len,
+    void (*visit)(struct json_object *, const char *))
+{
+	size_t at = strlen(where), i;
+
+	if (json_object_is_type(obj, json_type_array)) {
+		for (i = 0; i < json_object_array_length(obj); i++) {
+			snprintf(where + at, len - at, "/%zu", i);
+			walk(json_object_array_get_idx(obj, i), where, len,
+			    visit);
+		}
+	} else if (json_object_is_type(obj, json_type_object)) {
+		visit(obj, where);
+		json_object_object_foreach(obj, k, v) {
+			snprintf(where + at, len - at, "/%s", k);
+			walk(v, where, len, visit);
+		}
+	}
+	where[at] = '\0';
+}
+
+/* A multipleOf that is not an integer, as problem. */
+static void
+fractional_multiple(struct json_object *obj, const char *where)
+{
+	struct json_object *m;
+	double v;
+
+	if (!json_object_object_get_ex(obj, "multipleOf", &m))
+		return;
+	v = json_object_get_double(m);
+	if (!json_object_is_type(m, json_type_int) && v != (double)(long)v)
+		problem("%s: multipleOf %s: binary floating point makes "
+		    "validators refuse exact values (19.99); say the decimals "
+		    "in the description instead", where,
+		    json_object_get_string(m));
+}
+
+/*
+ * No multipleOf with a fraction: a standard validator divides in binary
+ * floating point, where 19.99 is not a multiple of 0.01.
+ */
+START_TEST(no_fractional_multiple_of)
+{
+	char where[1024] = "";
+
+	walk(doc, where, sizeof(where), fractional_multiple);
+	problems_none();
+}
+END_TEST
+
 /* ---- detail messages: the document's examples and the code's texts ---- */
 
 /*
@@ -422,6 +479,9 @@ static struct msg *msgs;
 static size_t nmsgs;
 static struct example *examples;
 static size_t nexamples;
+/* The 422 entries' "type" names src/ can send (string literals). */
+static char **err_types;
+static size_t nerr_types;
 
 /*
  * Functions of src/ that make detail texts for their callers to send
@@ -696,8 +756,30 @@ text_maker(const char *name)
 	return -1;
 }
 
+/* Whether s is shaped as a 422 entry's type: "value_error.missing",
+ * "type_error.integer", "type_error". */
+static bool
+is_err_type(const char *s)
+{
+	if (strncmp(s, "value_error", 11) != 0 &&
+	    strncmp(s, "type_error", 10) != 0)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz_.") == strlen(s);
+}
+
+static void
+err_type_add(const char *type)
+{
+	if (in_list((const char *const *)err_types, nerr_types, type))
+		return;
+	err_types = xrealloc(err_types, (nerr_types + 1) *
+	    sizeof(*err_types));
+	err_types[nerr_types++] = xstrdup(type);
+}
+
 /*
- * The detail texts of one source file of src/: the text of every
+ * The detail texts of one source file of src/ (and, from any string
+ * literal, the 422 type names): the text of every
  * http_reply_detail(f) and http_reply_401 call (the status as written,
  * 0 when computed), every text argument of an ..._or_reply helper (which
  * replies with it itself) and the snprintf formats of the text_makers.
@@ -711,6 +793,9 @@ scan_c(const char *file, const char *src)
 	const char *fn = "", *name;
 
 	t = lex(src, &n);
+	for (i = 0; i < n; i++)
+		if (t[i].type == TK_STR && is_err_type(t[i].text))
+			err_type_add(t[i].text);
 	for (i = 0; i + 1 < n; i++) {
 		if (tok_is(&t[i], "{") && depth++ == 0)
 			continue;
@@ -985,11 +1070,15 @@ details_teardown(void)
 		free(msgs[i].text);
 	for (i = 0; i < nexamples; i++)
 		free(examples[i].text);
+	for (i = 0; i < nerr_types; i++)
+		free(err_types[i]);
 	free(msgs);
 	free(examples);
+	free(err_types);
 	msgs = NULL;
 	examples = NULL;
-	nmsgs = nexamples = 0;
+	err_types = NULL;
+	nmsgs = nexamples = nerr_types = 0;
 	teardown();
 }
 
@@ -1043,6 +1132,67 @@ START_TEST(documented_details_are_sent)
 			    "nothing in src/ or nginx/", examples[i].where,
 			    examples[i].text);
 	}
+	problems_none();
+}
+END_TEST
+
+static size_t ntypes_seen;
+
+/* Checks that a type name the document shows is one src/ sends. */
+static void
+type_sent(const char *type, const char *where)
+{
+	ntypes_seen++;
+	if (!in_list((const char *const *)err_types, nerr_types, type))
+		problem("%s: the 422 type \"%s\" is sent by nothing in src/",
+		    where, type);
+}
+
+/*
+ * The type names in obj: the "type" of an entry of a 422 list (an object
+ * with "loc", "msg" and "type") and every `quoted` type name in its
+ * description.
+ */
+static void
+doc_types(struct json_object *obj, const char *where)
+{
+	struct json_object *v;
+	const char *s, *e;
+	char *span;
+
+	if (json_object_object_get_ex(obj, "loc", NULL) &&
+	    json_object_object_get_ex(obj, "msg", NULL) &&
+	    json_object_object_get_ex(obj, "type", &v) &&
+	    json_object_is_type(v, json_type_string))
+		type_sent(json_object_get_string(v), where);
+	if (!json_object_object_get_ex(obj, "description", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	for (s = strchr(json_object_get_string(v), '`');
+	    s != NULL && (e = strchr(s + 1, '`')) != NULL;
+	    s = strchr(e + 1, '`')) {
+		span = strndup(s + 1, (size_t)(e - s - 1));
+		if (is_err_type(span))
+			type_sent(span, where);
+		free(span);
+	}
+}
+
+/*
+ * Every 422 type name the document shows (in examples and descriptions)
+ * is one the service sends: pydantic v1's, as src/ writes them, not
+ * another version's.
+ */
+START_TEST(documented_types_are_sent)
+{
+	char where[1024] = "";
+
+	ck_assert_msg(nerr_types >= 10, "only %zu 422 type names found in "
+	    "src/: the scan is broken", nerr_types);
+	ntypes_seen = 0;
+	walk(doc, where, sizeof(where), doc_types);
+	ck_assert_msg(ntypes_seen >= 5, "only %zu 422 type names found in "
+	    "doc/openapi.json: the walk is broken", ntypes_seen);
 	problems_none();
 }
 END_TEST
@@ -1303,6 +1453,7 @@ openapi_suite(void)
 	tcase_add_test(tc, bodies_follow_specs);
 	tcase_add_test(tc, errors_documented);
 	tcase_add_test(tc, version_is_the_package_version);
+	tcase_add_test(tc, no_fractional_multiple_of);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("detail messages");
 	/* Lexing every source file takes seconds under ASan on a busy
@@ -1311,6 +1462,7 @@ openapi_suite(void)
 	tcase_add_checked_fixture(tc, details_setup, details_teardown);
 	tcase_add_test(tc, documented_details_are_sent);
 	tcase_add_test(tc, sent_details_are_documented);
+	tcase_add_test(tc, documented_types_are_sent);
 	suite_add_tcase(s, tc);
 	return s;
 }
