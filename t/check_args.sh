@@ -10,10 +10,8 @@
 set -u
 export LC_ALL=C
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=t/tally.sh
+. "$top_srcdir/t/tally.sh"
 
 ctl="$top_builddir/src/inventoryctl"
 worker="$top_builddir/src/inventory-worker"
@@ -77,5 +75,4 @@ expect 2 "unexpected argument: extra" "$worker" extra --drain
 # An option after the words is still read: the short secret is refused.
 expect 1 "jwt_secret must be at least" "$worker" --drain --config "$short"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

@@ -11,10 +11,8 @@
 set -u
 export LC_ALL=C
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=t/tally.sh
+. "$top_srcdir/t/tally.sh"
 
 cd "$top_srcdir" || exit 99
 
@@ -47,5 +45,4 @@ for c in $cited; do
 done
 [ -n "$cited" ] || ok "no document cited"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

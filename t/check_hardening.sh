@@ -24,15 +24,8 @@ if ! command -v readelf >/dev/null; then
 	exit 77
 fi
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check() {	# check NAME COMMAND...: ok when COMMAND succeeds
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else notok "$name"; fi
-}
+# shellcheck source=t/tally.sh
+. "$top_srcdir/t/tally.sh"
 
 # matches TEXT REGEX: a line of TEXT matches the extended REGEX.
 matches() { printf '%s\n' "$1" | grep -q -E -e "$2"; }
@@ -53,5 +46,4 @@ for p in inventory.fcgi inventory-worker inventoryctl; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

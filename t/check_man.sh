@@ -15,10 +15,8 @@
 set -u
 export LC_ALL=C.UTF-8 MANWIDTH=80
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=t/tally.sh
+. "$top_srcdir/t/tally.sh"
 
 if [ $# -gt 0 ]; then
 	pages="$*"
@@ -107,5 +105,4 @@ if [ $keys = yes ]; then
 	    ok "the $n configuration keys are in inventory.conf(5), the sample and README"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

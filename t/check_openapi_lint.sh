@@ -9,10 +9,8 @@
 # when npm is not installed; fails when it cannot fetch the package.
 set -u
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=t/tally.sh
+. "$top_srcdir/t/tally.sh"
 
 if [ -z "${NPM:-}" ] || ! command -v "$NPM" >/dev/null; then
 	echo "# npm not found (Node.js): cannot lint the OpenAPI document; skipped"
@@ -44,5 +42,4 @@ else
 	notok "redocly lint doc/openapi.json (exit $rc)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

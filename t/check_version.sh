@@ -8,10 +8,8 @@
 set -u
 export LC_ALL=C
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# shellcheck source=t/tally.sh
+. "$top_srcdir/t/tally.sh"
 
 for p in inventory.fcgi inventory-worker inventoryctl; do
 	out=$("$top_builddir/src/$p" --version 2>&1)
@@ -32,5 +30,4 @@ for m in $MANS; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

@@ -25,15 +25,8 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
 deb=$1
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check() {	# check NAME COMMAND...: ok when COMMAND succeeds
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else notok "$name"; fi
-}
+# shellcheck source=t/tally.sh
+. "$here/tally.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -156,11 +149,10 @@ for p in inventory.fcgi inventory-worker inventoryctl; do
 done
 mkdir -p "$work/build"
 ln -s "$R/usr/sbin" "$work/build/src"
-if out=$(HARDENING=yes FORTIFIED=yes top_builddir=$work/build sh "$here/check_hardening.sh" 2>&1); then
+if out=$(HARDENING=yes FORTIFIED=yes top_srcdir=$top_srcdir top_builddir=$work/build sh "$here/check_hardening.sh" 2>&1); then
 	ok "the programs are hardened (t/check_hardening.sh)"
 else
 	notok "the programs are not all hardened: $(printf '%s\n' "$out" | grep '^not ok')"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

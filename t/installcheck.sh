@@ -24,15 +24,8 @@ PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 D=${DESTDIR:-}
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-notok() { failed=$((failed + 1)); echo "not ok - $*"; }
-check() {	# check NAME COMMAND...: ok when COMMAND succeeds
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else notok "$name"; fi
-}
+# shellcheck source=t/tally.sh
+. "$here/tally.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -192,5 +185,4 @@ else
 	notok "installed man pages: $out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end
