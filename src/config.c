@@ -66,6 +66,8 @@ static const struct key keys[] = {
 	I(db_retries, 5, 1, 100),
 	/* Longer than innodb_lock_wait_timeout, or lock waits fail. */
 	I(db_read_timeout, 120, 1, 3600),
+	/* A warning names statements slower than this; 0: never. */
+	D(db_slow_statement_ms, 200, 0, 3600000),
 	REDIS_KEYS(redis, 50, 50, 1),
 	S(jwt_secret, NULL),
 	S(jwt_issuer, "inventory"),

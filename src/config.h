@@ -34,6 +34,7 @@ struct config {
 	int64_t		 db_connect_timeout;	/* seconds */
 	int64_t		 db_retries;	/* tries of a deadlocked transaction */
 	int64_t		 db_read_timeout;	/* seconds to wait for a reply */
+	double		 db_slow_statement_ms;	/* warn above; 0: never */
 	/* Redis cache: keys redis_host, redis_port, ... */
 	struct redis_settings redis;
 	/* Tokens */

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #define USER_COLS \
 	"id, email, full_name, is_active, is_admin, " \
@@ -1065,12 +1066,29 @@ out:
 	return rc;
 }
 
+/*
+ * Times statement st as its caller saw it, reconnection included, and
+ * names it when it took longer than db_slow_statement_ms: the first
+ * thing to look at when requests slow down.
+ */
+static void
+exec_done(const struct db *db, enum stmt st, uint64_t usec)
+{
+	double slow_ms = db->cfg->db_slow_statement_ms;
+
+	metrics_statement((int)st, usec);
+	if (slow_ms > 0 && (double)usec >= slow_ms * 1000)
+		log_warn("db: slow statement %s: %.3f ms", stmts[st].name,
+		    (double)usec / 1000);
+}
+
 enum inv_err
 db_exec(struct db *db, enum stmt st, const struct db_val *params,
     size_t nparams, struct db_res **res, uint64_t *affected,
     uint64_t *insert_id)
 {
 	enum inv_err rc;
+	uint64_t t0;
 	bool stale;
 
 	if (res != NULL)
@@ -1085,6 +1103,7 @@ db_exec(struct db *db, enum stmt st, const struct db_val *params,
 		return INV_UNAVAILABLE;
 	if (db->tx == TX_DOOMED)
 		return INV_RETRY;
+	t0 = now_usec();
 	rc = db_exec_once(db, st, params, nparams, res, affected, insert_id,
 	    &stale);
 	/*
@@ -1097,6 +1116,7 @@ db_exec(struct db *db, enum stmt st, const struct db_val *params,
 	if (rc == INV_UNAVAILABLE && stale && db->tx == TX_NONE)
 		rc = db_exec_once(db, st, params, nparams, res, affected,
 		    insert_id, &stale);
+	exec_done(db, st, now_usec() - t0);
 	return rc;
 }
 
@@ -1306,6 +1326,12 @@ enum inv_err
 db_ping(struct db *db)
 {
 	return db_exec(db, STMT_PING, NULL, 0, NULL, NULL, NULL);
+}
+
+const char *
+db_stmt_name(enum stmt st)
+{
+	return (unsigned)st < STMT__MAX ? stmts[st].name : "?";
 }
 
 enum inv_err

@@ -333,6 +333,9 @@ enum inv_err db_transaction(struct db *, db_tx_fn fn, void *arg);
 /* SELECT 1 on the connection (connecting if needed). */
 enum inv_err db_ping(struct db *);
 
+/* The statement's name in log lines and /metrics. */
+const char *db_stmt_name(enum stmt);
+
 /* Prepares every statement of the table and checks that each has the
  * number of result columns the table gives (the __MAX of its column
  * enum; db_exec checks an INSERT's RETURNING, which MariaDB describes

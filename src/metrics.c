@@ -4,6 +4,7 @@
  * and read by whichever process renders /metrics; a reader may see one
  * request half counted, which a scrape tolerates.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,14 +15,19 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
 
-#define METRICS_MAGIC	0x494e564d45545231ULL	/* "INVMETR1" */
+#define METRICS_MAGIC	0x494e564d45545232ULL	/* "INVMETR2" */
 #define METRICS_SLOTS	64	/* processes of one installation */
 #define METRICS_ROUTES	64	/* route table rows + 1 for "no route" */
+/* Room for the statement table to grow without changing the file's
+ * layout, which would need a new magic. */
+#define METRICS_STMTS	128
+_Static_assert(STMT__MAX <= METRICS_STMTS, "metrics file too small");
 
 /* Status codes counted one by one; anything else counts as "other". */
 static const int statuses[] = {
@@ -42,8 +48,12 @@ struct slot {
 	int32_t			pid;	/* owner; 0 when never used */
 	int32_t			pad;
 	uint64_t		requests[METRICS_ROUTES][NSTATUS + 1];
-	uint64_t		buckets[NBUCKET + 1];	/* last: +Inf */
-	uint64_t		latency_usec;
+	/* Latency by route (index as in requests); last bucket: +Inf. */
+	uint64_t		buckets[METRICS_ROUTES][NBUCKET + 1];
+	uint64_t		latency_usec[METRICS_ROUTES];
+	/* Statement run time by enum stmt. */
+	uint64_t		db_buckets[METRICS_STMTS][NBUCKET + 1];
+	uint64_t		db_usec[METRICS_STMTS];
 	struct metrics_gauges	gauges;
 };
 
@@ -147,6 +157,16 @@ status_index(int status)
 	return STATUS_OTHER;
 }
 
+static size_t
+bucket_index(uint64_t usec)
+{
+	size_t b = 0;
+
+	while (b < NBUCKET && usec > bucket_usec[b])
+		b++;
+	return b;
+}
+
 static void
 add(uint64_t *p, uint64_t n)
 {
@@ -158,15 +178,21 @@ metrics_request(int route, int status, uint64_t usec)
 {
 	size_t r = route >= 0 && (size_t)route < METRICS_ROUTES - 1 ?
 	    (size_t)route + 1 : 0;
-	size_t b = 0;
 
 	if (mine == NULL)
 		return;
 	add(&mine->requests[r][status_index(status)], 1);
-	while (b < NBUCKET && usec > bucket_usec[b])
-		b++;
-	add(&mine->buckets[b], 1);
-	add(&mine->latency_usec, usec);
+	add(&mine->buckets[r][bucket_index(usec)], 1);
+	add(&mine->latency_usec[r], usec);
+}
+
+void
+metrics_statement(int st, uint64_t usec)
+{
+	if (mine == NULL || st < 0 || st >= METRICS_STMTS)
+		return;
+	add(&mine->db_buckets[st][bucket_index(usec)], 1);
+	add(&mine->db_usec[st], usec);
 }
 
 void
@@ -205,9 +231,19 @@ sum(size_t off)
 	return total;
 }
 
+/* The method and route labels of requests[r]. */
+static void
+route_labels(char *out, size_t size, size_t r)
+{
+	snprintf(out, size, "method=\"%s\",route=\"%s\"",
+	    r == 0 ? "" : http_method_name(routes[r - 1].method),
+	    r == 0 ? "none" : routes[r - 1].pattern);
+}
+
 static void
 render_requests(struct buf *b)
 {
+	char labels[256];
 	size_t r, st;
 
 	buf_puts(b, "# HELP inventory_http_requests_total HTTP requests by "
@@ -226,39 +262,80 @@ render_requests(struct buf *b)
 			else
 				snprintf(code, sizeof(code), "%d",
 				    statuses[st]);
-			buf_printf(b, "inventory_http_requests_total{method=\"%s\","
-			    "route=\"%s\",status=\"%s\"} %llu\n",
-			    r == 0 ? "" : http_method_name(routes[r - 1].method),
-			    r == 0 ? "none" : routes[r - 1].pattern, code,
+			route_labels(labels, sizeof(labels), r);
+			buf_printf(b, "inventory_http_requests_total{%s,"
+			    "status=\"%s\"} %llu\n", labels, code,
 			    (unsigned long long)n);
 		}
+}
+
+/*
+ * One histogram series of metric name with labels (no braces), from the
+ * bucket array at offset off of a slot and the microsecond sum at
+ * sum_off; nothing when it never counted.
+ */
+static void
+render_histogram(struct buf *b, const char *name, const char *labels,
+    size_t off, size_t sum_off)
+{
+	uint64_t cum = 0, n[NBUCKET + 1];
+	size_t i;
+
+	for (i = 0; i <= NBUCKET; i++)
+		cum += n[i] = sum(off + i * sizeof(uint64_t));
+	if (cum == 0)
+		return;
+	cum = 0;
+	for (i = 0; i <= NBUCKET; i++) {
+		cum += n[i];
+		if (i < NBUCKET)
+			buf_printf(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name,
+			    labels, (double)bucket_usec[i] / 1e6,
+			    (unsigned long long)cum);
+		else
+			buf_printf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n",
+			    name, labels, (unsigned long long)cum);
+	}
+	buf_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
+	    (double)sum(sum_off) / 1e6, name, labels,
+	    (unsigned long long)cum);
 }
 
 static void
 render_latency(struct buf *b)
 {
-	uint64_t cum = 0;
-	size_t i;
+	char labels[256];
+	size_t r;
 
 	buf_puts(b, "# HELP inventory_http_request_duration_seconds Time "
-	    "from the request's arrival in the application to its reply.\n"
+	    "from the request's arrival in the application to its reply, "
+	    "by route pattern.\n"
 	    "# TYPE inventory_http_request_duration_seconds histogram\n");
-	for (i = 0; i <= NBUCKET; i++) {
-		cum += sum(offsetof(struct slot, buckets[i]));
-		if (i < NBUCKET)
-			buf_printf(b, "inventory_http_request_duration_seconds"
-			    "_bucket{le=\"%g\"} %llu\n",
-			    (double)bucket_usec[i] / 1e6,
-			    (unsigned long long)cum);
-		else
-			buf_printf(b, "inventory_http_request_duration_seconds"
-			    "_bucket{le=\"+Inf\"} %llu\n",
-			    (unsigned long long)cum);
+	for (r = 0; r < METRICS_ROUTES && r <= nroutes; r++) {
+		route_labels(labels, sizeof(labels), r);
+		render_histogram(b, "inventory_http_request_duration_seconds",
+		    labels, offsetof(struct slot, buckets[r]),
+		    offsetof(struct slot, latency_usec[r]));
 	}
-	buf_printf(b, "inventory_http_request_duration_seconds_sum %.6f\n"
-	    "inventory_http_request_duration_seconds_count %llu\n",
-	    (double)sum(offsetof(struct slot, latency_usec)) / 1e6,
-	    (unsigned long long)cum);
+}
+
+static void
+render_statements(struct buf *b)
+{
+	char labels[128];
+	size_t st;
+
+	buf_puts(b, "# HELP inventory_db_statement_duration_seconds Run "
+	    "time of each SQL statement, from sending it to having read "
+	    "its rows.\n"
+	    "# TYPE inventory_db_statement_duration_seconds histogram\n");
+	for (st = 0; st < STMT__MAX; st++) {
+		snprintf(labels, sizeof(labels), "statement=\"%s\"",
+		    db_stmt_name((enum stmt)st));
+		render_histogram(b, "inventory_db_statement_duration_seconds",
+		    labels, offsetof(struct slot, db_buckets[st]),
+		    offsetof(struct slot, db_usec[st]));
+	}
 }
 
 /* The counters of struct metrics_gauges, as exposed. */
@@ -282,15 +359,141 @@ static const struct {
 	  offsetof(struct slot, gauges.db_tx_retries) },
 };
 
+/* The process_* series of the families below, for one live process. */
+struct proc_stat {
+	double	cpu_seconds;
+	double	start_time;	/* seconds since the epoch */
+	double	rss_bytes;
+	double	open_fds;
+};
+
+/* Seconds since the epoch at boot (btime in /proc/stat); 0 unknown. */
+static double
+boot_time(void)
+{
+	char line[256];
+	double t = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %lf", &t) == 1)
+			break;
+	fclose(f);
+	return t;
+}
+
+/*
+ * Reads pid's figures from /proc; false when the process is gone or its
+ * files are not readable (another user's process), so it goes unreported
+ * rather than reported as zero.
+ */
+static bool
+proc_read(int32_t pid, double boot, struct proc_stat *ps)
+{
+	char path[64], text[1024], *p;
+	unsigned long long utime, stime, start;
+	long pages, rss, ticks = sysconf(_SC_CLK_TCK);
+	struct dirent *e;
+	FILE *f;
+	DIR *d;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields count
+	 * from the last ')'. utime, stime are fields 14 and 15, starttime
+	 * field 22; p starts at field 3. */
+	if ((p = strrchr(text, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+	    "%*d %*d %*d %*d %*d %*d %llu", &utime, &stime, &start) != 3 ||
+	    ticks <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fscanf(f, "%ld %ld", &pages, &rss) == 2;
+	fclose(f);
+	if (n == 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return false;
+	ps->open_fds = 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			ps->open_fds++;
+	closedir(d);
+	ps->cpu_seconds = (double)(utime + stime) / (double)ticks;
+	ps->start_time = boot + (double)start / (double)ticks;
+	ps->rss_bytes = (double)rss * (double)sysconf(_SC_PAGESIZE);
+	return true;
+}
+
+/*
+ * The usual process_* families, one series per live process of the
+ * metrics file, labelled with its pid: summing memory or start times
+ * over processes would mean nothing. Without metrics_file that is the
+ * answering process alone.
+ */
+static void
+render_processes(struct buf *b, const int32_t *pids, size_t npids)
+{
+	static const struct {
+		const char	*name;
+		const char	*type;
+		const char	*help;
+		size_t		 off;	/* in struct proc_stat */
+	} fam[] = {
+		{ "process_cpu_seconds_total", "counter",
+		  "User and system CPU time spent, in seconds.",
+		  offsetof(struct proc_stat, cpu_seconds) },
+		{ "process_start_time_seconds", "gauge",
+		  "Start time of the process since the epoch, in seconds.",
+		  offsetof(struct proc_stat, start_time) },
+		{ "process_resident_memory_bytes", "gauge",
+		  "Resident memory size in bytes.",
+		  offsetof(struct proc_stat, rss_bytes) },
+		{ "process_open_fds", "gauge",
+		  "Number of open file descriptors.",
+		  offsetof(struct proc_stat, open_fds) },
+	};
+	struct proc_stat ps[METRICS_SLOTS];
+	bool ok[METRICS_SLOTS];
+	double boot = boot_time();
+	size_t i, f;
+
+	for (i = 0; i < npids; i++)
+		ok[i] = proc_read(pids[i], boot, &ps[i]);
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
+		    fam[f].help, fam[f].name, fam[f].type);
+		for (i = 0; i < npids; i++) {
+			if (ok[i])
+				buf_printf(b, "%s{pid=\"%d\"} %.17g\n",
+				    fam[f].name, (int)pids[i],
+				    *(const double *)(const void *)
+				    ((const char *)&ps[i] + fam[f].off));
+		}
+	}
+}
+
 void
 metrics_render(struct buf *b)
 {
+	int32_t pids[METRICS_SLOTS];
 	size_t i, live = 0;
 
 	if (shm == NULL)
 		return;
 	render_requests(b);
 	render_latency(b);
+	render_statements(b);
 	for (i = 0; i < sizeof(gauge_metrics) / sizeof(gauge_metrics[0]); i++)
 		buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n",
 		    gauge_metrics[i].name, gauge_metrics[i].help,
@@ -301,9 +504,13 @@ metrics_render(struct buf *b)
 		    __ATOMIC_RELAXED);
 
 		if (pid != 0 && (kill(pid, 0) == 0 || errno != ESRCH))
-			live++;
+			pids[live++] = pid;
 	}
 	buf_printf(b, "# HELP inventory_processes FastCGI processes counting "
 	    "into these metrics.\n# TYPE inventory_processes gauge\n"
 	    "inventory_processes %zu\n", live);
+	render_processes(b, pids, live);
+	buf_puts(b, "# HELP inventory_build_info The version that answers; "
+	    "always 1.\n# TYPE inventory_build_info gauge\n"
+	    "inventory_build_info{version=\"" PACKAGE_VERSION "\"} 1\n");
 }

@@ -2,7 +2,8 @@
  * metrics.h: request, latency, cache and database counters, shared by the
  * FastCGI processes of one installation through a memory-mapped file
  * (metrics_file in the config), so /metrics shows their sum whichever
- * process answers the scrape. Each process owns one slot of the file and
+ * process answers the scrape (process_* gauges are per process, with a
+ * pid label, and inventory_build_info names the version). Each process owns one slot of the file and
  * writes only there; a scrape adds the slots up. Without metrics_file the
  * counters are the answering process's own.
  */
@@ -37,6 +38,9 @@ void metrics_init(const struct config *);
 /* Counts one request: route is its index in routes[] or -1 when none
  * matched. */
 void metrics_request(int route, int status, uint64_t usec);
+
+/* Counts one run of statement st (an enum stmt) that took usec. */
+void metrics_statement(int st, uint64_t usec);
 
 /* Records this process's cache and database counters (its totals since
  * it started; added to what its slot's previous owner had counted). */

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "db.h"
 #include "metrics.h"
 #include "router.h"
 #include "testutil.h"
@@ -65,6 +67,20 @@ sample(const char *text, const char *prefix)
 	return -1;
 }
 
+/* The value of latency series suffix (_bucket, _count) of routes[0]
+ * with more labels after its own. */
+static long long
+route_sample(const char *text, const char *suffix, const char *more)
+{
+	char *key = xasprintf("inventory_http_request_duration_seconds%s"
+	    "{method=\"GET\",route=\"%s\"%s}", suffix, routes[0].pattern,
+	    more);
+	long long v = sample(text, key);
+
+	free(key);
+	return v;
+}
+
 /* Runs count requests of route 0 / status 200 in a child process. */
 static void
 child_requests(int count)
@@ -103,14 +119,15 @@ START_TEST(counts_requests_by_route_and_status)
 	free(want);
 	ck_assert_int_eq(sample(text, "inventory_http_requests_total{method="
 	    "\"\",route=\"none\",status=\"404\"}"), 1);
+	/* Latency is by route too. */
+	ck_assert_int_eq(route_sample(text, "_bucket", ",le=\"0.0005\""), 2);
+	ck_assert_int_eq(route_sample(text, "_bucket", ",le=\"0.005\""), 3);
+	ck_assert_int_eq(route_sample(text, "_bucket", ",le=\"+Inf\""), 3);
+	ck_assert_int_eq(route_sample(text, "_count", ""), 3);
 	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
-	    "_bucket{le=\"0.0005\"}"), 3);
-	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
-	    "_bucket{le=\"0.005\"}"), 4);
-	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
-	    "_bucket{le=\"+Inf\"}"), 4);
-	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
-	    "_count"), 4);
+	    "_count{method=\"\",route=\"none\"}"), 1);
+	/* A route that saw no request has no series. */
+	ck_assert_ptr_null(strstr(text, "route=\"none\",le=\"+Inf\"} 0"));
 	ck_assert_ptr_nonnull(strstr(text,
 	    "# TYPE inventory_http_requests_total counter\n"));
 	free(text);
@@ -165,8 +182,84 @@ START_TEST(unusable_file_falls_back_to_own_counters)
 	metrics_init(&cfg);
 	metrics_request(0, 200, 10);
 	text = render();
-	ck_assert_int_eq(sample(text, "inventory_http_request_duration_seconds"
-	    "_count"), 1);
+	ck_assert_int_eq(route_sample(text, "_count", ""), 1);
+	free(text);
+}
+END_TEST
+
+START_TEST(times_statements_by_name)
+{
+	char *text;
+
+	metrics_init(&cfg);
+	metrics_statement(STMT_USER_BY_ID, 700);
+	metrics_statement(STMT_USER_BY_ID, 30000);
+	metrics_statement(STMT_ORDER_SWEEP, 100);
+	text = render();
+	ck_assert_int_eq(sample(text, "inventory_db_statement_duration_seconds"
+	    "_bucket{statement=\"user_by_id\",le=\"0.0005\"}"), 0);
+	ck_assert_int_eq(sample(text, "inventory_db_statement_duration_seconds"
+	    "_bucket{statement=\"user_by_id\",le=\"0.001\"}"), 1);
+	ck_assert_int_eq(sample(text, "inventory_db_statement_duration_seconds"
+	    "_bucket{statement=\"user_by_id\",le=\"+Inf\"}"), 2);
+	ck_assert_int_eq(sample(text, "inventory_db_statement_duration_seconds"
+	    "_count{statement=\"user_by_id\"}"), 2);
+	ck_assert_ptr_nonnull(strstr(text, "inventory_db_statement_duration_"
+	    "seconds_sum{statement=\"user_by_id\"} 0.030700\n"));
+	ck_assert_int_eq(sample(text, "inventory_db_statement_duration_seconds"
+	    "_count{statement=\"order_sweep\"}"), 1);
+	/* Statements that never ran have no series. */
+	ck_assert_ptr_null(strstr(text, "statement=\"user_insert\""));
+	ck_assert_ptr_nonnull(strstr(text, "# TYPE inventory_db_statement_"
+	    "duration_seconds histogram\n"));
+	free(text);
+}
+END_TEST
+
+/* Number of lines of text starting with prefix. */
+static int
+lines_with(const char *text, const char *prefix)
+{
+	const char *p = text;
+	int n = 0;
+
+	while ((p = strstr(p, prefix)) != NULL) {
+		if (p == text || p[-1] == '\n')
+			n++;
+		p += strlen(prefix);
+	}
+	return n;
+}
+
+START_TEST(reports_build_and_each_live_process)
+{
+	char *text, *key;
+
+	child_requests(1);	/* a gone process: no series of its own */
+	metrics_init(&cfg);
+	text = render();
+	ck_assert_int_eq(sample(text, "inventory_build_info{version=\""
+	    PACKAGE_VERSION "\"}"), 1);
+	key = xasprintf("process_open_fds{pid=\"%d\"}", (int)getpid());
+	ck_assert_int_ge(sample(text, key), 3);
+	free(key);
+	key = xasprintf("process_resident_memory_bytes{pid=\"%d\"}",
+	    (int)getpid());
+	ck_assert_int_gt(sample(text, key), 100000);
+	free(key);
+	key = xasprintf("process_start_time_seconds{pid=\"%d\"}",
+	    (int)getpid());
+	/* Started within the last day, by the wall clock. */
+	ck_assert_int_gt(sample(text, key), (long long)time(NULL) - 86400);
+	ck_assert_int_le(sample(text, key), (long long)time(NULL));
+	free(key);
+	key = xasprintf("process_cpu_seconds_total{pid=\"%d\"}",
+	    (int)getpid());
+	ck_assert_int_ge(sample(text, key), 0);
+	free(key);
+	ck_assert_int_eq(lines_with(text, "process_open_fds{"), 1);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "# TYPE process_cpu_seconds_total counter\n"));
 	free(text);
 }
 END_TEST
@@ -205,6 +298,8 @@ metrics_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, counts_requests_by_route_and_status);
 	tcase_add_test(tc, processes_add_up);
+	tcase_add_test(tc, times_statements_by_name);
+	tcase_add_test(tc, reports_build_and_each_live_process);
 	tcase_add_test(tc, gauges_are_summed);
 	tcase_add_test(tc, gauges_survive_a_reused_slot);
 	tcase_add_test(tc, unusable_file_falls_back_to_own_counters);
