@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 
 static struct config cfg;	/* loaded once in main, before the forks */
@@ -125,6 +127,77 @@ user_count(struct db *d)
 	db_res_free(r);
 	return n;
 }
+
+/* Runs STMT_USER_COUNT with db_slow_statement_ms = ms; returns what
+ * this process logged meanwhile (new). */
+static char *
+count_logging(double ms)
+{
+	char file[] = "check_db-log.XXXXXX";
+	struct stat st;
+	char *text;
+	int saved, fd;
+	ssize_t n;
+
+	cfg.db_slow_statement_ms = ms;	/* db borrows cfg */
+	ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
+	ck_assert_int_ge(fd = mkstemp(file), 0);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	user_count(db);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	text = xcalloc(1, (size_t)st.st_size + 1);
+	n = pread(fd, text, (size_t)st.st_size, 0);
+	close(fd);
+	unlink(file);
+	ck_assert_int_eq(n, st.st_size);
+	return text;
+}
+
+/* The count of STMT_USER_COUNT runs in this process's /metrics. */
+static long long
+count_runs(void)
+{
+	static const char key[] = "inventory_db_statement_duration_seconds"
+	    "_count{statement=\"user_count\"} ";
+	struct buf b;
+	const char *p;
+	long long n;
+
+	buf_init(&b);
+	metrics_render(&b);
+	p = strstr(b.data, key);
+	n = p != NULL ? atoll(p + strlen(key)) : 0;
+	buf_free(&b);
+	return n;
+}
+
+START_TEST(test_statements_timed_and_slow_logged)
+{
+	char *text;
+
+	/* This process's own counters, not the served ones' file. */
+	cfg.metrics_file[0] = '\0';
+	metrics_init(&cfg);
+	user_count(db);
+	ck_assert_int_eq(count_runs(), 1);
+	text = count_logging(0.001);
+	ck_assert_msg(strstr(text, "level=warn") != NULL &&
+	    strstr(text, "slow statement user_count: ") != NULL,
+	    "not logged: %s", text);
+	free(text);
+	text = count_logging(3600000);
+	ck_assert_msg(strstr(text, "slow statement") == NULL, "logged: %s",
+	    text);
+	free(text);
+	text = count_logging(0);	/* off */
+	ck_assert_msg(strstr(text, "slow statement") == NULL, "logged: %s",
+	    text);
+	free(text);
+	ck_assert_int_eq(count_runs(), 4);
+}
+END_TEST
 
 /* The migration tests want a database no migration has touched. A
  * scratch database beside the configured one is used when the schema
@@ -1395,6 +1468,7 @@ db_suite(void)
 	tcase_add_test(tc, test_returning_columns);
 	tcase_add_test(tc, test_refresh_tokens);
 	tcase_add_test(tc, test_session_is_utc_and_strict);
+	tcase_add_test(tc, test_statements_timed_and_slow_logged);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("schema");
