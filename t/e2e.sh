@@ -454,7 +454,11 @@ METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_b
     inventory_cache_hits_total inventory_cache_misses_total inventory_cache_errors_total
     inventory_db_reconnects_total inventory_db_transaction_retries_total inventory_processes
     inventory_queue_up inventory_queue_depth inventory_queue_inflight
-    inventory_queue_scheduled_retries inventory_queue_dead_letters)
+    inventory_queue_scheduled_retries inventory_queue_dead_letters
+    inventory_db_statement_duration_seconds_bucket inventory_db_statement_duration_seconds_sum
+    inventory_db_statement_duration_seconds_count inventory_build_info
+    process_cpu_seconds_total process_start_time_seconds process_resident_memory_bytes
+    process_open_fds)
 # sample NAME-WITH-LABELS: the value of that line of the last scrape.
 sample() { awk -v k="$1 " 'index($0, k) == 1 { print $NF; exit }' <<<"$BODY"; }
 req GET /metrics
@@ -465,17 +469,37 @@ for m in "${METRICS[@]}"; do
 done
 if [[ -z $missing ]]; then ok "/metrics has every documented metric"; else
 	not_ok "/metrics has every documented metric" "missing:$missing"; fi
+# Prometheus's own parser (Debian's prometheus package) must accept it.
+if ! command -v promtool >/dev/null; then
+	not_ok "promtool accepts /metrics" "no promtool (apt-get install prometheus)"
+elif lint=$(promtool check metrics <<<"$BODY" 2>&1); then
+	ok "promtool accepts /metrics"
+else
+	not_ok "promtool accepts /metrics" "$lint"
+fi
+ROOT_COUNT='inventory_http_request_duration_seconds_count{method="GET",route="/"}'
+PING_COUNT='inventory_db_statement_duration_seconds_count{statement="ping"}'
 root_before=$(sample 'inventory_http_requests_total{method="GET",route="/",status="200"}')
-count_before=$(sample inventory_http_request_duration_seconds_count)
+count_before=$(sample "$ROOT_COUNT")
+ping_before=$(sample "$PING_COUNT")
 req GET /
+req GET /healthz
 req GET /metrics
 root_after=$(sample 'inventory_http_requests_total{method="GET",route="/",status="200"}')
-count_after=$(sample inventory_http_request_duration_seconds_count)
+count_after=$(sample "$ROOT_COUNT")
+ping_after=$(sample "$PING_COUNT")
 if ((${root_after:-0} > ${root_before:-0} && ${count_after:-0} > ${count_before:-0})); then
-	ok "request and latency counters move with traffic (GET / ${root_before:-0} -> $root_after)"
+	ok "request and route latency counters move with traffic (GET / ${root_before:-0} -> $root_after)"
 else
-	not_ok "request and latency counters move" "GET /: ${root_before:-none} -> ${root_after:-none}, count ${count_before:-none} -> ${count_after:-none}"
+	not_ok "request and route latency counters move" "GET /: ${root_before:-none} -> ${root_after:-none}, count ${count_before:-none} -> ${count_after:-none}"
 fi
+if ((${ping_after:-0} > ${ping_before:-0})); then
+	ok "the ping statement's histogram moves with GET /healthz (${ping_before:-0} -> $ping_after)"
+else
+	not_ok "the ping statement's histogram moves" "${ping_before:-none} -> ${ping_after:-none}"
+fi
+procs=$(grep -c '^process_open_fds{pid="[0-9]*"} [0-9]' <<<"$BODY")
+check "process gauges for each FastCGI process ($procs)" [ "$procs" = "$(sample inventory_processes)" ]
 if (($(sample inventory_cache_hits_total) + $(sample inventory_cache_misses_total) > 0)); then
 	ok "cache counters moved with the inventory reads"
 else
