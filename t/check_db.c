@@ -184,7 +184,7 @@ START_TEST(test_statements_timed_and_slow_logged)
 	ck_assert_int_eq(count_runs(), 1);
 	text = count_logging(0.001);
 	ck_assert_msg(strstr(text, "level=warn") != NULL &&
-	    strstr(text, "slow statement user_count: ") != NULL,
+	    strstr(text, "slow statement=user_count duration_ms=") != NULL,
 	    "not logged: %s", text);
 	free(text);
 	text = count_logging(3600000);
