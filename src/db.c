@@ -1078,8 +1078,8 @@ exec_done(const struct db *db, enum stmt st, uint64_t usec)
 
 	metrics_statement((int)st, usec);
 	if (slow_ms > 0 && (double)usec >= slow_ms * 1000)
-		log_warn("db: slow statement=%s duration_ms=%.3f", stmts[st].name,
-		    (double)usec / 1000);
+		log_warn("db: slow statement=%s duration_ms=%.3f",
+		    stmts[st].name, (double)usec / 1000);
 }
 
 enum inv_err

@@ -3,9 +3,10 @@
  * FastCGI processes of one installation through a memory-mapped file
  * (metrics_file in the config), so /metrics shows their sum whichever
  * process answers the scrape (process_* gauges are per process, with a
- * pid label, and inventory_build_info names the version). Each process owns one slot of the file and
- * writes only there; a scrape adds the slots up. Without metrics_file the
- * counters are the answering process's own.
+ * pid label, and inventory_build_info names the version). Each process
+ * owns one slot of the file and writes only there; a scrape adds the
+ * slots up. Without metrics_file the counters are the answering
+ * process's own.
  */
 #ifndef INV_METRICS_H
 #define INV_METRICS_H
