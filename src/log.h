@@ -1,6 +1,8 @@
 /*
  * log.h: leveled logging to stderr, one line per message:
- *   2026-11-25T22:44:22Z level=info rid=<request id> <message>
+ *   time=2026-11-25T22:44:22Z level=info pid=<pid> rid=<request id> <message>
+ * prefixed by the sd-daemon(3) priority (<3> error ... <7> debug) when
+ * stderr is the journal, so journalctl -p filters by level.
  * The level is checked before any formatting. Never log secrets.
  */
 #ifndef INV_LOG_H
@@ -16,6 +18,12 @@ enum log_level {
 	LOG_LVL__MAX
 };
 
+/* Whether stderr is the journal: $JOURNAL_STREAM names its device and
+ * inode. Call again after stderr or the variable changes. */
+void log_init(void);
+/* The priority prefix of level l for a line written without log_msg():
+ * "" unless stderr is the journal. */
+const char *log_prefix(enum log_level);
 void log_set_level(enum log_level);
 /* Parses "debug", "info", "warn", "error"; false if unknown. */
 bool log_level_parse(const char *, enum log_level *);
