@@ -180,8 +180,7 @@ serve(struct app *app, FCGX_Request *r)
 	g.db_reconnects = db_reconnects(app->db);
 	g.db_tx_retries = db_tx_retries(app->db);
 	metrics_set_gauges(&g);
-	log_info("method=%s route=%s status=%d duration_us=%llu user=%lld",
-	    http_method_name(req.method),
+	log_request(http_method_name(req.method),
 	    req.route != NULL ? req.route->pattern : "-", resp.status,
 	    (unsigned long long)usec,
 	    (long long)(req.principal.authenticated ?

@@ -121,3 +121,11 @@ log_msg(enum log_level l, const char *fmt, ...)
 		/* Nowhere left to report it. */
 	}
 }
+
+void
+log_request(const char *method, const char *route, int status,
+    unsigned long long usec, long long user)
+{
+	log_info("method=%s route=%s status=%d duration_us=%llu user=%lld",
+	    method, route, status, usec, user);
+}

@@ -33,6 +33,12 @@ void log_set_request_id(const char *);
 void log_msg(enum log_level, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The line of one request, at info, every field key=value so that a log
+ * query can select on any (route is the route table's pattern, "-" for
+ * none; user 0: anonymous). */
+void log_request(const char *method, const char *route, int status,
+    unsigned long long usec, long long user);
+
 #define log_debug(...) do { if (log_enabled(LOG_LVL_DEBUG)) \
 	log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...) do { if (log_enabled(LOG_LVL_INFO)) \

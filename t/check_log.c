@@ -63,19 +63,26 @@ journal_is_stderr(long ino_delta)
 	setenv("JOURNAL_STREAM", val, 1);
 }
 
-/* Logs at level l and returns the line read back (static buffer). */
+/* What stderr got since the last read (static buffer). */
 static const char *
-line_at(enum log_level l)
+line_read(void)
 {
 	static char buf[512];
 	ssize_t n;
 
-	log_msg(l, "hello x=%d", 1);
 	n = read(pipe_rd, buf, sizeof(buf) - 1);
 	ck_assert_int_gt(n, 0);
 	buf[n] = '\0';
 	ck_assert_int_eq(buf[n - 1], '\n');
 	return buf;
+}
+
+/* Logs at level l and returns the line read back (static buffer). */
+static const char *
+line_at(enum log_level l)
+{
+	log_msg(l, "hello x=%d", 1);
+	return line_read();
 }
 
 static void
@@ -134,6 +141,26 @@ START_TEST(request_id_on_line)
 }
 END_TEST
 
+START_TEST(request_line_is_key_value)
+{
+	const char *line;
+
+	capture();
+	log_set_request_id("4f1c");
+	log_request("GET", "/api/v1/orders/{id}", 200, 1830, 17);
+	log_set_request_id(NULL);
+	line = line_read();
+	ck_assert_msg(strstr(line, " level=info pid=") != NULL &&
+	    strstr(line, " rid=4f1c method=GET route=/api/v1/orders/{id} "
+	    "status=200 duration_us=1830 user=17\n") != NULL, "line: %s", line);
+	/* Above info, no line: the next read finds the warning alone. */
+	log_set_level(LOG_LVL_WARN);
+	log_request("GET", "-", 404, 1, 0);
+	line = line_at(LOG_LVL_WARN);
+	ck_assert_msg(strstr(line, "method=") == NULL, "line: %s", line);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -144,6 +171,7 @@ log_suite(void)
 	tcase_add_test(tc, journal_priorities);
 	tcase_add_test(tc, no_journal_no_prefix);
 	tcase_add_test(tc, request_id_on_line);
+	tcase_add_test(tc, request_line_is_key_value);
 	suite_add_tcase(s, tc);
 	return s;
 }
