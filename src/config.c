@@ -58,6 +58,7 @@ static const struct key keys[] = {
 	S(db_name, "inventory"),
 	S(db_user, "inventory"),
 	S(db_password, NULL),
+	S(db_password_file, NULL),
 	/* The schema owner, for `inventoryctl migrate` alone; empty: db_user. */
 	S(migrate_db_user, NULL),
 	S(migrate_db_password, NULL),
@@ -70,6 +71,7 @@ static const struct key keys[] = {
 	D(db_slow_statement_ms, 200, 0, 3600000),
 	REDIS_KEYS(redis, 50, 50, 1),
 	S(jwt_secret, NULL),
+	S(jwt_secret_file, NULL),
 	S(jwt_issuer, "inventory"),
 	I(access_token_ttl, 1800, 10, 86400),
 	I(refresh_token_ttl, 604800, 60, 31536000),
@@ -309,20 +311,6 @@ config_check(const struct config *cfg, const char *path, char **why)
 	return true;
 }
 
-enum inv_err
-config_load_string(struct config *cfg, const char *text,
-    const char *path_for_msgs, char **why)
-{
-	config_defaults(cfg);
-	*why = NULL;
-	if (!config_parse(cfg, text, path_for_msgs, why) ||
-	    !config_env(cfg, why) || !config_check(cfg, path_for_msgs, why)) {
-		config_free(cfg);
-		return INV_CONFIG;
-	}
-	return INV_OK;
-}
-
 /* Reads a whole file (new string) or returns NULL with *why set. */
 static char *
 slurp(const char *path, char **why)
@@ -356,6 +344,77 @@ slurp(const char *path, char **why)
 	return buf_take(&b);
 }
 
+/* Reads a secret file: one line, its newline optional (new string). */
+static char *
+password_file(const char *path, char **why)
+{
+	char *text;
+	size_t n;
+
+	if ((text = slurp(path, why)) == NULL)
+		return NULL;
+	n = strlen(text);
+	if (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	if (n > 0 && text[n - 1] == '\r')
+		text[--n] = '\0';
+	if (n == 0 || strchr(text, '\n') != NULL) {
+		*why = xasprintf("%s: must hold the secret on one line",
+		    path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * A secret set by its key or read from its _file key, never both, so no
+ * secret has to sit in an environment variable. The file is read at load:
+ * a missing one stops the start, not a later request.
+ */
+static bool
+secret_from_file(char **secret, char **file, const char *name,
+    const char *path, char **why)
+{
+	char *text, *inner;
+
+	if ((*file)[0] == '\0')
+		return true;
+	if ((*secret)[0] != '\0') {
+		*why = xasprintf("%s: set %s or %s_file, not both", path, name,
+		    name);
+		return false;
+	}
+	if ((text = password_file(*file, why)) == NULL) {
+		inner = *why;
+		*why = xasprintf("%s: %s_file %s", path, name, inner);
+		free(inner);
+		return false;
+	}
+	free(*secret);
+	*secret = text;
+	return true;
+}
+
+enum inv_err
+config_load_string(struct config *cfg, const char *text,
+    const char *path_for_msgs, char **why)
+{
+	config_defaults(cfg);
+	*why = NULL;
+	if (!config_parse(cfg, text, path_for_msgs, why) ||
+	    !config_env(cfg, why) ||
+	    !secret_from_file(&cfg->jwt_secret, &cfg->jwt_secret_file,
+	    "jwt_secret", path_for_msgs, why) ||
+	    !secret_from_file(&cfg->db_password, &cfg->db_password_file,
+	    "db_password", path_for_msgs, why) ||
+	    !config_check(cfg, path_for_msgs, why)) {
+		config_free(cfg);
+		return INV_CONFIG;
+	}
+	return INV_OK;
+}
+
 enum inv_err
 config_load(struct config *cfg, const char *path, char **why)
 {
@@ -382,29 +441,6 @@ config_load(struct config *cfg, const char *path, char **why)
 	rc = config_load_string(cfg, text, path, why);
 	free(text);
 	return rc;
-}
-
-/* Reads a password file: one line, its newline optional (new string). */
-static char *
-password_file(const char *path, char **why)
-{
-	char *text;
-	size_t n;
-
-	if ((text = slurp(path, why)) == NULL)
-		return NULL;
-	n = strlen(text);
-	if (n > 0 && text[n - 1] == '\n')
-		text[--n] = '\0';
-	if (n > 0 && text[n - 1] == '\r')
-		text[--n] = '\0';
-	if (n == 0 || strchr(text, '\n') != NULL) {
-		*why = xasprintf("%s: must hold the password on one line",
-		    path);
-		free(text);
-		return NULL;
-	}
-	return text;
 }
 
 enum inv_err
@@ -453,8 +489,10 @@ config_startup(struct config *cfg, const char *path, const char *prog)
 	enum log_level lvl;
 	char *why;
 
+	log_init();
 	if (config_load(cfg, path, &why) != INV_OK) {
-		fprintf(stderr, "%s: %s\n", prog, why);
+		fprintf(stderr, "%s%s: %s\n", log_prefix(LOG_LVL_ERROR), prog,
+		    why);
 		free(why);
 		return false;
 	}

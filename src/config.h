@@ -5,7 +5,9 @@
  * then each key may be overridden by the environment variable
  * INVENTORY_<KEY> (upper case). Unknown keys in the file, an unreadable
  * explicit file, bad numbers, or a JWT secret shorter than 32 bytes refuse
- * to load, with a one-line reason.
+ * to load, with a one-line reason. jwt_secret_file and db_password_file
+ * name files read at load whose one line is the secret (for systemd's
+ * LoadCredential=), refused with the key itself set.
  */
 #ifndef INV_CONFIG_H
 #define INV_CONFIG_H
@@ -26,6 +28,7 @@ struct config {
 	char		*db_name;
 	char		*db_user;
 	char		*db_password;
+	char		*db_password_file;	/* read into db_password */
 	/* The schema owner `inventoryctl migrate` logs in as ("" = db_user);
 	 * its password from the file when that is set (config_owner()). */
 	char		*migrate_db_user;
@@ -39,6 +42,7 @@ struct config {
 	struct redis_settings redis;
 	/* Tokens */
 	char		*jwt_secret;
+	char		*jwt_secret_file;	/* read into jwt_secret */
 	char		*jwt_issuer;
 	int64_t		 access_token_ttl;	/* seconds */
 	int64_t		 refresh_token_ttl;	/* seconds */

@@ -180,7 +180,7 @@ serve(struct app *app, FCGX_Request *r)
 	g.db_reconnects = db_reconnects(app->db);
 	g.db_tx_retries = db_tx_retries(app->db);
 	metrics_set_gauges(&g);
-	log_info("%s %s %d %lluus user=%lld", http_method_name(req.method),
+	log_request(http_method_name(req.method),
 	    req.route != NULL ? req.route->pattern : "-", resp.status,
 	    (unsigned long long)usec,
 	    (long long)(req.principal.authenticated ?
@@ -261,10 +261,13 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
+	/* The failures from here on are the service's, seen in the journal
+	 * (with its priority) rather than on a terminal. */
+	log_init();
 	if (!stdin_listens()) {
-		fprintf(stderr, "inventory.fcgi: standard input is not a "
+		fprintf(stderr, "%sinventory.fcgi: standard input is not a "
 		    "listening socket; run it under spawn-fcgi (see "
-		    "inventory.fcgi(8))\n");
+		    "inventory.fcgi(8))\n", log_prefix(LOG_LVL_ERROR));
 		return 1;
 	}
 	if (!config_startup(&cfg, cfgpath, "inventory.fcgi"))
@@ -274,16 +277,18 @@ main(int argc, char *argv[])
 	if (db_open(&app.db, &cfg) != INV_OK ||
 	    cache_open(&app.cache, &cfg) != INV_OK ||
 	    queue_open(&app.queue, &cfg) != INV_OK) {
-		fprintf(stderr, "inventory.fcgi: cannot set up connections\n");
+		fprintf(stderr, "%sinventory.fcgi: cannot set up connections\n",
+		    log_prefix(LOG_LVL_ERROR));
 		return 1;
 	}
 	if (FCGX_Init() != 0) {
-		fprintf(stderr, "inventory.fcgi: FCGX_Init failed\n");
+		fprintf(stderr, "%sinventory.fcgi: FCGX_Init failed\n",
+		    log_prefix(LOG_LVL_ERROR));
 		return 1;
 	}
 	if ((devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "inventory.fcgi: /dev/null: %s\n",
-		    strerror(errno));
+		fprintf(stderr, "%sinventory.fcgi: /dev/null: %s\n",
+		    log_prefix(LOG_LVL_ERROR), strerror(errno));
 		return 1;
 	}
 	/*

@@ -1,6 +1,8 @@
 /*
  * log.h: leveled logging to stderr, one line per message:
- *   2026-11-25T22:44:22Z level=info rid=<request id> <message>
+ *   time=2026-11-25T22:44:22Z level=info pid=<pid> rid=<request id> <message>
+ * prefixed by the sd-daemon(3) priority (<3> error ... <7> debug) when
+ * stderr is the journal, so journalctl -p filters by level.
  * The level is checked before any formatting. Never log secrets.
  */
 #ifndef INV_LOG_H
@@ -16,6 +18,12 @@ enum log_level {
 	LOG_LVL__MAX
 };
 
+/* Whether stderr is the journal: $JOURNAL_STREAM names its device and
+ * inode. Call again after stderr or the variable changes. */
+void log_init(void);
+/* The priority prefix of level l for a line written without log_msg():
+ * "" unless stderr is the journal. */
+const char *log_prefix(enum log_level);
 void log_set_level(enum log_level);
 /* Parses "debug", "info", "warn", "error"; false if unknown. */
 bool log_level_parse(const char *, enum log_level *);
@@ -24,6 +32,12 @@ bool log_enabled(enum log_level);
 void log_set_request_id(const char *);
 void log_msg(enum log_level, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The line of one request, at info, every field key=value so that a log
+ * query can select on any (route is the route table's pattern, "-" for
+ * none; user 0: anonymous). */
+void log_request(const char *method, const char *route, int status,
+    unsigned long long usec, long long user);
 
 #define log_debug(...) do { if (log_enabled(LOG_LVL_DEBUG)) \
 	log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)

@@ -402,7 +402,8 @@ main(int argc, char *argv[])
 	w.cfg = &cfg;
 	if (db_open(&w.db, &cfg) != INV_OK || cache_open(&w.cache, &cfg) !=
 	    INV_OK || queue_open(&w.queue, &cfg) != INV_OK) {
-		fprintf(stderr, "inventory-worker: cannot start\n");
+		fprintf(stderr, "%sinventory-worker: cannot start\n",
+		    log_prefix(LOG_LVL_ERROR));
 		status = 1;
 		goto out;
 	}

@@ -16,6 +16,7 @@ static void
 clear_env(void)
 {
 	unsetenv("INVENTORY_CONFIG");
+	unsetenv("INVENTORY_DB_PASSWORD");
 	unsetenv("INVENTORY_DB_PORT");
 	unsetenv("INVENTORY_JWT_SECRET");
 	unsetenv("INVENTORY_LOG_LEVEL");
@@ -377,6 +378,62 @@ START_TEST(schema_owner)
 }
 END_TEST
 
+/* Refused with a reason naming key and file: the file's text is the value. */
+static void
+secret_file_refused(const char *key, const char *file, const char *want)
+{
+	char *text = xasprintf("%s%s_file = %s\n",
+	    strcmp(key, "jwt_secret") == 0 ? "" : SECRET, key, file);
+
+	refused(text, want);
+	free(text);
+}
+
+START_TEST(secret_files)
+{
+	char jwt[] = "/tmp/check_config_XXXXXX";
+	char dbpw[] = "/tmp/check_config_XXXXXX";
+	char two[] = "/tmp/check_config_XXXXXX";
+	char empty[] = "/tmp/check_config_XXXXXX";
+	char shrt[] = "/tmp/check_config_XXXXXX";
+	struct config cfg;
+	char *text, *why;
+
+	write_temp(shrt, "short\n");
+	write_temp(jwt, "fedcba9876543210fedcba9876543210\n");
+	write_temp(dbpw, "db pw\r\n");
+	write_temp(two, "two\nlines\n");
+	write_temp(empty, "");
+	text = xasprintf("jwt_secret_file = %s\ndb_password_file = %s\n",
+	    jwt, dbpw);
+	ck_assert_int_eq(config_load_string(&cfg, text, "t", &why), INV_OK);
+	free(text);
+	ck_assert_str_eq(cfg.jwt_secret, "fedcba9876543210fedcba9876543210");
+	ck_assert_str_eq(cfg.db_password, "db pw");
+	config_free(&cfg);
+
+	/* The file's secret is checked like the key's. */
+	secret_file_refused("jwt_secret", shrt, "at least 32 bytes");
+	secret_file_refused("jwt_secret", two, "must hold the secret on one");
+	secret_file_refused("db_password", empty, "must hold the secret on one");
+	secret_file_refused("db_password", "/nonexistent/pw",
+	    "db_password_file /nonexistent/pw: No such file");
+	refused(SECRET "jwt_secret_file = /etc/s\n",
+	    "set jwt_secret or jwt_secret_file, not both");
+	refused(SECRET "db_password = x\ndb_password_file = /etc/pw\n",
+	    "set db_password or db_password_file, not both");
+	/* The environment counts as setting the key. */
+	setenv("INVENTORY_DB_PASSWORD", "envpw", 1);
+	secret_file_refused("db_password", dbpw, "not both");
+	unsetenv("INVENTORY_DB_PASSWORD");
+	unlink(jwt);
+	unlink(dbpw);
+	unlink(two);
+	unlink(empty);
+	unlink(shrt);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -395,6 +452,7 @@ config_suite(void)
 	tcase_add_test(tc, unreadable_file_is_refused);
 	tcase_add_test(tc, file_from_environment);
 	tcase_add_test(tc, schema_owner);
+	tcase_add_test(tc, secret_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -52,7 +52,10 @@ nginx_check() {
 	    >/dev/null 2>&1
 	for f in "$1" "$2"; do
 		sed -e 's|@HTTPS_LISTEN@|127.0.0.1:8443|g' \
+		    -e 's|@HTTPS_LISTEN6@|[::1]:8443|g' \
 		    -e 's|@HTTP_LISTEN@|127.0.0.1:8080|g' \
+		    -e 's|@HTTP_LISTEN6@|[::1]:8080|g' \
+		    -e "s|/var/log/nginx/inventory.access.log|$n/access.log|g" \
 		    -e 's|@SERVER_NAME@|inventory.example.com|g' \
 		    -e "s|@TLS_CERT@|$n/cert.pem|g" \
 		    -e "s|@TLS_KEY@|$n/key.pem|g" \

@@ -3,6 +3,7 @@
 # running stack (tools/devstack test runs it after t/e2e.sh):
 #   - /api/v1/openapi.json is doc/openapi.json, as JSON, with the headers;
 #   - /docs is the Swagger UI page under its own Content-Security-Policy,
+#     its assets gzipped when asked,
 #     and headless Chromium, opening it, lists every operation of the
 #     document, with no CSP violation;
 #   - /metrics answers loopback but refuses (403, JSON) another address.
@@ -60,6 +61,9 @@ if cmp -s "$work/body" "$DOC"; then ok "it is doc/openapi.json"; else notok "it 
     notok "served as $(header Content-Type)"
 [[ -n $(header X-Request-ID) && -n $(header Strict-Transport-Security) ]] &&
     ok "with X-Request-ID and the security headers" || notok "headers missing"
+# includeSubDomains would bind every subdomain: the operator's choice.
+[[ $(header Strict-Transport-Security) == max-age=63072000 ]] &&
+    ok "HSTS for this name alone" || notok "HSTS: $(header Strict-Transport-Security)"
 req POST /api/v1/openapi.json
 expect "POST /api/v1/openapi.json" 405 '{"detail":"Method Not Allowed"}'
 
@@ -85,6 +89,12 @@ else
 	expect "GET /docs/swagger-ui-bundle.js" 200
 	[[ $(header Content-Type) == application/javascript* ]] && ok "served as JavaScript" ||
 	    notok "swagger-ui-bundle.js served as $(header Content-Type)"
+	req GET /docs/swagger-ui.css --compressed
+	[[ $(header Content-Encoding) == gzip && $(header Vary) == *Accept-Encoding* ]] &&
+	    ok "/docs stylesheet gzipped" || notok "swagger-ui.css: Content-Encoding '$(header Content-Encoding)'"
+	req GET /docs/swagger-ui-bundle.js
+	[[ -z $(header Content-Encoding) ]] && ok "not gzipped unasked" ||
+	    notok "swagger-ui-bundle.js gzipped without Accept-Encoding"
 fi
 req GET /docs/no-such-file
 expect "GET /docs/no-such-file" 404 '{"detail":"Not Found"}'

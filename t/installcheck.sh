@@ -107,9 +107,9 @@ for f in $files; do
 	esac
 done
 
-# No @placeholder@ left, but the operator's four in the nginx site files.
+# No @placeholder@ left, but the operator's in the nginx site files.
 left=$(grep -n -o '@[A-Za-z_]*@' $texts /dev/null |
-    grep -v -E '/nginx/inventory(-redirect)?\.conf:[0-9]+:@(HTTPS_LISTEN|HTTP_LISTEN|SERVER_NAME|TLS_CERT|TLS_KEY)@$' || true)
+    grep -v -E '/nginx/inventory(-redirect)?\.conf:[0-9]+:@(HTTPS_LISTEN6?|HTTP_LISTEN6?|SERVER_NAME|TLS_CERT|TLS_KEY)@$' || true)
 check "no placeholder left${left:+: $left}" test -z "$left"
 
 # grep_in FILE STRING: FILE holds STRING.
