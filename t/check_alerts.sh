@@ -23,6 +23,7 @@ cd "$top_srcdir" || exit 99
 check "promtool check rules etc/prometheus/inventory-alerts.yml" \
     "$PROMTOOL" check rules etc/prometheus/inventory-alerts.yml
 # Relative to the test file: it names the rules as ../../etc/...
+# shellcheck disable=SC2016 # $1 is the inner shell's
 check "promtool test rules t/prometheus/inventory-alerts.test.yml" \
     sh -c 'cd t/prometheus && "$1" test rules inventory-alerts.test.yml' \
     sh "$PROMTOOL"

@@ -24,8 +24,9 @@ dashboard=etc/grafana/inventory-dashboard.json
 exported=$(grep -l -F '# TYPE' src/*.c | xargs cat |
     grep -o '"[^"]*"' | grep -o -E '\b(inventory|process)_[a-z0-9_]+' |
     sort -u)
+# shellcheck disable=SC2086 # one name a word
 if [ -n "$exported" ]; then
-	ok "names exported by src/: $(echo $exported)"
+	ok "names exported by src/: $(printf '%s ' $exported)"
 else
 	notok "no metric name found in src/"
 fi
