@@ -76,6 +76,8 @@ has 644 /etc/nginx/sites-available/inventory \
     /usr/lib/sysusers.d/inventory.conf /usr/lib/tmpfiles.d/inventory.conf \
     /usr/share/inventory/cron.d/inventory-worker \
     /usr/share/inventory/www/openapi.json \
+    /usr/share/inventory/prometheus/inventory-alerts.yml \
+    /usr/share/inventory/grafana/inventory-dashboard.json \
     /usr/share/man/man8/inventory.fcgi.8.gz \
     /usr/share/man/man8/inventory-worker.8.gz \
     /usr/share/man/man8/inventoryctl.8.gz \

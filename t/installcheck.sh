@@ -57,6 +57,8 @@ $pkgdatadir/nginx/inventory.conf
 $pkgdatadir/nginx/inventory-redirect.conf
 $pkgdatadir/cron.d/inventory-worker
 $pkgdatadir/www/openapi.json
+$pkgdatadir/prometheus/inventory-alerts.yml
+$pkgdatadir/grafana/inventory-dashboard.json
 "
 for f in "$top_srcdir"/schema/[0-9]*.sql; do
 	files="$files $pkgdatadir/schema/${f##*/}"
