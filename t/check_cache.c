@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
@@ -619,7 +618,7 @@ atomic_max(uint64_t *p, uint64_t v)
 }
 
 /* A writer: commit, invalidate, then the write has "returned". */
-static int
+static void
 run_writer(struct cache *ch, struct shared *sh, int n)
 {
 	struct cache_stats st;
@@ -632,18 +631,18 @@ run_writer(struct cache *ch, struct shared *sh, int n)
 		atomic_max(&sh->completed, v);
 	}
 	cache_get_stats(ch, &st);
-	return st.errors == 0 ? 0 : 2;
+	ck_assert_msg(st.errors == 0, "writer: %llu cache errors",
+	    (unsigned long long)st.errors);
 }
 
 /* A reader: read through the cache; a hit must not predate a write
  * that had returned before the read began. */
-static int
+static void
 run_reader(struct cache *ch, struct shared *sh, int n)
 {
 	char buf[32], *val, *end;
 	uint64_t floor_v, gen, v;
 	enum inv_err rc;
-	bool bad;
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -651,31 +650,55 @@ run_reader(struct cache *ch, struct shared *sh, int n)
 		rc = cache_fetch(ch, CACHE_SCOPE_ITEM, 1, "", &val, &gen);
 		if (rc == INV_OK) {
 			v = strtoull(val, &end, 10);
-			bad = *end != '\0' || v < floor_v;
+			ck_assert_msg(*end == '\0' && v >= floor_v,
+			    "read %s after version %llu had returned", val,
+			    (unsigned long long)floor_v);
 			free(val);
-			if (bad)
-				return 1;
-		} else if (rc == INV_NOTFOUND) {
+		} else {
+			ck_assert_msg(rc == INV_NOTFOUND, "fetch: %d", rc);
 			v = __atomic_load_n(&sh->version, __ATOMIC_SEQ_CST);
 			snprintf(buf, sizeof(buf), "%llu",
 			    (unsigned long long)v);
 			cache_store(ch, CACHE_SCOPE_ITEM, 1, "", gen, buf,
 			    strlen(buf), 600);
-		} else
-			return 2;
+		}
 	}
-	return 0;
+}
+
+enum { RACE_WRITERS = 2, RACE_READERS = 4, RACE_ROUNDS = 300 };
+
+/* The race's config and shared state, set before the fork, and each
+ * child's own cache handle, opened before the barrier. */
+static struct config *race_cfg;
+static struct shared *race_sh;
+static struct cache *race_ch;
+
+static void
+race_open(int i)
+{
+	(void)i;
+	race_ch = open_cache(race_cfg);
+}
+
+/* Children 0 .. RACE_WRITERS - 1 write, the others read. */
+static void
+race_run(int i, void *out)
+{
+	(void)out;
+	if (i < RACE_WRITERS)
+		run_writer(race_ch, race_sh, RACE_ROUNDS);
+	else
+		run_reader(race_ch, race_sh, RACE_ROUNDS);
+	cache_close(race_ch);
 }
 
 START_TEST(concurrent_readers_never_see_a_value_older_than_a_write)
 {
-	enum { WRITERS = 2, READERS = 4, N = 300 };
+	enum { WRITERS = RACE_WRITERS, N = RACE_ROUNDS };
 	struct config *c = cfg_copy();
 	struct shared *sh;
 	struct cache *ch;
-	pid_t pids[WRITERS + READERS];
-	int i, fds[2], st;
-	char b, *val = NULL, want[32];
+	char *val = NULL, want[32];
 	uint64_t gen;
 
 	/* A slow, loaded machine must not turn into cache errors here. */
@@ -684,26 +707,10 @@ START_TEST(concurrent_readers_never_see_a_value_older_than_a_write)
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(sh != MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
-	ck_assert_int_eq(pipe(fds), 0);
-	for (i = 0; i < WRITERS + READERS; i++) {
-		if ((pids[i] = fork()) == 0) {
-			close(fds[1]);
-			ch = open_cache(c);
-			if (read(fds[0], &b, 1) < 0)
-				tu_child_exit(3);
-			tu_child_exit(i < WRITERS ? run_writer(ch, sh, N) :
-			    run_reader(ch, sh, N));
-		}
-		ck_assert_int_gt(pids[i], 0);
-	}
-	close(fds[0]);
-	close(fds[1]);	/* the barrier: every child starts now */
-	for (i = 0; i < WRITERS + READERS; i++) {
-		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
-		ck_assert(WIFEXITED(st));
-		ck_assert_msg(WEXITSTATUS(st) == 0, "%s %d exited %d",
-		    i < WRITERS ? "writer" : "reader", i, WEXITSTATUS(st));
-	}
+	race_cfg = c;
+	race_sh = sh;
+	tu_concurrently(RACE_WRITERS + RACE_READERS, race_open, race_run,
+	    NULL, 0);
 	ck_assert_uint_eq(sh->version, WRITERS * N);
 	ck_assert_uint_eq(sh->completed, WRITERS * N);
 	/* Every write returned: the cache holds the last one or nothing. */

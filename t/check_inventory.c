@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1361,64 +1360,58 @@ END_TEST
 
 /* ---- concurrency ---- */
 
+/* The adjustment race's item, set before the fork. */
+static int64_t race_item;
+
+/* A race's child: its own connections, made before the barrier. */
+static void
+race_connect(int i)
+{
+	(void)i;
+	app = tu_app_new();
+}
+
+enum { RACE_ADJUSTERS = 8, RACE_ADJUSTMENTS = 12 };
+
+/* Child i: its adjustments, each accepted (200) or refused as going
+ * below the reserved quantity (400); out gets the sum it moved and how
+ * many were accepted. */
+static void
+race_adjust(int i, void *out)
+{
+	static const int64_t deltas[] = { 3, -7, 1, -4, -2, 5, -6 };
+	int64_t *mine = out;
+	int j, status;
+
+	for (j = 0; j < RACE_ADJUSTMENTS; j++) {
+		int64_t q = deltas[(size_t)(i + j) %
+		    (sizeof(deltas) / sizeof(deltas[0]))];
+
+		status = adjust(race_item, q, "race");
+		ck_assert_msg(status == 200 || status == 400,
+		    "adjusting by %" PRId64 ": status %d", q, status);
+		if (status == 200) {
+			mine[0] += q;
+			mine[1]++;
+		}
+	}
+}
+
 START_TEST(concurrent_adjustments)
 {
-	enum { N = 8, M = 12 };
-	static const int64_t deltas[] = { 3, -7, 1, -4, -2, 5, -6 };
+	enum { N = RACE_ADJUSTERS, M = RACE_ADJUSTMENTS };
 	int64_t p = create_product("A-1", "Alpha", NULL);
 	int64_t id = new_inventory(p, 10, 2, 5), sum = 0, s, r, ms, mr, min;
-	int64_t got[2];
-	int go[2], results[2], i, j, accepted = 0;
-	pid_t pids[N];
+	int64_t got[N][2];
+	int i, accepted = 0;
 	size_t n;
-	char c;
 
-	ck_assert_int_eq(pipe(go), 0);
-	ck_assert_int_eq(pipe(results), 0);
+	race_item = id;
+	tu_concurrently(N, race_connect, race_adjust, got, sizeof(got[0]));
 	for (i = 0; i < N; i++) {
-		if ((pids[i] = fork()) == 0) {
-			int64_t mine[2] = { 0, 0 };
-			int status;
-
-			close(go[1]);
-			app = tu_app_new();
-			if (read(go[0], &c, 1) < 0)
-				tu_child_exit(3);
-			for (j = 0; j < M; j++) {
-				int64_t q = deltas[(size_t)(i + j) %
-				    (sizeof(deltas) / sizeof(deltas[0]))];
-
-				status = adjust(id, q, "race");
-				if (status == 200) {
-					mine[0] += q;
-					mine[1]++;
-				} else if (status != 400)
-					tu_child_exit(2);
-			}
-			if (write(results[1], mine, sizeof(mine)) !=
-			    (ssize_t)sizeof(mine))
-				tu_child_exit(4);
-			tu_child_exit(0);
-		}
-		ck_assert_int_gt(pids[i], 0);
+		sum += got[i][0];
+		accepted += (int)got[i][1];
 	}
-	close(go[0]);
-	close(go[1]);	/* releases every child at once */
-	close(results[1]);
-	for (i = 0; i < N; i++) {
-		int st;
-
-		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
-		ck_assert(WIFEXITED(st));
-		ck_assert_int_eq(WEXITSTATUS(st), 0);
-	}
-	for (i = 0; i < N; i++) {
-		ck_assert_int_eq(read(results[0], got, sizeof(got)),
-		    (ssize_t)sizeof(got));
-		sum += got[0];
-		accepted += (int)got[1];
-	}
-	close(results[0]);
 	ck_assert(db_quantities(id, &s, &r));
 	ck_assert_int_eq(s, 10 + sum);
 	ck_assert_int_eq(r, 2);

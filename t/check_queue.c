@@ -3,6 +3,7 @@
  * (integration), inspected through the suite's own connection
  * (testredis.h).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,62 +578,65 @@ START_TEST(blocking_claim_waits_for_a_job)
 }
 END_TEST
 
+enum { RACE_WORKERS = 8, RACE_JOBS = 400 };
+
+/* Each worker's own queue handle, opened before the barrier. */
+static struct queue *race_q;
+
+static void
+race_open(int i)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "c%d", i);
+	race_q = worker_queue(app->cfg, name);
+}
+
+/* A worker: claims and acks until the queue is empty; out[k] counts
+ * the claims of order k + 1. */
+static void
+race_claim(int i, void *out)
+{
+	unsigned char *taken = out;
+	struct queue_job job;
+
+	(void)i;
+	while (queue_claim(race_q, 0, &job) == INV_OK) {
+		ck_assert_msg(job.order_id >= 1 && job.order_id <= RACE_JOBS,
+		    "claimed order %" PRId64, job.order_id);
+		ck_assert_msg(taken[job.order_id - 1] == 0,
+		    "order %" PRId64 " claimed twice", job.order_id);
+		taken[job.order_id - 1]++;
+		ck_assert_int_eq(queue_ack(race_q, &job), INV_OK);
+		queue_job_free(&job);
+	}
+	queue_close(race_q);
+}
+
 /*
  * Several workers claim from one queue at once: every job is taken by
  * exactly one of them.
  */
 START_TEST(concurrent_workers_claim_each_job_once)
 {
-	enum { WORKERS = 8, JOBS = 400 };
-	int go[2], res[2], seen[JOBS + 1], i, st;
-	pid_t pids[WORKERS];
-	int64_t id;
-	char c;
+	enum { WORKERS = RACE_WORKERS, JOBS = RACE_JOBS };
+	unsigned char taken[WORKERS][JOBS];
+	int i, w, seen;
 
 	for (i = 1; i <= JOBS; i++)
 		ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, i), INV_OK);
-	ck_assert_int_eq(pipe(go), 0);
-	ck_assert_int_eq(pipe(res), 0);
-	for (i = 0; i < WORKERS; i++) {
-		if ((pids[i] = fork()) == 0) {
-			struct queue *w;
-			struct queue_job job;
-			char name[16];
-
-			close(go[1]);
-			close(res[0]);
-			snprintf(name, sizeof(name), "c%d", i);
-			w = worker_queue(app->cfg, name);
-			if (read(go[0], &c, 1) < 0)
-				tu_child_exit(3);
-			while (queue_claim(w, 0, &job) == INV_OK) {
-				if (write(res[1], &job.order_id,
-				    sizeof(job.order_id)) < 0 ||
-				    queue_ack(w, &job) != INV_OK)
-					tu_child_exit(1);
-				queue_job_free(&job);
-			}
-			tu_child_exit(0);
-		}
-		ck_assert_int_gt(pids[i], 0);
+	tu_concurrently(WORKERS, race_open, race_claim, taken,
+	    sizeof(taken[0]));
+	for (i = 1; i <= JOBS; i++) {
+		for (seen = 0, w = 0; w < WORKERS; w++)
+			seen += taken[w][i - 1];
+		ck_assert_msg(seen == 1, "order %d taken %d times", i, seen);
 	}
-	close(go[0]);
-	close(res[1]);
-	close(go[1]);	/* releases every worker at once */
-	memset(seen, 0, sizeof(seen));
-	while (read(res[0], &id, sizeof(id)) == sizeof(id)) {
-		ck_assert(id >= 1 && id <= JOBS);
-		seen[id]++;
-	}
-	close(res[0]);
-	for (i = 0; i < WORKERS; i++) {
-		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
-		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	}
-	for (i = 1; i <= JOBS; i++)
-		ck_assert_msg(seen[i] == 1, "order %d taken %d times", i,
-		    seen[i]);
 	ck_assert_int_eq(llen("inventory:queue:high"), 0);
+	/* Every claim was acked: nothing is left in flight. */
+	for (w = 0; w < WORKERS; w++)
+		ck_assert_int_eq(tr_int("LLEN inventory:queue:inflight:c%d", w),
+		    0);
 }
 END_TEST
 
