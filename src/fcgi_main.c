@@ -160,7 +160,7 @@ serve(struct app *app, FCGX_Request *r)
 	req_from_fcgi(r, &req);
 	log_set_request_id(req.request_id);
 	if (!read_body(r, &req))
-		http_reply_detail(&resp, 413, "Request Entity Too Large");
+		http_reply_msg(&resp, MSG_TOO_LARGE);
 	else
 		router_dispatch(app, &req, &resp);
 	if (app->cfg->debug_process_header) {

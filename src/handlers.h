@@ -1,5 +1,6 @@
 /*
- * handlers.h: every route handler and body spec, as named by the route
+ * handlers.h: every route handler, body spec and query spec, as named by
+ * the route
  * table in router.c. Each module (users.c, ops.c, ...) defines its own.
  */
 #ifndef INV_HANDLERS_H
@@ -31,6 +32,8 @@ extern const struct body_spec spec_product_update;
 extern const struct body_spec spec_inventory_create;
 extern const struct body_spec spec_inventory_update;
 extern const struct body_spec spec_inventory_adjust;
+extern const struct body_spec query_products_list;
+extern const struct body_spec query_inventory_list;
 void h_products_list(struct app *, struct http_req *, struct http_resp *);
 void h_products_get(struct app *, struct http_req *, struct http_resp *);
 void h_products_create(struct app *, struct http_req *, struct http_resp *);
@@ -51,6 +54,8 @@ void h_inventory_low_stock(struct app *, struct http_req *,
 /* orders.c */
 extern const struct body_spec spec_order_create;
 extern const struct body_spec spec_order_update;
+extern const struct body_spec query_orders_list;
+extern const struct body_spec query_orders_admin_list;
 void h_orders_create(struct app *, struct http_req *, struct http_resp *);
 void h_orders_list(struct app *, struct http_req *, struct http_resp *);
 void h_orders_admin_list(struct app *, struct http_req *, struct http_resp *);

@@ -443,22 +443,36 @@ http_reply_422(struct http_resp *resp, struct json_object *details)
 }
 
 void
-http_reply_401(struct http_resp *resp, const char *detail)
+http_reply_msga(struct http_resp *resp, enum msg_id id,
+    const struct msg_arg *args, size_t nargs)
 {
-	http_reply_detail(resp, 401, detail);
-	resp_set_header(resp, "WWW-Authenticate", "Bearer");
+	const struct message *m = msg_get(id);
+	struct buf text;
+
+	buf_init(&text);
+	msg_format(&text, id, args, nargs);
+	http_reply_detail(resp, m->status, text.data != NULL ? text.data : "");
+	if (m->status == 401)
+		resp_set_header(resp, "WWW-Authenticate", "Bearer");
+	buf_free(&text);
+}
+
+void
+http_reply_msg(struct http_resp *resp, enum msg_id id)
+{
+	http_reply_msga(resp, id, NULL, 0);
 }
 
 void
 http_reply_500(struct http_resp *resp)
 {
-	http_reply_detail(resp, 500, "Internal server error");
+	http_reply_msg(resp, MSG_INTERNAL);
 }
 
 void
 http_reply_503(struct http_resp *resp)
 {
-	http_reply_detail(resp, 503, "Service temporarily unavailable");
+	http_reply_msg(resp, MSG_UNAVAILABLE);
 }
 
 void
@@ -467,8 +481,7 @@ http_reply_db_error(struct http_resp *resp, enum inv_err rc)
 	if (rc == INV_UNAVAILABLE)
 		http_reply_503(resp);
 	else if (rc == INV_DISAGREE)
-		http_reply_detail(resp, 409, "Stock records disagree; run "
-		    "inventoryctl audit");
+		http_reply_msg(resp, MSG_STOCK_DISAGREE);
 	else
 		http_reply_500(resp);
 }

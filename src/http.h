@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "messages.h"
 #include "util.h"
 
 struct json_object;
@@ -74,6 +75,8 @@ struct principal {
 
 struct route;
 
+struct field_val;
+
 struct http_req {
 	enum http_method	 method;
 	char			*path;		/* decoded path, no query */
@@ -94,7 +97,11 @@ struct http_req {
 	int64_t			 ids[HTTP_MAX_PARAMS];	/* {id} values in order */
 	size_t			 nids;
 	struct principal	 principal;
-	struct json_object	*json;	/* validated body, owned; or NULL */
+	struct json_object	*json;	/* parsed body, owned; or NULL */
+	/* The values of the route's query and body specs, one per row (the
+	 * router's, during the handler; NULL without a spec). */
+	const struct field_val	*query_vals;
+	const struct field_val	*body_vals;
 };
 
 struct http_header {
@@ -171,8 +178,16 @@ void http_reply_text(struct http_resp *, int status, const char *ctype,
     struct buf *b);
 /* 422 with {"detail": details}; takes ownership of the details array. */
 void http_reply_422(struct http_resp *, struct json_object *details);
-/* 401 with WWW-Authenticate: Bearer. */
-void http_reply_401(struct http_resp *, const char *detail);
+/*
+ * {"detail": text} of message id with its status (messages.h); a 401
+ * adds WWW-Authenticate: Bearer. http_reply_msgf fills the text's
+ * conversions: http_reply_msgf(resp, MSG_NO_ORDER, MSG_INT(id)).
+ */
+void http_reply_msg(struct http_resp *, enum msg_id id);
+void http_reply_msga(struct http_resp *, enum msg_id id,
+    const struct msg_arg *args, size_t nargs);
+#define http_reply_msgf(resp, id, ...) \
+	http_reply_msga((resp), (id), MSG_ARGS(__VA_ARGS__))
 /* 500 {"detail":"Internal server error"}. */
 void http_reply_500(struct http_resp *);
 /* 503 {"detail":"Service temporarily unavailable"}. */

@@ -34,19 +34,17 @@
 #include "json.h"
 #include "log.h"
 #include "order_flow.h"
+#include "validate.h"
 
 #define IDEM_KEY_MAX		128
 #define IDEM_STALE_SECONDS	30
 #define IDEM_CLAIM_TRIES	3
 #define IDEM_HEADER		"idempotency-key"
 
-static const char IDEM_BUSY[] = "Request with this Idempotency-Key is in "
-    "progress";
-
 void
 idem_reply_busy(struct http_resp *resp)
 {
-	http_reply_detail(resp, 409, IDEM_BUSY);
+	http_reply_msg(resp, MSG_IDEM_BUSY);
 }
 
 /* Whether the Idempotency-Key header, when there is one, is 1..128
@@ -71,9 +69,7 @@ idem_key_or_422(const struct http_req *req, struct http_resp *resp)
 	}
 	if (!blank && len <= IDEM_KEY_MAX && i == len)
 		return true;
-	json_detail_add(&details, "header", IDEM_HEADER, "ensure this value "
-	    "has 1 to 128 printable ASCII characters, not all blank",
-	    "value_error.idempotency_key");
+	detail_add(&details, "header", IDEM_HEADER, MSG_IDEM_KEY, NULL, 0);
 	http_reply_422(resp, details);
 	return false;
 }
@@ -184,9 +180,8 @@ idem_claim_or_reply(struct app *app, const struct http_req *req,
 			continue;
 		}
 		if (!db_res_bool(res, 0, IDEM_SAME)) {
-			json_detail_add(&details, "header", IDEM_HEADER,
-			    "this key was already used with a different "
-			    "request", "value_error.idempotency_key.reused");
+			detail_add(&details, "header", IDEM_HEADER,
+			    MSG_IDEM_KEY_REUSED, NULL, 0);
 			http_reply_422(resp, details);
 		} else if (!db_res_isnull(res, 0, IDEM_STATUS)) {
 			const char *body = db_res_str(res, 0, IDEM_BODY);

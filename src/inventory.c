@@ -48,56 +48,88 @@
 #define DEFAULT_REORDER_LEVEL		10
 #define DEFAULT_REORDER_QUANTITY	50
 
+/* The rows of each spec, at these indices of the handler's values. */
+enum { P_SKU, P_NAME, P_DESCRIPTION, P_PRICE, P_WEIGHT, P_DIMENSIONS,
+	P_CATEGORY, P_IMAGE_URL, P__N };
+/* An inventory body's quantities, from Q_STOCK of where they start. */
+enum { Q_STOCK, Q_RESERVED, Q_LEVEL, Q_REORDER, Q__N };
+enum { C_PRODUCT, C_QTY, C__N = C_QTY + Q__N };
+enum { A_QUANTITY, A_REASON, A__N };
+enum { PL_CATEGORY = PAGE__N, PL_Q, PL__N };
+enum { IL_PRODUCT = PAGE__N, IL_LOW, IL__N };
+
 /* Product bodies: create requires what update leaves optional. */
 #define PRODUCT_FIELDS(REQ) \
-	{ "sku", FT_STRING, (REQ) | FS_TRIM, 1, SKU_MAX }, \
-	{ "name", FT_STRING, (REQ) | FS_TRIM, 1, NAME_MAX_LEN }, \
-	{ "description", FT_STRING, FS_NULLABLE, 0, DESCRIPTION_MAX }, \
-	{ "price", FT_DECIMAL, (REQ), 0, PRICE_MAX }, \
-	{ "weight", FT_DECIMAL, FS_NULLABLE, 0, WEIGHT_MAX }, \
-	{ "dimensions", FT_STRING, FS_NULLABLE | FS_TRIM, 0, DIMENSIONS_MAX }, \
-	{ "category", FT_STRING, FS_NULLABLE | FS_TRIM, 0, CATEGORY_MAX }, \
-	{ "image_url", FT_URL, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX }
+	{ "sku", FT_STRING, (REQ) | FS_TRIM, 1, SKU_MAX, FX_NONE }, \
+	{ "name", FT_STRING, (REQ) | FS_TRIM, 1, NAME_MAX_LEN, FX_NONE }, \
+	{ "description", FT_STRING, FS_NULLABLE, 0, DESCRIPTION_MAX, \
+	    FX_NONE }, \
+	{ "price", FT_DECIMAL, (REQ), 0, PRICE_MAX, FX_NONE }, \
+	{ "weight", FT_DECIMAL, FS_NULLABLE, 0, WEIGHT_MAX, FX_NONE }, \
+	{ "dimensions", FT_STRING, FS_NULLABLE | FS_TRIM, 0, DIMENSIONS_MAX, \
+	    FX_NONE }, \
+	{ "category", FT_STRING, FS_NULLABLE | FS_TRIM, 0, CATEGORY_MAX, \
+	    FX_NONE }, \
+	{ "image_url", FT_URL, FS_NULLABLE | FS_TRIM, 0, IMAGE_URL_MAX, \
+	    FX_NONE }
 
-static const struct field_spec product_create_fields[] = {
+static const struct field_spec product_create_fields[P__N] = {
 	PRODUCT_FIELDS(FS_REQUIRED),
 };
-const struct body_spec spec_product_create = { product_create_fields,
-	sizeof(product_create_fields) / sizeof(product_create_fields[0]) };
+const struct body_spec spec_product_create = { product_create_fields, P__N };
 
-static const struct field_spec product_update_fields[] = {
+static const struct field_spec product_update_fields[P__N] = {
 	PRODUCT_FIELDS(0),
 };
-const struct body_spec spec_product_update = { product_update_fields,
-	sizeof(product_update_fields) / sizeof(product_update_fields[0]) };
+const struct body_spec spec_product_update = { product_update_fields, P__N };
 
 /* The quantities of an inventory body; create requires the stock. */
 #define INV_QTY_FIELDS(STOCK) \
-	{ "quantity_in_stock", FT_INT, (STOCK), 0, QTY_MAX }, \
-	{ "quantity_reserved", FT_INT, 0, 0, QTY_MAX }, \
-	{ "reorder_level", FT_INT, 0, 0, QTY_MAX }, \
-	{ "reorder_quantity", FT_INT, 0, 0, QTY_MAX }
+	{ "quantity_in_stock", FT_INT, (STOCK), 0, QTY_MAX, FX_NONE }, \
+	{ "quantity_reserved", FT_INT, 0, 0, QTY_MAX, FX_NONE }, \
+	{ "reorder_level", FT_INT, 0, 0, QTY_MAX, FX_NONE }, \
+	{ "reorder_quantity", FT_INT, 0, 0, QTY_MAX, FX_NONE }
 
-static const struct field_spec inventory_create_fields[] = {
-	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX },
+static const struct field_spec inventory_create_fields[C__N] = {
+	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX, FX_NONE },
 	INV_QTY_FIELDS(FS_REQUIRED),
 };
 const struct body_spec spec_inventory_create = { inventory_create_fields,
-	sizeof(inventory_create_fields) / sizeof(inventory_create_fields[0]) };
+	C__N };
 
-static const struct field_spec inventory_update_fields[] = {
+static const struct field_spec inventory_update_fields[Q__N] = {
 	INV_QTY_FIELDS(0),
 };
 const struct body_spec spec_inventory_update = { inventory_update_fields,
-	sizeof(inventory_update_fields) / sizeof(inventory_update_fields[0]) };
+	Q__N };
 
 /* Zero is in range here and refused by the handler, with its own text. */
-static const struct field_spec inventory_adjust_fields[] = {
-	{ "quantity", FT_INT, FS_REQUIRED, -ADJUST_MAX, ADJUST_MAX },
-	{ "reason", FT_STRING, FS_NULLABLE | FS_TRIM, 0, REASON_MAX },
+static const struct field_spec inventory_adjust_fields[A__N] = {
+	[A_QUANTITY] = { "quantity", FT_INT, FS_REQUIRED, -ADJUST_MAX,
+	    ADJUST_MAX, FX_NONE },
+	[A_REASON] = { "reason", FT_STRING, FS_NULLABLE | FS_TRIM, 0,
+	    REASON_MAX, FX_NONE },
 };
 const struct body_spec spec_inventory_adjust = { inventory_adjust_fields,
-	sizeof(inventory_adjust_fields) / sizeof(inventory_adjust_fields[0]) };
+	A__N };
+
+/* The lists' filters. */
+static const struct field_spec products_list_fields[PL__N] = {
+	PAGING_FIELDS,
+	[PL_CATEGORY] = { "category", FT_STRING, 0, 0, CATEGORY_MAX,
+	    FX_NONE },
+	[PL_Q] = { "q", FT_STRING, 0, 0, QUERY_TEXT_MAX, FX_NONE },
+};
+const struct body_spec query_products_list = { products_list_fields,
+	PL__N };
+
+static const struct field_spec inventory_list_fields[IL__N] = {
+	PAGING_FIELDS,
+	[IL_PRODUCT] = { "product_id", FT_INT, 0, 1, INT64_MAX, FX_NONE },
+	[IL_LOW] = { "low_stock", FT_BOOL, 0, 0, 0, FX_NONE },
+};
+const struct body_spec query_inventory_list = { inventory_list_fields,
+	IL__N };
 
 /* ---- JSON of rows ---- */
 
@@ -276,25 +308,6 @@ reply_fill(struct app *app, struct cached *c, struct json_object *obj,
 
 /* ---- query parameters ---- */
 
-/* A text query parameter of at most max characters (borrowed, NULL when
- * absent); a longer one adds a 422 detail and returns false. */
-static bool
-query_text(const struct http_req *req, const char *name, size_t max,
-    const char **out, struct json_object **details)
-{
-	char msg[80];
-
-	*out = http_query_get(req, name);
-	if (*out == NULL || json_utf8_chars(*out, strlen(*out)) <= max)
-		return true;
-	snprintf(msg, sizeof(msg), "ensure this value has at most %zu "
-	    "characters", max);
-	json_detail_add(details, "query", name, msg,
-	    "value_error.any_str.max_length");
-	*out = NULL;
-	return false;
-}
-
 /* "%q%" for LIKE with q's own '%', '_' and '!' escaped by '!' (the
  * statement's ESCAPE character): new. */
 static char *
@@ -363,57 +376,42 @@ write_refuse(struct write *w, enum outcome out)
 	return INV_INVALID;
 }
 
-/* A 422 about one body field. */
+/* A 422 about one body field: message id with its arguments. */
 static void
-reply_422_field(struct http_resp *resp, const char *field, const char *msg,
-    const char *type)
+reply_422_field(struct http_resp *resp, const char *field, enum msg_id id,
+    const struct msg_arg *args, size_t nargs)
 {
 	struct json_object *details = NULL;
 
-	json_detail_add(&details, "body", field, msg, type);
+	detail_add(&details, "body", field, id, args, nargs);
 	http_reply_422(resp, details);
 }
 
 static void
 reply_no_product(struct http_resp *resp, int64_t id)
 {
-	http_reply_detailf(resp, 404, "Product with id %" PRId64 " not found",
-	    id);
+	http_reply_msgf(resp, MSG_NO_PRODUCT, MSG_INT(id));
 }
 
 /* 400 for a SKU taken (the trimmed one of the body). */
 static void
 reply_dup_sku(struct http_resp *resp, const struct http_req *req)
 {
-	const char *sku = json_get_str(req->json, "sku");
-
-	http_reply_detailf(resp, 400, "Product with SKU %s already exists",
-	    sku != NULL ? sku : "");
+	http_reply_msgf(resp, MSG_DUP_SKU, MSG_STR(req->body_vals[P_SKU].s));
 }
 
-/* 404 of GET /inventory/{id}, worded as the service this one replaces. */
-static void
-reply_no_item(struct http_resp *resp, int64_t id)
-{
-	http_reply_detailf(resp, 404, "Inventory item with id %" PRId64
-	    " not found", id);
-}
-
-/* 404 of the other operations on one inventory record (PUT, adjust and
- * movements), worded as the replaced service's PUT and adjust. */
 static void
 reply_no_inventory(struct http_resp *resp, int64_t id)
 {
-	http_reply_detailf(resp, 404, "Inventory with id %" PRId64
-	    " not found", id);
+	http_reply_msgf(resp, MSG_NO_INVENTORY, MSG_INT(id));
 }
 
 /* 422: reserved above the stock. */
 static void
 reply_reserved_gt_stock(struct http_resp *resp)
 {
-	reply_422_field(resp, "quantity_reserved", "quantity_reserved cannot "
-	    "exceed quantity_in_stock", "value_error.number.not_le");
+	reply_422_field(resp, "quantity_reserved", MSG_RESERVED_GT_STOCK, NULL,
+	    0);
 }
 
 /*
@@ -423,8 +421,6 @@ reply_reserved_gt_stock(struct http_resp *resp)
 static void
 reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc)
 {
-	char msg[96];
-
 	if (rc != INV_INVALID || w->out == OUT_OK) {
 		http_reply_db_error(resp, rc);
 		return;
@@ -440,31 +436,27 @@ reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc)
 		reply_dup_sku(resp, w->req);
 		break;
 	case OUT_HAS_ORDERS:
-		http_reply_detail(resp, 409, "Product has orders");
+		http_reply_msg(resp, MSG_PRODUCT_HAS_ORDERS);
 		break;
 	case OUT_INV_EXISTS:
-		http_reply_detailf(resp, 400, "Inventory already exists for "
-		    "product %" PRId64, w->product_id);
+		http_reply_msgf(resp, MSG_INVENTORY_EXISTS,
+		    MSG_INT(w->product_id));
 		break;
 	case OUT_RESERVED_GT_STOCK:
 		reply_reserved_gt_stock(resp);
 		break;
 	case OUT_RESERVED_LT_HELD:
-		snprintf(msg, sizeof(msg), "quantity_reserved cannot be less "
-		    "than %" PRId64 ", the units held by orders", w->held);
-		reply_422_field(resp, "quantity_reserved", msg,
-		    "value_error.number.not_ge");
+		reply_422_field(resp, "quantity_reserved", MSG_RESERVED_LT_HELD,
+		    MSG_ARGS(MSG_INT(w->held)));
 		break;
 	case OUT_BELOW_ZERO:
-		http_reply_detail(resp, 400, "Cannot reduce stock below zero");
+		http_reply_msg(resp, MSG_BELOW_ZERO);
 		break;
 	case OUT_BELOW_RESERVED:
-		http_reply_detail(resp, 400, "Cannot reduce stock below reserved "
-		    "quantity");
+		http_reply_msg(resp, MSG_BELOW_RESERVED);
 		break;
 	case OUT_ABOVE_MAX:
-		reply_422_field(resp, "quantity", "quantity_in_stock would "
-		    "exceed 2147483647", "value_error.number.not_le");
+		reply_422_field(resp, "quantity", MSG_STOCK_ABOVE_MAX, NULL, 0);
 		break;
 	default:
 		http_reply_500(resp);
@@ -474,29 +466,16 @@ reply_refused(struct http_resp *resp, const struct write *w, enum inv_err rc)
 
 /* ---- products ---- */
 
-/* The validated decimal member name as its exact text ("19.9", "5"),
- * borrowed; NULL when absent or null. */
-static const char *
-decimal_text(struct json_object *obj, const char *name)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, name, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The description fits its TEXT column (bytes), or a 422 is sent. The
  * spec bounds characters, which may take up to four bytes each. */
 static bool
 description_fits_or_422(struct http_req *req, struct http_resp *resp)
 {
-	const char *d = json_get_str(req->json, "description");
+	const char *d = req->body_vals[P_DESCRIPTION].s;
 
 	if (d == NULL || strlen(d) <= DESCRIPTION_MAX)
 		return true;
-	reply_422_field(resp, "description", "ensure this value has at most "
-	    "65535 bytes", "value_error.any_str.max_length");
+	reply_422_field(resp, "description", MSG_DESCRIPTION_BYTES, NULL, 0);
 	return false;
 }
 
@@ -533,23 +512,16 @@ inventory_of_product(struct db *db, int64_t product_id, int64_t *inv_id)
 void
 h_products_list(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	struct json_object *details = NULL, *arr;
+	const struct field_val *qv = req->query_vals;
+	const char *category = qv[PL_CATEGORY].s, *q = qv[PL_Q].s;
+	int64_t skip = qv[PAGE_SKIP].i, limit = qv[PAGE_LIMIT].i;
 	struct db_res *count = NULL, *res = NULL;
-	const char *category, *q;
+	struct json_object *arr;
 	char *pattern = NULL;
 	struct db_val p[7];
-	int64_t skip, limit;
 	size_t i;
 	enum inv_err rc;
 
-	if (!paging_or_422(req, resp, &skip, &limit))
-		return;
-	query_text(req, "category", CATEGORY_MAX, &category, &details);
-	query_text(req, "q", QUERY_TEXT_MAX, &q, &details);
-	if (details != NULL) {
-		http_reply_422(resp, details);
-		return;
-	}
 	if (q != NULL)
 		pattern = like_pattern(q);
 	p[0] = p[1] = DB_STR_OR_NULL(category);
@@ -593,7 +565,7 @@ void
 h_products_create(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
-	struct json_object *b = req->json;
+	const struct field_val *b = req->body_vals;
 	struct db_res *res = NULL;
 	struct db_val p[8];
 	uint64_t id;
@@ -601,14 +573,14 @@ h_products_create(struct app *app, struct http_req *req,
 
 	if (!description_fits_or_422(req, resp))
 		return;
-	p[0] = DB_STR(json_get_str(b, "sku"));
-	p[1] = DB_STR(json_get_str(b, "name"));
-	p[2] = DB_STR_OR_NULL(json_get_str(b, "description"));
-	p[3] = DB_STR(decimal_text(b, "price"));
-	p[4] = DB_STR_OR_NULL(decimal_text(b, "weight"));
-	p[5] = DB_STR_OR_NULL(json_get_str(b, "dimensions"));
-	p[6] = DB_STR_OR_NULL(json_get_str(b, "category"));
-	p[7] = DB_STR_OR_NULL(json_get_str(b, "image_url"));
+	p[0] = DB_STR(b[P_SKU].s);
+	p[1] = DB_STR(b[P_NAME].s);
+	p[2] = DB_STR_OR_NULL(b[P_DESCRIPTION].s);
+	p[3] = DB_STR(b[P_PRICE].s);
+	p[4] = DB_STR_OR_NULL(b[P_WEIGHT].s);
+	p[5] = DB_STR_OR_NULL(b[P_DIMENSIONS].s);
+	p[6] = DB_STR_OR_NULL(b[P_CATEGORY].s);
+	p[7] = DB_STR_OR_NULL(b[P_IMAGE_URL].s);
 	rc = db_exec(app->db, STMT_PRODUCT_INSERT, p, 8, NULL, NULL, &id);
 	if (rc == INV_CONFLICT)
 		reply_dup_sku(resp, req);
@@ -624,15 +596,8 @@ h_products_create(struct app *app, struct http_req *req,
 }
 
 /* The optional product columns, in the order of STMT_PRODUCT_UPDATE. */
-static const struct {
-	const char	*name;
-	bool		 decimal;
-} product_optional[] = {
-	{ "description", false },
-	{ "weight", true },
-	{ "dimensions", false },
-	{ "category", false },
-	{ "image_url", false },
+static const int product_optional[] = {
+	P_DESCRIPTION, P_WEIGHT, P_DIMENSIONS, P_CATEGORY, P_IMAGE_URL,
 };
 #define PRODUCT_NOPTIONAL \
 	(sizeof(product_optional) / sizeof(product_optional[0]))
@@ -646,24 +611,21 @@ static enum inv_err
 product_update_tx(struct db *db, void *arg)
 {
 	struct write *w = arg;
-	struct json_object *b = w->req->json;
+	const struct field_val *b = w->req->body_vals, *v;
 	struct db_val p[4 + 2 * PRODUCT_NOPTIONAL];
 	uint64_t affected;
-	const char *v;
 	size_t i, n = 0;
 	enum inv_err rc;
 
 	write_reset(w);
 	w->product_id = w->id;
-	p[n++] = DB_STR_OR_NULL(json_get_str(b, "sku"));
-	p[n++] = DB_STR_OR_NULL(json_get_str(b, "name"));
-	p[n++] = DB_STR_OR_NULL(decimal_text(b, "price"));
+	p[n++] = DB_STR_OR_NULL(b[P_SKU].s);
+	p[n++] = DB_STR_OR_NULL(b[P_NAME].s);
+	p[n++] = DB_STR_OR_NULL(b[P_PRICE].s);
 	for (i = 0; i < PRODUCT_NOPTIONAL; i++) {
-		v = product_optional[i].decimal ? decimal_text(b,
-		    product_optional[i].name) : json_get_str(b,
-		    product_optional[i].name);
-		p[n++] = DB_INT(json_has(b, product_optional[i].name));
-		p[n++] = DB_STR_OR_NULL(v);
+		v = &b[product_optional[i]];
+		p[n++] = DB_INT(v->given);
+		p[n++] = DB_STR_OR_NULL(v->s);
 	}
 	p[n++] = DB_INT(w->id);
 	rc = db_exec(db, STMT_PRODUCT_UPDATE, p, n, NULL, &affected, NULL);
@@ -775,10 +737,10 @@ inventory_read(struct app *app, int64_t id, bool by_product,
 	if (rc != INV_OK)
 		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0 && by_product)
-		http_reply_detailf(resp, 404, "No inventory found for product "
-		    "with id %" PRId64, id);
+		http_reply_msgf(resp, MSG_NO_INVENTORY_FOR_PRODUCT,
+		    MSG_INT(id));
 	else if (db_res_rows(res) == 0)
-		reply_no_item(resp, id);
+		http_reply_msgf(resp, MSG_NO_INVENTORY_ITEM, MSG_INT(id));
 	else
 		reply_fill(app, &c, inventory_json(res, 0, !by_product), -1,
 		    resp);
@@ -853,19 +815,10 @@ void
 h_inventory_list(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
-	struct json_object *details = NULL;
-	int64_t skip, limit, product_id;
-	bool low = false;
+	const struct field_val *q = req->query_vals;
 
-	if (!paging_or_422(req, resp, &skip, &limit))
-		return;
-	query_int(req, "product_id", 0, 1, INT64_MAX, &product_id, &details);
-	query_bool(req, "low_stock", &low, NULL, &details);
-	if (details != NULL) {
-		http_reply_422(resp, details);
-		return;
-	}
-	inventory_page(app, skip, limit, product_id, low, false, resp);
+	inventory_page(app, q[PAGE_SKIP].i, q[PAGE_LIMIT].i,
+	    q[IL_PRODUCT].i, q[IL_LOW].i != 0, false, resp);
 }
 
 /* GET /api/v1/inventory/status/low-stock?skip&limit: 200 | 401 | 403 | 422 */
@@ -873,10 +826,10 @@ void
 h_inventory_low_stock(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
-	int64_t skip, limit;
+	const struct field_val *q = req->query_vals;
 
-	if (paging_or_422(req, resp, &skip, &limit))
-		inventory_page(app, skip, limit, 0, true, true, resp);
+	inventory_page(app, q[PAGE_SKIP].i, q[PAGE_LIMIT].i, 0, true, true,
+	    resp);
 }
 
 /* GET /api/v1/inventory/{id}/movements?skip&limit: 200 | 401 | 403 | 404
@@ -885,18 +838,16 @@ void
 h_inventory_movements(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
+	const struct field_val *q = req->query_vals;
 	struct db_res *inv = NULL, *count = NULL, *res = NULL;
 	struct json_object *arr;
 	struct db_val p[3];
-	int64_t skip, limit;
 	size_t i;
 	enum inv_err rc;
 
-	if (!paging_or_422(req, resp, &skip, &limit))
-		return;
 	p[0] = DB_INT(req->ids[0]);
-	p[1] = DB_INT(limit);
-	p[2] = DB_INT(skip);
+	p[1] = DB_INT(q[PAGE_LIMIT].i);
+	p[2] = DB_INT(q[PAGE_SKIP].i);
 	if ((rc = db_exec(app->db, STMT_INV_BY_ID, p, 1, &inv, NULL,
 	    NULL)) != INV_OK) {
 		http_reply_db_error(resp, rc);
@@ -933,27 +884,25 @@ struct qty {
 	int64_t	reorder;
 };
 
-/* Member name of the body as an integer, or def when absent. */
+/* An integer of the body, or def when absent. */
 static int64_t
-body_int(struct json_object *b, const char *name, int64_t def)
+val_int(const struct field_val *v, int64_t def)
 {
-	int64_t v;
-
-	return json_get_int(b, name, &v) ? v : def;
+	return v->given ? v->i : def;
 }
 
-/* The quantities a body gives, each defaulting to the one in def; the
- * manual hold is def's (the caller derives it). */
+/* The quantities a body gives (its Q__N values from b), each defaulting
+ * to the one in def; the manual hold is def's (the caller derives it). */
 static struct qty
-body_qty(struct json_object *b, const struct qty *def)
+body_qty(const struct field_val *b, const struct qty *def)
 {
 	struct qty q;
 
 	q.manual = def->manual;
-	q.stock = body_int(b, "quantity_in_stock", def->stock);
-	q.reserved = body_int(b, "quantity_reserved", def->reserved);
-	q.level = body_int(b, "reorder_level", def->level);
-	q.reorder = body_int(b, "reorder_quantity", def->reorder);
+	q.stock = val_int(&b[Q_STOCK], def->stock);
+	q.reserved = val_int(&b[Q_RESERVED], def->reserved);
+	q.level = val_int(&b[Q_LEVEL], def->level);
+	q.reorder = val_int(&b[Q_REORDER], def->reorder);
 	return q;
 }
 
@@ -985,7 +934,7 @@ inventory_create_tx(struct db *db, void *arg)
 	static const struct qty defaults = { 0, 0, 0, DEFAULT_REORDER_LEVEL,
 	    DEFAULT_REORDER_QUANTITY };
 	struct write *w = arg;
-	struct qty q = body_qty(w->req->json, &defaults);
+	struct qty q = body_qty(&w->req->body_vals[C_QTY], &defaults);
 	struct db_val p[5];
 	struct db_res *res = NULL;
 	uint64_t id;
@@ -1098,7 +1047,7 @@ inventory_update_tx(struct db *db, void *arg)
 
 	if ((rc = inventory_lock(db, w, &old)) != INV_OK)
 		return rc;
-	new = body_qty(w->req->json, &old);
+	new = body_qty(w->req->body_vals, &old);
 	if (new.reserved > new.stock)
 		return write_refuse(w, OUT_RESERVED_GT_STOCK);
 	w->held = old.reserved - old.manual;
@@ -1120,15 +1069,15 @@ inventory_adjust_tx(struct db *db, void *arg)
 	if ((rc = inventory_lock(db, w, &old)) != INV_OK)
 		return rc;
 	new = old;
-	new.stock += body_int(w->req->json, "quantity", 0);
+	new.stock += w->req->body_vals[A_QUANTITY].i;
 	if (new.stock < 0)
 		return write_refuse(w, OUT_BELOW_ZERO);
 	if (new.stock < new.reserved)
 		return write_refuse(w, OUT_BELOW_RESERVED);
 	if (new.stock > QTY_MAX)
 		return write_refuse(w, OUT_ABOVE_MAX);
-	return inventory_write(db, w, &old, &new, json_get_str(w->req->json,
-	    "reason"), OUT_BELOW_RESERVED);
+	return inventory_write(db, w, &old, &new,
+	    w->req->body_vals[A_REASON].s, OUT_BELOW_RESERVED);
 }
 
 /*
@@ -1160,14 +1109,14 @@ void
 h_inventory_create(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
+	const struct field_val *q = &req->body_vals[C_QTY];
 	struct write w = { .req = req };
-	int64_t stock = body_int(req->json, "quantity_in_stock", 0);
 
-	if (body_int(req->json, "quantity_reserved", 0) > stock) {
+	if (val_int(&q[Q_RESERVED], 0) > q[Q_STOCK].i) {
 		reply_reserved_gt_stock(resp);
 		return;
 	}
-	w.id = body_int(req->json, "product_id", 0);
+	w.id = req->body_vals[C_PRODUCT].i;
 	inventory_write_reply(app, &w, inventory_create_tx, 201, resp);
 }
 
@@ -1188,9 +1137,8 @@ h_inventory_adjust(struct app *app, struct http_req *req,
 {
 	struct write w = { .req = req, .id = req->ids[0] };
 
-	if (body_int(req->json, "quantity", 0) == 0) {
-		reply_422_field(resp, "quantity", "quantity must not be zero",
-		    "value_error.number.not_zero");
+	if (req->body_vals[A_QUANTITY].i == 0) {
+		reply_422_field(resp, "quantity", MSG_ADJUST_ZERO, NULL, 0);
 		return;
 	}
 	inventory_write_reply(app, &w, inventory_adjust_tx, 200, resp);

@@ -21,18 +21,19 @@
 
 #include "json.h"
 #include "log.h"
+#include "messages.h"
 #include "util.h"
 
 #define PLAIN_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* Reasons json_parse_strict gives in *why. */
-static const char WHY_EMPTY[] = "Empty body";
-static const char WHY_SYNTAX[] = "Invalid JSON";
-static const char WHY_UTF8[] = "Invalid UTF-8";
-static const char WHY_NUL[] = "NUL character in JSON text";
-static const char WHY_DEPTH[] = "JSON nested too deeply";
-static const char WHY_RANGE[] = "Number out of range";
-static const char WHY_SIZE[] = "JSON text too large";
+/* Reasons json_parse_strict gives in *why: a 422 entry's msg. */
+#define WHY_EMPTY	(messages[MSG_JSON_EMPTY].text)
+#define WHY_SYNTAX	(messages[MSG_JSON_SYNTAX].text)
+#define WHY_UTF8	(messages[MSG_JSON_UTF8].text)
+#define WHY_NUL		(messages[MSG_JSON_NUL].text)
+#define WHY_DEPTH	(messages[MSG_JSON_DEPTH].text)
+#define WHY_RANGE	(messages[MSG_JSON_RANGE].text)
+#define WHY_SIZE	(messages[MSG_JSON_SIZE].text)
 
 /* ---- UTF-8 ---- */
 

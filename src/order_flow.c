@@ -36,12 +36,13 @@
 #define SWEEP_BATCH		500	/* orders per sweep query */
 #define SWEEP_LOCK		"inventory_sweep"
 
-static const char *const status_names[ORDER__MAX] = {
+const char *const order_status_names[ORDER__MAX + 1] = {
 	"pending",	/* ORDER_PENDING */
 	"processing",	/* ORDER_PROCESSING */
 	"shipped",	/* ORDER_SHIPPED */
 	"delivered",	/* ORDER_DELIVERED */
 	"cancelled",	/* ORDER_CANCELLED */
+	NULL,
 };
 
 /* What an order holds of the stock: orders.reservation. */
@@ -120,7 +121,7 @@ order_status_name(enum order_status s)
 {
 	if ((unsigned)s >= ORDER__MAX)
 		return "unknown";
-	return status_names[s];
+	return order_status_names[s];
 }
 
 bool
@@ -131,7 +132,7 @@ order_status_parse(const char *s, enum order_status *out)
 	if (s == NULL)
 		return false;
 	for (i = 0; i < ORDER__MAX; i++)
-		if (strcmp(s, status_names[i]) == 0) {
+		if (strcmp(s, order_status_names[i]) == 0) {
 			*out = (enum order_status)i;
 			return true;
 		}
@@ -376,7 +377,7 @@ flow_write(struct db *db, const struct flow *f, enum order_status to,
     const char *tracking, const char *notes)
 {
 	struct db_val p[5] = {
-		DB_STR(status_names[to]),
+		DB_STR(order_status_names[to]),
 		DB_STR(reservation_names[f->res]),
 		DB_STR_OR_NULL(tracking),
 		DB_STR_OR_NULL(notes),
@@ -845,43 +846,62 @@ order_flow_invalidate(struct cache *cache, const struct order_touched *t)
 
 /* ---- words and audit ---- */
 
+enum msg_id
+order_refused_msg(const struct order_refused *r, struct msg_arg args[2],
+    size_t *nargs)
+{
+	args[0].kind = args[1].kind = MSG_ARG_STR;
+	*nargs = 1;
+	switch (r->why) {
+	case ORDER_REFUSED_NO_PRODUCT:
+		args[0].kind = MSG_ARG_INT;
+		args[0].i = r->product_id;
+		return MSG_NO_PRODUCT;
+	case ORDER_REFUSED_NO_INVENTORY:
+		args[0].s = r->product_name;
+		return MSG_REFUSED_NO_STOCK_RECORD;
+	case ORDER_REFUSED_STOCK:
+		args[0].s = r->product_name;
+		args[1].kind = MSG_ARG_INT;
+		args[1].i = r->available;
+		*nargs = 2;
+		return MSG_REFUSED_STOCK;
+	case ORDER_REFUSED_TRANSITION:
+		args[0].s = order_status_name(r->from);
+		args[1].s = order_status_name(r->to);
+		*nargs = 2;
+		return MSG_REFUSED_TRANSITION;
+	case ORDER_REFUSED_CANCEL:
+		args[0].s = order_status_name(r->from);
+		return MSG_REFUSED_CANCEL;
+	default:
+		break;
+	}
+	*nargs = 0;
+	switch (r->why) {
+	case ORDER_REFUSED_TOTAL:
+		return MSG_REFUSED_TOTAL;
+	case ORDER_REFUSED_DELIVERED:
+		return MSG_REFUSED_DELIVERED;
+	case ORDER_REFUSED_CANCELLED:
+		return MSG_REFUSED_CANCELLED;
+	default:
+		return MSG_REFUSED;
+	}
+}
+
 const char *
 order_refused_text(const struct order_refused *r, char *buf, size_t len)
 {
-	switch (r->why) {
-	case ORDER_REFUSED_NO_PRODUCT:
-		snprintf(buf, len, "Product with id %" PRId64 " not found",
-		    r->product_id);
-		break;
-	case ORDER_REFUSED_NO_INVENTORY:
-		snprintf(buf, len, "No inventory found for product %s",
-		    r->product_name);
-		break;
-	case ORDER_REFUSED_STOCK:
-		snprintf(buf, len, "Insufficient stock for product %s. "
-		    "Available: %" PRId64, r->product_name, r->available);
-		break;
-	case ORDER_REFUSED_TOTAL:
-		snprintf(buf, len, "Order total exceeds 9999999999.99");
-		break;
-	case ORDER_REFUSED_DELIVERED:
-		snprintf(buf, len, "Cannot change status of a delivered order");
-		break;
-	case ORDER_REFUSED_CANCELLED:
-		snprintf(buf, len, "Cannot reactivate a cancelled order");
-		break;
-	case ORDER_REFUSED_TRANSITION:
-		snprintf(buf, len, "Invalid status transition from %s to %s",
-		    order_status_name(r->from), order_status_name(r->to));
-		break;
-	case ORDER_REFUSED_CANCEL:
-		snprintf(buf, len, "Cannot cancel order in %s status",
-		    order_status_name(r->from));
-		break;
-	default:
-		snprintf(buf, len, "Order refused");
-		break;
-	}
+	struct msg_arg args[2];
+	struct buf text;
+	size_t n;
+	enum msg_id id = order_refused_msg(r, args, &n);
+
+	buf_init(&text);
+	msg_format(&text, id, args, n);
+	snprintf(buf, len, "%s", text.data != NULL ? text.data : "");
+	buf_free(&text);
 	return buf;
 }
 

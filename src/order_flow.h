@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "messages.h"
+
 #include "util.h"
 
 struct db;
@@ -42,6 +44,9 @@ enum order_status {
 	ORDER__MAX
 };
 
+/* "pending", ... at each status's index, then NULL: the members of the
+ * status enum of the API. */
+extern const char *const order_status_names[ORDER__MAX + 1];
 /* "pending", ...; parse returns false for anything else. */
 const char *order_status_name(enum order_status);
 bool order_status_parse(const char *, enum order_status *);
@@ -87,9 +92,14 @@ struct order_refused {
 };
 
 /*
- * The refusal in the words of the contract ("Insufficient stock for
- * product NAME. Available: N", ...), written into buf; returns buf.
+ * The refusal in the words of the contract: its message (messages.h,
+ * "Insufficient stock for product %s. Available: %" PRId64, ...) with
+ * its arguments in args (*nargs of them, borrowed from the refusal).
  */
+enum msg_id order_refused_msg(const struct order_refused *,
+    struct msg_arg args[2], size_t *nargs);
+/* The same as text, written into buf (as the worker notes it); returns
+ * buf. */
 const char *order_refused_text(const struct order_refused *, char *buf,
     size_t len);
 

@@ -25,33 +25,57 @@
 #define NOTES_MAX		5000
 #define STATUS_MAX		32
 
-static const struct field_spec order_create_fields[] = {
-	{ "shipping_address", FT_STRING, FS_REQUIRED | FS_TRIM, 1,
-	    ADDRESS_MAX },
-	{ "shipping_method", FT_STRING, FS_TRIM | FS_NULLABLE, 0, METHOD_MAX },
-	{ "notes", FT_STRING, FS_NULLABLE, 0, NOTES_MAX },
-	{ "items", FT_ARRAY, FS_REQUIRED, 1, ORDER_MAX_ITEMS },
-};
-const struct body_spec spec_order_create = { order_create_fields, 4 };
+/* The rows of each spec, at these indices of the handler's values. */
+enum { CREATE_ADDRESS, CREATE_METHOD, CREATE_NOTES, CREATE_ITEMS,
+	CREATE__N };
+enum { ITEM_PRODUCT, ITEM_QUANTITY, ITEM__N };
+enum { UPDATE_STATUS, UPDATE_TRACKING, UPDATE_NOTES, UPDATE__N };
+enum { LIST_STATUS = PAGE__N, LIST_USER, LIST__N };
 
-/* Each element of "items", checked by the handler. */
+/* Each element of "items": one line per product (order_items' unique
+ * key), so a repeat is the client's to resolve. */
 static const struct field_spec order_item_fields[] = {
-	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX },
-	{ "quantity", FT_INT, FS_REQUIRED, 1, ORDER_MAX_QUANTITY },
+	[ITEM_PRODUCT] = { "product_id", FT_INT, FS_REQUIRED | FS_UNIQUE, 1,
+	    INT64_MAX, .dup = MSG_DUP_PRODUCT },
+	[ITEM_QUANTITY] = { "quantity", FT_INT, FS_REQUIRED, 1,
+	    ORDER_MAX_QUANTITY, FX_NONE },
 };
-static const struct body_spec spec_order_item = { order_item_fields, 2 };
+static const struct body_spec spec_order_item = { order_item_fields,
+	ITEM__N };
+
+static const struct field_spec order_create_fields[] = {
+	[CREATE_ADDRESS] = { "shipping_address", FT_STRING,
+	    FS_REQUIRED | FS_TRIM, 1, ADDRESS_MAX, FX_NONE },
+	[CREATE_METHOD] = { "shipping_method", FT_STRING,
+	    FS_TRIM | FS_NULLABLE, 0, METHOD_MAX, FX_NONE },
+	[CREATE_NOTES] = { "notes", FT_STRING, FS_NULLABLE, 0, NOTES_MAX,
+	    FX_NONE },
+	[CREATE_ITEMS] = { "items", FT_ARRAY, FS_REQUIRED, 1,
+	    ORDER_MAX_ITEMS, .elem = &spec_order_item },
+};
+const struct body_spec spec_order_create = { order_create_fields,
+	CREATE__N };
 
 static const struct field_spec order_update_fields[] = {
-	{ "status", FT_STRING, FS_REQUIRED | FS_TRIM, 1, STATUS_MAX },
-	{ "tracking_number", FT_STRING, FS_TRIM | FS_NULLABLE, 0,
-	    TRACKING_MAX },
-	{ "notes", FT_STRING, FS_NULLABLE, 0, NOTES_MAX },
+	[UPDATE_STATUS] = { "status", FT_ENUM, FS_REQUIRED | FS_TRIM, 1,
+	    STATUS_MAX, .members = order_status_names },
+	[UPDATE_TRACKING] = { "tracking_number", FT_STRING,
+	    FS_TRIM | FS_NULLABLE, 0, TRACKING_MAX, FX_NONE },
+	[UPDATE_NOTES] = { "notes", FT_STRING, FS_NULLABLE, 0, NOTES_MAX,
+	    FX_NONE },
 };
-const struct body_spec spec_order_update = { order_update_fields, 3 };
+const struct body_spec spec_order_update = { order_update_fields,
+	UPDATE__N };
 
-static const char STATUS_ENUM_MSG[] = "value is not a valid enumeration "
-    "member; permitted: 'pending', 'processing', 'shipped', 'delivered', "
-    "'cancelled'";
+/* The lists' filters: any status or one; the admin's, any user or one. */
+static const struct field_spec list_fields[] = {
+	PAGING_FIELDS,
+	[LIST_STATUS] = { "status", FT_ENUM, 0, 0, 0,
+	    .members = order_status_names },
+	[LIST_USER] = { "user_id", FT_INT, 0, 1, INT64_MAX, FX_NONE },
+};
+const struct body_spec query_orders_list = { list_fields, LIST_STATUS + 1 };
+const struct body_spec query_orders_admin_list = { list_fields, LIST__N };
 
 /* ---- JSON of orders ---- */
 
@@ -245,8 +269,7 @@ order_fetch_text(struct db *db, int64_t id, bool with_user, char **text,
 static void
 reply_no_order(struct http_resp *resp, int64_t id)
 {
-	http_reply_detailf(resp, 404, "Order with id %" PRId64 " not found",
-	    id);
+	http_reply_msgf(resp, MSG_NO_ORDER, MSG_INT(id));
 }
 
 /*
@@ -257,7 +280,7 @@ reply_no_order(struct http_resp *resp, int64_t id)
  */
 static bool
 order_or_reply(struct app *app, const struct http_req *req,
-    struct http_resp *resp, int64_t id, const char *forbidden,
+    struct http_resp *resp, int64_t id, enum msg_id forbidden,
     struct db_res **orders)
 {
 	struct db_val p = DB_INT(id);
@@ -272,7 +295,7 @@ order_or_reply(struct app *app, const struct http_req *req,
 	    req->principal.user_id)
 		return true;
 	else if (!req->principal.is_admin)
-		http_reply_detail(resp, 403, forbidden);
+		http_reply_msg(resp, forbidden);
 	/* Another's order takes admin rights: as they are now, not as the
 	 * token remembers them. */
 	else if (principal_admin_or_reply(app, req, resp))
@@ -280,14 +303,16 @@ order_or_reply(struct app *app, const struct http_req *req,
 	return false;
 }
 
-/* Replies a refusal of the rules: 404 for a missing product, else 400. */
+/* Replies a refusal of the rules: 404 for a missing product, else 400
+ * (each message's status). */
 static void
 reply_refused(struct http_resp *resp, const struct order_refused *r)
 {
-	char msg[1200];
+	struct msg_arg args[2];
+	size_t n;
+	enum msg_id id = order_refused_msg(r, args, &n);
 
-	http_reply_detail(resp, r->why == ORDER_REFUSED_NO_PRODUCT ? 404 : 400,
-	    order_refused_text(r, msg, sizeof(msg)));
+	http_reply_msga(resp, id, args, n);
 }
 
 /* A reply for order_flow's result rc (not INV_OK). */
@@ -305,46 +330,19 @@ reply_flow_error(struct http_resp *resp, enum inv_err rc, int64_t id,
 
 /* ---- creation ---- */
 
-/*
- * The items of the body as order lines (lines has ORDER_MAX_ITEMS
- * places). Returns false having replied 422: a bad element, with loc
- * ["body", "items", i, field], or a product listed twice.
- */
-static bool
-lines_or_422(const struct http_req *req, struct http_resp *resp,
-    struct order_line *lines, size_t *n)
+/* The validated items as order lines (ORDER_MAX_ITEMS places). */
+static size_t
+order_lines(const struct field_val *items, struct order_line *lines)
 {
-	struct json_object *details = NULL, *arr, *it;
-	size_t i, j, len;
+	size_t i;
 
-	*n = 0;
-	validate_array(req->json, "items", &spec_order_item, &details);
-	arr = json_object_object_get(req->json, "items");
-	len = json_object_array_length(arr);
-	if (details == NULL && len > ORDER_MAX_ITEMS)
-		json_detail_add(&details, "body", "items", "ensure this value "
-		    "has at most 100 items", "value_error.list.max_items");
-	for (i = 0; details == NULL && i < len; i++) {
-		it = json_object_array_get_idx(arr, i);
-		json_get_int(it, "product_id", &lines[i].product_id);
-		json_get_int(it, "quantity", &lines[i].quantity);
-		for (j = 0; j < i; j++)
-			if (lines[j].product_id == lines[i].product_id) {
-				/* One line per product (order_items' unique
-				 * key); the client says what it means. */
-				json_detail_add_item(&details, "body", "items",
-				    i, "product_id", "duplicate product_id: "
-				    "each product may appear once per order",
-				    "value_error.duplicate");
-				break;
-			}
+	for (i = 0; i < items->n; i++) {
+		lines[i].product_id = items->items[i * ITEM__N +
+		    ITEM_PRODUCT].i;
+		lines[i].quantity = items->items[i * ITEM__N +
+		    ITEM_QUANTITY].i;
 	}
-	if (details != NULL) {
-		http_reply_422(resp, details);
-		return false;
-	}
-	*n = len;
-	return true;
+	return items->n;
 }
 
 struct create_tx {
@@ -406,6 +404,7 @@ order_enqueue(struct app *app, int64_t id)
 void
 h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 {
+	const struct field_val *b = req->body_vals;
 	struct order_line lines[ORDER_MAX_ITEMS];
 	struct order_new o;
 	struct create_tx t;
@@ -415,13 +414,13 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 	char *canon = NULL;
 
 	memset(&t, 0, sizeof(t));
-	if (!lines_or_422(req, resp, lines, &o.nlines) ||
-	    !idem_key_or_422(req, resp))
+	if (!idem_key_or_422(req, resp))
 		return;
 	o.user_id = req->principal.user_id;
-	o.shipping_address = json_get_str(req->json, "shipping_address");
-	o.shipping_method = json_get_str(req->json, "shipping_method");
-	o.notes = json_get_str(req->json, "notes");
+	o.shipping_address = b[CREATE_ADDRESS].s;
+	o.shipping_method = b[CREATE_METHOD].s;
+	o.notes = b[CREATE_NOTES].s;
+	o.nlines = order_lines(&b[CREATE_ITEMS], lines);
 	o.lines = lines;
 	t.order = &o;
 	if (keyed)
@@ -460,22 +459,6 @@ out:
 }
 
 /* ---- reading ---- */
-
-/* The optional status filter of a list: *status NULL when absent. False
- * having added a 422 detail. */
-static bool
-status_query(const struct http_req *req, const char **status,
-    struct json_object **details)
-{
-	enum order_status s;
-
-	*status = http_query_get(req, "status");
-	if (*status == NULL || order_status_parse(*status, &s))
-		return true;
-	json_detail_add(details, "query", "status", STATUS_ENUM_MSG,
-	    "type_error.enum");
-	return false;
-}
 
 /* The admin's page statement for the filters given, [by user][by
  * status], and the count of those orders; the owner's own view, always
@@ -584,18 +567,10 @@ out:
 void
 h_orders_list(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	struct json_object *details = NULL;
-	const char *status;
-	int64_t skip, limit;
+	const struct field_val *q = req->query_vals;
 
-	if (!paging_or_422(req, resp, &skip, &limit))
-		return;
-	if (!status_query(req, &status, &details)) {
-		http_reply_422(resp, details);
-		return;
-	}
-	list_orders(app, resp, req->principal.user_id, status, skip, limit,
-	    false);
+	list_orders(app, resp, req->principal.user_id, q[LIST_STATUS].s,
+	    q[PAGE_SKIP].i, q[PAGE_LIMIT].i, false);
 }
 
 /* GET /api/v1/orders/admin?skip&limit&status&user_id: 200 | 401 | 403 |
@@ -604,19 +579,10 @@ void
 h_orders_admin_list(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
-	struct json_object *details = NULL;
-	const char *status;
-	int64_t skip, limit, user_id;
+	const struct field_val *q = req->query_vals;
 
-	if (!paging_or_422(req, resp, &skip, &limit))
-		return;
-	status_query(req, &status, &details);
-	query_int(req, "user_id", 0, 1, INT64_MAX, &user_id, &details);
-	if (details != NULL) {
-		http_reply_422(resp, details);
-		return;
-	}
-	list_orders(app, resp, user_id, status, skip, limit, true);
+	list_orders(app, resp, q[LIST_USER].i, q[LIST_STATUS].s,
+	    q[PAGE_SKIP].i, q[PAGE_LIMIT].i, true);
 }
 
 /* GET /api/v1/orders/{id}: 200 | 401 | 403 | 404 */
@@ -628,7 +594,7 @@ h_orders_get(struct app *app, struct http_req *req, struct http_resp *resp)
 	enum inv_err rc;
 
 	if (!order_or_reply(app, req, resp, req->ids[0],
-	    "Not authorized to access this order", &orders))
+	    MSG_ORDER_NOT_YOURS, &orders))
 		goto out;
 	if ((rc = items_of(app->db, orders, false, &items)) != INV_OK) {
 		http_reply_db_error(resp, rc);
@@ -648,24 +614,16 @@ out:
 void
 h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	struct json_object *details = NULL;
+	const struct field_val *b = req->body_vals;
 	struct order_refused refused;
-	enum order_status to;
 	int64_t id = req->ids[0];
 	enum inv_err rc;
 	size_t len;
 	char *text = NULL;
 
-	if (!order_status_parse(json_get_str(req->json, "status"), &to)) {
-		json_detail_add(&details, "body", "status", STATUS_ENUM_MSG,
-		    "type_error.enum");
-		http_reply_422(resp, details);
-		return;
-	}
-	rc = order_flow_update(app->db, app->cache, id, to,
-	    json_get_str(req->json, "tracking_number"),
-	    json_get_str(req->json, "notes"), req->principal.user_id,
-	    &refused);
+	rc = order_flow_update(app->db, app->cache, id,
+	    (enum order_status)b[UPDATE_STATUS].i, b[UPDATE_TRACKING].s,
+	    b[UPDATE_NOTES].s, req->principal.user_id, &refused);
 	if (rc == INV_OK)
 		rc = order_fetch_text(app->db, id, false, &text, &len);
 	if (rc != INV_OK)
@@ -686,7 +644,7 @@ h_orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp)
 	enum inv_err rc;
 
 	if (order_or_reply(app, req, resp, id,
-	    "Not authorized to cancel this order", &orders)) {
+	    MSG_ORDER_CANCEL_NOT_YOURS, &orders)) {
 		rc = order_flow_cancel(app->db, app->cache, id,
 		    req->principal.user_id, &refused);
 		if (rc == INV_OK)

@@ -19,69 +19,75 @@
 
 #define API "/api/v1"
 
+static const struct field_spec paging_fields[] = { PAGING_FIELDS };
+const struct body_spec spec_paging = { paging_fields, PAGE__N };
+
 const struct route routes[] = {
 	/* Service banner and health. */
-	{ HTTP_GET, "/", h_root, ROLE_NONE, BODY_NONE, NULL },
-	{ HTTP_GET, "/healthz", h_healthz, ROLE_NONE, BODY_NONE, NULL },
+	{ HTTP_GET, "/", h_root, ROLE_NONE, BODY_NONE, NULL, NULL },
+	{ HTTP_GET, "/healthz", h_healthz, ROLE_NONE, BODY_NONE, NULL, NULL },
 	/* Prometheus; nginx lets only trusted networks reach it. */
-	{ HTTP_GET, "/metrics", h_metrics, ROLE_NONE, BODY_NONE, NULL },
+	{ HTTP_GET, "/metrics", h_metrics, ROLE_NONE, BODY_NONE, NULL, NULL },
 	/* Accounts and tokens. */
 	{ HTTP_POST, API "/auth/register", h_auth_register, ROLE_NONE,
-	  BODY_JSON, &spec_register },
+	  BODY_JSON, &spec_register, NULL },
 	/* OAuth2 password flow: a form, though JSON is accepted too. */
 	{ HTTP_POST, API "/auth/login", h_auth_login, ROLE_NONE,
-	  BODY_FORM_OR_JSON, &spec_login },
+	  BODY_FORM_OR_JSON, &spec_login, NULL },
 	{ HTTP_POST, API "/auth/refresh", h_auth_refresh, ROLE_NONE,
-	  BODY_JSON, &spec_refresh },
+	  BODY_JSON, &spec_refresh, NULL },
 	{ HTTP_POST, API "/auth/logout", h_auth_logout, ROLE_NONE,
-	  BODY_JSON, &spec_refresh },
+	  BODY_JSON, &spec_refresh, NULL },
 	/* Users. */
-	{ HTTP_GET, API "/users/me", h_users_me, ROLE_USER, BODY_NONE, NULL },
-	{ HTTP_GET, API "/users", h_users_list, ROLE_ADMIN, BODY_NONE, NULL },
+	{ HTTP_GET, API "/users/me", h_users_me, ROLE_USER, BODY_NONE, NULL,
+	  NULL },
+	{ HTTP_GET, API "/users", h_users_list, ROLE_ADMIN, BODY_NONE, NULL,
+	  &spec_paging },
 	{ HTTP_PATCH, API "/users/{id}", h_users_patch, ROLE_ADMIN,
-	  BODY_JSON, &spec_user_patch },
+	  BODY_JSON, &spec_user_patch, NULL },
 	/* Products. */
 	{ HTTP_GET, API "/products", h_products_list, ROLE_USER, BODY_NONE,
-	  NULL },
+	  NULL, &query_products_list },
 	{ HTTP_POST, API "/products", h_products_create, ROLE_ADMIN,
-	  BODY_JSON, &spec_product_create },
+	  BODY_JSON, &spec_product_create, NULL },
 	{ HTTP_GET, API "/products/{id}", h_products_get, ROLE_USER,
-	  BODY_NONE, NULL },
+	  BODY_NONE, NULL, NULL },
 	{ HTTP_PUT, API "/products/{id}", h_products_update, ROLE_ADMIN,
-	  BODY_JSON, &spec_product_update },
+	  BODY_JSON, &spec_product_update, NULL },
 	{ HTTP_DELETE, API "/products/{id}", h_products_delete, ROLE_ADMIN,
-	  BODY_NONE, NULL },
+	  BODY_NONE, NULL, NULL },
 	/* Inventory. */
 	{ HTTP_GET, API "/inventory", h_inventory_list, ROLE_USER, BODY_NONE,
-	  NULL },
+	  NULL, &query_inventory_list },
 	{ HTTP_POST, API "/inventory", h_inventory_create, ROLE_ADMIN,
-	  BODY_JSON, &spec_inventory_create },
+	  BODY_JSON, &spec_inventory_create, NULL },
 	{ HTTP_GET, API "/inventory/status/low-stock", h_inventory_low_stock,
-	  ROLE_ADMIN, BODY_NONE, NULL },
+	  ROLE_ADMIN, BODY_NONE, NULL, &spec_paging },
 	{ HTTP_GET, API "/inventory/product/{id}", h_inventory_by_product,
-	  ROLE_USER, BODY_NONE, NULL },
+	  ROLE_USER, BODY_NONE, NULL, NULL },
 	{ HTTP_GET, API "/inventory/{id}", h_inventory_get, ROLE_USER,
-	  BODY_NONE, NULL },
+	  BODY_NONE, NULL, NULL },
 	{ HTTP_PUT, API "/inventory/{id}", h_inventory_update, ROLE_ADMIN,
-	  BODY_JSON, &spec_inventory_update },
+	  BODY_JSON, &spec_inventory_update, NULL },
 	{ HTTP_POST, API "/inventory/{id}/adjust", h_inventory_adjust,
-	  ROLE_ADMIN, BODY_JSON, &spec_inventory_adjust },
+	  ROLE_ADMIN, BODY_JSON, &spec_inventory_adjust, NULL },
 	{ HTTP_GET, API "/inventory/{id}/movements", h_inventory_movements,
-	  ROLE_ADMIN, BODY_NONE, NULL },
+	  ROLE_ADMIN, BODY_NONE, NULL, &spec_paging },
 	/* Orders. */
 	{ HTTP_POST, API "/orders", h_orders_create, ROLE_USER, BODY_JSON,
-	  &spec_order_create },
-	{ HTTP_GET, API "/orders", h_orders_list, ROLE_USER, BODY_NONE, NULL },
+	  &spec_order_create, NULL },
+	{ HTTP_GET, API "/orders", h_orders_list, ROLE_USER, BODY_NONE, NULL,
+	  &query_orders_list },
 	/* Not an {id}: ids are digits only. */
 	{ HTTP_GET, API "/orders/admin", h_orders_admin_list, ROLE_ADMIN,
-	  BODY_NONE, NULL },
+	  BODY_NONE, NULL, &query_orders_admin_list },
 	{ HTTP_GET, API "/orders/{id}", h_orders_get, ROLE_USER, BODY_NONE,
-	  NULL },
+	  NULL, NULL },
 	{ HTTP_PUT, API "/orders/{id}", h_orders_update, ROLE_ADMIN,
-	  BODY_JSON, &spec_order_update },
+	  BODY_JSON, &spec_order_update, NULL },
 	/* Cancels; the order itself is kept. */
 	{ HTTP_DELETE, API "/orders/{id}", h_orders_cancel, ROLE_USER,
-	  BODY_NONE, NULL },
+	  BODY_NONE, NULL, NULL },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -173,7 +179,7 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 	if (found != NULL)
 		return found;
 	if (allowed == 0) {
-		http_reply_detail(resp, 404, "Not Found");
+		http_reply_msg(resp, MSG_NOT_FOUND);
 		return NULL;
 	}
 	for (m = 0; m < HTTP__MAX; m++)
@@ -181,7 +187,7 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 			snprintf(allow + strlen(allow), sizeof(allow) -
 			    strlen(allow), "%s%s", allow[0] != '\0' ? ", " : "",
 			    http_method_name((enum http_method)m));
-	http_reply_detail(resp, 405, "Method Not Allowed");
+	http_reply_msg(resp, MSG_METHOD_NOT_ALLOWED);
 	http_resp_header(resp, "Allow", allow);
 	return NULL;
 }
@@ -216,14 +222,14 @@ principal_check(struct app *app, const struct principal *who,
 	    NULL)) != INV_OK)
 		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
-		http_reply_401(resp, "Could not validate credentials");
+		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 	else if (!db_res_bool(res, 0, USER_AUTH_COL_IS_ACTIVE))
-		http_reply_detail(resp, 400, "Inactive user");
+		http_reply_msg(resp, MSG_INACTIVE_USER);
 	else if (need_admin && !db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN))
-		http_reply_detail(resp, 403, "Not enough permissions");
+		http_reply_msg(resp, MSG_NOT_ENOUGH_PERMISSIONS);
 	else if (db_res_int(res, 0, USER_AUTH_COL_TOKEN_VERSION) !=
 	    who->token_version)
-		http_reply_401(resp, "Could not validate credentials");
+		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 	else {
 		*is_admin = db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN);
 		ok = true;
@@ -242,7 +248,7 @@ principal_admin_or_reply(struct app *app, const struct http_req *req,
 		return principal_check(app, &req->principal, true, &admin,
 		    resp);
 	if (!admin)
-		http_reply_detail(resp, 403, "Not enough permissions");
+		http_reply_msg(resp, MSG_NOT_ENOUGH_PERMISSIONS);
 	return admin;
 }
 
@@ -262,7 +268,7 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 		return true;
 	tok = req->authorization;
 	if (tok == NULL || strncasecmp(tok, "Bearer ", 7) != 0) {
-		http_reply_401(resp, "Not authenticated");
+		http_reply_msg(resp, MSG_NOT_AUTHENTICATED);
 		return false;
 	}
 	tok += 7;
@@ -270,7 +276,7 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 		tok++;
 	if (auth_token_verify(app->cfg, tok, TOKEN_ACCESS, time(NULL),
 	    &claims) != INV_OK) {
-		http_reply_401(resp, "Could not validate credentials");
+		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 		return false;
 	}
 	req->principal.authenticated = true;
@@ -279,7 +285,7 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 	req->principal.token_version = claims.version;
 	/* A token that never had the role needs no read to be refused. */
 	if (r->role == ROLE_ADMIN && !claims.is_admin) {
-		http_reply_detail(resp, 403, "Not enough permissions");
+		http_reply_msg(resp, MSG_NOT_ENOUGH_PERMISSIONS);
 		return false;
 	}
 	return true;
@@ -305,32 +311,24 @@ current_or_reply(struct app *app, const struct route *r,
 	return true;
 }
 
-/* The 422 detail of each enum http_param_fault. */
-static const struct {
-	const char	*msg;
-	const char	*type;
-} param_faults[PARAM__MAX] = {
-	/* PARAM_OK */
-	{ NULL, NULL },
-	/* PARAM_BAD_ESCAPE */
-	{ "invalid percent-encoding: '%' must be followed by two hexadecimal "
-	    "digits", "value_error.percent_encoding" },
-	/* PARAM_NOT_TEXT */
-	{ "value must decode to UTF-8 text without NUL characters",
-	    "value_error.str.encoding" },
-	/* PARAM_REPEATED */
-	{ "parameter given more than once", "value_error.repeated" },
+/* The 422 entry of each enum http_param_fault. */
+static const enum msg_id param_faults[PARAM__MAX] = {
+	[PARAM_OK] = MSG_INTERNAL,
+	[PARAM_BAD_ESCAPE] = MSG_PERCENT_ENCODING,
+	[PARAM_NOT_TEXT] = MSG_PARAM_NOT_TEXT,
+	[PARAM_REPEATED] = MSG_PARAM_REPEATED,
 };
 
 /*
- * The query string as a whole: every pair decodes and no name comes
- * twice, whether or not the route reads it (names it does not read are
- * ignored, as FastAPI does). Returns false having replied 422, one
- * detail per faulty name. The values themselves are the handler's to
- * check.
+ * The query string: every pair decodes and no name comes twice, whether
+ * or not the route reads it (names it does not read are ignored, as
+ * FastAPI does); then the route's parameters are checked against its
+ * query spec into vals. Returns false having replied 422, one detail per
+ * faulty name.
  */
 static bool
-query_or_reply(const struct http_req *req, struct http_resp *resp)
+query_or_reply(const struct route *r, struct http_req *req,
+    struct field_val *vals, struct http_resp *resp)
 {
 	struct json_object *details = NULL;
 	const struct http_param *p;
@@ -339,12 +337,16 @@ query_or_reply(const struct http_req *req, struct http_resp *resp)
 	for (i = 0; i < req->nparams; i++) {
 		p = &req->params[i];
 		if (p->fault != PARAM_OK && (unsigned)p->fault < PARAM__MAX)
-			json_detail_add(&details, "query", p->name,
-			    param_faults[p->fault].msg,
-			    param_faults[p->fault].type);
+			detail_add(&details, "query", p->name,
+			    param_faults[p->fault], NULL, 0);
 	}
-	if (details == NULL)
+	if (details == NULL && r->query != NULL)
+		details = validate_query(req->params, req->nparams, r->query,
+		    vals);
+	if (details == NULL) {
+		req->query_vals = vals;
 		return true;
+	}
 	http_reply_422(resp, details);
 	return false;
 }
@@ -389,7 +391,7 @@ form_to_json(const struct http_req *req)
  */
 static bool
 body_or_reply(const struct route *r, struct http_req *req,
-    struct http_resp *resp)
+    struct field_val *vals, struct http_resp *resp)
 {
 	struct json_object *details = NULL, *obj = NULL;
 	const char *ct = req->content_type, *why;
@@ -401,35 +403,27 @@ body_or_reply(const struct route *r, struct http_req *req,
 	    media_type_is(ct, "application/x-www-form-urlencoded");
 	if (!form && ct != NULL && *ct != '\0' &&
 	    !media_type_is(ct, "application/json")) {
-		http_reply_detail(resp, 415, "Unsupported Media Type");
+		http_reply_msg(resp, MSG_UNSUPPORTED_MEDIA_TYPE);
 		return false;
 	}
-	if (req->body_len == 0 && !form) {
-		json_detail_add(&details, "body", NULL, "field required",
-		    "value_error.missing");
-		http_reply_422(resp, details);
-		return false;
-	}
-	if (form) {
-		if ((obj = form_to_json(req)) == NULL) {
-			json_detail_add(&details, "body", NULL,
-			    "invalid form encoding", "value_error.form");
-			http_reply_422(resp, details);
-			return false;
-		}
-	} else if (!json_parse_strict(req->body, req->body_len, &obj, &why)) {
+	if (req->body_len == 0 && !form)
+		detail_add(&details, "body", NULL, MSG_FIELD_REQUIRED, NULL, 0);
+	else if (form && (obj = form_to_json(req)) == NULL)
+		detail_add(&details, "body", NULL, MSG_FORM_ENCODING, NULL, 0);
+	else if (!form && !json_parse_strict(req->body, req->body_len, &obj,
+	    &why))
+		/* why is a text of the table, its type jsondecode. */
 		json_detail_add(&details, "body", NULL, why,
-		    "value_error.jsondecode");
-		http_reply_422(resp, details);
-		return false;
-	}
-	if (r->spec != NULL && (details = validate_body(obj, r->spec)) != NULL) {
-		json_object_put(obj);
-		http_reply_422(resp, details);
-		return false;
-	}
+		    msg_get(MSG_JSON_SYNTAX)->type);
+	else if (r->spec != NULL)
+		details = validate_body_vals(obj, r->spec, vals);
 	req->json = obj;
-	return true;
+	if (details == NULL) {
+		req->body_vals = vals;
+		return true;
+	}
+	http_reply_422(resp, details);
+	return false;
 }
 
 /* HEAD answers as GET does, every reply included (404, 405, 401, ...);
@@ -437,14 +431,18 @@ body_or_reply(const struct route *r, struct http_req *req,
 void
 router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
 {
+	struct field_val qv[ROUTE_MAX_FIELDS], bv[ROUTE_MAX_FIELDS];
 	const struct route *r;
 
 	resp->omit_body = req->method == HTTP_HEAD;
 	if ((r = route_or_reply(req, resp)) == NULL)
 		return;
 	req->route = r;
-	if (auth_or_reply(app, r, req, resp) && query_or_reply(req, resp) &&
-	    body_or_reply(r, req, resp) &&
+	memset(qv, 0, sizeof(qv));
+	memset(bv, 0, sizeof(bv));
+	if (auth_or_reply(app, r, req, resp) &&
+	    query_or_reply(r, req, qv, resp) &&
+	    body_or_reply(r, req, bv, resp) &&
 	    current_or_reply(app, r, req, resp)) {
 		r->handler(app, req, resp);
 		if (resp->status == 0) {
@@ -455,75 +453,6 @@ router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
 			http_reply_500(resp);
 		}
 	}
-}
-
-bool
-query_int(const struct http_req *req, const char *name, int64_t def,
-    int64_t min, int64_t max, int64_t *out, struct json_object **details)
-{
-	const char *v = http_query_get(req, name);
-	char msg[96];
-	int64_t x;
-
-	*out = def;
-	if (v == NULL)
-		return true;
-	if (!str_to_i64(v, INT64_MIN, INT64_MAX, &x)) {
-		json_detail_add(details, "query", name,
-		    "value is not a valid integer", "type_error.integer");
-		return false;
-	}
-	if (x < min) {
-		snprintf(msg, sizeof(msg), "ensure this value is greater than "
-		    "or equal to %lld", (long long)min);
-		json_detail_add(details, "query", name, msg,
-		    "value_error.number.not_ge");
-		return false;
-	}
-	if (x > max) {
-		snprintf(msg, sizeof(msg), "ensure this value is less than "
-		    "or equal to %lld", (long long)max);
-		json_detail_add(details, "query", name, msg,
-		    "value_error.number.not_le");
-		return false;
-	}
-	*out = x;
-	return true;
-}
-
-bool
-query_bool(const struct http_req *req, const char *name, bool *out,
-    bool *present, struct json_object **details)
-{
-	const char *v = http_query_get(req, name);
-
-	if (present != NULL)
-		*present = v != NULL;
-	if (v == NULL)
-		return true;
-	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		*out = true;
-	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		*out = false;
-	else {
-		json_detail_add(details, "query", name,
-		    "value could not be parsed to a boolean", "type_error.bool");
-		return false;
-	}
-	return true;
-}
-
-bool
-paging_or_422(const struct http_req *req, struct http_resp *resp,
-    int64_t *skip, int64_t *limit)
-{
-	struct json_object *details = NULL;
-
-	query_int(req, "skip", 0, 0, INT64_MAX, skip, &details);
-	query_int(req, "limit", 100, 1, 1000, limit, &details);
-	if (details != NULL) {
-		http_reply_422(resp, details);
-		return false;
-	}
-	return true;
+	field_vals_free(bv, r->spec != NULL ? r->spec->nfields : 0);
+	req->query_vals = req->body_vals = NULL;
 }

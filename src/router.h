@@ -4,12 +4,13 @@
  * Dispatch order (doc/design.md, "Handling a request"): no path match ->
  * 404; path matched but not the method -> 405 with Allow (HEAD is served
  * by each GET route); then authentication (401) and role (403), so nobody
- * learns anything from a route they may not use; then the query string's
- * syntax (422: undecodable or repeated parameters); then Content-Type
- * (415) and body (422); then, on admin routes and writes, the caller's
- * current row (400 inactive, 403 no longer an admin, 401 token older
- * than the user's last change of role or status); then the handler,
- * which checks the values of the parameters it reads (422).
+ * learns anything from a route they may not use; then the query string
+ * (422: undecodable or repeated parameters, then the route's query spec);
+ * then Content-Type (415) and body against its spec (422); then, on admin
+ * routes and writes, the caller's current row (400 inactive, 403 no
+ * longer an admin, 401 token older than the user's last change of role
+ * or status); then the handler, which reads the typed values
+ * (req->query_vals, req->body_vals) at the indices of its spec's rows.
  */
 #ifndef INV_ROUTER_H
 #define INV_ROUTER_H
@@ -48,7 +49,24 @@ struct route {
 	enum role		 role;
 	enum body_kind		 body;
 	const struct body_spec	*spec;		/* NULL: no field checks */
+	const struct body_spec	*query;		/* NULL: reads no parameter */
 };
+
+/* The most fields a body or query spec has: the dispatcher keeps their
+ * values on its stack (t/check_validate checks every route's). */
+#define ROUTE_MAX_FIELDS	16
+
+/*
+ * skip (default 0, >= 0) and limit (default 100, 1..1000), as every list
+ * takes them: the first rows of each list's query spec, at PAGE_SKIP and
+ * PAGE_LIMIT; a list's own parameters follow from PAGE__N.
+ */
+enum { PAGE_SKIP = 0, PAGE_LIMIT, PAGE__N };
+#define PAGING_FIELDS \
+	{ "skip", FT_INT, 0, 0, INT64_MAX, FX_NONE }, \
+	{ "limit", FT_INT, 0, 1, 1000, .def = 100 }
+/* The query spec of a list with no other parameter. */
+extern const struct body_spec spec_paging;
 
 /* The table itself, for tests and the OpenAPI cross-check. */
 extern const struct route routes[];
@@ -80,24 +98,5 @@ bool principal_admin_or_reply(struct app *, const struct http_req *,
 
 /* Runs the whole dispatch for req, leaving the reply in resp. */
 void router_dispatch(struct app *, struct http_req *, struct http_resp *);
-
-/*
- * Query parameters. Each reads one parameter (def when absent), and on a
- * bad value appends a 422 detail with loc ["query", name] to *details and
- * returns false. Handlers reply http_reply_422(resp, details) when any
- * failed.
- */
-bool query_int(const struct http_req *, const char *name, int64_t def,
-    int64_t min, int64_t max, int64_t *out, struct json_object **details);
-/* true|false|1|0; *present tells whether it was given (may be NULL). */
-bool query_bool(const struct http_req *, const char *name, bool *out,
-    bool *present, struct json_object **details);
-
-/*
- * skip (default 0, >= 0) and limit (default 100, 1..1000), as every list
- * endpoint takes them; on a bad value replies 422 itself and returns false.
- */
-bool paging_or_422(const struct http_req *, struct http_resp *,
-    int64_t *skip, int64_t *limit);
 
 #endif

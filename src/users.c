@@ -24,32 +24,40 @@
 #define PASSWORD_MAX	1024
 #define TOKEN_MAX	4096
 
-static const struct field_spec register_fields[] = {
-	{ "email", FT_EMAIL, FS_REQUIRED | FS_TRIM, 0, EMAIL_MAX },
-	{ "full_name", FT_STRING, FS_REQUIRED | FS_TRIM, 1, NAME_MAX_LEN },
-	{ "password", FT_STRING, FS_REQUIRED, PASSWORD_MIN, PASSWORD_MAX },
+/* The rows of each spec, at these indices of the handler's values. */
+enum { REG_EMAIL, REG_NAME, REG_PASSWORD, REG__N };
+enum { LOGIN_USERNAME, LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN__N };
+enum { REFRESH_TOKEN, REFRESH__N };
+enum { PATCH_NAME, PATCH_ACTIVE, PATCH_ADMIN, PATCH__N };
+
+static const struct field_spec register_fields[REG__N] = {
+	{ "email", FT_EMAIL, FS_REQUIRED | FS_TRIM, 0, EMAIL_MAX, FX_NONE },
+	{ "full_name", FT_STRING, FS_REQUIRED | FS_TRIM, 1, NAME_MAX_LEN,
+	    FX_NONE },
+	{ "password", FT_STRING, FS_REQUIRED, PASSWORD_MIN, PASSWORD_MAX,
+	    FX_NONE },
 };
-const struct body_spec spec_register = { register_fields, 3 };
+const struct body_spec spec_register = { register_fields, REG__N };
 
 /* OAuth2's form says "username"; JSON clients may say "email". */
-static const struct field_spec login_fields[] = {
-	{ "username", FT_STRING, FS_TRIM, 1, EMAIL_MAX },
-	{ "email", FT_STRING, FS_TRIM, 1, EMAIL_MAX },
-	{ "password", FT_STRING, FS_REQUIRED, 1, PASSWORD_MAX },
+static const struct field_spec login_fields[LOGIN__N] = {
+	{ "username", FT_STRING, FS_TRIM, 1, EMAIL_MAX, FX_NONE },
+	{ "email", FT_STRING, FS_TRIM, 1, EMAIL_MAX, FX_NONE },
+	{ "password", FT_STRING, FS_REQUIRED, 1, PASSWORD_MAX, FX_NONE },
 };
-const struct body_spec spec_login = { login_fields, 3 };
+const struct body_spec spec_login = { login_fields, LOGIN__N };
 
-static const struct field_spec refresh_fields[] = {
-	{ "refresh_token", FT_STRING, FS_REQUIRED, 1, TOKEN_MAX },
+static const struct field_spec refresh_fields[REFRESH__N] = {
+	{ "refresh_token", FT_STRING, FS_REQUIRED, 1, TOKEN_MAX, FX_NONE },
 };
-const struct body_spec spec_refresh = { refresh_fields, 1 };
+const struct body_spec spec_refresh = { refresh_fields, REFRESH__N };
 
-static const struct field_spec user_patch_fields[] = {
-	{ "full_name", FT_STRING, FS_TRIM, 1, NAME_MAX_LEN },
-	{ "is_active", FT_BOOL, 0, 0, 0 },
-	{ "is_admin", FT_BOOL, 0, 0, 0 },
+static const struct field_spec user_patch_fields[PATCH__N] = {
+	{ "full_name", FT_STRING, FS_TRIM, 1, NAME_MAX_LEN, FX_NONE },
+	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE },
+	{ "is_admin", FT_BOOL, 0, 0, 0, FX_NONE },
 };
-const struct body_spec spec_user_patch = { user_patch_fields, 3 };
+const struct body_spec spec_user_patch = { user_patch_fields, PATCH__N };
 
 /* User JSON from a row with USER_COLS first (new); never the hash. */
 static struct json_object *
@@ -135,7 +143,8 @@ out:
 void
 h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	char *email = email_canonical(json_get_str(req->json, "email"));
+	const struct field_val *b = req->body_vals;
+	char *email = email_canonical(b[REG_EMAIL].s);
 	struct db_res *res = NULL;
 	struct db_val p[4];
 	char *hash = NULL;
@@ -146,24 +155,21 @@ h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 	if ((rc = user_fetch(app->db, 0, email, &res)) != INV_OK)
 		goto fail;
 	if (db_res_rows(res) > 0) {
-		http_reply_detail(resp, 400, "Email already registered");
-		goto out;
+		rc = INV_CONFLICT;
+		goto fail;
 	}
 	db_res_free(res);
 	res = NULL;
-	if ((rc = auth_password_hash(app->cfg, json_get_str(req->json,
-	    "password"), &hash)) != INV_OK)
+	if ((rc = auth_password_hash(app->cfg, b[REG_PASSWORD].s, &hash)) !=
+	    INV_OK)
 		goto fail;
 	p[0] = DB_STR(email);
-	p[1] = DB_STR(json_get_str(req->json, "full_name"));
+	p[1] = DB_STR(b[REG_NAME].s);
 	p[2] = DB_STR(hash);
 	p[3] = DB_INT(0);
+	/* INV_CONFLICT: lost a race with another registration of the same
+	 * email. */
 	rc = db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL, &id);
-	if (rc == INV_CONFLICT) {
-		/* Lost a race with another registration of the same email. */
-		http_reply_detail(resp, 400, "Email already registered");
-		goto out;
-	}
 	if (rc != INV_OK || (rc = user_fetch(app->db, (int64_t)id, NULL,
 	    &res)) != INV_OK)
 		goto fail;
@@ -174,7 +180,10 @@ h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 	http_reply_json(resp, 201, user_json(res, 0));
 	goto out;
 fail:
-	http_reply_db_error(resp, rc);
+	if (rc == INV_CONFLICT)
+		http_reply_msg(resp, MSG_EMAIL_TAKEN);
+	else
+		http_reply_db_error(resp, rc);
 out:
 	db_res_free(res);
 	free(hash);
@@ -185,8 +194,10 @@ out:
 void
 h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	const char *given = json_get_str(req->json, "username");
-	const char *password = json_get_str(req->json, "password");
+	const struct field_val *b = req->body_vals;
+	const char *given = b[LOGIN_USERNAME].s != NULL ?
+	    b[LOGIN_USERNAME].s : b[LOGIN_EMAIL].s;
+	const char *password = b[LOGIN_PASSWORD].s;
 	struct json_object *details = NULL, *tok = NULL;
 	struct db_res *res = NULL;
 	char family[AUTH_JTI_LEN + 1], *hash = NULL, *email;
@@ -194,11 +205,9 @@ h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 	int64_t uid;
 	enum inv_err rc;
 
-	if (given == NULL)
-		given = json_get_str(req->json, "email");
 	if (given == NULL) {
-		json_detail_add(&details, "body", "username", "field required",
-		    "value_error.missing");
+		detail_add(&details, "body", "username", MSG_FIELD_REQUIRED,
+		    NULL, 0);
 		http_reply_422(resp, details);
 		return;
 	}
@@ -208,17 +217,17 @@ h_auth_login(struct app *app, struct http_req *req, struct http_resp *resp)
 	if (db_res_rows(res) == 0) {
 		/* Same work as a known email, so timing tells nothing. */
 		auth_password_burn(app->cfg, password);
-		http_reply_401(resp, "Incorrect email or password");
+		http_reply_msg(resp, MSG_WRONG_PASSWORD);
 		goto out;
 	}
 	auth_password_verify(app->cfg, password,
 	    db_res_str(res, 0, USER_COL_HASH), &ok, &rehash);
 	if (!ok) {
-		http_reply_401(resp, "Incorrect email or password");
+		http_reply_msg(resp, MSG_WRONG_PASSWORD);
 		goto out;
 	}
 	if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE)) {
-		http_reply_detail(resp, 400, "Inactive user account");
+		http_reply_msg(resp, MSG_INACTIVE_ACCOUNT);
 		goto out;
 	}
 	uid = db_res_int(res, 0, USER_COL_ID);
@@ -340,9 +349,9 @@ refresh_or_logout(struct app *app, struct http_req *req,
 	struct refresh_tx t = { app, &claims, logout, REFRESH_REJECTED, NULL };
 	enum inv_err rc;
 
-	if (auth_token_verify(app->cfg, json_get_str(req->json,
-	    "refresh_token"), TOKEN_REFRESH, time(NULL), &claims) != INV_OK) {
-		http_reply_401(resp, "Could not validate credentials");
+	if (auth_token_verify(app->cfg, req->body_vals[REFRESH_TOKEN].s,
+	    TOKEN_REFRESH, time(NULL), &claims) != INV_OK) {
+		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 		return;
 	}
 	if ((rc = db_transaction(app->db, refresh_tx_fn, &t)) != INV_OK) {
@@ -358,10 +367,10 @@ refresh_or_logout(struct app *app, struct http_req *req,
 			http_reply_json(resp, 200, t.token);
 		return;
 	case REFRESH_INACTIVE:
-		http_reply_detail(resp, 400, "Inactive user");
+		http_reply_msg(resp, MSG_INACTIVE_USER);
 		break;
 	default:
-		http_reply_401(resp, "Could not validate credentials");
+		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 		break;
 	}
 	json_object_put(t.token);
@@ -392,9 +401,9 @@ h_users_me(struct app *app, struct http_req *req, struct http_resp *resp)
 	    &res)) != INV_OK)
 		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
-		http_reply_401(resp, "Could not validate credentials");
+		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 	else if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE))
-		http_reply_detail(resp, 400, "Inactive user");
+		http_reply_msg(resp, MSG_INACTIVE_USER);
 	else
 		http_reply_json(resp, 200, user_json(res, 0));
 	db_res_free(res);
@@ -407,15 +416,12 @@ h_users_list(struct app *app, struct http_req *req, struct http_resp *resp)
 	struct db_res *count = NULL, *res = NULL;
 	struct json_object *arr;
 	struct db_val p[2];
-	int64_t skip, limit;
 	char total[32];
 	size_t i;
 	enum inv_err rc;
 
-	if (!paging_or_422(req, resp, &skip, &limit))
-		return;
-	p[0] = DB_INT(limit);
-	p[1] = DB_INT(skip);
+	p[0] = DB_INT(req->query_vals[PAGE_LIMIT].i);
+	p[1] = DB_INT(req->query_vals[PAGE_SKIP].i);
 	if ((rc = db_exec(app->db, STMT_USER_COUNT, NULL, 0, &count, NULL,
 	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_USER_LIST, p, 2,
 	    &res, NULL, NULL)) != INV_OK) {
@@ -510,23 +516,21 @@ out:
 	return rc;
 }
 
-/* -1 when the boolean member is absent, else 0 or 1. */
+/* -1 when the boolean is absent, else 0 or 1. */
 static int
-bool_member(struct json_object *obj, const char *name)
+bool_given(const struct field_val *v)
 {
-	bool b;
-
-	return json_get_bool(obj, name, &b) ? b : -1;
+	return v->given ? (int)v->i : -1;
 }
 
 /* PATCH /api/v1/users/{id}: 200 | 400 | 401 | 403 | 404 | 409 | 422 */
 void
 h_users_patch(struct app *app, struct http_req *req, struct http_resp *resp)
 {
+	const struct field_val *b = req->body_vals;
 	struct patch_tx t = { req->principal.user_id, req->ids[0],
-	    json_get_str(req->json, "full_name"),
-	    bool_member(req->json, "is_active"),
-	    bool_member(req->json, "is_admin"), PATCH_DONE };
+	    b[PATCH_NAME].s, bool_given(&b[PATCH_ACTIVE]),
+	    bool_given(&b[PATCH_ADMIN]), PATCH_DONE };
 	struct db_res *res = NULL;
 	enum inv_err rc;
 
@@ -536,14 +540,11 @@ h_users_patch(struct app *app, struct http_req *req, struct http_resp *resp)
 	if (rc != INV_OK)
 		http_reply_db_error(resp, rc);
 	else if (t.outcome == PATCH_SELF)
-		http_reply_detail(resp, 403,
-		    "Cannot change your own role or status");
+		http_reply_msg(resp, MSG_OWN_ROLE);
 	else if (t.outcome == PATCH_LAST_ADMIN)
-		http_reply_detail(resp, 409,
-		    "At least one active admin is required");
+		http_reply_msg(resp, MSG_LAST_ADMIN);
 	else if (t.outcome == PATCH_NOTFOUND || db_res_rows(res) == 0)
-		http_reply_detailf(resp, 404, "User with id %lld not found",
-		    (long long)t.id);
+		http_reply_msgf(resp, MSG_NO_USER, MSG_INT(t.id));
 	else
 		http_reply_json(resp, 200, user_json(res, 0));
 	db_res_free(res);

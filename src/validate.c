@@ -6,38 +6,81 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
 #include "validate.h"
 
+static bool validate_url_why(const char *s, enum msg_id *why);
+
 #define MAX_PLACES	2	/* FT_DECIMAL: money */
 
 /* ---- validation ---- */
 
-/* Why one field failed; msg is built here as it may carry a bound. */
+/* Why one field failed: a message and its argument. */
 struct verr {
-	const char	*type;
-	char		 msg[128];
+	enum msg_id	 id;
+	struct msg_arg	 arg;
+	size_t		 nargs;
+	char		 text[512];	/* a string argument's room */
 };
 
 /* Fills e and returns false, so checks read "return ok || fail(...)". */
-static bool __attribute__((format(printf, 3, 4)))
-fail(struct verr *e, const char *type, const char *fmt, ...)
+static bool
+fail(struct verr *e, enum msg_id id)
 {
-	va_list ap;
-
-	e->type = type;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
+	e->id = id;
+	e->nargs = 0;
 	return false;
+}
+
+static bool
+fail_int(struct verr *e, enum msg_id id, int64_t i)
+{
+	struct msg_arg a = MSG_INT(i);
+
+	e->id = id;
+	e->arg = a;
+	e->nargs = 1;
+	return false;
+}
+
+/* The 422 entry of e at loc [where, name] or, item, [where, name, index
+ * (, field)]. */
+static void
+verr_add(struct json_object **details, const char *where, const char *name,
+    bool item, size_t index, const char *field, const struct verr *e)
+{
+	const struct message *m = msg_get(e->id);
+	struct buf msg;
+
+	buf_init(&msg);
+	msg_format(&msg, e->id, &e->arg, e->nargs);
+	if (item)
+		json_detail_add_item(details, where, name, index, field,
+		    msg.data, m->type);
+	else
+		json_detail_add(details, where, name, msg.data, m->type);
+	buf_free(&msg);
+}
+
+void
+detail_add(struct json_object **details, const char *where,
+    const char *name, enum msg_id id, const struct msg_arg *args,
+    size_t nargs)
+{
+	struct buf msg;
+
+	buf_init(&msg);
+	msg_format(&msg, id, args, nargs);
+	json_detail_add(details, where, name, msg.data, msg_get(id)->type);
+	buf_free(&msg);
 }
 
 /*
@@ -51,28 +94,15 @@ spec_has_max(const struct field_spec *fs)
 	return fs->max != 0 || fs->min < 0;
 }
 
-/* What a length bound counts, for the messages. */
-struct len_kind {
-	const char	*unit;
-	const char	*type_min;
-	const char	*type_max;
-};
-
-static const struct len_kind LEN_STR = { "characters",
-	"value_error.any_str.min_length", "value_error.any_str.max_length" };
-static const struct len_kind LEN_LIST = { "items",
-	"value_error.list.min_items", "value_error.list.max_items" };
-
+/* A length n against the bounds: of a string (characters) or a list. */
 static bool
-check_length(const struct field_spec *fs, size_t n,
-    const struct len_kind *k, struct verr *e)
+check_length(const struct field_spec *fs, size_t n, bool list,
+    struct verr *e)
 {
 	if (fs->min > 0 && n < (uint64_t)fs->min)
-		return fail(e, k->type_min, "ensure this value has at least "
-		    "%" PRId64 " %s", fs->min, k->unit);
+		return fail_int(e, list ? MSG_LIST_MIN : MSG_STR_MIN, fs->min);
 	if (spec_has_max(fs) && fs->max >= 0 && n > (uint64_t)fs->max)
-		return fail(e, k->type_max, "ensure this value has at most "
-		    "%" PRId64 " %s", fs->max, k->unit);
+		return fail_int(e, list ? MSG_LIST_MAX : MSG_STR_MAX, fs->max);
 	return true;
 }
 
@@ -82,23 +112,72 @@ check_bounds(const struct field_spec *fs, bool below, bool above,
     struct verr *e)
 {
 	if (below)
-		return fail(e, "value_error.number.not_ge", "ensure this value "
-		    "is greater than or equal to %" PRId64, fs->min);
+		return fail_int(e, MSG_NUM_GE, fs->min);
 	if (above && spec_has_max(fs))
-		return fail(e, "value_error.number.not_le", "ensure this value "
-		    "is less than or equal to %" PRId64, fs->max);
+		return fail_int(e, MSG_NUM_LE, fs->max);
 	return true;
+}
+
+/* FT_ENUM: *out the index of s among fs->members. */
+static bool
+check_member(const struct field_spec *fs, const char *s, int64_t *out,
+    struct verr *e)
+{
+	struct buf names;
+	size_t i;
+
+	for (i = 0; fs->members != NULL && fs->members[i] != NULL; i++)
+		if (strcmp(s, fs->members[i]) == 0) {
+			*out = (int64_t)i;
+			return true;
+		}
+	buf_init(&names);
+	for (i = 0; fs->members != NULL && fs->members[i] != NULL; i++)
+		buf_printf(&names, "%s'%s'", i > 0 ? ", " : "",
+		    fs->members[i]);
+	snprintf(e->text, sizeof(e->text), "%s", names.data != NULL ?
+	    names.data : "");
+	buf_free(&names);
+	e->id = MSG_ENUM;
+	e->arg.kind = MSG_ARG_STR;
+	e->arg.s = e->text;
+	e->nargs = 1;
+	return false;
+}
+
+/*
+ * Text of a string field, from a body or a query: bounded in code points
+ * as Python counts them, then checked as its type says (an address, a
+ * URL, a member of an enum).
+ */
+static bool
+check_text(const struct field_spec *fs, const char *s, size_t len,
+    struct field_val *out, struct verr *e)
+{
+	enum msg_id why;
+
+	out->s = s;
+	if (!check_length(fs, json_utf8_chars(s, len), false, e))
+		return false;
+	switch (fs->type) {
+	case FT_EMAIL:
+		return email_valid(s) || fail(e, MSG_EMAIL);
+	case FT_URL:
+		return validate_url_why(s, &why) || fail(e, why);
+	case FT_ENUM:
+		return check_member(fs, s, &out->i, e);
+	default:
+		return true;
+	}
 }
 
 static bool type_error(const struct field_spec *, struct verr *);
 
-/*
- * Strings: trimmed in place when asked (emails always), then bounded in
- * code points as Python counts them. Trimming is of ASCII white space.
- */
+/* Strings (FT_STRING, FT_EMAIL, FT_URL, FT_ENUM) of a body: trimmed in
+ * place when asked (emails always). Trimming is of ASCII white space. */
 static bool
 check_string(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
+    struct json_object *v, struct field_val *out, struct verr *e)
 {
 	const char *s;
 	char *trimmed;
@@ -113,50 +192,27 @@ check_string(struct json_object *obj, const struct field_spec *fs,
 			json_object_set_string(v, trimmed);
 		free(trimmed);
 	}
-	return check_length(fs, json_utf8_chars(json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v)), &LEN_STR, e);
-}
-
-static bool
-check_email(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
-{
-	if (!check_string(obj, fs, v, e))
-		return false;
-	return email_valid(json_object_get_string(v)) ||
-	    fail(e, "value_error.email", "value is not a valid email address");
-}
-
-static bool
-check_url(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
-{
-	const char *msg, *type;
-
-	if (!check_string(obj, fs, v, e))
-		return false;
-	return validate_url(json_object_get_string(v), &msg, &type) ||
-	    fail(e, type, "%s", msg);
+	return check_text(fs, json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), out, e);
 }
 
 static bool
 check_int(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
+    struct json_object *v, struct field_val *out, struct verr *e)
 {
-	int64_t i;
-
 	(void)obj;
 	if (!json_object_is_type(v, json_type_int))
 		return type_error(fs, e);
-	i = json_object_get_int64(v);
-	return check_bounds(fs, i < fs->min, i > fs->max, e);
+	out->i = json_object_get_int64(v);
+	return check_bounds(fs, out->i < fs->min, out->i > fs->max, e);
 }
 
 static bool
 check_bool(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
+    struct json_object *v, struct field_val *out, struct verr *e)
 {
 	(void)obj;
+	out->i = json_object_get_boolean(v);
 	return json_object_is_type(v, json_type_boolean) || type_error(fs, e);
 }
 
@@ -242,13 +298,13 @@ dec_canon(const char *lit, struct buf *out)
 /*
  * Money: an integer, or a double whose literal has at most two decimal
  * places. A valid double is replaced in obj by its canonical decimal text
- * (json_decimal), so json_object_get_string() gives handlers "15" for
- * 1.5e1, ready for a DECIMAL column. Bounds are compared as doubles,
- * exact for money far below 2^53.
+ * (json_decimal), so the value's text is "15" for 1.5e1, ready for a
+ * DECIMAL column. Bounds are compared as doubles, exact for money far
+ * below 2^53.
  */
 static bool
 check_decimal(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
+    struct json_object *v, struct field_val *out, struct verr *e)
 {
 	struct buf canon;
 	double d;
@@ -257,6 +313,7 @@ check_decimal(struct json_object *obj, const struct field_spec *fs,
 	if (json_object_is_type(v, json_type_int)) {
 		int64_t i = json_object_get_int64(v);
 
+		out->s = json_object_get_string(v);
 		return check_bounds(fs, i < fs->min, i > fs->max, e);
 	}
 	if (!json_object_is_type(v, json_type_double))
@@ -268,98 +325,195 @@ check_decimal(struct json_object *obj, const struct field_spec *fs,
 		return false;
 	buf_init(&canon);
 	ok = dec_canon(json_object_get_string(v), &canon) >= 0;
-	if (ok)
+	if (ok) {
 		/* Releases v, which is not used after this. */
-		json_object_object_add(obj, fs->name,
-		    json_decimal(canon.data));
+		v = json_decimal(canon.data);
+		json_object_object_add(obj, fs->name, v);
+		out->s = json_object_get_string(v);
+	}
 	buf_free(&canon);
-	return ok || fail(e, "value_error.decimal.max_places", "ensure that "
-	    "there are no more than %d decimal places", MAX_PLACES);
+	return ok || fail_int(e, MSG_DECIMAL_PLACES, MAX_PLACES);
 }
 
 static bool
 check_array(struct json_object *obj, const struct field_spec *fs,
-    struct json_object *v, struct verr *e)
+    struct json_object *v, struct field_val *out, struct verr *e)
 {
 	(void)obj;
 	if (!json_object_is_type(v, json_type_array))
 		return type_error(fs, e);
-	return check_length(fs, json_object_array_length(v), &LEN_LIST, e);
+	out->n = json_object_array_length(v);
+	return check_length(fs, out->n, true, e);
 }
 
 /*
  * Per field type: the check of a present, non-null value v of obj (which
- * may replace it in obj), and the error for a value of the wrong type.
+ * may replace it in obj) filling out, and the error for a value of the
+ * wrong type.
  */
 typedef bool (*field_check)(struct json_object *obj,
-    const struct field_spec *fs, struct json_object *v, struct verr *e);
+    const struct field_spec *fs, struct json_object *v,
+    struct field_val *out, struct verr *e);
 
 static const struct field_type_info {
 	field_check	 check;
-	const char	*msg;
-	const char	*type;
+	enum msg_id	 type_error;
 } field_types[FT__MAX] = {
-	/* FT_STRING */
-	{ check_string, "str type expected", "type_error.str" },
-	/* FT_EMAIL */
-	{ check_email, "str type expected", "type_error.str" },
-	/* FT_INT */
-	{ check_int, "value is not a valid integer", "type_error.integer" },
-	/* FT_BOOL */
-	{ check_bool, "value could not be parsed to a boolean",
-	    "type_error.bool" },
-	/* FT_DECIMAL */
-	{ check_decimal, "value is not a valid decimal", "type_error.decimal" },
-	/* FT_ARRAY */
-	{ check_array, "value is not a valid list", "type_error.list" },
-	/* FT_URL */
-	{ check_url, "str type expected", "type_error.str" },
+	[FT_STRING] = { check_string, MSG_STR_TYPE },
+	[FT_EMAIL] = { check_string, MSG_STR_TYPE },
+	[FT_INT] = { check_int, MSG_INT_TYPE },
+	[FT_BOOL] = { check_bool, MSG_BOOL_TYPE },
+	[FT_DECIMAL] = { check_decimal, MSG_DECIMAL_TYPE },
+	[FT_ARRAY] = { check_array, MSG_LIST_TYPE },
+	[FT_URL] = { check_string, MSG_STR_TYPE },
+	[FT_ENUM] = { check_string, MSG_STR_TYPE },
 };
 
 static bool
 type_error(const struct field_spec *fs, struct verr *e)
 {
-	return fail(e, field_types[fs->type].type, "%s",
-	    field_types[fs->type].msg);
+	return fail(e, field_types[fs->type].type_error);
+}
+
+/* Whether fs is a row this code knows (a bad one is a bug: logged). */
+static bool
+spec_row_ok(const struct field_spec *fs, struct verr *e)
+{
+	if ((unsigned)fs->type < FT__MAX)
+		return true;
+	log_error("validate: field %s: bad type %d", fs->name, (int)fs->type);
+	return fail(e, MSG_BAD_SPEC);
 }
 
 static bool
 check_field(struct json_object *obj, const struct field_spec *fs,
-    struct verr *e)
+    struct field_val *out, struct verr *e)
 {
 	struct json_object *v;
 
 	if (!json_object_object_get_ex(obj, fs->name, &v))
 		return !(fs->flags & FS_REQUIRED) ||
-		    fail(e, "value_error.missing", "field required");
+		    fail(e, MSG_FIELD_REQUIRED);
+	out->given = true;
 	if (v == NULL)
 		return (fs->flags & FS_NULLABLE) ||
-		    fail(e, "type_error.none.not_allowed",
-		    "none is not an allowed value");
-	if ((unsigned)fs->type >= FT__MAX) {
-		log_error("validate_body: field %s: bad type %d", fs->name,
-		    (int)fs->type);
-		return fail(e, "type_error", "invalid field specification");
+		    fail(e, MSG_NONE_NOT_ALLOWED);
+	if (!spec_row_ok(fs, e))
+		return false;
+	return field_types[fs->type].check(obj, fs, v, out, e);
+}
+
+static bool validate_fields(struct json_object *obj,
+    const struct body_spec *spec, struct field_val *vals,
+    struct json_object **details, const char *array, size_t index);
+
+/*
+ * The first element (after the first) repeating an earlier one's
+ * FS_UNIQUE field of elem, among the n rows of items: its detail.
+ */
+static bool
+check_unique(const char *name, const struct body_spec *elem,
+    const struct field_val *items, size_t n, struct json_object **details)
+{
+	const struct field_spec *fs;
+	struct verr e;
+	size_t f, i, j, w = elem->nfields;
+
+	for (f = 0; f < w; f++) {
+		fs = &elem->fields[f];
+		if (!(fs->flags & FS_UNIQUE))
+			continue;
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (items[i * w + f].i == items[j * w + f].i) {
+					fail(&e, fs->dup);
+					verr_add(details, "body", name, true, i,
+					    fs->name, &e);
+					return false;
+				}
 	}
-	return field_types[fs->type].check(obj, fs, v, e);
+	return true;
+}
+
+/* The elements of array arr, the value of field fs, as bodies of
+ * fs->elem into out->items (new). */
+static bool
+check_elements(const struct field_spec *fs, struct json_object *arr,
+    struct field_val *out, struct json_object **details)
+{
+	const struct body_spec *elem = fs->elem;
+	struct verr e;
+	size_t i;
+	bool ok = true;
+
+	out->items = xcalloc(out->n * elem->nfields + 1,
+	    sizeof(*out->items));
+	for (i = 0; i < out->n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(v, json_type_object)) {
+			fail(&e, MSG_NOT_DICT);
+			verr_add(details, "body", fs->name, true, i, NULL, &e);
+			ok = false;
+		} else if (!validate_fields(v, elem,
+		    &out->items[i * elem->nfields], details, fs->name, i))
+			ok = false;
+	}
+	return ok && check_unique(fs->name, elem, out->items, out->n,
+	    details);
+}
+
+/* The fields of obj (an object) into vals; each detail is at ["body",
+ * field] or, for an element of array, ["body", array, index, field]. */
+static bool
+validate_fields(struct json_object *obj, const struct body_spec *spec,
+    struct field_val *vals, struct json_object **details, const char *array,
+    size_t index)
+{
+	const struct field_spec *fs;
+	struct json_object *arr;
+	struct verr e;
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; i < spec->nfields; i++) {
+		fs = &spec->fields[i];
+		if (!check_field(obj, fs, &vals[i], &e)) {
+			verr_add(details, "body", array != NULL ? array :
+			    fs->name, array != NULL, index, fs->name, &e);
+			ok = false;
+		} else if (fs->type == FT_ARRAY && fs->elem != NULL &&
+		    json_object_object_get_ex(obj, fs->name, &arr) &&
+		    arr != NULL && !check_elements(fs, arr, &vals[i], details))
+			ok = false;
+	}
+	return ok;
+}
+
+struct json_object *
+validate_body_vals(struct json_object *obj, const struct body_spec *spec,
+    struct field_val *vals)
+{
+	struct json_object *details = NULL;
+	struct verr e;
+
+	if (!json_object_is_type(obj, json_type_object)) {
+		fail(&e, MSG_NOT_DICT);
+		verr_add(&details, "body", NULL, false, 0, NULL, &e);
+		return details;
+	}
+	validate_fields(obj, spec, vals, &details, NULL, 0);
+	return details;
 }
 
 struct json_object *
 validate_body(struct json_object *obj, const struct body_spec *spec)
 {
-	struct json_object *details = NULL;
-	struct verr e;
-	size_t i;
+	struct field_val *vals = xcalloc(spec->nfields + 1, sizeof(*vals));
+	struct json_object *details = validate_body_vals(obj, spec, vals);
 
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_detail_add(&details, "body", NULL,
-		    "value is not a valid dict", "type_error.dict");
-		return details;
-	}
-	for (i = 0; i < spec->nfields; i++)
-		if (!check_field(obj, &spec->fields[i], &e))
-			json_detail_add(&details, "body",
-			    spec->fields[i].name, e.msg, e.type);
+	field_vals_free(vals, spec->nfields);
+	free(vals);
 	return details;
 }
 
@@ -367,31 +521,95 @@ bool
 validate_array(struct json_object *obj, const char *name,
     const struct body_spec *elem, struct json_object **details)
 {
-	struct json_object *arr = NULL, *v;
-	struct verr e;
-	size_t i, k, n;
-	bool ok = true;
+	struct field_spec fs = { .name = name, .type = FT_ARRAY,
+	    .elem = elem };
+	struct field_val val = { 0 };
+	struct json_object *arr = NULL;
+	bool ok;
 
 	if (!json_object_object_get_ex(obj, name, &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return true;	/* absent or not a list: the field's own spec */
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		v = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(v, json_type_object)) {
-			json_detail_add_item(details, "body", name, i, NULL,
-			    "value is not a valid dict", "type_error.dict");
-			ok = false;
+	val.n = json_object_array_length(arr);
+	ok = check_elements(&fs, arr, &val, details);
+	field_vals_free(&val, 1);
+	return ok;
+}
+
+void
+field_vals_free(struct field_val *vals, size_t n)
+{
+	size_t i;
+
+	for (i = 0; vals != NULL && i < n; i++) {
+		/* Elements hold no arrays of their own: no spec needs it. */
+		free(vals[i].items);
+		vals[i].items = NULL;
+	}
+}
+
+/* A query parameter's value v against fs into out. */
+static bool
+check_param(const struct field_spec *fs, const char *v,
+    struct field_val *out, struct verr *e)
+{
+	switch (fs->type) {
+	case FT_INT:
+		if (!str_to_i64(v, INT64_MIN, INT64_MAX, &out->i))
+			return type_error(fs, e);
+		return check_bounds(fs, out->i < fs->min, out->i > fs->max, e);
+	case FT_BOOL:
+		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			out->i = 1;
+		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			out->i = 0;
+		else
+			return type_error(fs, e);
+		return true;
+	case FT_STRING:
+	case FT_ENUM:
+		return check_text(fs, v, strlen(v), out, e);
+	default:
+		log_error("validate_query: parameter %s: type %d is not one of "
+		    "a query", fs->name, (int)fs->type);
+		return fail(e, MSG_BAD_SPEC);
+	}
+}
+
+struct json_object *
+validate_query(const struct http_param *params, size_t n,
+    const struct body_spec *spec, struct field_val *vals)
+{
+	struct json_object *details = NULL;
+	const struct field_spec *fs;
+	const char *v;
+	struct verr e;
+	size_t i, k;
+
+	for (i = 0; i < spec->nfields; i++) {
+		fs = &spec->fields[i];
+		vals[i].i = fs->def;
+		for (k = 0, v = NULL; k < n && v == NULL; k++)
+			if (strcmp(params[k].name, fs->name) == 0)
+				v = params[k].value;
+		if (v == NULL) {
+			if (fs->flags & FS_REQUIRED) {
+				fail(&e, MSG_FIELD_REQUIRED);
+				verr_add(&details, "query", fs->name, false, 0,
+				    NULL, &e);
+			}
 			continue;
 		}
-		for (k = 0; k < elem->nfields; k++)
-			if (!check_field(v, &elem->fields[k], &e)) {
-				json_detail_add_item(details, "body", name, i,
-				    elem->fields[k].name, e.msg, e.type);
-				ok = false;
-			}
+		vals[i].given = true;
+		if (!check_param(fs, v, &vals[i], &e)) {
+			/* A bad value is not used: the default stays. */
+			vals[i].i = fs->def;
+			vals[i].s = NULL;
+			verr_add(&details, "query", fs->name, false, 0, NULL,
+			    &e);
+		}
 	}
-	return ok;
+	return details;
 }
 
 /* ---- URL ---- */
@@ -423,17 +641,28 @@ url_host_valid(const char *h, size_t n)
 	return true;
 }
 
-/* Sets *msg and *type and returns false. */
+/* Sets *why and returns false. */
 static bool
-url_fail(const char **msg, const char **type, const char *m, const char *t)
+url_fail(enum msg_id *why, enum msg_id id)
 {
-	*msg = m;
-	*type = t;
+	*why = id;
 	return false;
 }
 
 bool
 validate_url(const char *s, const char **msg, const char **type)
+{
+	enum msg_id why;
+
+	if (validate_url_why(s, &why))
+		return true;
+	*msg = msg_get(why)->text;
+	*type = msg_get(why)->type;
+	return false;
+}
+
+static bool
+validate_url_why(const char *s, enum msg_id *why)
 {
 	const char *auth, *end, *colon = NULL;
 	size_t i, n, slen;
@@ -445,26 +674,20 @@ validate_url(const char *s, const char **msg, const char **type)
 		if (!uri_char((unsigned char)s[i]) || (s[i] == '%' &&
 		    (!isxdigit((unsigned char)s[i + 1]) ||
 		    !isxdigit((unsigned char)s[i + 2]))))
-			return url_fail(msg, type, "URL invalid: spaces, "
-			    "control and non-ASCII characters must be "
-			    "percent-encoded", "value_error.url");
+			return url_fail(why, MSG_URL_CHARS);
 	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789+-.");
 	if (n == 0 || s[n] != ':' || !isalpha((unsigned char)s[0]))
-		return url_fail(msg, type, "invalid or missing URL scheme",
-		    "value_error.url.scheme");
+		return url_fail(why, MSG_URL_SCHEME);
 	if (!((n == 4 && strncasecmp(s, "http", 4) == 0) ||
 	    (n == 5 && strncasecmp(s, "https", 5) == 0)))
-		return url_fail(msg, type, "URL scheme not permitted",
-		    "value_error.url.scheme");
+		return url_fail(why, MSG_URL_SCHEME_NOT_PERMITTED);
 	if (strncmp(s + n, "://", 3) != 0)
-		return url_fail(msg, type, "URL host invalid",
-		    "value_error.url.host");
+		return url_fail(why, MSG_URL_HOST);
 	auth = s + n + 3;
 	end = auth + strcspn(auth, "/?#");
 	if (memchr(auth, '@', (size_t)(end - auth)) != NULL)
-		return url_fail(msg, type, "URL must not contain a user name "
-		    "or password", "value_error.url.userinfo");
+		return url_fail(why, MSG_URL_USERINFO);
 	/* The port's colon: the last one, after any IP literal. */
 	for (i = (size_t)(end - auth); i > 0; i--)
 		if (auth[i - 1] == ':' || auth[i - 1] == ']') {
@@ -474,8 +697,7 @@ validate_url(const char *s, const char **msg, const char **type)
 		}
 	if (!url_host_valid(auth, (size_t)((colon != NULL ? colon : end) -
 	    auth)))
-		return url_fail(msg, type, "URL host invalid",
-		    "value_error.url.host");
+		return url_fail(why, MSG_URL_HOST);
 	if (colon != NULL) {
 		n = (size_t)(end - colon - 1);
 		if (n > 0 && n < sizeof(digits) &&
@@ -485,8 +707,7 @@ validate_url(const char *s, const char **msg, const char **type)
 		} else
 			digits[0] = '\0';
 		if (!str_to_i64(digits, 1, 65535, &port))
-			return url_fail(msg, type, "URL port invalid: a port "
-			    "is 1 to 65535", "value_error.url.port");
+			return url_fail(why, MSG_URL_PORT);
 	}
 	return true;
 }

@@ -628,11 +628,11 @@ START_TEST(reply_401_asks_for_bearer)
 	struct http_resp resp;
 
 	http_resp_init(&resp);
-	http_reply_401(&resp, "Not authenticated");
+	http_reply_msg(&resp, MSG_NOT_AUTHENTICATED);
 	assert_reply(&resp, 401, "{\"detail\":\"Not authenticated\"}");
 	ck_assert_str_eq(http_resp_get_header(&resp, "WWW-Authenticate"),
 	    "Bearer");
-	http_reply_401(&resp, "Could not validate credentials");
+	http_reply_msg(&resp, MSG_BAD_CREDENTIALS);
 	assert_reply(&resp, 401,
 	    "{\"detail\":\"Could not validate credentials\"}");
 	ck_assert_int_eq(header_count(&resp, "www-authenticate"), 1);

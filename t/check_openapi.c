@@ -6,9 +6,10 @@
  * spec. No service is needed: the table and the file are compared as data.
  *
  * And the detail messages: every string detail the document shows is one
- * that src/ or nginx/ can send with that status, and every 4xx detail
- * written in src/ is documented (the sources are read as text); every
- * 422 type name the document shows is one that src/ writes.
+ * that src/ (its message table, src/messages.c) or nginx/ can send with
+ * that status, and every 4xx detail of the table is documented (the
+ * sources are read as text); every 422 type name the document shows is
+ * one that src/ writes.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -456,8 +457,9 @@ END_TEST
 /* ---- detail messages: the document's examples and the code's texts ---- */
 
 /*
- * A message the service or nginx can send as {"detail": text}: a printf
- * format from src/ or a fixed text from nginx/.
+ * A message the service or nginx can send as {"detail": text}: a text
+ * of src/'s message table (its conversions stand for numbers and names)
+ * or a fixed text from nginx/.
  */
 struct msg {
 	char	*text;
@@ -484,20 +486,11 @@ static char **err_types;
 static size_t nerr_types;
 
 /*
- * Functions of src/ that make detail texts for their callers to send
- * (their snprintf formats are messages); the test fails when one is gone
- * or yields nothing, so a rename cannot silently shrink what is checked.
- */
-static const char *const text_makers[] = {
-	"order_refused_text",	/* order_flow.c: the stock rules' refusals */
-};
-
-/*
  * Texts of src/ that need no documentation, each with why; the test fails
  * when one no longer occurs in src/.
  */
 static const char *const undocumented_ok[] = {
-	"Order refused",	/* order_refused_text's default: unreachable */
+	"Order refused",	/* order_refused_msg's default: unreachable */
 };
 
 /* One token of C source: what the scan below needs to see calls. */
@@ -741,21 +734,6 @@ call_msg(const struct tok *t, size_t n, const size_t *starts, size_t k,
 	}
 }
 
-/* Messages found in each of text_makers. */
-static size_t maker_hits[NELEM(text_makers)];
-
-/* The index of name in text_makers, or -1. */
-static int
-text_maker(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(text_makers); i++)
-		if (strcmp(text_makers[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* Whether s is shaped as a 422 entry's type: "value_error.missing",
  * "type_error.integer", "type_error". */
 static bool
@@ -778,39 +756,63 @@ err_type_add(const char *type)
 }
 
 /*
+ * A row of the message table at t[i]: [MSG_X] = { STATUS, "text"...,
+ * recorded when it is a detail (not a 422 entry).
+ */
+static void
+table_row(const struct tok *t, size_t n, size_t i, const char *file)
+{
+	size_t j;
+	char *text;
+
+	if (i + 7 >= n || !tok_is(&t[i], "[") || t[i + 1].type != TK_ID ||
+	    strncmp(t[i + 1].text, "MSG_", 4) != 0 ||
+	    !tok_is(&t[i + 2], "]") || !tok_is(&t[i + 3], "=") ||
+	    !tok_is(&t[i + 4], "{") || t[i + 5].type != TK_NUM ||
+	    !tok_is(&t[i + 6], ","))
+		return;
+	for (j = i + 7; j < n && !tok_is(&t[j], ",") && !tok_is(&t[j], "}");
+	    j++)
+		;
+	if (atoi(t[i + 5].text) == 422 ||
+	    (text = arg_text(t, i + 7, j, t, n)) == NULL)
+		return;
+	msg_add(text, atoi(t[i + 5].text), true, file, t[i + 7].line);
+	free(text);
+}
+
+/*
  * The detail texts of one source file of src/ (and, from any string
- * literal, the 422 type names): the text of every
- * http_reply_detail(f) and http_reply_401 call (the status as written,
- * 0 when computed), every text argument of an ..._or_reply helper (which
- * replies with it itself) and the snprintf formats of the text_makers.
+ * literal, the 422 type names): each row of the message table, and the
+ * text of any http_reply_detail(f) call with one written out (the status
+ * as written, 0 when computed) or of an ..._or_reply helper (which
+ * replies with it itself).
  */
 static void
 scan_c(const char *file, const char *src)
 {
 	struct tok *t;
 	size_t n, i, k, nargs, starts[16];
-	int depth = 0, status, maker;
-	const char *fn = "", *name;
+	int depth = 0, status;
+	const char *name;
 
 	t = lex(src, &n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (t[i].type == TK_STR && is_err_type(t[i].text))
 			err_type_add(t[i].text);
+		table_row(t, n, i, file);
+	}
 	for (i = 0; i + 1 < n; i++) {
 		if (tok_is(&t[i], "{") && depth++ == 0)
 			continue;
 		if (tok_is(&t[i], "}")) {
-			if (--depth == 0)
-				fn = "";
+			depth--;
 			continue;
 		}
-		if (t[i].type != TK_ID || !tok_is(&t[i + 1], "("))
+		if (t[i].type != TK_ID || !tok_is(&t[i + 1], "(") ||
+		    depth == 0)	/* a definition or a declaration */
 			continue;
 		name = t[i].text;
-		if (depth == 0) {	/* a definition or a declaration */
-			fn = name;
-			continue;
-		}
 		call_args(t, n, i + 1, starts, NELEM(starts), &nargs);
 		if ((strcmp(name, "http_reply_detail") == 0 ||
 		    strcmp(name, "http_reply_detailf") == 0) && nargs >= 3) {
@@ -818,19 +820,10 @@ scan_c(const char *file, const char *src)
 			    t[starts[1]].type == TK_NUM ?
 			    atoi(t[starts[1]].text) : 0;
 			call_msg(t, n, starts, 2, status, file);
-		} else if (strcmp(name, "http_reply_401") == 0 && nargs >= 2)
-			call_msg(t, n, starts, 1, 401, file);
-		else if (strlen(name) > 9 && strcmp(name + strlen(name) - 9,
+		} else if (strlen(name) > 9 && strcmp(name + strlen(name) - 9,
 		    "_or_reply") == 0)
 			for (k = 0; k < nargs; k++)
 				call_msg(t, n, starts, k, 0, file);
-		else if (strcmp(name, "snprintf") == 0 && nargs >= 3 &&
-		    (maker = text_maker(fn)) >= 0) {
-			size_t before = nmsgs;
-
-			call_msg(t, n, starts, 2, 0, file);
-			maker_hits[maker] += nmsgs - before;
-		}
 	}
 	toks_free(t, n);
 }
@@ -1095,9 +1088,6 @@ details_found(void)
 	    nexamples);
 	ck_assert_msg(own >= 10 && nginx >= 5, "only %zu detail texts found "
 	    "in src/ and %zu in nginx/: the scan is broken", own, nginx);
-	for (i = 0; i < NELEM(text_makers); i++)
-		ck_assert_msg(maker_hits[i] > 0, "no snprintf format found in "
-		    "%s (src/): renamed? update text_makers", text_makers[i]);
 }
 
 /*

@@ -32,12 +32,12 @@
 
 /* Every field type, with bounds that give each check a chance. */
 static const struct field_spec mixed_fields[] = {
-	{ "items", FT_ARRAY, FS_REQUIRED, 1, 50 },
-	{ "note", FT_STRING, FS_NULLABLE | FS_TRIM, 0, 10 },
-	{ "contact", FT_EMAIL, FS_NULLABLE, 0, 254 },
-	{ "gift", FT_BOOL, 0, 0, 0 },
-	{ "discount", FT_DECIMAL, FS_NULLABLE, -1000, 1000 },
-	{ "total", FT_DECIMAL, 0, INT64_MIN, INT64_MAX },
+	{ "items", FT_ARRAY, FS_REQUIRED, 1, 50, FX_NONE },
+	{ "note", FT_STRING, FS_NULLABLE | FS_TRIM, 0, 10, FX_NONE },
+	{ "contact", FT_EMAIL, FS_NULLABLE, 0, 254, FX_NONE },
+	{ "gift", FT_BOOL, 0, 0, 0, FX_NONE },
+	{ "discount", FT_DECIMAL, FS_NULLABLE, -1000, 1000, FX_NONE },
+	{ "total", FT_DECIMAL, 0, INT64_MIN, INT64_MAX, FX_NONE },
 };
 static const struct body_spec spec_mixed = { mixed_fields,
 	sizeof(mixed_fields) / sizeof(mixed_fields[0]) };
@@ -47,9 +47,9 @@ static const struct body_spec spec_mixed = { mixed_fields,
  * is file-local), plus a decimal.
  */
 static const struct field_spec item_fields[] = {
-	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX },
-	{ "quantity", FT_INT, FS_REQUIRED, 1, ORDER_MAX_QUANTITY },
-	{ "unit_price", FT_DECIMAL, 0, 0, 9999999999 },
+	{ "product_id", FT_INT, FS_REQUIRED, 1, INT64_MAX, FX_NONE },
+	{ "quantity", FT_INT, FS_REQUIRED, 1, ORDER_MAX_QUANTITY, FX_NONE },
+	{ "unit_price", FT_DECIMAL, 0, 0, 9999999999, FX_NONE },
 };
 static const struct body_spec spec_item = { item_fields,
 	sizeof(item_fields) / sizeof(item_fields[0]) };
