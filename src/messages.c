@@ -182,7 +182,8 @@ msg_format(struct buf *out, enum msg_id id, const struct msg_arg *args,
 {
 	static const char int_conv[] = "%" PRId64;
 	const char *t = msg_get(id)->text, *pct;
-	size_t used = 0;
+	const struct msg_arg *a;
+	size_t k = 0;
 
 	while ((pct = strchr(t, '%')) != NULL) {
 		buf_append(out, t, (size_t)(pct - t));
@@ -191,23 +192,25 @@ msg_format(struct buf *out, enum msg_id id, const struct msg_arg *args,
 			t = pct + 2;
 			continue;
 		}
+		/* Conversion k takes argument k, whatever happens. */
+		a = k < nargs ? &args[k] : NULL;
+		k++;
 		if (pct[1] == 's') {
 			t = pct + 2;
-			if (used < nargs && args[used].kind == MSG_ARG_STR) {
-				buf_puts(out, args[used++].s != NULL ?
-				    args[used - 1].s : "");
+			if (a != NULL && a->kind == MSG_ARG_STR) {
+				buf_puts(out, a->s != NULL ? a->s : "");
 				continue;
 			}
 		} else if (strncmp(pct, int_conv, sizeof(int_conv) - 1) == 0) {
 			t = pct + sizeof(int_conv) - 1;
-			if (used < nargs && args[used].kind == MSG_ARG_INT) {
-				buf_printf(out, "%" PRId64, args[used++].i);
+			if (a != NULL && a->kind == MSG_ARG_INT) {
+				buf_printf(out, "%" PRId64, a->i);
 				continue;
 			}
 		} else
 			t = pct + 1;
 		log_error("messages: text %d: argument %zu missing or of the "
-		    "wrong kind", (int)id, used);
+		    "wrong kind", (int)id, k);
 		buf_puts(out, "?");
 	}
 	buf_puts(out, t);
