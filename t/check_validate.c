@@ -6,6 +6,7 @@
  * words from.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -331,6 +332,149 @@ START_TEST(route_specs_fit)
 }
 END_TEST
 
+/* ---- the query specs against the document ---- */
+
+/* The member at JSON pointer ref ("#/components/...") of doc, borrowed. */
+static struct json_object *
+resolve(struct json_object *doc, struct json_object *o)
+{
+	struct json_object *r;
+	char *copy, *tok, *save = NULL;
+
+	if (o == NULL || !json_object_object_get_ex(o, "$ref", &r))
+		return o;
+	copy = strdup(json_object_get_string(r) + 2);	/* past "#/" */
+	o = doc;
+	for (tok = strtok_r(copy, "/", &save); tok != NULL && o != NULL;
+	    tok = strtok_r(NULL, "/", &save))
+		if (!json_object_object_get_ex(o, tok, &o))
+			o = NULL;
+	free(copy);
+	return o;
+}
+
+/* Whether doc path p is route pattern r, path parameters' names aside. */
+static bool
+same_path(const char *r, const char *p)
+{
+	while (*r != '\0' && *p != '\0') {
+		if (*r == '{' && *p == '{') {
+			r += strcspn(r, "}");
+			p += strcspn(p, "}");
+		}
+		if (*r++ != *p++)
+			return false;
+	}
+	return *r == *p;
+}
+
+/* schema's integer member name equals want (absent: fails). */
+static void
+expect_int(struct json_object *schema, const char *name, int64_t want,
+    const char *where)
+{
+	struct json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(schema, name, &v) &&
+	    json_object_get_int64(v) == want, "%s: %s is not %" PRId64
+	    " in the document", where, name, want);
+}
+
+/* Row fs of a query spec against the parameter's schema. */
+static void
+row_matches(struct json_object *doc, const struct field_spec *fs,
+    struct json_object *schema, const char *where)
+{
+	static const char *const types[FT__MAX] = { [FT_STRING] = "string",
+	    [FT_INT] = "integer", [FT_BOOL] = "boolean", [FT_ENUM] = "string" };
+	struct json_object *v;
+	size_t i;
+
+	schema = resolve(doc, schema);
+	ck_assert_msg(json_object_object_get_ex(schema, "type", &v) &&
+	    strcmp(json_object_get_string(v), types[fs->type]) == 0,
+	    "%s: not of type %s in the document", where, types[fs->type]);
+	if (fs->type == FT_INT) {
+		expect_int(schema, "minimum", fs->min, where);
+		if (fs->max != INT64_MAX)
+			expect_int(schema, "maximum", fs->max, where);
+		if (fs->def != 0)
+			expect_int(schema, "default", fs->def, where);
+	}
+	if (fs->type == FT_STRING && fs->max > 0)
+		expect_int(schema, "maxLength", fs->max, where);
+	if (fs->type == FT_ENUM) {
+		ck_assert_msg(json_object_object_get_ex(schema, "enum", &v),
+		    "%s: no enum in the document", where);
+		for (i = 0; fs->members[i] != NULL; i++)
+			ck_assert_msg(i < json_object_array_length(v) &&
+			    strcmp(json_object_get_string(
+			    json_object_array_get_idx(v, i)),
+			    fs->members[i]) == 0, "%s: member %zu is not %s in "
+			    "the document", where, i, fs->members[i]);
+		ck_assert_uint_eq(i, json_object_array_length(v));
+	}
+}
+
+/*
+ * Each GET route reads exactly the query parameters the document gives
+ * its operation, with the document's type and bounds: the spec is the
+ * contract's, row for row.
+ */
+START_TEST(query_specs_are_documented)
+{
+	struct json_object *doc, *paths, *op, *params, *p, *v;
+	const struct body_spec *q;
+	char where[256];
+	size_t i, k, n, r, found;
+
+	doc = json_object_from_file(SRCDIR "/doc/openapi.json");
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_object_object_get_ex(doc, "paths", &paths));
+	for (i = 0; i < nroutes; i++) {
+		if (routes[i].method != HTTP_GET ||
+		    strncmp(routes[i].pattern, "/api/", 5) != 0)
+			continue;
+		op = NULL;
+		json_object_object_foreach(paths, path, ops)
+			if (same_path(routes[i].pattern, path))
+				json_object_object_get_ex(ops, "get", &op);
+		ck_assert_msg(op != NULL, "GET %s: not in the document",
+		    routes[i].pattern);
+		q = routes[i].query;
+		found = 0;
+		if (!json_object_object_get_ex(op, "parameters", &params))
+			params = NULL;
+		n = params != NULL ? json_object_array_length(params) : 0;
+		for (k = 0; k < n; k++) {
+			p = resolve(doc, json_object_array_get_idx(params, k));
+			if (!json_object_object_get_ex(p, "in", &v) ||
+			    strcmp(json_object_get_string(v), "query") != 0)
+				continue;
+			json_object_object_get_ex(p, "name", &v);
+			snprintf(where, sizeof(where), "GET %s?%s",
+			    routes[i].pattern, json_object_get_string(v));
+			ck_assert_msg(q != NULL, "%s: the route reads no "
+			    "query", where);
+			for (r = 0; r < q->nfields; r++)
+				if (strcmp(q->fields[r].name,
+				    json_object_get_string(v)) == 0)
+					break;
+			ck_assert_msg(r < q->nfields, "%s: not in the route's "
+			    "query spec", where);
+			json_object_object_get_ex(p, "schema", &v);
+			row_matches(doc, &q->fields[r], v, where);
+			found++;
+		}
+		ck_assert_msg(found == (q != NULL ? q->nfields : 0),
+		    "GET %s: the query spec has %zu rows, the document %zu "
+		    "parameters", routes[i].pattern,
+		    q != NULL ? q->nfields : 0, found);
+	}
+	json_object_put(doc);
+}
+END_TEST
+
 /* ---- the message table ---- */
 
 START_TEST(messages_complete)
@@ -412,6 +556,7 @@ validate_suite(void)
 	tcase_add_test(tc, query_values_are_typed);
 	tcase_add_test(tc, query_details_in_row_order);
 	tcase_add_test(tc, route_specs_fit);
+	tcase_add_test(tc, query_specs_are_documented);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dispatcher");
 	tcase_add_loop_test(tc, dispatcher_refuses_query, 0,
