@@ -2,8 +2,8 @@
  * fuzz_form: query strings and form bodies. http_form_decode (the strict,
  * all-or-nothing decoder of login forms) on any bytes; http_req_finish
  * (which keeps every query pair, with its fault) on the same text as a C
- * string, then http_query_get and the router's query helpers (query_int,
- * query_bool, paging_or_422) on what it decoded.
+ * string, then http_query_get and a query spec (validate_query: paging
+ * and a boolean, as a list's) on what it decoded.
  *
  * Invariants:
  *  - strict decoding gives names and values that are UTF-8 without NUL,
@@ -14,8 +14,8 @@
  *  - when strict decoding accepts a text, http_req_finish keeps the
  *    first pair of each name, unchanged and in order;
  *  - http_query_get finds a parameter's value only when it has no fault;
- *  - a helper that refuses a parameter adds a 422 detail (and
- *    paging_or_422 replies 422), one that accepts it adds none.
+ *  - a query spec gives details exactly when a value it reads is bad;
+ *    when it gives none, every value is within the spec's bounds.
  */
 #include <json-c/json.h>
 
@@ -23,6 +23,7 @@
 #include "http.h"
 #include "json.h"
 #include "router.h"
+#include "validate.h"
 
 /* Decoded pairs are C strings of valid UTF-8. */
 static void
@@ -61,30 +62,37 @@ check_query(const struct http_req *req)
 	}
 }
 
-/* The router's helpers on the decoded query of req. */
+enum { F_ACTIVE = PAGE__N, F__N };
+static const struct field_spec list_fields[F__N] = {
+	PAGING_FIELDS,
+	[F_ACTIVE] = { "is_active", FT_BOOL, 0, 0, 0, FX_NONE },
+};
+static const struct body_spec list_spec = { list_fields, F__N };
+
+/* A list's query spec on the decoded query of req, when every pair
+ * decoded once (the dispatcher refuses any other first). */
 static void
 query_helpers(const struct http_req *req)
 {
-	struct json_object *details = NULL;
-	struct http_resp resp;
-	int64_t v, skip, limit;
-	bool b = false, present = false, ok;
+	struct field_val v[F__N];
+	struct json_object *details;
+	size_t i;
 
-	ok = query_int(req, "limit", 100, 1, 1000, &v, &details);
-	FUZZ_ASSERT(ok == (details == NULL));
-	FUZZ_ASSERT(!ok || (v >= 1 && v <= 1000));
-	ok = query_bool(req, "is_active", &b, &present, &details) && ok;
-	FUZZ_ASSERT(ok == (details == NULL));
-	FUZZ_ASSERT(present == (http_query_get(req, "is_active") != NULL));
-	json_object_put(details);
-
-	http_resp_init(&resp);
-	if (paging_or_422(req, &resp, &skip, &limit)) {
-		FUZZ_ASSERT(resp.status == 0);
-		FUZZ_ASSERT(skip >= 0 && limit >= 1 && limit <= 1000);
+	for (i = 0; i < req->nparams; i++)
+		if (req->params[i].fault != PARAM_OK)
+			return;
+	memset(v, 0, sizeof(v));
+	details = validate_query(req->params, req->nparams, &list_spec, v);
+	if (details == NULL) {
+		FUZZ_ASSERT(v[PAGE_SKIP].i >= 0);
+		FUZZ_ASSERT(v[PAGE_LIMIT].i >= 1 && v[PAGE_LIMIT].i <= 1000);
+		FUZZ_ASSERT(v[F_ACTIVE].i == 0 || v[F_ACTIVE].i == 1);
 	} else
-		FUZZ_ASSERT(resp.status == 422 && resp.body != NULL);
-	http_resp_free(&resp);
+		FUZZ_ASSERT(json_object_array_length(details) >= 1 &&
+		    json_object_array_length(details) <= F__N);
+	FUZZ_ASSERT(v[F_ACTIVE].given ==
+	    (http_query_get(req, "is_active") != NULL));
+	json_object_put(details);
 }
 
 int
