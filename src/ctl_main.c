@@ -30,6 +30,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "order_flow.h"
 #include "queue.h"
@@ -315,6 +316,7 @@ cmd_dead(struct ctl *c, int argc, char *argv[])
 /*
  * The stock invariants over every product, in one statement (one
  * snapshot): each product breaking them is logged; exit 1 if any does.
+ * The result goes into the metrics file too, for /metrics and its alert.
  */
 static int
 cmd_audit(struct ctl *c, int argc, char *argv[])
@@ -330,6 +332,9 @@ cmd_audit(struct ctl *c, int argc, char *argv[])
 	}
 	printf("stock audit: %zu product(s), %zu violation(s)\n", products,
 	    violations);
+	if (!metrics_audit_store(c->cfg, (int64_t)violations))
+		log_warn("audit: result not stored for /metrics (metrics_file "
+		    "empty or not made yet by the services)");
 	return violations == 0 ? 0 : 1;
 }
 
