@@ -12,6 +12,8 @@
 #               an admin's login, for the product and inventory checks
 #               (default: INVENTORY_ADMIN_EMAIL and INVENTORY_ADMIN_PASSWORD
 #               from run/stack.env when no URL is given)
+#   E2E_RECORD  a directory: every response is also kept there, for
+#               t/e2e_openapi.sh to validate against doc/openapi.json
 #   E2E_PROCESSES
 #               how many FastCGI processes serve the reads (default:
 #               INVENTORY_FCGI_PROCESSES from run/stack.env when no URL
@@ -63,6 +65,7 @@ req() {
 	CODE=$(curl -sS "${TLS[@]}" --max-time 10 "${how[@]}" -D "$work/headers" \
 	    -o "$work/body" -w '%{http_code}' "$@" "$URL$path" 2>"$work/stderr")
 	[[ -n $CODE ]] || CODE=000
+	e2e_record "$method" "$path" "$CODE" "$work/headers" "$work/body"
 	BODY=$(tr -d '\r' <"$work/body")
 	if [[ $CODE != 000 ]]; then
 		NREQ=$((NREQ + 1))

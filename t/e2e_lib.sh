@@ -29,3 +29,19 @@ e2e_settings() {
 	fi
 	[[ -n $CACERT ]] || echo "# no E2E_CACERT: the server certificate is not checked" >&2
 }
+
+# e2e_record METHOD PATH CODE HEADERS BODY: with E2E_RECORD set (a
+# directory), keeps a copy of one response (curl's -D HEADERS and -o BODY
+# files) for t/e2e_openapi.sh, which validates each against
+# doc/openapi.json: PID-N.meta (method, path, status), PID-N.headers,
+# PID-N.body. Nothing without a status (no response).
+E2E_RECORDED=0
+e2e_record() {
+	local f
+	[[ -n ${E2E_RECORD:-} && $3 != 000 ]] || return 0
+	E2E_RECORDED=$((E2E_RECORDED + 1))
+	f=$E2E_RECORD/$$-$E2E_RECORDED
+	printf '%s\n%s\n%s\n' "$1" "$2" "$3" >"$f.meta"
+	cp "$4" "$f.headers" 2>/dev/null || : >"$f.headers"
+	cp "$5" "$f.body" 2>/dev/null || : >"$f.body"
+}
