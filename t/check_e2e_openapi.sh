@@ -4,7 +4,8 @@
 # ones: fed responses as e2e_record keeps them, one that keeps to the
 # document and one breaking it in each way it checks (body schema,
 # undocumented status, declared header, Content-Type), it passes the first
-# alone and exits 1.
+# alone and exits 1; with --every-operation, operations no response
+# reached fail.
 #
 # Skips (77) when npm is not installed, like t/check_openapi_lint.sh
 # (tools/devstack installs it and counts a skip as a failure). Run by
@@ -58,5 +59,9 @@ check "an undocumented Content-Type fails" \
     has 'not ok - GET /healthz 200 (healthz): Content-Type "text/html" is not documented'
 check "the count says 1 passed, 4 failed" has "1 passed, 4 failed"
 check "exit status 1 (got $rc)" test "$rc" -eq 1
+rm "$work"/r/[2-5].*
+out=$(sh "$top_srcdir/t/e2e_openapi.sh" --every-operation "$work/r" 2>&1)
+check "--every-operation: an operation no response reached fails" \
+    has "not ok - every operation answered at least once: not root metrics"
 
 tally_end

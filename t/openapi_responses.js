@@ -11,7 +11,9 @@
 //
 // Prints "ok - ..." or "not ok - ...: why" per response, a "#" line for
 // each response to a path no operation has (a 404 for an unknown path,
-// say: nothing to validate it against), then "N passed, M failed".
+// say: nothing to validate it against), then "N passed, M failed". With
+// --every-operation, an operation of the document that no response
+// reached is a failure too.
 
 const fs = require('fs');
 const path = require('path');
@@ -96,9 +98,12 @@ function judge(api, op, method, status, headers, body) {
 }
 
 async function main() {
-	const [docPath, dir] = process.argv.slice(2);
+	const args = process.argv.slice(2);
+	const every = args[0] === '--every-operation';
+	const [docPath, dir] = every ? args.slice(1) : args;
 	if (!docPath || !dir) {
-		console.error('usage: openapi_responses.js DOC DIR');
+		console.error('usage: openapi_responses.js ' +
+		    '[--every-operation] DOC DIR');
 		process.exit(2);
 	}
 	const definition = JSON.parse(fs.readFileSync(docPath, 'utf8'));
@@ -154,6 +159,14 @@ async function main() {
 	console.log(`# ${metas.length} responses, ${unmatched} outside the ` +
 	    `document; operations no response reached: ${missed.join(' ') ||
 	    'none'}`);
+	if (every && missed.length > 0) {
+		failed++;
+		console.log('not ok - every operation answered at least once: ' +
+		    `not ${missed.join(' ')}`);
+	} else if (every) {
+		passed++;
+		console.log('ok - every operation answered at least once');
+	}
 	if (metas.length === 0) {
 		failed++;
 		console.log(`not ok - responses to validate: none in ${dir}`);
