@@ -1,6 +1,7 @@
 # t/e2e_lib.sh: what t/e2e.sh, t/e2e_operations.sh and t/e2e_badinput.sh
-# share, sourced by each. e2e_settings NAME [URL]: the stack to test, from the argument, the
-# E2E_* variables, or else run/stack.env (`tools/devstack up` writes it):
+# share, sourced by each. e2e_settings NAME [URL]: the stack to test, from
+# the argument, the E2E_* variables, or else run/stack.env (`tools/devstack
+# up` writes it):
 # sets URL, CACERT, ADMIN_EMAIL and ADMIN_PASSWORD; NAME is for the usage
 # line. Without CACERT the server's certificate is not checked (said on
 # stderr).
