@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -245,6 +246,11 @@ cmd_queue(struct ctl *c, int argc, char *argv[])
 	printf("%-10s %" PRId64 "\n", "scheduled", st.scheduled);
 	printf("%-10s %" PRId64 "\n", "dead", st.dead);
 	printf("%-10s %" PRId64 "\n", "workers", st.workers);
+	printf("%-10s %" PRId64 "\n", "alive", st.workers_alive);
+	/* Seconds the oldest waiting job has waited, as /metrics says. */
+	printf("%-10s %" PRId64 "\n", "oldest", st.oldest > 0 &&
+	    (int64_t)time(NULL) > st.oldest ?
+	    (int64_t)time(NULL) - st.oldest : 0);
 	return 0;
 }
 
