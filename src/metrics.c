@@ -563,8 +563,8 @@ proc_read(int32_t pid, double boot, struct proc_stat *ps)
 }
 
 /*
- * The usual process_* families, one series per live process of the
- * metrics file, labelled with its pid: summing memory or start times
+ * The usual process_* families, one series per live FastCGI process of
+ * the metrics file, labelled with its pid: summing memory or start times
  * over processes would mean nothing. Without metrics_file that is the
  * answering process alone.
  */
@@ -657,7 +657,7 @@ void
 metrics_render(struct buf *b)
 {
 	int32_t pids[METRICS_SLOTS];
-	size_t i, live = 0, fcgi = 0;
+	size_t i, live = 0;
 
 	if (shm == NULL)
 		return;
@@ -674,16 +674,16 @@ metrics_render(struct buf *b)
 		int32_t pid = __atomic_load_n(&shm->slots[i].pid,
 		    __ATOMIC_RELAXED);
 
-		if (pid != 0 && (kill(pid, 0) == 0 || errno != ESRCH)) {
+		/* The workers count jobs here, but are no FastCGI
+		 * process: neither counted nor described by process_*. */
+		if (pid != 0 && (kill(pid, 0) == 0 || errno != ESRCH) &&
+		    __atomic_load_n(&shm->slots[i].kind, __ATOMIC_RELAXED) ==
+		    METRICS_FCGI)
 			pids[live++] = pid;
-			if (__atomic_load_n(&shm->slots[i].kind,
-			    __ATOMIC_RELAXED) == METRICS_FCGI)
-				fcgi++;
-		}
 	}
 	buf_printf(b, "# HELP inventory_processes FastCGI processes counting "
 	    "into these metrics.\n# TYPE inventory_processes gauge\n"
-	    "inventory_processes %zu\n", fcgi);
+	    "inventory_processes %zu\n", live);
 	render_processes(b, pids, live);
 	buf_puts(b, "# HELP inventory_build_info The version that answers; "
 	    "always 1.\n# TYPE inventory_build_info gauge\n"
