@@ -14,8 +14,8 @@
  * --drain (the default, for cron) stops when the queues are empty or after
  * --max-seconds; --follow (for a service) waits on the queue until
  * SIGTERM (or --max-seconds, when given), repeating the start-of-run work
- * every minute. SIGTERM or SIGINT
- * ends either after the job in hand. Overlapping runs are safe.
+ * every minute. SIGTERM or SIGINT ends either after the job in hand.
+ * Overlapping runs are safe.
  *
  * Exit status: 0 success (nothing to do included); 1 configuration,
  * database or Redis failure; 2 usage error.
