@@ -463,13 +463,6 @@ END_TEST
 /* The adjustment race's item, set before the fork. */
 static int64_t race_item;
 
-/* A race's child: its own connections, made before the barrier. */
-static void
-race_connect(int i)
-{
-	(void)i;
-	app = tu_app_new();
-}
 
 enum { RACE_ADJUSTERS = 8, RACE_ADJUSTMENTS = 12 };
 
@@ -507,7 +500,7 @@ START_TEST(concurrent_adjustments)
 	size_t n;
 
 	race_item = id;
-	tu_concurrently(N, race_connect, race_adjust, got, sizeof(got[0]));
+	tu_concurrently(N, tu_child_connect, race_adjust, got, sizeof(got[0]));
 	for (i = 0; i < N; i++) {
 		sum += got[i][0];
 		accepted += (int)got[i][1];

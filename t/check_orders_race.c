@@ -321,7 +321,7 @@ cannot_connect(int i)
 {
 	if (i == 1)
 		setenv("INVENTORY_DB_SOCKET", "/nonexistent/db.sock", 1);
-	child_connect(i);
+	tu_child_connect(i);
 }
 
 static void
@@ -341,17 +341,17 @@ START_TEST(a_failing_child_fails_the_race)
 	char why[1024];
 	int got[3] = { -1, -1, -1 };
 
-	ck_assert(!tu_race(3, child_connect, fails_on_purpose, NULL, 0, why,
+	ck_assert(!tu_race(3, tu_child_connect, fails_on_purpose, NULL, 0, why,
 	    sizeof(why)));
 	ck_assert_msg(strncmp(why, "1 of 3 children failed: child 1: ",
 	    strlen("1 of 3 children failed: child 1: ")) == 0 &&
 	    strstr(why, "check_orders_race.c:") != NULL &&
 	    strstr(why, "child 1 fails on purpose") != NULL, "%s", why);
-	ck_assert(!tu_race(3, child_connect, exits_on_purpose, NULL, 0, why,
+	ck_assert(!tu_race(3, tu_child_connect, exits_on_purpose, NULL, 0, why,
 	    sizeof(why)));
 	ck_assert_str_eq(why, "1 of 3 children failed: child 1: reported "
 	    "nothing");
-	ck_assert(!tu_race(3, child_connect, dies_on_purpose, NULL, 0, why,
+	ck_assert(!tu_race(3, tu_child_connect, dies_on_purpose, NULL, 0, why,
 	    sizeof(why)));
 	ck_assert_str_eq(why, "1 of 3 children failed: child 1: died of "
 	    "signal 9");
@@ -362,7 +362,7 @@ START_TEST(a_failing_child_fails_the_race)
 	    strstr(why, "cannot reach MariaDB") != NULL, "%s", why);
 	/* And when every child passes, so does the race, with each one's
 	 * result in its place. */
-	ck_assert_msg(tu_race(3, child_connect, reports_its_square, got,
+	ck_assert_msg(tu_race(3, tu_child_connect, reports_its_square, got,
 	    sizeof(got[0]), why, sizeof(why)), "%s", why);
 	ck_assert_int_eq(got[0], 0);
 	ck_assert_int_eq(got[1], 1);

@@ -347,13 +347,6 @@ END_TEST
 /* The refresh race's token, set before the fork. */
 static char *race_token;
 
-/* A child of the refresh race: its own connections, before the barrier. */
-static void
-race_connect(int i)
-{
-	(void)i;
-	app = tu_app_new();
-}
 
 /* Presents the race's token; *out, an int, 1 when it was rotated. Every
  * other answer is the refusal of a replay. */
@@ -389,7 +382,7 @@ START_TEST(concurrent_refresh_of_one_token)
 	ck_assert_int_eq(login("race@example.com", PW, NULL, &race_token),
 	    200);
 	memset(rotated, 0, sizeof(rotated));
-	tu_concurrently(N, race_connect, race_refresh, rotated,
+	tu_concurrently(N, tu_child_connect, race_refresh, rotated,
 	    sizeof(rotated[0]));
 	/* One rotation wins; every other use is a replay. */
 	for (i = 0; i < N; i++)

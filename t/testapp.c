@@ -58,6 +58,15 @@ tu_app_new(void)
 	return app;
 }
 
+struct app **tu_child_app;
+
+void
+tu_child_connect(int i)
+{
+	(void)i;
+	*tu_child_app = tu_app_new();
+}
+
 void
 tu_app_free(struct app *app)
 {

@@ -36,6 +36,7 @@ void
 setup(void)
 {
 	app = tu_app();
+	tu_child_app = &app;
 	/* A test that failed while Redis was paused must not stall the
 	 * next one. */
 	tu_redis(app, "CLIENT UNPAUSE");

@@ -33,6 +33,7 @@ setup(void)
 	redisReply *r;
 
 	app = tu_app();
+	tu_child_app = &app;
 	tu_reset_db(app);
 	c = raw_queue();
 	r = redisCommand(c, "DEL %s", HIGH_QUEUE);
@@ -329,14 +330,6 @@ order_count(const char *admin)
 	return total;
 }
 
-/* A race's child: its own connections, made before the barrier. */
-void
-child_connect(int i)
-{
-	(void)i;
-	app = tu_app_new();
-}
-
 /* Runs fn(i, out) in n children at once, each on its own connections
  * (tu_concurrently): child i's size bytes of out come back at
  * results + i * size. A failure in any child fails the test. */
@@ -344,7 +337,7 @@ void
 run_concurrently(int n, void (*fn)(int, void *), void *results,
     size_t size)
 {
-	tu_concurrently(n, child_connect, fn, results, size);
+	tu_concurrently(n, tu_child_connect, fn, results, size);
 }
 
 /* Stock of an inventory record read through the API, and so through

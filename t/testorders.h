@@ -155,10 +155,6 @@ expect_invariants(void);
 int64_t
 order_count(const char *admin);
 
-/* A race's child: its own connections, made before the barrier. */
-void
-child_connect(int i);
-
 /* Runs fn(i, out) in n children at once, each on its own connections
  * (tu_concurrently): child i's size bytes of out come back at
  * results + i * size. A failure in any child fails the test. */

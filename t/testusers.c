@@ -9,6 +9,7 @@ void
 setup(void)
 {
 	app = tu_app();
+	tu_child_app = &app;
 	tu_reset_db(app);
 }
 

@@ -73,6 +73,14 @@ struct app *tu_app(void);
  * child (new; never freed: the child exits). A failure fails the test. */
 struct app *tu_app_new(void);
 
+/* The suite's own app variable, which tu_child_connect points at a new
+ * app: each suite that races sets it (to &app) in its fixture. */
+extern struct app **tu_child_app;
+
+/* A ready function for tu_concurrently and tu_race: the child's own
+ * connections, made before the barrier (*tu_child_app = tu_app_new()). */
+void tu_child_connect(int i);
+
 /* Closes and frees an app from tu_app_new (a second one in the same
  * process, which the leak checker would otherwise report). */
 void tu_app_free(struct app *);
