@@ -594,14 +594,5 @@ db_suite(void)
 int
 main(void)
 {
-	const char *svc = getenv("INVENTORY_TEST_SERVICES");
-	int failed;
-
-	if (svc == NULL || strcmp(svc, "1") != 0)
-		return 77;
-	if (!config_startup(&cfg, NULL, "check_db"))
-		return 1;
-	failed = tu_run(db_suite(), NULL);
-	config_free(&cfg);
-	return failed;
+	return testdb_main(db_suite, "check_db");
 }

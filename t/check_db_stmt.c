@@ -743,14 +743,5 @@ stmt_suite(void)
 int
 main(void)
 {
-	const char *svc = getenv("INVENTORY_TEST_SERVICES");
-	int failed;
-
-	if (svc == NULL || strcmp(svc, "1") != 0)
-		return 77;
-	if (!config_startup(&cfg, NULL, "check_db_stmt"))
-		return 1;
-	failed = tu_run(stmt_suite(), NULL);
-	config_free(&cfg);
-	return failed;
+	return testdb_main(stmt_suite, "check_db_stmt");
 }

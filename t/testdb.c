@@ -122,3 +122,18 @@ tx_insert_fn(struct db *d, void *arg)
 		return INV_RETRY;
 	return a->fail_with;
 }
+
+int
+testdb_main(Suite *(*suite)(void), const char *name)
+{
+	const char *svc = getenv("INVENTORY_TEST_SERVICES");
+	int failed;
+
+	if (svc == NULL || strcmp(svc, "1") != 0)
+		return 77;
+	if (!config_startup(&cfg, NULL, name))
+		return 1;
+	failed = tu_run(suite(), NULL);
+	config_free(&cfg);
+	return failed;
+}

@@ -104,4 +104,8 @@ tx_nested_fn(struct db *d, void *arg);
 enum inv_err
 tx_insert_fn(struct db *d, void *arg);
 
+/* main of a db suite: exits 77 (skip) without the services, else loads
+ * the config as program name and runs the suite suite() makes. */
+int testdb_main(Suite *(*suite)(void), const char *name);
+
 #endif

@@ -17,7 +17,6 @@
 
 /* A byte string that may hold NULs: its length comes from sizeof. */
 #define BYTES(s)	(s), sizeof(s) - 1
-#define NROWS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 #define REQ	FS_REQUIRED
 #define NUL_OK	FS_NULLABLE

@@ -16,6 +16,9 @@
 #include "app.h"
 #include "http.h"
 
+/* The number of rows of a table (an array, not a pointer). */
+#define NROWS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
 /* Runs the suites, a NULL-terminated list (CK_NORMAL output), and returns
  * main's exit status. (testutil.c) */
 int tu_run(Suite *first, ...);
