@@ -76,16 +76,10 @@ START_TEST(get_inventory_with_filters)
 	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 1), "product_id"),
 	    p3);
 	json_object_put(arr);
-	arr = get_list(API "/inventory?low_stock=1&product_id=1", user, &total);
-	ck_assert_int_eq(total, 0);
-	json_object_put(arr);
-	arr = get_list(API "/inventory?low_stock=false", user, &total);
-	ck_assert_int_eq(total, 3);
-	json_object_put(arr);
-	arr = get_list(API "/inventory?product_id=999", user, &total);
-	ck_assert_int_eq(total, 0);
-	ck_assert_uint_eq(json_object_array_length(arr), 0);
-	json_object_put(arr);
+	expect_list(API "/inventory?low_stock=1&product_id=1", user, 0, -1,
+	    NULL);
+	expect_list(API "/inventory?low_stock=false", user, 3, -1, NULL);
+	expect_list(API "/inventory?product_id=999", user, 0, 0, NULL);
 }
 END_TEST
 
@@ -389,11 +383,8 @@ START_TEST(get_low_stock_items)
 	ck_assert_str_eq(json_get_str(o, "product_name"), "Alpha");
 	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 1), "id"), i3);
 	json_object_put(arr);
-	arr = get_list(API "/inventory/status/low-stock?skip=1&limit=5", admin,
-	    &total);
-	ck_assert_int_eq(total, 2);
-	ck_assert_uint_eq(json_object_array_length(arr), 1);
-	json_object_put(arr);
+	expect_list(API "/inventory/status/low-stock?skip=1&limit=5", admin, 2,
+	    1, NULL);
 	ck_assert_int_eq(call("GET", API "/inventory/status/low-stock", user,
 	    NULL, NULL), 403);
 }

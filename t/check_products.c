@@ -191,49 +191,20 @@ END_TEST
 
 START_TEST(product_list_filters)
 {
-	struct json_object *arr;
-	int64_t total;
-
 	create_product("W-1", "Red Widget", "tools");
 	create_product("C_2", "Blue 100% cotton", "cloth");
 	create_product("g-3", "Gadget", "Tools");
 	create_product("X!4", "Excl", NULL);
-	arr = get_list(API "/products?category=tools", user, &total);
-	ck_assert_int_eq(total, 2);
-	json_object_put(arr);
-	arr = get_list(API "/products?q=widget", user, &total);
-	ck_assert_int_eq(total, 1);
-	ck_assert_str_eq(json_get_str(json_object_array_get_idx(arr, 0),
-	    "sku"), "W-1");
-	json_object_put(arr);
+	expect_list(API "/products?category=tools", user, 2, -1, NULL);
+	expect_list(API "/products?q=widget", user, 1, -1, "W-1");
 	/* Wildcards in q are literal characters. */
-	arr = get_list(API "/products?q=%25", user, &total);
-	ck_assert_int_eq(total, 1);
-	ck_assert_str_eq(json_get_str(json_object_array_get_idx(arr, 0),
-	    "sku"), "C_2");
-	json_object_put(arr);
-	arr = get_list(API "/products?q=_", user, &total);
-	ck_assert_int_eq(total, 1);
-	json_object_put(arr);
-	arr = get_list(API "/products?q=!", user, &total);
-	ck_assert_int_eq(total, 1);
-	ck_assert_str_eq(json_get_str(json_object_array_get_idx(arr, 0),
-	    "sku"), "X!4");
-	json_object_put(arr);
+	expect_list(API "/products?q=%25", user, 1, -1, "C_2");
+	expect_list(API "/products?q=_", user, 1, -1, NULL);
+	expect_list(API "/products?q=!", user, 1, -1, "X!4");
 	/* The SKU, in any case. */
-	arr = get_list(API "/products?q=G-3", user, &total);
-	ck_assert_int_eq(total, 1);
-	json_object_put(arr);
-	arr = get_list(API "/products?q=w-1&category=cloth", user, &total);
-	ck_assert_int_eq(total, 0);
-	ck_assert_uint_eq(json_object_array_length(arr), 0);
-	json_object_put(arr);
-	arr = get_list(API "/products?skip=1&limit=2", user, &total);
-	ck_assert_int_eq(total, 4);
-	ck_assert_uint_eq(json_object_array_length(arr), 2);
-	ck_assert_str_eq(json_get_str(json_object_array_get_idx(arr, 0),
-	    "sku"), "C_2");
-	json_object_put(arr);
+	expect_list(API "/products?q=G-3", user, 1, -1, NULL);
+	expect_list(API "/products?q=w-1&category=cloth", user, 0, 0, NULL);
+	expect_list(API "/products?skip=1&limit=2", user, 4, 2, "C_2");
 }
 END_TEST
 

@@ -276,3 +276,21 @@ ledger(int64_t id, int64_t *stock, int64_t *reserved, size_t *n,
 	json_object_put(arr);
 	free(path);
 }
+
+void
+expect_list(const char *path, const char *tok, int64_t total, int len,
+    const char *sku)
+{
+	struct json_object *arr;
+	int64_t got;
+
+	arr = get_list(path, tok, &got);
+	ck_assert_msg(got == total, "GET %s: X-Total-Count %" PRId64
+	    ", want %" PRId64, path, got, total);
+	if (len >= 0)
+		ck_assert_int_eq(json_object_array_length(arr), len);
+	if (sku != NULL)
+		ck_assert_str_eq(json_get_str(json_object_array_get_idx(arr, 0),
+		    "sku"), sku);
+	json_object_put(arr);
+}

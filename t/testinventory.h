@@ -114,4 +114,9 @@ void
 ledger(int64_t id, int64_t *stock, int64_t *reserved, size_t *n,
     int64_t *min);
 
+/* GET path with tok: X-Total-Count is total, the page holds len items
+ * (-1: not checked) and, unless sku is NULL, the first is sku's. */
+void expect_list(const char *path, const char *tok, int64_t total, int len,
+    const char *sku);
+
 #endif
