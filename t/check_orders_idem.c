@@ -348,6 +348,7 @@ orders_suite(void)
 {
 	Suite *s = suite_create("orders idempotency");
 	TCase *idem = tcase_create("idempotency");
+
 	tcase_add_checked_fixture(idem, setup, NULL);
 	tcase_add_test(idem, idempotency_key_replays);
 	tcase_add_test(idem, idempotency_key_in_progress_and_expiry);

@@ -468,6 +468,7 @@ orders_suite(void)
 	Suite *s = suite_create("orders race");
 	TCase *conc = tcase_create("concurrency");
 	TCase *mixed = tcase_create("invariants");
+
 	tcase_add_checked_fixture(conc, setup, NULL);
 	tcase_set_timeout(conc, 60);
 	tcase_add_test(conc, reserve_inventory_race_condition);

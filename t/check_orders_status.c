@@ -668,6 +668,7 @@ orders_suite(void)
 	TCase *change = tcase_create("transitions");
 	TCase *worker = tcase_create("worker step");
 	TCase *books = tcase_create("stock books");
+
 	tcase_add_checked_fixture(change, setup, NULL);
 	tcase_add_test(change, admin_update_order_status);
 	tcase_add_test(change, order_cancellation);

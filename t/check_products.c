@@ -591,6 +591,7 @@ products_suite(void)
 	Suite *s = suite_create("products");
 	TCase *prod = tcase_create("products");
 	TCase *cache = tcase_create("cache");
+
 	tcase_add_checked_fixture(prod, setup, teardown);
 	tcase_add_test(prod, product_crud);
 	tcase_add_test(prod, product_errors);

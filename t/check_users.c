@@ -610,6 +610,7 @@ users_suite(void)
 	TCase *reg = tcase_create("register");
 	TCase *in = tcase_create("login");
 	TCase *tok = tcase_create("tokens");
+
 	tcase_add_checked_fixture(reg, setup, NULL);
 	tcase_add_test(reg, register_success);
 	tcase_add_test(reg, register_existing_email);
