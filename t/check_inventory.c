@@ -31,20 +31,20 @@ START_TEST(get_inventory)
 	ck_assert_int_eq(total, 2);
 	ck_assert_uint_eq(json_object_array_length(arr), 2);
 	o = json_object_array_get_idx(arr, 0);
-	ck_assert_int_eq(jint(o, "id"), i1);
-	ck_assert_int_eq(jint(o, "product_id"), p1);
+	ck_assert_int_eq(tu_jint(o, "id"), i1);
+	ck_assert_int_eq(tu_jint(o, "product_id"), p1);
 	ck_assert_str_eq(json_get_str(o, "product_name"), "Alpha");
 	ck_assert_str_eq(json_get_str(o, "product_sku"), "A-1");
-	ck_assert_int_eq(jint(o, "available_quantity"), 90);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 90);
 	ck_assert(!jbool(o, "needs_reorder"));
 	o = json_object_array_get_idx(arr, 1);
-	ck_assert_int_eq(jint(o, "id"), i2);
+	ck_assert_int_eq(tu_jint(o, "id"), i2);
 	ck_assert(jbool(o, "needs_reorder"));
 	json_object_put(arr);
 	arr = get_list(API "/inventory?skip=1&limit=1", user, &total);
 	ck_assert_int_eq(total, 2);
 	ck_assert_uint_eq(json_object_array_length(arr), 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 0), "id"), i2);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 0), "id"), i2);
 	json_object_put(arr);
 	ck_assert_int_eq(call("GET", API "/inventory", NULL, NULL, NULL), 401);
 }
@@ -65,15 +65,18 @@ START_TEST(get_inventory_with_filters)
 	path = xasprintf(API "/inventory?product_id=%" PRId64, p2);
 	arr = get_list(path, user, &total);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 0), "product_id"),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 0),
+	    "product_id"),
 	    p2);
 	json_object_put(arr);
 	free(path);
 	arr = get_list(API "/inventory?low_stock=true", user, &total);
 	ck_assert_int_eq(total, 2);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 0), "product_id"),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 0),
+	    "product_id"),
 	    p2);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 1), "product_id"),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 1),
+	    "product_id"),
 	    p3);
 	json_object_put(arr);
 	expect_list(API "/inventory?low_stock=1&product_id=1", user, 0, -1,
@@ -91,13 +94,13 @@ START_TEST(get_inventory_item)
 
 	ck_assert_int_eq(callf("GET", user, NULL, &o, API "/inventory/%" PRId64,
 	    id), 200);
-	ck_assert_int_eq(jint(o, "id"), id);
-	ck_assert_int_eq(jint(o, "product_id"), p);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 50);
-	ck_assert_int_eq(jint(o, "quantity_reserved"), 5);
-	ck_assert_int_eq(jint(o, "reorder_level"), 10);
-	ck_assert_int_eq(jint(o, "reorder_quantity"), 50);
-	ck_assert_int_eq(jint(o, "available_quantity"), 45);
+	ck_assert_int_eq(tu_jint(o, "id"), id);
+	ck_assert_int_eq(tu_jint(o, "product_id"), p);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 50);
+	ck_assert_int_eq(tu_jint(o, "quantity_reserved"), 5);
+	ck_assert_int_eq(tu_jint(o, "reorder_level"), 10);
+	ck_assert_int_eq(tu_jint(o, "reorder_quantity"), 50);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 45);
 	ck_assert(!jbool(o, "needs_reorder"));
 	ck_assert_str_eq(json_get_str(o, "product_name"), "Alpha");
 	ck_assert_str_eq(json_get_str(o, "product_sku"), "A-1");
@@ -114,7 +117,7 @@ START_TEST(get_nonexistent_inventory_item)
 
 	ck_assert_int_eq(call("GET", API "/inventory/999", user, NULL, &o),
 	    404);
-	ck_assert_str_eq(detail(o), "Inventory item with id 999 not found");
+	ck_assert_str_eq(tu_detail(o), "Inventory item with id 999 not found");
 	json_object_put(o);
 }
 END_TEST
@@ -129,12 +132,12 @@ START_TEST(create_inventory)
 	    "\"quantity_in_stock\":100,\"quantity_reserved\":10}", p);
 
 	ck_assert_int_eq(call("POST", API "/inventory", admin, body, &o), 201);
-	ck_assert_int_eq(jint(o, "product_id"), p);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 100);
-	ck_assert_int_eq(jint(o, "quantity_reserved"), 10);
-	ck_assert_int_eq(jint(o, "reorder_level"), 10);
-	ck_assert_int_eq(jint(o, "reorder_quantity"), 50);
-	ck_assert_int_eq(jint(o, "available_quantity"), 90);
+	ck_assert_int_eq(tu_jint(o, "product_id"), p);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 100);
+	ck_assert_int_eq(tu_jint(o, "quantity_reserved"), 10);
+	ck_assert_int_eq(tu_jint(o, "reorder_level"), 10);
+	ck_assert_int_eq(tu_jint(o, "reorder_quantity"), 50);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 90);
 	d = json_get_str(o, "last_restock_date");
 	ck_assert_ptr_nonnull(d);
 	ck_assert_uint_eq(strlen(d), 20);
@@ -150,8 +153,8 @@ START_TEST(create_inventory)
 	    "\"reorder_quantity\":7}", p2);
 	ck_assert_int_eq(call("POST", API "/inventory", admin, body, &o), 201);
 	ck_assert(jnull(o, "last_restock_date"));
-	ck_assert_int_eq(jint(o, "reorder_level"), 0);
-	ck_assert_int_eq(jint(o, "reorder_quantity"), 7);
+	ck_assert_int_eq(tu_jint(o, "reorder_level"), 0);
+	ck_assert_int_eq(tu_jint(o, "reorder_quantity"), 7);
 	ck_assert(jbool(o, "needs_reorder"));
 	json_object_put(o);
 	free(body);
@@ -164,7 +167,7 @@ START_TEST(create_inventory_for_nonexistent_product)
 
 	ck_assert_int_eq(call("POST", API "/inventory", admin,
 	    "{\"product_id\":4242,\"quantity_in_stock\":1}", &o), 404);
-	ck_assert_str_eq(detail(o), "Product with id 4242 not found");
+	ck_assert_str_eq(tu_detail(o), "Product with id 4242 not found");
 	json_object_put(o);
 }
 END_TEST
@@ -179,8 +182,8 @@ START_TEST(create_duplicate_inventory)
 	new_inventory(p, 1, 0, 10);
 	ck_assert_int_eq(call("POST", API "/inventory", admin, body, &o), 400);
 	want = xasprintf("Inventory already exists for product %" PRId64, p);
-	ck_assert_str_eq(detail(o), want);
-	ck_assert_ptr_nonnull(strstr(detail(o), "already exists"));
+	ck_assert_str_eq(tu_detail(o), want);
+	ck_assert_ptr_nonnull(strstr(tu_detail(o), "already exists"));
 	json_object_put(o);
 	free(want);
 	free(body);
@@ -195,7 +198,7 @@ START_TEST(create_inventory_as_non_admin)
 	    "\"quantity_in_stock\":5}", p);
 
 	ck_assert_int_eq(call("POST", API "/inventory", user, body, &o), 403);
-	ck_assert_str_eq(detail(o), "Not enough permissions");
+	ck_assert_str_eq(tu_detail(o), "Not enough permissions");
 	json_object_put(o);
 	ck_assert_int_eq(call("POST", API "/inventory", NULL, body, NULL), 401);
 	free(body);
@@ -212,27 +215,28 @@ START_TEST(update_inventory)
 
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_in_stock\":150,"
 	    "\"reorder_level\":20}", &o, API "/inventory/%" PRId64, id), 200);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 150);
-	ck_assert_int_eq(jint(o, "reorder_level"), 20);
-	ck_assert_int_eq(jint(o, "reorder_quantity"), 50);
-	ck_assert_int_eq(jint(o, "quantity_reserved"), 0);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 150);
+	ck_assert_int_eq(tu_jint(o, "reorder_level"), 20);
+	ck_assert_int_eq(tu_jint(o, "reorder_quantity"), 50);
+	ck_assert_int_eq(tu_jint(o, "quantity_reserved"), 0);
 	ck_assert_ptr_nonnull(json_get_str(o, "last_restock_date"));
 	ck_assert(!json_has(o, "product_sku"));
 	json_object_put(o);
 	/* Only the fields given change. */
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_reserved\":40}", &o,
 	    API "/inventory/%" PRId64, id), 200);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 150);
-	ck_assert_int_eq(jint(o, "quantity_reserved"), 40);
-	ck_assert_int_eq(jint(o, "reorder_level"), 20);
-	ck_assert_int_eq(jint(o, "available_quantity"), 110);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 150);
+	ck_assert_int_eq(tu_jint(o, "quantity_reserved"), 40);
+	ck_assert_int_eq(tu_jint(o, "reorder_level"), 20);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 110);
 	json_object_put(o);
 	/* Lowering the stock under what is reserved is refused. */
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_in_stock\":39}", &o,
 	    API "/inventory/%" PRId64, id), 422);
 	ck_assert_str_eq(detail_field(o), "quantity_reserved");
 	json_object_put(o);
-	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_reserved\":151}", NULL,
+	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_reserved\":151}",
+	    NULL,
 	    API "/inventory/%" PRId64, id), 422);
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_in_stock\":-1}", NULL,
 	    API "/inventory/%" PRId64, id), 422);
@@ -243,7 +247,7 @@ START_TEST(update_inventory)
 	ck_assert_int_eq(r, 40);
 	ck_assert_int_eq(call("PUT", API "/inventory/999", admin,
 	    "{\"reorder_level\":1}", &o), 404);
-	ck_assert_str_eq(detail(o), "Inventory with id 999 not found");
+	ck_assert_str_eq(tu_detail(o), "Inventory with id 999 not found");
 	json_object_put(o);
 	ck_assert_int_eq(callf("PUT", user, "{\"reorder_level\":1}", NULL,
 	    API "/inventory/%" PRId64, id), 403);
@@ -262,15 +266,15 @@ START_TEST(adjust_stock_up)
 	/* Down does not restock. */
 	ck_assert_int_eq(callf("POST", admin, "{\"quantity\":-4}", &o,
 	    API "/inventory/%" PRId64 "/adjust", id), 200);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 6);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 6);
 	ck_assert_str_eq(json_get_str(o, "last_restock_date"),
 	    "2001-02-03T04:05:06Z");
 	json_object_put(o);
 	ck_assert_int_eq(callf("POST", admin, "{\"quantity\":25,"
 	    "\"reason\":\"delivery\"}", &o, API "/inventory/%" PRId64 "/adjust",
 	    id), 200);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 31);
-	ck_assert_int_eq(jint(o, "available_quantity"), 31);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 31);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 31);
 	d = json_get_str(o, "last_restock_date");
 	ck_assert_ptr_nonnull(d);
 	ck_assert_str_ne(d, "2001-02-03T04:05:06Z");
@@ -280,7 +284,7 @@ START_TEST(adjust_stock_up)
 	ck_assert_int_eq(api_stock(id), 31);
 	ck_assert_int_eq(call("POST", API "/inventory/999/adjust", admin,
 	    "{\"quantity\":1}", &o), 404);
-	ck_assert_str_eq(detail(o), "Inventory with id 999 not found");
+	ck_assert_str_eq(tu_detail(o), "Inventory with id 999 not found");
 	json_object_put(o);
 	ck_assert_int_eq(callf("POST", user, "{\"quantity\":1}", NULL,
 	    API "/inventory/%" PRId64 "/adjust", id), 403);
@@ -293,14 +297,16 @@ START_TEST(adjust_stock_validation)
 	int64_t p = create_product("A-1", "Alpha", NULL);
 	int64_t id = new_inventory(p, 10, 0, 5);
 	static const char *const bad[] = {
-		"{\"quantity\":0}", "{\"quantity\":1.5}", "{\"quantity\":\"5\"}",
+		"{\"quantity\":0}", "{\"quantity\":1.5}",
+		    "{\"quantity\":\"5\"}",
 		"{\"quantity\":5.0}", "{\"quantity\":null}", "{}",
 		"{\"quantity\":true}",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(callf("POST", admin, bad[i], &o, API "/inventory/%"
+		ck_assert_msg(callf("POST", admin, bad[i], &o,
+		    API "/inventory/%"
 		    PRId64 "/adjust", id) == 422, "%s", bad[i]);
 		ck_assert_str_eq(detail_field(o), "quantity");
 		json_object_put(o);
@@ -318,11 +324,11 @@ START_TEST(adjust_stock_below_zero)
 
 	ck_assert_int_eq(callf("POST", admin, "{\"quantity\":-6}", &o,
 	    API "/inventory/%" PRId64 "/adjust", id), 400);
-	ck_assert_str_eq(detail(o), "Cannot reduce stock below zero");
+	ck_assert_str_eq(tu_detail(o), "Cannot reduce stock below zero");
 	json_object_put(o);
 	ck_assert_int_eq(callf("POST", admin, "{\"quantity\":-3}", &o,
 	    API "/inventory/%" PRId64 "/adjust", id), 400);
-	ck_assert_str_eq(detail(o), "Cannot reduce stock below reserved "
+	ck_assert_str_eq(tu_detail(o), "Cannot reduce stock below reserved "
 	    "quantity");
 	json_object_put(o);
 	ck_assert(db_quantities(id, &s, &r));
@@ -348,16 +354,16 @@ START_TEST(get_product_inventory)
 
 	ck_assert_int_eq(callf("GET", user, NULL, &o, API
 	    "/inventory/product/%" PRId64, p), 200);
-	ck_assert_int_eq(jint(o, "id"), id);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 7);
-	ck_assert_int_eq(jint(o, "available_quantity"), 5);
+	ck_assert_int_eq(tu_jint(o, "id"), id);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 7);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 5);
 	ck_assert(jbool(o, "needs_reorder"));
 	ck_assert(!json_has(o, "product_name"));
 	json_object_put(o);
 	ck_assert_int_eq(callf("GET", user, NULL, &o, API
 	    "/inventory/product/%" PRId64, p2), 404);
 	want = xasprintf("No inventory found for product with id %" PRId64, p2);
-	ck_assert_str_eq(detail(o), want);
+	ck_assert_str_eq(tu_detail(o), want);
 	json_object_put(o);
 	free(want);
 }
@@ -378,10 +384,10 @@ START_TEST(get_low_stock_items)
 	ck_assert_int_eq(total, 2);
 	ck_assert_uint_eq(json_object_array_length(arr), 2);
 	o = json_object_array_get_idx(arr, 0);
-	ck_assert_int_eq(jint(o, "id"), i1);
+	ck_assert_int_eq(tu_jint(o, "id"), i1);
 	ck_assert(jbool(o, "needs_reorder"));
 	ck_assert_str_eq(json_get_str(o, "product_name"), "Alpha");
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 1), "id"), i3);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 1), "id"), i3);
 	json_object_put(arr);
 	expect_list(API "/inventory/status/low-stock?skip=1&limit=5", admin, 2,
 	    1, NULL);
@@ -421,15 +427,15 @@ START_TEST(movements_ledger)
 	ck_assert_int_eq(total, 5);
 	ck_assert_uint_eq(json_object_array_length(arr), 2);
 	m = json_object_array_get_idx(arr, 0);	/* newest */
-	ck_assert_int_eq(jint(m, "change_in_stock"), -1);
+	ck_assert_int_eq(tu_jint(m, "change_in_stock"), -1);
 	ck_assert(jnull(m, "reason"));
 	ck_assert(jnull(m, "order_id"));
-	ck_assert_int_eq(jint(m, "user_id"), admin_id);
-	ck_assert_int_eq(jint(m, "product_id"), p);
+	ck_assert_int_eq(tu_jint(m, "user_id"), admin_id);
+	ck_assert_int_eq(tu_jint(m, "product_id"), p);
 	ck_assert_uint_eq(strlen(json_get_str(m, "created_at")), 20);
 	m = json_object_array_get_idx(arr, 1);
-	ck_assert_int_eq(jint(m, "change_in_stock"), 8);
-	ck_assert_int_eq(jint(m, "change_reserved"), 2);
+	ck_assert_int_eq(tu_jint(m, "change_in_stock"), 8);
+	ck_assert_int_eq(tu_jint(m, "change_reserved"), 2);
 	json_object_put(arr);
 	free(path);
 	path = xasprintf(API "/inventory/%" PRId64 "/movements?skip=3", id);
@@ -437,14 +443,14 @@ START_TEST(movements_ledger)
 	ck_assert_uint_eq(json_object_array_length(arr), 2);
 	ck_assert_str_eq(json_get_str(json_object_array_get_idx(arr, 0),
 	    "reason"), "restock");
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 1),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 1),
 	    "change_in_stock"), 10);
 	json_object_put(arr);
 	ck_assert_int_eq(call("GET", path, user, NULL, NULL), 403);
 	free(path);
 	ck_assert_int_eq(call("GET", API "/inventory/999/movements", admin,
 	    NULL, &arr), 404);
-	ck_assert_str_eq(detail(arr), "Inventory with id 999 not found");
+	ck_assert_str_eq(tu_detail(arr), "Inventory with id 999 not found");
 	json_object_put(arr);
 }
 END_TEST
@@ -641,7 +647,8 @@ static const struct bad_case bad_cases[] = {
 	{ "PUT", API "/inventory/0", NULL, "{}", 404 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":0}", 422 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":1.5}", 422 },
-	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":\"5\"}", 422 },
+	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":\"5\"}",
+	    422 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":1000000001}",
 	    422 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":-1000000001}",
@@ -741,7 +748,8 @@ START_TEST(bad_input_is_4xx)
 		ck_assert_msg(resp.status == bc->status,
 		    "case %zu: %s %.80s %.80s: %d, want %d: %.200s", i,
 		    bc->method, bc->path, bc->body != NULL ? bc->body : "",
-		    resp.status, bc->status, resp.body != NULL ? resp.body : "");
+		    resp.status, bc->status,
+		    resp.body != NULL ? resp.body : "");
 		/* Every error has a JSON detail. */
 		if (resp.status >= 400) {
 			struct json_object *o = tu_json(&resp);

@@ -43,12 +43,12 @@ START_TEST(create_order_success)
 
 	seed_product(1, "Widget", "19.90", 10);
 	seed_product(2, "Gadget", "5.05", 10);
-	ck_assert_int_eq(call_full("POST", ORDERS, tok,
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, tok,
 	    "{\"shipping_address\":\"  1 Main St  \",\"shipping_method\":"
 	    "\"express\",\"notes\":\"ring twice\",\"items\":["
 	    "{\"product_id\":2,\"quantity\":1},"
 	    "{\"product_id\":1,\"quantity\":3}]}", NULL, &o, NULL, &raw), 201);
-	id = jint(o, "id");
+	id = tu_jint(o, "id");
 	ck_assert_int_gt(id, 0);
 	ck_assert_str_eq(json_get_str(o, "status"), "pending");
 	num = json_get_str(o, "order_number");
@@ -63,22 +63,22 @@ START_TEST(create_order_success)
 	ck_assert_str_eq(json_get_str(o, "shipping_method"), "express");
 	ck_assert_str_eq(json_get_str(o, "notes"), "ring twice");
 	ck_assert(json_object_object_get(o, "tracking_number") == NULL);
-	ck_assert_int_gt(jint(o, "user_id"), 0);
+	ck_assert_int_gt(tu_jint(o, "user_id"), 0);
 	ck_assert_uint_eq(strlen(json_get_str(o, "created_at")), 20);
 	items = json_object_object_get(o, "items");
 	ck_assert_uint_eq(json_object_array_length(items), 2);
 	for (i = 0; i < 2; i++) {
 		it = json_object_array_get_idx(items, i);
-		ck_assert_int_eq(jint(it, "order_id"), id);
-		ck_assert_int_gt(jint(it, "id"), 0);
+		ck_assert_int_eq(tu_jint(it, "order_id"), id);
+		ck_assert_int_gt(tu_jint(it, "id"), 0);
 		ck_assert(!json_has(it, "product_name"));
-		if (jint(it, "product_id") == 1) {
-			ck_assert_int_eq(jint(it, "quantity"), 3);
+		if (tu_jint(it, "product_id") == 1) {
+			ck_assert_int_eq(tu_jint(it, "quantity"), 3);
 			ck_assert(fabs(json_object_get_double(
 			    json_object_object_get(it, "unit_price")) - 19.9) <
 			    1e-9);
 		} else
-			ck_assert_int_eq(jint(it, "quantity"), 1);
+			ck_assert_int_eq(tu_jint(it, "quantity"), 1);
 	}
 	ck_assert(strstr(raw, "\"unit_price\":19.90") != NULL);
 	expect_stock(1, 10, 3);
@@ -223,27 +223,28 @@ START_TEST(create_order_body_matches_get)
 	seed_product(1, "One", "1.00", 10);
 	seed_product(2, "Two", "2.50", 10);
 	seed_product(3, "Three", "3.00", 10);
-	ck_assert_int_eq(call_full("POST", ORDERS, tok, "{\"shipping_address\""
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, tok,
+	    "{\"shipping_address\""
 	    ":\"x\",\"shipping_method\":null,\"notes\":\"n\",\"items\":["
 	    "{\"product_id\":3,\"quantity\":1},"
 	    "{\"product_id\":1,\"quantity\":2},"
 	    "{\"product_id\":2,\"quantity\":3}]}", NULL, &o, NULL,
 	    &created), 201);
-	id = jint(o, "id");
+	id = tu_jint(o, "id");
 	items = json_object_object_get(o, "items");
 	ck_assert_uint_eq(json_object_array_length(items), 3);
 	for (i = 0; i < 3; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
 
-		ck_assert_int_eq(jint(it, "product_id"), listed[i]);
-		ck_assert_int_gt(jint(it, "id"), prev);
-		prev = jint(it, "id");
+		ck_assert_int_eq(tu_jint(it, "product_id"), listed[i]);
+		ck_assert_int_gt(tu_jint(it, "id"), prev);
+		prev = tu_jint(it, "id");
 	}
 	ck_assert_uint_eq(strlen(json_get_str(o, "created_at")), 20);
 	ck_assert_str_eq(json_get_str(o, "created_at"),
 	    json_get_str(o, "updated_at"));
 	path = order_path(id);
-	ck_assert_int_eq(call_full("GET", path, tok, NULL, NULL, NULL, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", path, tok, NULL, NULL, NULL, NULL,
 	    &got), 200);
 	ck_assert_str_eq(created, got);
 	json_object_put(o);
@@ -316,7 +317,7 @@ START_TEST(order_moves_invalidate_cached_stock)
 	expect_api_stock(tok, 1, 7, 10, 0);
 	expect_api_stock(tok, 2, 3, 10, 0);
 	ck_assert_int_eq(call("POST", ORDERS, tok, two, &o), 201);
-	id = jint(o, "id");
+	id = tu_jint(o, "id");
 	json_object_put(o);
 	expect_api_stock(tok, 1, 7, 10, 2);
 	expect_api_stock(tok, 2, 3, 10, 1);
@@ -324,7 +325,7 @@ START_TEST(order_moves_invalidate_cached_stock)
 	expect_api_stock(tok, 1, 7, 10, 0);
 	expect_api_stock(tok, 2, 3, 10, 0);
 	ck_assert_int_eq(call("POST", ORDERS, tok, two, &o), 201);
-	id = jint(o, "id");
+	id = tu_jint(o, "id");
 	json_object_put(o);
 	ck_assert_int_eq(set_status(admin, id, "processing"), 200);
 	expect_api_stock(tok, 1, 7, 10, 2);
@@ -352,7 +353,7 @@ START_TEST(get_user_orders)
 	for (i = 0; i < 3; i++)
 		ck_assert_int_gt(ids[i] = order_one(a, 1 + i % 2, i + 1), 0);
 	ck_assert_int_gt(order_one(b, 1, 1), 0);
-	ck_assert_int_eq(call_full("GET", ORDERS, a, NULL, NULL, &o, &total,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS, a, NULL, NULL, &o, &total,
 	    NULL), 200);
 	ck_assert_int_eq(total, 3);
 	ck_assert_uint_eq(json_object_array_length(o), 3);
@@ -362,11 +363,11 @@ START_TEST(get_user_orders)
 		struct json_object *items = json_object_object_get(ord,
 		    "items");
 
-		ck_assert_int_eq(jint(ord, "id"), ids[2 - i]);
+		ck_assert_int_eq(tu_jint(ord, "id"), ids[2 - i]);
 		ck_assert_uint_eq(json_object_array_length(items), 1);
-		ck_assert_int_eq(jint(json_object_array_get_idx(items, 0),
+		ck_assert_int_eq(tu_jint(json_object_array_get_idx(items, 0),
 		    "quantity"), 3 - i);
-		ck_assert_int_eq(jint(json_object_array_get_idx(items, 0),
+		ck_assert_int_eq(tu_jint(json_object_array_get_idx(items, 0),
 		    "product_id"), 1 + (2 - i) % 2);
 		/* The owner and the product names are the admin's view. */
 		ck_assert(!json_has(ord, "user_email"));
@@ -374,24 +375,26 @@ START_TEST(get_user_orders)
 		    "product_name"));
 	}
 	json_object_put(o);
-	ck_assert_int_eq(call_full("GET", ORDERS "?limit=2&skip=1", a, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?limit=2&skip=1", a, NULL,
 	    NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 3);
 	ck_assert_uint_eq(json_object_array_length(o), 2);
 	first = json_object_array_get_idx(o, 0);
-	ck_assert_int_eq(jint(first, "id"), ids[1]);
+	ck_assert_int_eq(tu_jint(first, "id"), ids[1]);
 	json_object_put(o);
 	ck_assert_int_eq(cancel(a, ids[0]), 204);
-	ck_assert_int_eq(call_full("GET", ORDERS "?status=cancelled", a, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?status=cancelled", a,
+	    NULL,
 	    NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0), "id"), ids[0]);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0), "id"),
+	    ids[0]);
 	json_object_put(o);
-	ck_assert_int_eq(call_full("GET", ORDERS "?status=pending", a, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?status=pending", a, NULL,
 	    NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 2);
 	json_object_put(o);
-	ck_assert_int_eq(call_full("GET", ORDERS "?status=shipped", b, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?status=shipped", b, NULL,
 	    NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 0);
 	ck_assert_uint_eq(json_object_array_length(o), 0);
@@ -436,7 +439,7 @@ order_of(const char *token, const int64_t *pids, size_t n,
 	buf_puts(&b, "]}");
 	ck_assert_int_eq(call("POST", ORDERS, token, b.data, body), 201);
 	buf_free(&b);
-	return jint(*body, "id");
+	return tu_jint(*body, "id");
 }
 
 /*
@@ -468,7 +471,7 @@ START_TEST(list_matches_single_orders)
 		struct json_object *items = json_object_object_get(ord,
 		    "items");
 
-		ck_assert_int_eq(jint(ord, "id"), ids[i]);
+		ck_assert_int_eq(tu_jint(ord, "id"), ids[i]);
 		ck_assert(is_iso_time(json_get_str(ord, "created_at")));
 		ck_assert(is_iso_time(json_get_str(ord, "updated_at")));
 		ck_assert_uint_eq(json_object_array_length(items), nitems[i]);
@@ -476,8 +479,9 @@ START_TEST(list_matches_single_orders)
 			struct json_object *it = json_object_array_get_idx(
 			    items, j);
 
-			ck_assert_int_eq(jint(it, "product_id"), given[i][j]);
-			ck_assert_int_eq(jint(it, "order_id"), ids[i]);
+			ck_assert_int_eq(tu_jint(it, "product_id"),
+			    given[i][j]);
+			ck_assert_int_eq(tu_jint(it, "order_id"), ids[i]);
 			ck_assert(is_iso_time(json_get_str(it, "created_at")));
 		}
 		path = order_path(ids[i]);
@@ -503,7 +507,8 @@ total_of(const char *token, const char *path)
 	struct json_object *o = NULL;
 	int64_t total = -1;
 
-	ck_assert_int_eq(call_full("GET", path, token, NULL, NULL, &o, &total,
+	ck_assert_int_eq(tu_call(app, "GET", path, token, NULL, NULL, &o,
+	    &total,
 	    NULL), 200);
 	json_object_put(o);
 	return total;
@@ -577,13 +582,13 @@ START_TEST(get_order_detail)
 	ck_assert_int_gt(id = order_one(tok, 1, 2), 0);
 	path = order_path(id);
 	ck_assert_int_eq(call("GET", path, tok, NULL, &o), 200);
-	ck_assert_int_eq(jint(o, "id"), id);
+	ck_assert_int_eq(tu_jint(o, "id"), id);
 	ck_assert_str_eq(json_get_str(o, "status"), "pending");
 	ck_assert_uint_eq(json_object_array_length(json_object_object_get(o,
 	    "items")), 1);
 	json_object_put(o);
 	ck_assert_int_eq(call("GET", path, admin, NULL, &o), 200);
-	ck_assert_int_eq(jint(o, "id"), id);
+	ck_assert_int_eq(tu_jint(o, "id"), id);
 	json_object_put(o);
 	expect_error("GET", ORDERS "/9999", tok, NULL, 404,
 	    "Order with id 9999 not found");
@@ -631,12 +636,12 @@ START_TEST(admin_get_all_orders)
 	seed_product(2, "Gadget", "4.00", 10);
 	ck_assert_int_gt(ida = order_one(a, 1, 1), 0);
 	ck_assert_int_gt(idb = order_one(b, 2, 2), 0);
-	ck_assert_int_eq(call_full("GET", ORDERS "/admin", admin, NULL, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "/admin", admin, NULL, NULL,
 	    &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 2);
 	ck_assert_uint_eq(json_object_array_length(o), 2);
 	ord = json_object_array_get_idx(o, 0);	/* newest: Bob's */
-	ck_assert_int_eq(jint(ord, "id"), idb);
+	ck_assert_int_eq(tu_jint(ord, "id"), idb);
 	ck_assert_str_eq(json_get_str(ord, "user_email"), "b@example.com");
 	ck_assert_str_eq(json_get_str(ord, "user_full_name"), "Bob Jones");
 	it = json_object_array_get_idx(json_object_object_get(ord, "items"),
@@ -651,21 +656,23 @@ START_TEST(admin_get_all_orders)
 	json_object_put(o);
 	/* Filters: by user, by status, both. */
 	path = xasprintf(ORDERS "/admin?user_id=%" PRId64, aid);
-	ck_assert_int_eq(call_full("GET", path, admin, NULL, NULL, &o, &total,
+	ck_assert_int_eq(tu_call(app, "GET", path, admin, NULL, NULL, &o,
+	    &total,
 	    NULL), 200);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0), "id"), ida);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0), "id"), ida);
 	json_object_put(o);
 	free(path);
 	ck_assert_int_eq(set_status(admin, idb, "processing"), 200);
-	ck_assert_int_eq(call_full("GET", ORDERS "/admin?status=processing",
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "/admin?status=processing",
 	    admin, NULL, NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0), "id"), idb);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0), "id"), idb);
 	json_object_put(o);
 	path = xasprintf(ORDERS "/admin?user_id=%" PRId64 "&status=pending",
 	    bid);
-	ck_assert_int_eq(call_full("GET", path, admin, NULL, NULL, &o, &total,
+	ck_assert_int_eq(tu_call(app, "GET", path, admin, NULL, NULL, &o,
+	    &total,
 	    NULL), 200);
 	ck_assert_int_eq(total, 0);
 	json_object_put(o);
@@ -697,7 +704,7 @@ START_TEST(admin_list_fixed_queries)
 		    "{\"product_id\":3,\"quantity\":1},"
 		    "{\"product_id\":1,\"quantity\":2},"
 		    "{\"product_id\":2,\"quantity\":3}]}", NULL), 201);
-	ck_assert_int_eq(call_full("GET", ORDERS "/admin?limit=1000", admin,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "/admin?limit=1000", admin,
 	    NULL, NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 30);
 	for (i = 0; i < 30; i++) {
@@ -705,8 +712,9 @@ START_TEST(admin_list_fixed_queries)
 		items = json_object_object_get(ord, "items");
 		ck_assert_uint_eq(json_object_array_length(items), 3);
 		for (j = 0; j < 3; j++)
-			ck_assert_int_eq(jint(json_object_array_get_idx(items,
-			    j), "order_id"), jint(ord, "id"));
+			ck_assert_int_eq(tu_jint(
+			    json_object_array_get_idx(items, j), "order_id"),
+			    tu_jint(ord, "id"));
 	}
 	json_object_put(o);
 	free(tok);
@@ -758,10 +766,11 @@ START_TEST(list_queries_are_strict)
 	json_object_put(o);
 	/* The values as meant: one user's orders, or a percent-encoded
 	 * status. */
-	ck_assert_int_eq(call_full("GET", ORDERS "/admin?user_id=1", admin,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "/admin?user_id=1", admin,
 	    NULL, NULL, NULL, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(call_full("GET", ORDERS "?status=%70ending", u, NULL,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?status=%70ending", u,
+	    NULL,
 	    NULL, NULL, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
 	free(u);
@@ -779,15 +788,15 @@ START_TEST(head_on_order_list)
 	seed_product(1, "Widget", "1.00", 100);
 	ck_assert_int_gt(order_one(u, 1, 1), 0);
 	ck_assert_int_gt(order_one(u, 1, 2), 0);
-	send_req("GET", ORDERS, u, NULL, NULL, &get);
-	send_req("HEAD", ORDERS, u, NULL, NULL, &head);
+	tu_send(app, "GET", ORDERS, u, NULL, NULL, &get);
+	tu_send(app, "HEAD", ORDERS, u, NULL, NULL, &head);
 	ck_assert_int_eq(head.status, 200);
 	ck_assert(head.omit_body);
 	ck_assert_str_eq(http_resp_get_header(&head, "X-Total-Count"), "2");
 	ck_assert_uint_eq(head.body_len, get.body_len);
 	http_resp_free(&get);
 	http_resp_free(&head);
-	send_req("HEAD", ORDERS "/99", u, NULL, NULL, &head);
+	tu_send(app, "HEAD", ORDERS "/99", u, NULL, NULL, &head);
 	ck_assert_int_eq(head.status, 404);
 	ck_assert(head.omit_body);
 	http_resp_free(&head);

@@ -15,28 +15,33 @@ START_TEST(idempotency_key_replays)
 	struct json_object *o = NULL;
 
 	seed_product(1, "Widget", "1.00", 10);
-	ck_assert_int_eq(call_full("POST", ORDERS, a, IDEM_BODY, "key-1", NULL,
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, a, IDEM_BODY, "key-1",
+	    NULL,
 	    NULL, &first), 201);
-	ck_assert_int_eq(call_full("POST", ORDERS, a, IDEM_BODY, "key-1", NULL,
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, a, IDEM_BODY, "key-1",
+	    NULL,
 	    NULL, &again), 201);
 	ck_assert_str_eq(first, again);
 	ck_assert_int_eq(order_count(admin), 1);
 	expect_stock(1, 10, 1);
 	free(again);
 	/* Whitespace does not make it another request. */
-	ck_assert_int_eq(call_full("POST", ORDERS, a, "{ \"shipping_address\""
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, a,
+	    "{ \"shipping_address\""
 	    ": \"x\", \"items\": [{\"product_id\": 1, \"quantity\": 1}] }",
 	    "key-1", NULL, NULL, &again), 201);
 	ck_assert_str_eq(first, again);
 	free(again);
 	/* Another user's key of the same name is another key. */
-	ck_assert_int_eq(call_full("POST", ORDERS, b, IDEM_BODY, "key-1", NULL,
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, b, IDEM_BODY, "key-1",
+	    NULL,
 	    NULL, &again), 201);
 	ck_assert_str_ne(first, again);
 	free(again);
 	ck_assert_int_eq(order_count(admin), 2);
 	/* The same key with another request is refused. */
-	ck_assert_int_eq(call_full("POST", ORDERS, a, "{\"shipping_address\":"
+	ck_assert_int_eq(tu_call(app, "POST", ORDERS, a,
+	    "{\"shipping_address\":"
 	    "\"y\",\"items\":[{\"product_id\":1,\"quantity\":1}]}", "key-1",
 	    &o, NULL, NULL), 422);
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
@@ -46,7 +51,8 @@ START_TEST(idempotency_key_replays)
 	json_object_put(o);
 	/* Without a key, the same body makes another order. */
 	ck_assert_int_eq(call("POST", ORDERS, a, IDEM_BODY, NULL), 201);
-	ck_assert_int_eq(call_full("GET", ORDERS, a, NULL, NULL, NULL, &total,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS, a, NULL, NULL, NULL,
+	    &total,
 	    NULL), 200);
 	ck_assert_int_eq(total, 2);
 	expect_stock(1, 10, 3);
@@ -65,7 +71,7 @@ post_keyed(const char *token, const char *body, const char *key,
     char **raw, bool *replayed)
 {
 	struct http_resp resp;
-	int status = send_req("POST", ORDERS, token, body, key, &resp);
+	int status = tu_send(app, "POST", ORDERS, token, body, key, &resp);
 
 	if (raw != NULL)
 		*raw = xstrndup(resp.body != NULL ? resp.body : "",
@@ -299,13 +305,13 @@ idem_child(int i, void *out)
 	struct json_object *o;
 
 	(void)i;
-	a->status = send_req("POST", ORDERS, idem_token, IDEM_BODY,
+	a->status = tu_send(app, "POST", ORDERS, idem_token, IDEM_BODY,
 	    "same-key", &resp);
 	o = tu_json(&resp);
 	if (a->status == 201) {
 		a->replayed = http_resp_get_header(&resp,
 		    "Idempotent-Replayed") != NULL;
-		a->id = jint(o, "id");
+		a->id = tu_jint(o, "id");
 	} else
 		expect_detail("POST /orders", a->status, o, 409,
 		    "Request with this Idempotency-Key is in progress");

@@ -167,16 +167,17 @@ multi_child(int i, void *out)
 			    (size_t)multi_orders[k].n);
 			for (j = 0; j < json_object_array_length(items); j++) {
 				it = json_object_array_get_idx(items, j);
-				ck_assert(jint(it, "product_id") == 1 ||
-				    jint(it, "product_id") == 2);
-				m->units[jint(it, "product_id")] +=
-				    jint(it, "quantity");
+				ck_assert(tu_jint(it, "product_id") == 1 ||
+				    tu_jint(it, "product_id") == 2);
+				m->units[tu_jint(it, "product_id")] +=
+				    tu_jint(it, "quantity");
 			}
 		} else {
-			ck_assert_msg(st == 400 && multi_refusal(k, detail(o)),
+			ck_assert_msg(st == 400 && multi_refusal(k,
+			    tu_detail(o)),
 			    "%s: %d \"%s\", expected 400 short of one of its "
 			    "products", body, st,
-			    detail(o) != NULL ? detail(o) : "(none)");
+			    tu_detail(o) != NULL ? tu_detail(o) : "(none)");
 		}
 		json_object_put(o);
 		free(body);
@@ -210,7 +211,8 @@ START_TEST(multi_item_orders_under_contention)
 	/* What the 201 answers list is what is reserved, to the unit. */
 	for (p = 1; p <= 2; p++) {
 		stock_of(p, &s, &r);
-		ck_assert_msg(r == units[p], "product %d: %" PRId64 " reserved, "
+		ck_assert_msg(r == units[p],
+		    "product %d: %" PRId64 " reserved, "
 		    "the orders made list %" PRId64, p, r, units[p]);
 	}
 	/* Never part of an order: what is reserved is exactly what the
@@ -419,7 +421,7 @@ START_TEST(stock_invariants_after_mixed_operations)
 			buf_puts(&body, "]}");
 			if (call("POST", ORDERS, tok, body.data, &o) == 201 &&
 			    nids < 200)
-				ids[nids++] = jint(o, "id");
+				ids[nids++] = tu_jint(o, "id");
 			json_object_put(o);
 			o = NULL;
 		} else if (op < 6)
@@ -448,7 +450,7 @@ START_TEST(stock_invariants_after_mixed_operations)
 		items = json_object_object_get(ord, "items");
 		for (j = 0; j < json_object_array_length(items); j++) {
 			it = json_object_array_get_idx(items, j);
-			shipped[jint(it, "product_id")] += jint(it,
+			shipped[tu_jint(it, "product_id")] += tu_jint(it,
 			    "quantity");
 		}
 	}

@@ -241,7 +241,7 @@ START_TEST(process_order_step)
 	ck_assert_int_eq(call("POST", ORDERS, tok, "{\"shipping_address\":"
 	    "\"x\",\"notes\":\"gift\",\"items\":[{\"product_id\":1,"
 	    "\"quantity\":2}]}", &o), 201);
-	id2 = jint(o, "id");
+	id2 = tu_jint(o, "id");
 	json_object_put(o);
 	ck_assert_int_eq(order_flow_process(app->db, app->cache, id2, false,
 	    &final), INV_OK);
@@ -433,8 +433,8 @@ START_TEST(books_manual_hold_between_orders_and_stock)
 	expect_api_stock(tok, 1, 1, 10, 5);	/* cached now */
 	ck_assert_int_eq(put_inventory(admin, 1, "{\"quantity_reserved\":8}",
 	    &o), 200);
-	ck_assert_int_eq(jint(o, "quantity_reserved"), 8);
-	ck_assert_int_eq(jint(o, "available_quantity"), 2);
+	ck_assert_int_eq(tu_jint(o, "quantity_reserved"), 8);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 2);
 	json_object_put(o);
 	expect_api_stock(tok, 1, 1, 10, 8);
 	expect_manual_hold(1, 3);
@@ -488,7 +488,7 @@ START_TEST(books_created_reservation_is_a_manual_hold)
 	ck_assert_int_eq(call("POST", "/api/v1/inventory", admin,
 	    "{\"product_id\":1,\"quantity_in_stock\":10,"
 	    "\"quantity_reserved\":3}", &o), 201);
-	ck_assert_int_eq(jint(o, "quantity_reserved"), 3);
+	ck_assert_int_eq(tu_jint(o, "quantity_reserved"), 3);
 	json_object_put(o);
 	expect_api_stock(tok, 1, 1, 10, 3);
 	expect_manual_hold(1, 3);
@@ -646,7 +646,7 @@ START_TEST(books_reserved_put_races_orders)
 	    bk_admin, NULL, &o), 200);
 	ck_assert_uint_eq(json_object_array_length(o), N);
 	for (k = 0; k < json_object_array_length(o); k++)
-		ck_assert_int_eq(cancel(bk_owner, jint(
+		ck_assert_int_eq(cancel(bk_owner, tu_jint(
 		    json_object_array_get_idx(o, k), "id")), 204);
 	json_object_put(o);
 	expect_sql("SELECT quantity_reserved = manual_hold FROM inventory "

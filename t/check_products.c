@@ -51,7 +51,7 @@ START_TEST(product_crud)
 	    "\"weight\":2.5,\"description\":\"A widget\",\"dimensions\":"
 	    "\"1x2x3\",\"category\":\"tools\",\"image_url\":"
 	    "\"https://example.com/w.png\"}", &o), 201);
-	id = jint(o, "id");
+	id = tu_jint(o, "id");
 	ck_assert_str_eq(json_get_str(o, "sku"), "SKU-1");
 	ck_assert_str_eq(json_get_str(o, "name"), "Widget");
 	ck_assert_str_eq(json_get_str(o, "description"), "A widget");
@@ -119,27 +119,28 @@ START_TEST(product_errors)
 	id2 = create_product("AB-1", "Upper", NULL);
 	ck_assert_int_eq(call("POST", API "/products", admin,
 	    "{\"sku\":\" ab-1 \",\"name\":\"Again\",\"price\":1}", &o), 400);
-	ck_assert_str_eq(detail(o), "Product with SKU ab-1 already exists");
+	ck_assert_str_eq(tu_detail(o), "Product with SKU ab-1 already exists");
 	json_object_put(o);
 	ck_assert_int_eq(call("PUT", path, admin, "{\"sku\":\"AB-1\"}", &o),
 	    400);
-	ck_assert_str_eq(detail(o), "Product with SKU AB-1 already exists");
+	ck_assert_str_eq(tu_detail(o), "Product with SKU AB-1 already exists");
 	json_object_put(o);
 	ck_assert_int_eq(call("GET", API "/products/777", user, NULL, &o), 404);
-	ck_assert_str_eq(detail(o), "Product with id 777 not found");
+	ck_assert_str_eq(tu_detail(o), "Product with id 777 not found");
 	json_object_put(o);
 	ck_assert_int_eq(call("PUT", API "/products/777", admin,
 	    "{\"name\":\"X\"}", &o), 404);
-	ck_assert_str_eq(detail(o), "Product with id 777 not found");
+	ck_assert_str_eq(tu_detail(o), "Product with id 777 not found");
 	json_object_put(o);
 	ck_assert_int_eq(call("DELETE", API "/products/777", admin, NULL, &o),
 	    404);
-	ck_assert_str_eq(detail(o), "Product with id 777 not found");
+	ck_assert_str_eq(tu_detail(o), "Product with id 777 not found");
 	json_object_put(o);
 	/* Roles. */
 	ck_assert_int_eq(call("POST", API "/products", user,
 	    "{\"sku\":\"U\",\"name\":\"U\",\"price\":1}", NULL), 403);
-	ck_assert_int_eq(call("PUT", path, user, "{\"name\":\"U\"}", NULL), 403);
+	ck_assert_int_eq(call("PUT", path, user, "{\"name\":\"U\"}", NULL),
+	    403);
 	ck_assert_int_eq(call("DELETE", path, user, NULL, NULL), 403);
 	ck_assert_int_eq(call("GET", path, NULL, NULL, NULL), 401);
 	/* 422s name their field. */
@@ -152,7 +153,8 @@ START_TEST(product_errors)
 	ck_assert_str_eq(detail_field(o), "price");
 	json_object_put(o);
 	ck_assert_int_eq(call("POST", API "/products", admin,
-	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":1,\"weight\":-1}", &o), 422);
+	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":1,\"weight\":-1}", &o),
+	    422);
 	ck_assert_str_eq(detail_field(o), "weight");
 	json_object_put(o);
 	ck_assert_int_eq(call("POST", API "/products", admin,
@@ -176,7 +178,7 @@ START_TEST(product_errors)
 	ck_assert_int_eq(db_exec_script(app->db, script), INV_OK);
 	new_inventory(id, 3, 0, 1);
 	ck_assert_int_eq(call("DELETE", path, admin, NULL, &o), 409);
-	ck_assert_str_eq(detail(o), "Product has orders");
+	ck_assert_str_eq(tu_detail(o), "Product has orders");
 	json_object_put(o);
 	ck_assert_int_eq(call("GET", path, user, NULL, NULL), 200);
 	ck_assert_int_eq(callf("GET", user, NULL, NULL, API
@@ -218,7 +220,8 @@ START_TEST(product_image_url_only_http)
 		"//example.com/a.png", "http://", "https://",
 		"http://exa mple.com/a.png", "http://example.com/a b.png",
 		"http://example.com/a\\t.png", "", "   ",
-		"data:image/png;base64,AAAA", "http://user:pw@example.com/a.png",
+		"data:image/png;base64,AAAA",
+		    "http://user:pw@example.com/a.png",
 	};
 	struct json_object *o;
 	int64_t id;
@@ -237,7 +240,7 @@ START_TEST(product_image_url_only_http)
 	ck_assert_int_eq(call("POST", API "/products", admin, "{\"sku\":\"U\","
 	    "\"name\":\"n\",\"price\":1,\"image_url\":"
 	    "\" HTTPS://Cdn.Example.com:8443/a.png?w=1#x \"}", &o), 201);
-	id = jint(o, "id");
+	id = tu_jint(o, "id");
 	ck_assert_str_eq(json_get_str(o, "image_url"),
 	    "HTTPS://Cdn.Example.com:8443/a.png?w=1#x");
 	json_object_put(o);
@@ -394,13 +397,13 @@ START_TEST(cache_product_coherent)
 	warm(path, user);
 	ck_assert_int_eq(adjust(id, -4, NULL), 200);
 	ck_assert_int_eq(call("GET", path, user, NULL, &o), 200);
-	ck_assert_int_eq(jint(o, "quantity_in_stock"), 6);
+	ck_assert_int_eq(tu_jint(o, "quantity_in_stock"), 6);
 	json_object_put(o);
 	warm(path, user);
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_reserved\":6}", NULL,
 	    API "/inventory/%" PRId64, id), 200);
 	ck_assert_int_eq(call("GET", path, user, NULL, &o), 200);
-	ck_assert_int_eq(jint(o, "available_quantity"), 0);
+	ck_assert_int_eq(tu_jint(o, "available_quantity"), 0);
 	json_object_put(o);
 	free(path);
 	/* A product without inventory, read (404, not cached), then given
@@ -434,7 +437,7 @@ START_TEST(cache_lists_coherent)
 	json_object_put(arr);
 	arr = get_list(API "/inventory/status/low-stock", admin, &total);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 0), "id"), i2);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 0), "id"), i2);
 	json_object_put(arr);
 	warm(API "/inventory", user);
 	warm(API "/inventory/status/low-stock", admin);
@@ -443,11 +446,11 @@ START_TEST(cache_lists_coherent)
 	ck_assert_int_eq(adjust(i1, -5, NULL), 200);
 	ck_assert_int_eq(adjust(i2, 10, NULL), 200);
 	arr = get_list(API "/inventory", user, &total);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 0),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 0),
 	    "quantity_in_stock"), 5);
 	json_object_put(arr);
 	arr = get_list(API "/inventory?skip=0&limit=100", user, &total);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 1),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 1),
 	    "quantity_in_stock"), 11);
 	json_object_put(arr);
 	arr = get_list(filtered, user, &total);
@@ -455,7 +458,7 @@ START_TEST(cache_lists_coherent)
 	json_object_put(arr);
 	arr = get_list(API "/inventory/status/low-stock", admin, &total);
 	ck_assert_int_eq(total, 1);
-	ck_assert_int_eq(jint(json_object_array_get_idx(arr, 0), "id"), i1);
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(arr, 0), "id"), i1);
 	json_object_put(arr);
 	/* A product rename shows in the lists. */
 	warm(API "/inventory", user);
@@ -526,7 +529,7 @@ START_TEST(redis_unreachable_then_back)
 	ck_assert_int_eq(api_stock(id), 15);
 	ck_assert_int_eq(api_stock(id), 15);
 	o = get_list(API "/inventory", user, &total);
-	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0),
 	    "quantity_in_stock"), 15);
 	json_object_put(o);
 	ck_assert_int_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
@@ -563,7 +566,7 @@ START_TEST(redis_paused_mid_test)
 	ck_assert_int_eq(adjust(id, 7, NULL), 200);
 	ck_assert_int_eq(api_stock(id), 17);
 	o = get_list(API "/inventory", user, &total);
-	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0),
 	    "quantity_in_stock"), 17);
 	json_object_put(o);
 	ck_assert_int_eq(adjust(id, -2, NULL), 200);
@@ -576,7 +579,7 @@ START_TEST(redis_paused_mid_test)
 	app = other;
 	ck_assert_int_eq(api_stock(id), 15);
 	o = get_list(API "/inventory", user, &total);
-	ck_assert_int_eq(jint(json_object_array_get_idx(o, 0),
+	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0),
 	    "quantity_in_stock"), 15);
 	json_object_put(o);
 	app = tu_app();

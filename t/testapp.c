@@ -234,3 +234,55 @@ tu_expect_query_422(struct app *app, const char *path, const char *token,
 	tu_expect_422(&resp, "query", name, type);
 	http_resp_free(&resp);
 }
+
+int
+tu_send(struct app *app, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct http_resp *resp)
+{
+	tu_request_key(app, method, path, token,
+	    body != NULL ? "application/json" : NULL, body, idempotency_key,
+	    resp);
+	ck_assert_msg(resp->status != 500 && resp->status != 0,
+	    "%s %s: status %d (%s)", method, path, resp->status,
+	    resp->body != NULL ? resp->body : "");
+	return resp->status;
+}
+
+int
+tu_call(struct app *app, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct json_object **out, int64_t *total, char **raw)
+{
+	struct http_resp resp;
+	const char *tc;
+	int status = tu_send(app, method, path, token, body, idempotency_key,
+	    &resp);
+
+	if (out != NULL)
+		*out = resp.body != NULL ? tu_json(&resp) : NULL;
+	if (total != NULL) {
+		tc = http_resp_get_header(&resp, "X-Total-Count");
+		*total = tc != NULL ? strtoll(tc, NULL, 10) : -1;
+	}
+	if (raw != NULL)
+		*raw = resp.body != NULL ? xstrndup(resp.body, resp.body_len) :
+		    NULL;
+	http_resp_free(&resp);
+	return status;
+}
+
+const char *
+tu_detail(struct json_object *o)
+{
+	return json_get_str(o, "detail");
+}
+
+int64_t
+tu_jint(struct json_object *o, const char *name)
+{
+	int64_t v = -1;
+
+	ck_assert_msg(json_get_int(o, name, &v), "no integer %s", name);
+	return v;
+}

@@ -70,15 +70,11 @@ int
 callf(const char *method, const char *tok, const char *body,
     struct json_object **out, const char *fmt, ...);
 
-int64_t
-jint(struct json_object *o, const char *key);
 
 /* True when key is present and null. */
 bool
 jnull(struct json_object *o, const char *key);
 
-const char *
-detail(struct json_object *o);
 
 /* The first 422 detail's loc[1] (borrowed from o). */
 const char *

@@ -113,56 +113,15 @@ user_token(const char *email, const char *name, bool admin, int64_t *id)
 	return tok;
 }
 
-/* Sends a request (key: an Idempotency-Key, or NULL) and returns its
- * status; *resp gets the reply (http_resp_free it). No request here may
- * ever be answered 500. */
-int
-send_req(const char *method, const char *path, const char *token,
-    const char *body, const char *key, struct http_resp *resp)
-{
-	tu_request_key(app, method, path, token, body != NULL ? JSON : NULL,
-	    body, key, resp);
-	ck_assert_msg(resp->status != 500, "%s %s: 500", method, path);
-	return resp->status;
-}
 
-/* Sends a request; returns the status, *out the parsed body, *total the
- * X-Total-Count, *raw the body as sent (new): each may be NULL. */
-int
-call_full(const char *method, const char *path, const char *token,
-    const char *body, const char *key, struct json_object **out,
-    int64_t *total, char **raw)
-{
-	struct http_resp resp;
-	const char *tc;
-	int status = send_req(method, path, token, body, key, &resp);
-
-	if (out != NULL)
-		*out = resp.body != NULL ? tu_json(&resp) : NULL;
-	if (total != NULL) {
-		tc = http_resp_get_header(&resp, "X-Total-Count");
-		*total = tc != NULL ? strtoll(tc, NULL, 10) : -1;
-	}
-	if (raw != NULL)
-		*raw = resp.body != NULL ? xstrndup(resp.body, resp.body_len) :
-		    NULL;
-	http_resp_free(&resp);
-	return status;
-}
 
 int
 call(const char *method, const char *path, const char *token,
     const char *body, struct json_object **out)
 {
-	return call_full(method, path, token, body, NULL, out, NULL, NULL);
+	return tu_call(app, method, path, token, body, NULL, out, NULL, NULL);
 }
 
-/* The "detail" string of an error body (borrowed from o). */
-const char *
-detail(struct json_object *o)
-{
-	return json_get_str(o, "detail");
-}
 
 /* Asserts that an answer (got, its body o) is status with detail msg. */
 void
@@ -170,10 +129,10 @@ expect_detail(const char *what, int got, struct json_object *o, int status,
     const char *msg)
 {
 	ck_assert_msg(got == status, "%s: %d, expected %d (detail \"%s\")",
-	    what, got, status, detail(o) != NULL ? detail(o) : "(none)");
-	ck_assert_msg(detail(o) != NULL && strcmp(detail(o), msg) == 0,
+	    what, got, status, tu_detail(o) != NULL ? tu_detail(o) : "(none)");
+	ck_assert_msg(tu_detail(o) != NULL && strcmp(tu_detail(o), msg) == 0,
 	    "%s: detail \"%s\", expected \"%s\"", what,
-	    detail(o) != NULL ? detail(o) : "(none)", msg);
+	    tu_detail(o) != NULL ? tu_detail(o) : "(none)", msg);
 }
 
 /* Asserts status and detail of a request, and frees the body. */
@@ -190,14 +149,6 @@ expect_error(const char *method, const char *path, const char *token,
 	free(what);
 }
 
-int64_t
-jint(struct json_object *o, const char *name)
-{
-	int64_t v = -1;
-
-	ck_assert_msg(json_get_int(o, name, &v), "no integer %s", name);
-	return v;
-}
 
 /* The body of an order of qty units of one product (new). */
 char *
@@ -215,7 +166,7 @@ order_one(const char *token, int64_t product, int qty)
 	struct json_object *o = NULL;
 	char *body = order_body(product, qty);
 	int status = call("POST", ORDERS, token, body, &o);
-	int64_t id = status == 201 ? jint(o, "id") : -status;
+	int64_t id = status == 201 ? tu_jint(o, "id") : -status;
 
 	json_object_put(o);
 	free(body);
@@ -325,7 +276,7 @@ order_count(const char *admin)
 {
 	int64_t total = -1;
 
-	ck_assert_int_eq(call_full("GET", ORDERS "/admin?limit=1", admin,
+	ck_assert_int_eq(tu_call(app, "GET", ORDERS "/admin?limit=1", admin,
 	    NULL, NULL, NULL, &total, NULL), 200);
 	return total;
 }
@@ -349,7 +300,7 @@ api_stock(const char *token, const char *path, const char *field)
 	int64_t v;
 
 	ck_assert_int_eq(call("GET", path, token, NULL, &o), 200);
-	v = jint(o, field);
+	v = tu_jint(o, field);
 	json_object_put(o);
 	return v;
 }

@@ -79,27 +79,13 @@ seed_product(int64_t id, const char *name, const char *price, int stock);
 char *
 user_token(const char *email, const char *name, bool admin, int64_t *id);
 
-/* Sends a request (key: an Idempotency-Key, or NULL) and returns its
- * status; *resp gets the reply (http_resp_free it). No request here may
- * ever be answered 500. */
-int
-send_req(const char *method, const char *path, const char *token,
-    const char *body, const char *key, struct http_resp *resp);
 
-/* Sends a request; returns the status, *out the parsed body, *total the
- * X-Total-Count, *raw the body as sent (new): each may be NULL. */
-int
-call_full(const char *method, const char *path, const char *token,
-    const char *body, const char *key, struct json_object **out,
-    int64_t *total, char **raw);
 
+/* tu_call with no key, total or raw body. */
 int
 call(const char *method, const char *path, const char *token,
     const char *body, struct json_object **out);
 
-/* The "detail" string of an error body (borrowed from o). */
-const char *
-detail(struct json_object *o);
 
 /* Asserts that an answer (got, its body o) is status with detail msg. */
 void
@@ -111,8 +97,6 @@ void
 expect_error(const char *method, const char *path, const char *token,
     const char *body, int status, const char *msg);
 
-int64_t
-jint(struct json_object *o, const char *name);
 
 /* The body of an order of qty units of one product (new). */
 char *

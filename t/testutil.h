@@ -12,6 +12,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app.h"
 #include "http.h"
@@ -120,6 +121,28 @@ void tu_request(struct app *, const char *method, const char *path,
 void tu_request_key(struct app *, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
     const char *idempotency_key, struct http_resp *resp);
+
+/*
+ * tu_request_key with a JSON body (Content-Type application/json when
+ * body is not NULL); fails the test when the answer is a 500 or none (no
+ * request may get one). Returns the status; *resp as tu_request's.
+ */
+int tu_send(struct app *, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct http_resp *resp);
+
+/* tu_send, then *out the body parsed as JSON (new; NULL without a body),
+ * *total its X-Total-Count (-1: none), *raw the body as sent (new): each
+ * may be NULL. Returns the status. */
+int tu_call(struct app *, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct json_object **out, int64_t *total, char **raw);
+
+/* The "detail" string of an error body (borrowed from o), or NULL. */
+const char *tu_detail(struct json_object *o);
+
+/* Integer member name of o; fails the test when there is none. */
+int64_t tu_jint(struct json_object *o, const char *name);
 
 /* The response body parsed as JSON (new; json_object_put it). Fails the
  * test when it is not JSON. */
