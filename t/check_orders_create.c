@@ -819,143 +819,21 @@ END_TEST
 
 /* ---- bad input ---- */
 
+/*
+ * What a table of requests cannot say (the plain refusals are request
+ * cases, t/requests/60-orders-input/): which element of items a 422
+ * points at, the bounds of items and of every string, and that nothing
+ * of it moved the stock.
+ */
 START_TEST(bad_input_is_4xx)
 {
-	static const struct {
-		const char	*method;
-		const char	*path;
-		const char	*body;
-		int		 status;
-	} cases[] = {
-		{ "POST", ORDERS, NULL, 422 },
-		{ "POST", ORDERS, "", 422 },
-		{ "POST", ORDERS, "[]", 422 },
-		{ "POST", ORDERS, "null", 422 },
-		{ "POST", ORDERS, "{}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\"}", 422 },
-		{ "POST", ORDERS, "{\"items\":[{\"product_id\":1,"
-		    "\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":[]}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":{}}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":1}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":[1]}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[null]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[[1,1]]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":0}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":-1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1000001}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":\"5\"}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":5.5}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":5.0}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":true}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":null}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":9223372036854775808}]}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":9223372036854775807}]}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1e400}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":0,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":-5,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":\"1\",\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":18446744073709551616,\"quantity\":1}]}",
-		    422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":9223372036854775807,\"quantity\":1}]}",
-		    404 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1},"
-		    "{\"product_id\":1,\"quantity\":2}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"   \",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":5,\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":null,\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"shipping_"
-		    "method\":[],\"items\":[{\"product_id\":1,"
-		    "\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"notes\":1,"
-		    "\"items\":[{\"product_id\":1,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\\u0000\","
-		    "\"items\":[{\"product_id\":1,\"quantity\":1}]}", 422 },
-		{ "POST", ORDERS, "{\"shipping_address\":\"x\",\"items\":"
-		    "[{\"product_id\":1,\"quantity\":1}]", 422 },
-		{ "GET", ORDERS "?status=bogus", NULL, 422 },
-		{ "GET", ORDERS "?status=", NULL, 422 },
-		{ "GET", ORDERS "?limit=0", NULL, 422 },
-		{ "GET", ORDERS "?limit=1001", NULL, 422 },
-		{ "GET", ORDERS "?skip=-1", NULL, 422 },
-		{ "GET", ORDERS "?limit=abc", NULL, 422 },
-		{ "GET", ORDERS "?skip=9223372036854775808", NULL, 422 },
-		{ "GET", ORDERS "/admin?user_id=0", NULL, 422 },
-		{ "GET", ORDERS "/admin?user_id=abc", NULL, 422 },
-		{ "GET", ORDERS "/admin?user_id=99999999999999999999", NULL,
-		    422 },
-		{ "GET", ORDERS "/admin?status=Pending", NULL, 422 },
-		{ "GET", ORDERS "/0", NULL, 404 },
-		{ "GET", ORDERS "/-1", NULL, 404 },
-		{ "GET", ORDERS "/abc", NULL, 404 },
-		{ "GET", ORDERS "/1.5", NULL, 404 },
-		{ "GET", ORDERS "/9223372036854775808", NULL, 404 },
-		{ "GET", ORDERS "/9223372036854775807", NULL, 404 },
-		{ "DELETE", ORDERS "/0", NULL, 404 },
-		{ "DELETE", ORDERS "/9223372036854775807", NULL, 404 },
-		{ "PUT", ORDERS "/1", "{\"status\":\"bogus\"}", 422 },
-		{ "PUT", ORDERS "/1", "{\"status\":5}", 422 },
-		{ "PUT", ORDERS "/1", "{\"status\":null}", 422 },
-		{ "PUT", ORDERS "/1", "{}", 422 },
-		{ "PUT", ORDERS "/1", "[]", 422 },
-		{ "PUT", ORDERS "/1", NULL, 422 },
-		{ "PUT", ORDERS "/1", "{\"status\":\"shipped\","
-		    "\"tracking_number\":7}", 422 },
-		{ "PUT", ORDERS "/9223372036854775807", "{\"status\":"
-		    "\"shipped\"}", 404 },
-		{ "PUT", ORDERS "/x", "{\"status\":\"shipped\"}", 404 },
-		{ "PATCH", ORDERS "/1", "{}", 405 },
-		{ "DELETE", ORDERS, NULL, 405 },
-		{ "PUT", ORDERS "/admin", "{}", 405 },
-	};
 	char *admin = user_token("a@example.com", "A", true, NULL);
 	struct json_object *o = NULL, *loc;
 	struct buf body;
 	size_t i;
-	int st;
 
 	seed_product(1, "Widget", "1.00", 1000000);
 	ck_assert_int_gt(order_one(admin, 1, 1), 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		st = call(cases[i].method, cases[i].path, admin, cases[i].body,
-		    NULL);
-		ck_assert_msg(st == cases[i].status, "case %zu: %s %s %s: %d, "
-		    "expected %d", i, cases[i].method, cases[i].path,
-		    cases[i].body != NULL ? cases[i].body : "", st,
-		    cases[i].status);
-	}
 	/* The duplicate is pointed at. */
 	ck_assert_int_eq(call("POST", ORDERS, admin, "{\"shipping_address\":"
 	    "\"x\",\"items\":[{\"product_id\":1,\"quantity\":1},"
