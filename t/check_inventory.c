@@ -236,8 +236,7 @@ START_TEST(update_inventory)
 	ck_assert_str_eq(detail_field(o), "quantity_reserved");
 	json_object_put(o);
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_reserved\":151}",
-	    NULL,
-	    API "/inventory/%" PRId64, id), 422);
+	    NULL, API "/inventory/%" PRId64, id), 422);
 	ck_assert_int_eq(callf("PUT", admin, "{\"quantity_in_stock\":-1}", NULL,
 	    API "/inventory/%" PRId64, id), 422);
 	ck_assert_int_eq(callf("PUT", admin, "{\"reorder_quantity\":-5}", NULL,
@@ -297,16 +296,14 @@ START_TEST(adjust_stock_validation)
 	int64_t p = create_product("A-1", "Alpha", NULL);
 	int64_t id = new_inventory(p, 10, 0, 5);
 	static const char *const bad[] = {
-		"{\"quantity\":0}", "{\"quantity\":1.5}",
-		    "{\"quantity\":\"5\"}",
+		"{\"quantity\":0}", "{\"quantity\":1.5}", "{\"quantity\":\"5\"}",
 		"{\"quantity\":5.0}", "{\"quantity\":null}", "{}",
 		"{\"quantity\":true}",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(callf("POST", admin, bad[i], &o,
-		    API "/inventory/%"
+		ck_assert_msg(callf("POST", admin, bad[i], &o, API "/inventory/%"
 		    PRId64 "/adjust", id) == 422, "%s", bad[i]);
 		ck_assert_str_eq(detail_field(o), "quantity");
 		json_object_put(o);
@@ -647,8 +644,7 @@ static const struct bad_case bad_cases[] = {
 	{ "PUT", API "/inventory/0", NULL, "{}", 404 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":0}", 422 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":1.5}", 422 },
-	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":\"5\"}",
-	    422 },
+	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":\"5\"}", 422 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":1000000001}",
 	    422 },
 	{ "POST", API "/inventory/1/adjust", NULL, "{\"quantity\":-1000000001}",
@@ -748,8 +744,7 @@ START_TEST(bad_input_is_4xx)
 		ck_assert_msg(resp.status == bc->status,
 		    "case %zu: %s %.80s %.80s: %d, want %d: %.200s", i,
 		    bc->method, bc->path, bc->body != NULL ? bc->body : "",
-		    resp.status, bc->status,
-		    resp.body != NULL ? resp.body : "");
+		    resp.status, bc->status, resp.body != NULL ? resp.body : "");
 		/* Every error has a JSON detail. */
 		if (resp.status >= 400) {
 			struct json_object *o = tu_json(&resp);

@@ -384,8 +384,7 @@ START_TEST(get_user_orders)
 	json_object_put(o);
 	ck_assert_int_eq(cancel(a, ids[0]), 204);
 	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?status=cancelled", a,
-	    NULL,
-	    NULL, &o, &total, NULL), 200);
+	    NULL, NULL, &o, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
 	ck_assert_int_eq(tu_jint(json_object_array_get_idx(o, 0), "id"),
 	    ids[0]);
@@ -770,8 +769,7 @@ START_TEST(list_queries_are_strict)
 	    NULL, NULL, NULL, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
 	ck_assert_int_eq(tu_call(app, "GET", ORDERS "?status=%70ending", u,
-	    NULL,
-	    NULL, NULL, &total, NULL), 200);
+	    NULL, NULL, NULL, &total, NULL), 200);
 	ck_assert_int_eq(total, 1);
 	free(u);
 	free(admin);

@@ -16,11 +16,9 @@ START_TEST(idempotency_key_replays)
 
 	seed_product(1, "Widget", "1.00", 10);
 	ck_assert_int_eq(tu_call(app, "POST", ORDERS, a, IDEM_BODY, "key-1",
-	    NULL,
-	    NULL, &first), 201);
+	    NULL, NULL, &first), 201);
 	ck_assert_int_eq(tu_call(app, "POST", ORDERS, a, IDEM_BODY, "key-1",
-	    NULL,
-	    NULL, &again), 201);
+	    NULL, NULL, &again), 201);
 	ck_assert_str_eq(first, again);
 	ck_assert_int_eq(order_count(admin), 1);
 	expect_stock(1, 10, 1);
@@ -34,8 +32,7 @@ START_TEST(idempotency_key_replays)
 	free(again);
 	/* Another user's key of the same name is another key. */
 	ck_assert_int_eq(tu_call(app, "POST", ORDERS, b, IDEM_BODY, "key-1",
-	    NULL,
-	    NULL, &again), 201);
+	    NULL, NULL, &again), 201);
 	ck_assert_str_ne(first, again);
 	free(again);
 	ck_assert_int_eq(order_count(admin), 2);

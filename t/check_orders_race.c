@@ -211,8 +211,7 @@ START_TEST(multi_item_orders_under_contention)
 	/* What the 201 answers list is what is reserved, to the unit. */
 	for (p = 1; p <= 2; p++) {
 		stock_of(p, &s, &r);
-		ck_assert_msg(r == units[p],
-		    "product %d: %" PRId64 " reserved, "
+		ck_assert_msg(r == units[p], "product %d: %" PRId64 " reserved, "
 		    "the orders made list %" PRId64, p, r, units[p]);
 	}
 	/* Never part of an order: what is reserved is exactly what the

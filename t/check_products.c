@@ -139,8 +139,7 @@ START_TEST(product_errors)
 	/* Roles. */
 	ck_assert_int_eq(call("POST", API "/products", user,
 	    "{\"sku\":\"U\",\"name\":\"U\",\"price\":1}", NULL), 403);
-	ck_assert_int_eq(call("PUT", path, user, "{\"name\":\"U\"}", NULL),
-	    403);
+	ck_assert_int_eq(call("PUT", path, user, "{\"name\":\"U\"}", NULL), 403);
 	ck_assert_int_eq(call("DELETE", path, user, NULL, NULL), 403);
 	ck_assert_int_eq(call("GET", path, NULL, NULL, NULL), 401);
 	/* 422s name their field. */
@@ -153,8 +152,7 @@ START_TEST(product_errors)
 	ck_assert_str_eq(detail_field(o), "price");
 	json_object_put(o);
 	ck_assert_int_eq(call("POST", API "/products", admin,
-	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":1,\"weight\":-1}", &o),
-	    422);
+	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":1,\"weight\":-1}", &o), 422);
 	ck_assert_str_eq(detail_field(o), "weight");
 	json_object_put(o);
 	ck_assert_int_eq(call("POST", API "/products", admin,
@@ -220,8 +218,7 @@ START_TEST(product_image_url_only_http)
 		"//example.com/a.png", "http://", "https://",
 		"http://exa mple.com/a.png", "http://example.com/a b.png",
 		"http://example.com/a\\t.png", "", "   ",
-		"data:image/png;base64,AAAA",
-		    "http://user:pw@example.com/a.png",
+		"data:image/png;base64,AAAA", "http://user:pw@example.com/a.png",
 	};
 	struct json_object *o;
 	int64_t id;
