@@ -474,7 +474,10 @@ START_TEST(sigterm_finishes_the_job_in_hand)
 {
 	const char *argv[] = { worker_bin(), "--drain", "--worker-id",
 	    "polite", NULL };
-	const char *slow[] = { "INVENTORY_PAYMENT_DELAY_MS=1500", NULL };
+	/* One job in hand at a time, so that one is still queued. */
+	const char *slow[] = { "INVENTORY_PAYMENT_DELAY_MS=1500",
+	    "INVENTORY_WORKER_BATCH=1", "INVENTORY_PAYMENT_CONCURRENCY=1",
+	    NULL };
 	int64_t id, other;
 	pid_t pid;
 
