@@ -422,18 +422,23 @@ static const struct {
 	[STMT_ORDER_MARK_SWEPT] = { "order_mark_swept", 0,
 	    "UPDATE orders SET swept_at = UTC_TIMESTAMP(), "
 	    "updated_at = updated_at WHERE id = ? AND swept_at IS NULL" },
-	/* The worker's batch: every order row locked in one statement, in
-	 * id order (two batches lock in the same order). */
+	/*
+	 * The worker's batch: every order row locked in one statement, in
+	 * the order of the ids given (sorted: two batches lock in the same
+	 * order). STRAIGHT_JOIN: each order by its primary key. Left to
+	 * itself the optimizer may walk the status index instead, which
+	 * locks every pending order and reads the ids once per row.
+	 */
 	[STMT_ORDER_LOCK_BATCH] = { "order_lock_batch", 4,
 	    "SELECT o.id, o.user_id, o.status, o.reservation FROM "
-	    JSON_IDS("oid") " j JOIN orders o ON o.id = j.oid "
+	    JSON_IDS("oid") " j STRAIGHT_JOIN orders o ON o.id = j.oid "
 	    "ORDER BY o.id FOR UPDATE" },
 	/* Rows already locked by order_lock_batch; the condition repeats
 	 * the rule that only a pending order holding its stock moves here. */
 	[STMT_ORDER_PROCESS_BATCH] = { "order_process_batch", 0,
-	    "UPDATE orders SET status = 'processing' WHERE id IN "
-	    "(SELECT j.oid FROM " JSON_IDS("oid") " j) "
-	    "AND status = 'pending' AND reservation = 'held'" },
+	    "UPDATE " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
+	    "ON o.id = j.oid SET o.status = 'processing' "
+	    "WHERE o.status = 'pending' AND o.reservation = 'held'" },
 };
 
 /*

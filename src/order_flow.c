@@ -588,24 +588,35 @@ struct batch {
 	size_t			 nowners;
 };
 
-/* [id,...] of the items for which pick is true (all when pick is NULL). */
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* [id,...] of the items for which pick is true (all when pick is NULL),
+ * in id order: the order in which their rows are locked. */
 static void
 batch_ids(struct buf *b, const struct batch *bt, const bool *pick)
 {
-	size_t i;
-	bool first = true;
+	int64_t *ids = xcalloc(bt->n, sizeof(*ids));
+	size_t i, n = 0;
 
+	for (i = 0; i < bt->n; i++)
+		if (pick == NULL || pick[i])
+			ids[n++] = bt->items[i].order_id;
+	qsort(ids, n, sizeof(*ids), id_cmp);
 	buf_reset(b);
 	buf_puts(b, "[");
-	for (i = 0; i < bt->n; i++) {
-		if (pick != NULL && !pick[i])
-			continue;
-		if (!first)
+	for (i = 0; i < n; i++) {
+		if (i > 0)
 			buf_puts(b, ",");
-		buf_put_i64(b, bt->items[i].order_id);
-		first = false;
+		buf_put_i64(b, ids[i]);
 	}
 	buf_puts(b, "]");
+	free(ids);
 }
 
 static enum inv_err

@@ -160,8 +160,10 @@ sim_reap(struct payments *p, payment_done_fn *done, void *arg)
 		p->head = (p->head + 1) % p->cap;
 		p->n--;
 		/* random_unit() < 1 always, so a rate of 1 refuses every
-		 * payment and a rate of 0 none. */
-		paid = random_unit() >= p->cfg->payment_failure_rate;
+		 * payment and a rate of 0 none (without the system call of
+		 * asking for a random number). */
+		paid = p->cfg->payment_failure_rate <= 0 ||
+		    random_unit() >= p->cfg->payment_failure_rate;
 		done(arg, tag, paid ? PAYMENT_PAID : PAYMENT_DECLINED,
 		    paid ? NULL : "payment refused (simulated)");
 		reported++;

@@ -360,12 +360,28 @@ drained(struct worker *w)
 	return !(sweep(w) == INV_OK && w->t.swept > swept);
 }
 
+/*
+ * After a failure of MariaDB or Redis: the jobs in hand are dropped
+ * (still in flight in Redis) and handed back. Returns true when the run
+ * must end (--drain); --follow pauses and goes on.
+ */
+static bool
+outage(struct run *r, enum inv_err rc)
+{
+	log_error("worker: %s; jobs in hand handed back", inv_strerror(rc));
+	abandon(r);
+	if (!r->w->follow)
+		return true;
+	sleep_usec(OUTAGE_PAUSE_USEC);
+	return false;
+}
+
 int
 worker_run(struct worker *w, uint64_t max_usec)
 {
 	uint64_t start = now_usec(), promoted = start, housekept = start, now;
 	struct run r;
-	enum inv_err rc;
+	enum inv_err rc, lost = INV_OK;
 	bool closing, timed_out, empty = false;
 	int status = 0;
 
@@ -384,8 +400,19 @@ worker_run(struct worker *w, uint64_t max_usec)
 	for (;;) {
 		now = now_usec();
 		timed_out = !w->follow && now - start >= max_usec;
-		closing = *w->stop || timed_out;
+		/* A failed claim takes no more jobs, but settles those in
+		 * hand: their payments may have been taken already. */
+		closing = *w->stop || timed_out || lost != INV_OK;
 		if (closing && in_hand(&r) == 0) {
+			if (lost != INV_OK) {
+				rc = lost;
+				lost = INV_OK;
+				if (outage(&r, rc)) {
+					status = 1;
+					break;
+				}
+				continue;
+			}
 			if (timed_out && !*w->stop)
 				log_info("worker: time limit reached");
 			break;
@@ -400,7 +427,6 @@ worker_run(struct worker *w, uint64_t max_usec)
 			promoted = now;
 			(void)promote(w, NULL);
 		}
-		rc = INV_OK;
 		/* Once the queues were found empty, not again before a
 		 * settle has made room. */
 		if (!closing && r.nfree > 0 && !(empty && in_hand(&r) > 0)) {
@@ -415,28 +441,24 @@ worker_run(struct worker *w, uint64_t max_usec)
 					break;
 				continue;
 			}
-			if (rc == INV_NOTFOUND)
-				rc = INV_OK;
+			if (rc != INV_OK && rc != INV_NOTFOUND)
+				lost = rc;
 		}
-		if (rc == INV_OK && payments_in_flight(r.pay) > 0)
+		if (payments_in_flight(r.pay) > 0)
 			(void)payments_poll(r.pay, r.ndone > 0 ? 0 : POLL_MS,
 			    on_paid, &r);
 		/* Failing to beat is not the jobs' failure: at worst
 		 * another worker runs them again, which is harmless. */
 		(void)queue_heartbeat(w->queue);
-		if (rc == INV_OK && r.ndone > 0) {
-			rc = settle(&r);
+		if (r.ndone > 0) {
 			empty = false;
-		}
-		if (rc != INV_OK) {
-			log_error("worker: %s; jobs in hand handed back",
-			    inv_strerror(rc));
-			abandon(&r);
-			if (!w->follow) {
-				status = 1;
-				break;
+			if ((rc = settle(&r)) != INV_OK) {
+				lost = INV_OK;
+				if (outage(&r, rc)) {
+					status = 1;
+					break;
+				}
 			}
-			sleep_usec(OUTAGE_PAUSE_USEC);
 		}
 	}
 	run_free(&r);
