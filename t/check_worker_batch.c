@@ -57,9 +57,9 @@ gw_note(const char *key, const char *body)
 
 	n = snprintf(line, sizeof(line), "%s %s\n", key, body);
 	if ((fd = open(gw_log, O_WRONLY | O_APPEND | O_CREAT, 0600)) < 0)
-		_exit(1);
+		tu_child_exit(1);
 	if (write(fd, line, (size_t)n) != n)
-		_exit(1);
+		tu_child_exit(1);
 	close(fd);
 }
 
@@ -118,7 +118,7 @@ gw_serve(int fd, enum gw_mode mode)
 			if (have + 1 >= sizeof(buf) ||
 			    (r = read(fd, buf + have, sizeof(buf) - 1 - have))
 			    <= 0)
-				_exit(0);
+				tu_child_exit(0);
 			have += (size_t)r;
 			continue;
 		}
@@ -129,7 +129,7 @@ gw_serve(int fd, enum gw_mode mode)
 		while (have < need) {
 			if (need >= sizeof(buf) ||
 			    (r = read(fd, buf + have, need - have)) <= 0)
-				_exit(0);
+				tu_child_exit(0);
 			have += (size_t)r;
 		}
 		snprintf(body, sizeof(body), "%.*s",
@@ -146,7 +146,7 @@ gw_serve(int fd, enum gw_mode mode)
 		    "Content-Type: application/json\r\nContent-Length: 2\r\n"
 		    "\r\n{}", status);
 		if (write(fd, reply, (size_t)n) != n)
-			_exit(0);
+			tu_child_exit(0);
 		memmove(buf, buf + need, have - need);
 		have -= need;
 	}
@@ -183,7 +183,7 @@ gw_start(enum gw_mode mode)
 			if (fork() == 0) {
 				close(ls);
 				gw_serve(fd, mode);
-				_exit(0);
+				tu_child_exit(0);
 			}
 			close(fd);
 		}
