@@ -439,6 +439,12 @@ static const struct {
 	    "UPDATE " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
 	    "ON o.id = j.oid SET o.status = 'processing' "
 	    "WHERE o.status = 'pending' AND o.reservation = 'held'" },
+	/* What the payment step tells a gateway; no lock: the status is
+	 * checked again, locked, when the order is settled. */
+	[STMT_ORDER_PAYMENTS] = { "order_payments", 5,
+	    "SELECT o.id, o.order_number, o.user_id, o.total_amount, "
+	    "o.status FROM " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
+	    "ON o.id = j.oid" },
 };
 
 /*

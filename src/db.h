@@ -129,6 +129,8 @@ enum stmt {
 					   reservation, in id order */
 	STMT_ORDER_PROCESS_BATCH,	/* [id,...]: pending and held ->
 					   processing */
+	STMT_ORDER_PAYMENTS,		/* [id,...] -> id, number, user_id,
+					   total, status */
 	STMT__MAX
 };
 

@@ -596,6 +596,22 @@ id_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* ids[0..n) as the JSON array the statements' JSON_TABLE reads. */
+static void
+ids_json(struct buf *b, const int64_t *ids, size_t n)
+{
+	size_t i;
+
+	buf_reset(b);
+	buf_puts(b, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_puts(b, ",");
+		buf_put_i64(b, ids[i]);
+	}
+	buf_puts(b, "]");
+}
+
 /* [id,...] of the items for which pick is true (all when pick is NULL),
  * in id order: the order in which their rows are locked. */
 static void
@@ -608,14 +624,7 @@ batch_ids(struct buf *b, const struct batch *bt, const bool *pick)
 		if (pick == NULL || pick[i])
 			ids[n++] = bt->items[i].order_id;
 	qsort(ids, n, sizeof(*ids), id_cmp);
-	buf_reset(b);
-	buf_puts(b, "[");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_puts(b, ",");
-		buf_put_i64(b, ids[i]);
-	}
-	buf_puts(b, "]");
+	ids_json(b, ids, n);
 	free(ids);
 }
 
@@ -720,6 +729,55 @@ order_flow_process_batch(struct db *db, struct cache *cache,
 			    &items[i].final);
 	free(bt.own);
 	free(bt.owners);
+}
+
+/* Columns of STMT_ORDER_PAYMENTS. */
+enum { PAY_ID = 0, PAY_NUMBER, PAY_USER_ID, PAY_TOTAL, PAY_STATUS };
+
+enum inv_err
+order_flow_payments(struct db *db, struct order_payment *items, size_t n)
+{
+	struct db_res *rows = NULL;
+	struct db_val p;
+	struct buf ids;
+	enum order_status st;
+	enum inv_err rc;
+	int64_t *list;
+	size_t i, r;
+
+	if (n == 0)
+		return INV_OK;
+	list = xcalloc(n, sizeof(*list));
+	for (i = 0; i < n; i++)
+		list[i] = items[i].order_id;
+	buf_init(&ids);
+	ids_json(&ids, list, n);
+	free(list);
+	p = DB_STR(ids.data);
+	rc = db_exec(db, STMT_ORDER_PAYMENTS, &p, 1, &rows, NULL, NULL);
+	buf_free(&ids);
+	if (rc != INV_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		struct order_payment *it = &items[i];
+
+		it->found = it->pending = false;
+		for (r = 0; r < db_res_rows(rows); r++)
+			if (db_res_int(rows, r, PAY_ID) == it->order_id)
+				break;
+		if (r == db_res_rows(rows))
+			continue;
+		it->found = true;
+		it->pending = order_status_parse(db_res_str(rows, r,
+		    PAY_STATUS), &st) && st == ORDER_PENDING;
+		it->user_id = db_res_int(rows, r, PAY_USER_ID);
+		snprintf(it->number, sizeof(it->number), "%s",
+		    db_res_str(rows, r, PAY_NUMBER));
+		snprintf(it->total, sizeof(it->total), "%s",
+		    db_res_str(rows, r, PAY_TOTAL));
+	}
+	db_res_free(rows);
+	return INV_OK;
 }
 
 /* ---- creation ---- */

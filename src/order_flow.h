@@ -194,6 +194,21 @@ struct order_settle {
 void order_flow_process_batch(struct db *, struct cache *,
     struct order_settle *items, size_t n);
 
+/* What the payment step is told of an order. */
+struct order_payment {
+	int64_t		 order_id;	/* in */
+	bool		 found;		/* out: the order exists */
+	bool		 pending;	/* out: still to be paid */
+	int64_t		 user_id;
+	char		 number[40];	/* "ORD-..." */
+	char		 total[24];	/* DECIMAL text, "12.34" */
+};
+
+/* Fills items[0..n) from one read of the orders (unlocked: settling
+ * locks and checks them again). */
+enum inv_err order_flow_payments(struct db *, struct order_payment *items,
+    size_t n);
+
 /*
  * The worker's sweep: enqueues, on the low queue, the pending orders
  * older than a minute that no job ever reached and that it never

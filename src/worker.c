@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "json.h"
 #include "log.h"
 #include "order_flow.h"
 #include "payment.h"
@@ -62,6 +63,7 @@ struct run {
 	size_t			 ndone;
 	size_t			 cap;		/* payment_concurrency */
 	size_t			 batch;		/* worker_batch */
+	bool			 http;		/* payment_mode http */
 	struct queue_job	*claimed;	/* [batch], for queue_claim_batch */
 };
 
@@ -147,6 +149,52 @@ slot_release(struct run *r, struct slot *s)
 }
 
 /*
+ * The http payments of the n slots: one read of their orders, then a
+ * POST of each pending one ({"order_id", "order_number", "user_id",
+ * "total_amount"}). An order that is gone or no longer pending (a job
+ * run twice) is not paid again: settling finds it as it is. On a
+ * database failure the slots are given back, their jobs left in flight
+ * for the outage to hand back.
+ */
+static enum inv_err
+pay_http(struct run *r, struct slot **slots, size_t n)
+{
+	struct order_payment *info = xcalloc(n, sizeof(*info));
+	struct json_object *o;
+	enum inv_err rc;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		info[i].order_id = slots[i]->job.order_id;
+	if ((rc = order_flow_payments(r->w->db, info, n)) != INV_OK) {
+		for (i = 0; i < n; i++)
+			slot_release(r, slots[i]);
+		free(info);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		if (!info[i].found || !info[i].pending) {
+			on_paid(r, slots[i], PAYMENT_PAID, NULL);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "order_id",
+		    json_object_new_int64(info[i].order_id));
+		json_object_object_add(o, "order_number",
+		    json_object_new_string(info[i].number));
+		json_object_object_add(o, "user_id",
+		    json_object_new_int64(info[i].user_id));
+		json_object_object_add(o, "total_amount",
+		    json_object_new_string(info[i].total));
+		payments_start(r->pay, info[i].order_id, json_to_plain(o, NULL),
+		    slots[i]);
+		json_object_put(o);
+	}
+	free(info);
+	return INV_OK;
+}
+
+/*
  * Claims up to worker_batch jobs (no more than free slots) and starts
  * their payments; a job of a type this worker does not run is finished
  * at once (it fails). INV_NOTFOUND when the queues are empty.
@@ -154,31 +202,32 @@ slot_release(struct run *r, struct slot *s)
 static enum inv_err
 claim(struct run *r, int64_t wait_ms)
 {
-	size_t most = r->nfree < r->batch ? r->nfree : r->batch, n, i;
-	struct slot *s;
+	size_t most = r->nfree < r->batch ? r->nfree : r->batch, n, i, k = 0;
+	struct slot *s, **mine;
 	enum inv_err rc;
-	char *body;
 
 	if ((rc = queue_claim_batch(r->w->queue, most, wait_ms, r->claimed,
 	    &n)) != INV_OK)
 		return rc;
+	mine = xcalloc(n, sizeof(*mine));
 	for (i = 0; i < n; i++) {
 		s = &r->slots[r->free[--r->nfree]];
 		s->job = r->claimed[i];
 		s->t0 = now_usec();
 		s->runnable = strcmp(s->job.type, JOB_TYPE_ORDER) == 0;
-		if (!s->runnable) {
+		if (s->runnable)
+			mine[k++] = s;
+		else
 			on_paid(r, s, PAYMENT_RETRY, "unknown job type");
-			continue;
-		}
-		/* Digits and hex only: nothing to escape. */
-		body = xasprintf("{\"order_id\":%" PRId64 ",\"job_id\":\"%s\","
-		    "\"attempt\":%" PRId64 "}", s->job.order_id, s->job.id,
-		    s->job.attempt);
-		payments_start(r->pay, s->job.order_id, body, s);
-		free(body);
 	}
-	return INV_OK;
+	if (r->http && k > 0)
+		rc = pay_http(r, mine, k);
+	else
+		for (i = 0; i < k; i++)
+			payments_start(r->pay, mine[i]->job.order_id, "",
+			    mine[i]);
+	free(mine);
+	return rc;
 }
 
 /* The log line of a settled job: milliseconds since its claim. */
@@ -315,6 +364,7 @@ run_init(struct run *r, struct worker *w)
 	r->w = w;
 	r->cap = (size_t)w->cfg->payment_concurrency;
 	r->batch = (size_t)w->cfg->worker_batch;
+	r->http = config_payment_mode(w->cfg) == PAYMENT_HTTP;
 	r->slots = xcalloc(r->cap, sizeof(*r->slots));
 	r->free = xcalloc(r->cap, sizeof(*r->free));
 	r->done = xcalloc(r->cap, sizeof(*r->done));

@@ -299,19 +299,29 @@ START_TEST(http_gateway_pays)
 	assert_orders(ids, 3, "processing", "held");
 	ck_assert_int_eq(tw_reserved(40), 3);
 	tw_assert_output_has("processed=3 ");
-	/* One POST per order, naming it, under its own key. */
+	/* One POST per order, naming it and its amount, under its own key. */
 	ck_assert_int_eq(gw_requests(NULL), 3);
 	log = tw_file_text(gw_log);
 	for (i = 0; i < 3; i++) {
 		order_key(ids[i], key);
 		ck_assert_int_eq(gw_requests(key), 1);
-		snprintf(key, sizeof(key), "\"order_id\":%" PRId64 ",",
-		    ids[i]);
+		snprintf(key, sizeof(key), "{\"order_id\":%" PRId64 ","
+		    "\"order_number\":\"ORD-", ids[i]);
 		ck_assert_msg(strstr(log, key) != NULL, "no %s in:\n%s", key,
 		    log);
 	}
+	ck_assert_int_eq(tw_occurrences(log, "\"user_id\":1,"
+	    "\"total_amount\":\"9.99\"}"), 3);
 	free(log);
 	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+	/* A job run again (recovered, swept twice) pays nothing again. */
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, ids[1]),
+	    INV_OK);
+	ck_assert_int_eq(tw_drain("http-pay", env), 0);
+	tw_assert_output_has("processed=1 ");
+	ck_assert_int_eq(gw_requests(NULL), 3);
+	assert_orders(ids, 3, "processing", "held");
 	tw_assert_queue_empty();
 }
 END_TEST
