@@ -27,8 +27,10 @@
 #include <time.h>
 
 #include "config.h"
+#include "idem.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "order_flow.h"
 #include "payment.h"
 #include "queue.h"
@@ -111,7 +113,7 @@ promote(struct worker *w, size_t *moved)
 static enum inv_err
 housekeeping(struct worker *w)
 {
-	size_t jobs = 0;
+	size_t jobs = 0, keys = 0;
 	enum inv_err rc;
 
 	if ((rc = queue_recover(w->queue, &jobs, NULL)) != INV_OK)
@@ -119,7 +121,13 @@ housekeeping(struct worker *w)
 	w->t.recovered += jobs;
 	if ((rc = promote(w, NULL)) != INV_OK)
 		return rc;
-	return sweep(w);
+	if ((rc = sweep(w)) != INV_OK)
+		return rc;
+	/* Nothing else deletes them, and the table would only grow. */
+	rc = idem_purge_expired(w->db, &keys);
+	if (keys > 0)
+		log_info("%zu expired idempotency key(s) purged", keys);
+	return rc;
 }
 
 static size_t
@@ -248,6 +256,7 @@ fail_job(struct run *r, struct slot *s, const char *why)
 	    INV_OK)
 		return INV_UNAVAILABLE;
 	w->t.failed++;
+	metrics_job(METRICS_JOB_FAILED);
 	if (fate == QUEUE_FATE_RETRY)
 		w->t.retried++;
 	else if (fate == QUEUE_FATE_DEAD)
@@ -267,6 +276,7 @@ done_job(struct run *r, const struct slot *s, const struct order_settle *it)
 	bool refused = s->pay == PAYMENT_DECLINED;
 
 	r->w->t.processed++;
+	metrics_job(METRICS_JOB_DONE);
 	if (it->rc == INV_OK && it->final == ORDER_CANCELLED && refused)
 		r->w->t.cancelled++;
 	log_info("job %s order %" PRId64 " attempt %" PRId64 ": %s (%.1f ms)",
@@ -448,8 +458,9 @@ worker_run(struct worker *w, uint64_t max_usec)
 		}
 	}
 	for (;;) {
+		metrics_worker_seen();
 		now = now_usec();
-		timed_out = !w->follow && now - start >= max_usec;
+		timed_out = max_usec > 0 && now - start >= max_usec;
 		/* A failed claim takes no more jobs, but settles those in
 		 * hand: their payments may have been taken already. */
 		closing = *w->stop || timed_out || lost != INV_OK;

@@ -40,8 +40,9 @@ struct worker {
 
 /*
  * The run. --drain ends when the queues are empty or after max_usec;
- * --follow waits on the queue until *stop. Either ends, once *stop is
- * set, after settling the jobs whose payments are in flight. Returns the
+ * --follow waits on the queue until *stop (or max_usec, unless 0).
+ * Either ends, once *stop is set or the time is up, after settling the
+ * jobs whose payments are in flight. Returns the
  * exit status, 0 or 1: a failure of MariaDB or Redis ends a --drain run
  * (cron tries again in a minute) and makes a --follow run pause and go
  * on; either way the jobs in hand go back to their queue.

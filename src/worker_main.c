@@ -10,8 +10,9 @@
  *
  * --drain (the default, for cron) stops when the queues are empty or after
  * --max-seconds; --follow (for a service) waits on the queue until
- * SIGTERM, repeating the start-of-run work every minute. SIGTERM or SIGINT
- * ends either after the jobs in hand. Overlapping runs are safe.
+ * SIGTERM (or --max-seconds, when given), repeating the start-of-run work
+ * every minute. SIGTERM or SIGINT ends either after the jobs in hand.
+ * Overlapping runs are safe.
  *
  * Exit status: 0 success (nothing to do included); 1 configuration,
  * database or Redis failure; 2 usage error.
@@ -30,6 +31,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 #include "worker.h"
 
@@ -57,7 +59,9 @@ usage(FILE *f)
 	    "                   have passed (worker_max_seconds), then exit "
 	    "(default)\n"
 	    "  --follow         wait for jobs until SIGTERM (for a service)\n"
-	    "  --max-seconds N  time limit of --drain, 1 to 86400\n"
+	    "  --max-seconds N  time limit, 1 to 86400 (--drain: "
+	    "worker_max_seconds;\n"
+	    "                   --follow: none)\n"
 	    "  --worker-id ID   this worker's name in Redis, unique among "
 	    "running\n"
 	    "                   workers (default HOSTNAME:PID)\n"
@@ -142,7 +146,8 @@ main(int argc, char *argv[])
 	}
 	if (!config_startup(&cfg, cfgpath, "inventory-worker"))
 		return 1;
-	if (max_seconds == 0)
+	/* --follow runs until stopped unless told a time limit. */
+	if (max_seconds == 0 && !w.follow)
 		max_seconds = cfg.worker_max_seconds;
 	if (id == NULL) {
 		if (gethostname(host, sizeof(host)) != 0)
@@ -172,6 +177,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	queue_set_worker(w.queue, id);
+	metrics_init_kind(&cfg, METRICS_WORKER);
 	log_info("worker %s: %s run", id, w.follow ? "follow" : "drain");
 	t0 = now_usec();
 	status = worker_run(&w, (uint64_t)max_seconds * 1000000u);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 #include "order_flow.h"
 #include "queue.h"
 #include "testredis.h"
@@ -225,7 +226,8 @@ START_TEST(orders_made_while_redis_was_down_are_swept)
 	ck_assert_int_eq(tw_drain("sweeper", NULL), 0);
 	tw_assert_output_has("swept=1 ");
 	tw_assert_order(old, "processing", "held");
-	tw_assert_order(fresh, "pending", "held");	/* not a minute old yet */
+	/* Not a minute old yet: */
+	tw_assert_order(fresh, "pending", "held");
 	tw_assert_order(swept, "pending", "held");
 	tw_assert_queue_empty();
 	/* Once a minute has passed for it, the fresh one's turn. */
@@ -399,8 +401,8 @@ START_TEST(concurrent_workers_process_each_order_once)
 		ids[i] = tw_make_order(17, 1);
 	ck_assert_int_eq(tw_reserved(17), ORDERS);
 	for (i = 0; i < WORKERS; i++) {
-		const char *argv[] = { tw_worker_bin(), "--follow", "--worker-id",
-		    names[i], NULL };
+		const char *argv[] = { tw_worker_bin(), "--follow",
+		    "--worker-id", names[i], NULL };
 
 		snprintf(names[i], sizeof(names[i]), "many%d", i);
 		snprintf(logs[i], sizeof(logs[i]), "%s.%d", tw_outfile, i);
@@ -509,15 +511,157 @@ START_TEST(ctl_audit_finds_a_stray_reservation)
 	tw_make_order(31, 4);
 	ck_assert_int_eq(tw_reap(tw_spawn(ctl, audit, NULL)), 0);
 	tw_assert_output_has("stock audit: 2 product(s), 0 violation(s)");
-	tw_sql("UPDATE inventory SET quantity_reserved = 1 WHERE product_id = 32");
+	tw_sql("UPDATE inventory SET quantity_reserved = 1 "
+	    "WHERE product_id = 32");
 	ck_assert_int_eq(tw_reap(tw_spawn(ctl, audit, NULL)), 1);
 	tw_assert_output_has("stock audit: 2 product(s), 1 violation(s)");
 	tw_assert_output_has("product 32: in stock 10 (movements 10), "
 	    "reserved 1 (movements 0) = held by orders 0 + manual hold 0 "
 	    "(movements 0)");
 	ck_assert_int_eq(tw_reap(tw_spawn(ctl, extra, NULL)), 2);
-	tw_sql("UPDATE inventory SET quantity_reserved = 0 WHERE product_id = 32");
+	tw_sql("UPDATE inventory SET quantity_reserved = 0 "
+	    "WHERE product_id = 32");
 	free(ctl);
+}
+END_TEST
+
+/* --follow with --max-seconds stops by itself once the time is up. */
+START_TEST(follow_stops_after_max_seconds)
+{
+	const char *argv[] = { tw_worker_bin(), "--follow", "--max-seconds",
+	    "1", "--worker-id", "timed", NULL };
+	pid_t pid = tw_spawn(tw_worker_bin(), argv, NULL);
+	int i, st = 0;
+
+	for (i = 0; i < TW_POLLS && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(50000);
+	if (i == TW_POLLS) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		ck_abort_msg("--follow --max-seconds 1 still running after "
+		    "%d ms", TW_POLLS * 50);
+	}
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	tw_assert_output_has("time limit reached");
+}
+END_TEST
+
+/* Whether user 1's Idempotency-Key key has a row. */
+static bool
+idem_key_exists(const char *key)
+{
+	struct db_val p[4] = { DB_STR("x"), DB_INT(60), DB_INT(TW_USER_ID),
+	    DB_STR(key) };
+	struct db_res *r = NULL;
+	bool found;
+
+	ck_assert_int_eq(db_exec(tw_app->db, STMT_IDEM_GET, p, 4, &r, NULL,
+	    NULL), INV_OK);
+	found = db_res_rows(r) == 1;
+	db_res_free(r);
+	return found;
+}
+
+/* A run's housekeeping deletes the expired Idempotency-Keys, and only
+ * those. */
+START_TEST(housekeeping_purges_expired_idempotency_keys)
+{
+	tw_sql("INSERT INTO idempotency_keys (user_id, idem_key, status_code, "
+	    "expires_at) VALUES (1, 'old', 201, UTC_TIMESTAMP() - INTERVAL 1 "
+	    "SECOND), (1, 'older', NULL, UTC_TIMESTAMP() - INTERVAL 1 DAY), "
+	    "(1, 'fresh', 201, UTC_TIMESTAMP() + INTERVAL 1 HOUR)");
+	ck_assert(idem_key_exists("old"));
+	ck_assert_int_eq(tw_drain("purger", NULL), 0);
+	tw_assert_output_has("2 expired idempotency key(s) purged");
+	ck_assert(!idem_key_exists("old"));
+	ck_assert(!idem_key_exists("older"));
+	ck_assert(idem_key_exists("fresh"));
+}
+END_TEST
+
+/* /metrics's rendering of the metrics file at path (new string). */
+static char *
+metrics_of(const char *path)
+{
+	struct config mc;
+	struct buf b;
+	char *text, *why;
+
+	text = xasprintf("jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	    "metrics_file = %s\n", path);
+	ck_assert_int_eq(config_load_string(&mc, text, "t", &why), INV_OK);
+	free(text);
+	metrics_init(&mc);
+	buf_init(&b);
+	metrics_render(&b);
+	config_free(&mc);
+	return buf_take(&b);
+}
+
+/* The worker counts the jobs it settles and when it ran, and
+ * inventoryctl audit its result, in the file /metrics reads. */
+START_TEST(worker_and_audit_write_the_metrics_file)
+{
+	char *ctl = tw_ctl_bin(), *path, *env_file, *text;
+	const char *audit[] = { ctl, "audit", NULL };
+	const char *env[2];
+
+	path = xasprintf("/tmp/check_worker_metrics.%d", (int)getpid());
+	env_file = xasprintf("INVENTORY_METRICS_FILE=%s", path);
+	env[0] = env_file;
+	env[1] = NULL;
+	unlink(path);
+	/* No such order: done (dropped). Unknown type: failed. */
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, 999999),
+	    INV_OK);
+	freeReplyObject(tr_cmd("LPUSH inventory:queue:default {\"id\":"
+	    "\"00000000000000aa\",\"type\":\"bogus\",\"order_id\":1,"
+	    "\"attempt\":1,\"queue\":\"default\",\"enqueued_at\":"
+	    "\"2026-01-01T00:00:00Z\"}"));
+	ck_assert_int_eq(tw_drain("counted", env), 0);
+	text = metrics_of(path);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_worker_jobs_total{result=\"done\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_worker_jobs_total{result=\"failed\"} 1\n"));
+	ck_assert_ptr_null(strstr(text,
+	    "inventory_worker_last_seen_timestamp_seconds 0\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_audit_timestamp_seconds 0\n"));
+	free(text);
+	tw_seed_product(41, 5);
+	ck_assert_int_eq(tw_reap(tw_spawn(ctl, audit, env)), 0);
+	text = metrics_of(path);
+	ck_assert_ptr_null(strstr(text,
+	    "inventory_audit_timestamp_seconds 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "inventory_audit_violations 0\n"));
+	free(text);
+	unlink(path);
+	free(env_file);
+	free(path);
+	free(ctl);
+}
+END_TEST
+
+/* The queue's stats name the oldest waiting job's time and the workers
+ * whose heartbeat is alive. */
+START_TEST(stats_tell_oldest_job_and_live_workers)
+{
+	struct queue_stats st;
+
+	ck_assert_int_eq(queue_get_stats(tw_q, &st), INV_OK);
+	ck_assert_int_eq(st.oldest, 0);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, 1), INV_OK);
+	freeReplyObject(tr_cmd("LPUSH inventory:queue:low {\"id\":"
+	    "\"00000000000000bb\",\"type\":\"process_order\",\"order_id\":2,"
+	    "\"attempt\":1,\"queue\":\"low\",\"enqueued_at\":"
+	    "\"2020-01-01T00:00:00Z\"}"));
+	freeReplyObject(tr_cmd("SADD inventory:queue:workers w1 w2"));
+	freeReplyObject(tr_cmd("SET inventory:queue:worker:w1 1 EX 60"));
+	ck_assert_int_eq(queue_get_stats(tw_q, &st), INV_OK);
+	ck_assert_int_eq(st.oldest, 1577836800);
+	ck_assert_int_eq(st.workers, 2);
+	ck_assert_int_eq(st.workers_alive, 1);
 }
 END_TEST
 
@@ -528,6 +672,7 @@ worker_suite(void)
 	TCase *jobs = tcase_create("jobs");
 	TCase *faults = tcase_create("faults");
 	TCase *cli = tcase_create("program");
+	TCase *ops = tcase_create("operations");
 
 	tcase_add_checked_fixture(jobs, tw_setup, tw_teardown);
 	tcase_set_timeout(jobs, 60);
@@ -550,6 +695,13 @@ worker_suite(void)
 	suite_add_tcase(s, jobs);
 	suite_add_tcase(s, faults);
 	suite_add_tcase(s, cli);
+	tcase_add_checked_fixture(ops, tw_setup, tw_teardown);
+	tcase_set_timeout(ops, 60);
+	tcase_add_test(ops, follow_stops_after_max_seconds);
+	tcase_add_test(ops, housekeeping_purges_expired_idempotency_keys);
+	tcase_add_test(ops, worker_and_audit_write_the_metrics_file);
+	tcase_add_test(ops, stats_tell_oldest_job_and_live_workers);
+	suite_add_tcase(s, ops);
 	return s;
 }
 
