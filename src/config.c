@@ -94,6 +94,13 @@ static const struct key keys[] = {
 	I(worker_max_seconds, 55, 1, 86400),
 	D(payment_failure_rate, 0, 0, 1),
 	I(payment_delay_ms, 0, 0, 60000),
+	/* Jobs one worker claims, settles and acknowledges together. */
+	I(worker_batch, 100, 1, 1000),
+	/* Payments one worker has in flight at once. */
+	I(payment_concurrency, 256, 1, 4096),
+	S(payment_mode, "simulated"),
+	S(payment_url, NULL),
+	I(payment_timeout_ms, 10000, 100, 600000),
 	I(idempotency_ttl, 86400, 60, 604800),
 	/* Where the units' processes all reach it: both FastCGI pools, the
 	 * workers and inventoryctl audit (the package makes the directory). */
@@ -263,6 +270,46 @@ config_env(struct config *cfg, char **why)
 	return true;
 }
 
+/* Indexed by enum payment_mode. */
+static const char *const payment_modes[PAYMENT_MODE__MAX] = {
+	"simulated",	/* PAYMENT_SIMULATED */
+	"http",		/* PAYMENT_HTTP */
+};
+
+/* payment_mode known, and an http one with a URL it can POST to. */
+static bool
+payment_check(const struct config *cfg, const char *path, char **why)
+{
+	int m;
+
+	for (m = 0; m < PAYMENT_MODE__MAX; m++)
+		if (strcmp(cfg->payment_mode, payment_modes[m]) == 0)
+			break;
+	if (m == PAYMENT_MODE__MAX) {
+		*why = xasprintf("%s: payment_mode must be simulated or http, "
+		    "not \"%s\"", path, cfg->payment_mode);
+		return false;
+	}
+	if (m == PAYMENT_HTTP && strncmp(cfg->payment_url, "http://", 7) != 0 &&
+	    strncmp(cfg->payment_url, "https://", 8) != 0) {
+		*why = xasprintf("%s: payment_mode http needs payment_url, an "
+		    "http:// or https:// URL", path);
+		return false;
+	}
+	return true;
+}
+
+enum payment_mode
+config_payment_mode(const struct config *cfg)
+{
+	int m;
+
+	for (m = 0; m < PAYMENT_MODE__MAX; m++)
+		if (strcmp(cfg->payment_mode, payment_modes[m]) == 0)
+			return (enum payment_mode)m;
+	return PAYMENT_SIMULATED;	/* config_check refused anything else */
+}
+
 static bool
 config_check(const struct config *cfg, const char *path, char **why)
 {
@@ -291,6 +338,8 @@ config_check(const struct config *cfg, const char *path, char **why)
 	if (!redis_sentinels_check(&cfg->redis, "redis_", path, why) ||
 	    !redis_sentinels_check(&cfg->queue_redis, "queue_redis_", path,
 	    why))
+		return false;
+	if (!payment_check(cfg, path, why))
 		return false;
 	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
 		*why = xasprintf("%s: db_name and db_user must be set", path);

@@ -67,12 +67,27 @@ struct config {
 	int64_t		 worker_max_seconds;	/* --drain time limit */
 	double		 payment_failure_rate;	/* 0..1, simulated payment */
 	int64_t		 payment_delay_ms;	/* simulated payment time */
+	int64_t		 worker_batch;		/* jobs claimed together */
+	int64_t		 payment_concurrency;	/* payments in flight */
+	char		*payment_mode;		/* enum payment_mode's name */
+	char		*payment_url;		/* payment_mode http: POST here */
+	int64_t		 payment_timeout_ms;	/* http: then retried */
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
 	/* 1: responses name the process that answered (tests only) */
 	int64_t		 debug_process_header;
 };
+
+/* How the worker takes payments (payment_mode). */
+enum payment_mode {
+	PAYMENT_SIMULATED = 0,	/* payment_delay_ms, payment_failure_rate */
+	PAYMENT_HTTP,		/* POST to payment_url */
+	PAYMENT_MODE__MAX
+};
+
+/* payment_mode of a loaded configuration. */
+enum payment_mode config_payment_mode(const struct config *);
 
 /* The file used when neither --config nor $INVENTORY_CONFIG names one. */
 const char *config_default_path(void);

@@ -425,6 +425,29 @@ static const struct {
 	[STMT_ORDER_MARK_SWEPT] = { "order_mark_swept", 0,
 	    "UPDATE orders SET swept_at = UTC_TIMESTAMP(), "
 	    "updated_at = updated_at WHERE id = ? AND swept_at IS NULL" },
+	/*
+	 * The worker's batch: every order row locked in one statement, in
+	 * the order of the ids given (sorted: two batches lock in the same
+	 * order). STRAIGHT_JOIN: each order by its primary key. Left to
+	 * itself the optimizer may walk the status index instead, which
+	 * locks every pending order and reads the ids once per row.
+	 */
+	[STMT_ORDER_LOCK_BATCH] = { "order_lock_batch", 4,
+	    "SELECT o.id, o.user_id, o.status, o.reservation FROM "
+	    JSON_IDS("oid") " j STRAIGHT_JOIN orders o ON o.id = j.oid "
+	    "ORDER BY o.id FOR UPDATE" },
+	/* Rows already locked by order_lock_batch; the condition repeats
+	 * the rule that only a pending order holding its stock moves here. */
+	[STMT_ORDER_PROCESS_BATCH] = { "order_process_batch", 0,
+	    "UPDATE " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
+	    "ON o.id = j.oid SET o.status = 'processing' "
+	    "WHERE o.status = 'pending' AND o.reservation = 'held'" },
+	/* What the payment step tells a gateway; no lock: the status is
+	 * checked again, locked, when the order is settled. */
+	[STMT_ORDER_PAYMENTS] = { "order_payments", 5,
+	    "SELECT o.id, o.order_number, o.user_id, o.total_amount, "
+	    "o.status FROM " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
+	    "ON o.id = j.oid" },
 };
 
 /*
