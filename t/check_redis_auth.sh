@@ -31,7 +31,10 @@ cleanup() {
 trap cleanup EXIT
 # Only the file and what each check sets may count.
 for v in $(env | sed -n 's/^\(INVENTORY_[A-Z0-9_]*\)=.*/\1/p'); do
-	[ "$v" = INVENTORY_CONFIG ] || [ "$v" = INVENTORY_TEST_SERVICES ] || unset "$v"
+	case $v in
+	INVENTORY_CONFIG | INVENTORY_TEST_*) ;;
+	*) unset "$v" ;;
+	esac
 done
 
 # key NAME: NAME's value in the configuration.
@@ -96,6 +99,30 @@ run "redis_username without its password is refused at load" 1 \
 run "a password set twice (key and file) is refused at load" 1 \
     "set redis_password or redis_password_file, not both" \
     env INVENTORY_REDIS_PASSWORD=x "$ctl" check-config --no-connect
+
+# Sentinel's own AUTH (the test command's sentinel has a password of its
+# own, INVENTORY_TEST_SENTINEL_PASSWORD; the pair it watches, the Redis
+# passwords of the configuration).
+if [ -n "${INVENTORY_TEST_SENTINELS:-}" ] && [ -n "${INVENTORY_TEST_SENTINEL_PASSWORD:-}" ]; then
+	sent() {
+		env INVENTORY_REDIS_SENTINELS="$INVENTORY_TEST_SENTINELS" \
+		    INVENTORY_REDIS_MASTER_NAME="$INVENTORY_TEST_SENTINEL_MASTER" \
+		    INVENTORY_QUEUE_REDIS_SENTINELS="$INVENTORY_TEST_SENTINELS" \
+		    INVENTORY_QUEUE_REDIS_MASTER_NAME="$INVENTORY_TEST_SENTINEL_MASTER" \
+		    INVENTORY_QUEUE_REDIS_SENTINEL_PASSWORD="$INVENTORY_TEST_SENTINEL_PASSWORD" "$@"
+	}
+	run "Sentinel: the sentinel's own password, then the master's" 0 \
+"^redis: ok
+^queue redis: ok" \
+	    sent env INVENTORY_REDIS_SENTINEL_PASSWORD="$INVENTORY_TEST_SENTINEL_PASSWORD" "$ctl" check-config
+	run "Sentinel: a wrong redis_sentinel_password is refused, named" 1 \
+"^redis: unavailable
+redis: sentinel .*AUTH refused: WRONGPASS.*redis_sentinel_password
+^queue redis: ok" \
+	    sent env INVENTORY_REDIS_SENTINEL_PASSWORD=wrong-password "$ctl" check-config
+else
+	notok "INVENTORY_TEST_SENTINELS and INVENTORY_TEST_SENTINEL_PASSWORD are set (tools/devstack test sets them)"
+fi
 
 # inventory.fcgi says it at start, before any request.
 INVENTORY_REDIS_PASSWORD_FILE="$work/wrong" spawn-fcgi -n -s "$work/fcgi.sock" \
