@@ -52,13 +52,17 @@ conn_auth(redisContext *ctx, const char *what, const char *user,
 		r = redisCommand(ctx, "AUTH %s %s", user, password);
 	else
 		r = redisCommand(ctx, "AUTH %s", password);
-	ok = r != NULL && r->type != REDIS_REPLY_ERROR;
+	if (r == NULL) {
+		/* No answer (a timeout, a reset): not the password's fault. */
+		log_warn("%s: AUTH: %s", what, ctx->errstr);
+		return false;
+	}
+	ok = r->type != REDIS_REPLY_ERROR;
 	if (!ok)
 		log_error("%s: AUTH refused: %s (check %susername and "
-		    "%spassword or %spassword_file)", what, r != NULL ?
-		    r->str : ctx->errstr, keys, keys, keys);
-	if (r != NULL)
-		freeReplyObject(r);
+		    "%spassword or %spassword_file)", what, r->str, keys, keys,
+		    keys);
+	freeReplyObject(r);
 	return ok;
 }
 
@@ -250,6 +254,11 @@ sentinel_query(const struct redis_target *t, redisContext *ctx,
 	    t->set->master_name);
 	if (r == NULL)
 		log_warn("%s: %s", what, ctx->errstr);
+	else if (r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOAUTH", 6) == 0)
+		log_error("%s: %s (set %ssentinel_password or "
+		    "%ssentinel_password_file)", what, r->str, t->set->keys,
+		    t->set->keys);
 	else if (r->type == REDIS_REPLY_ERROR)
 		log_warn("%s: %s", what, r->str);
 	else if (r->type == REDIS_REPLY_NIL)

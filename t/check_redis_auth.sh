@@ -120,6 +120,10 @@ if [ -n "${INVENTORY_TEST_SENTINELS:-}" ] && [ -n "${INVENTORY_TEST_SENTINEL_PAS
 redis: sentinel .*AUTH refused: WRONGPASS.*redis_sentinel_password
 ^queue redis: ok" \
 	    sent env INVENTORY_REDIS_SENTINEL_PASSWORD=wrong-password "$ctl" check-config
+	run "Sentinel: no redis_sentinel_password when the sentinel wants one" 1 \
+"^redis: unavailable
+redis: sentinel .*NOAUTH.*set redis_sentinel_password" \
+	    sent "$ctl" check-config
 else
 	notok "INVENTORY_TEST_SENTINELS and INVENTORY_TEST_SENTINEL_PASSWORD are set (tools/devstack test sets them)"
 fi
@@ -129,7 +133,7 @@ INVENTORY_REDIS_PASSWORD_FILE="$work/wrong" spawn-fcgi -n -s "$work/fcgi.sock" \
     -- "$fcgi" >"$work/fcgi.log" 2>&1 &
 spawned=$!
 i=0
-while ! grep -q 'AUTH refused' "$work/fcgi.log" && [ $i -lt 100 ]; do
+while ! grep -qs 'AUTH refused' "$work/fcgi.log" && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
