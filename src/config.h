@@ -5,9 +5,10 @@
  * then each key may be overridden by the environment variable
  * INVENTORY_<KEY> (upper case). Unknown keys in the file, an unreadable
  * explicit file, bad numbers, or a JWT secret shorter than 32 bytes refuse
- * to load, with a one-line reason. jwt_secret_file and db_password_file
- * name files read at load whose one line is the secret (for systemd's
- * LoadCredential=), refused with the key itself set.
+ * to load, with a one-line reason. jwt_secret_file, db_password_file and
+ * the Redis *password_file keys name files read at load whose one line is
+ * the secret (for systemd's LoadCredential=), refused with the key itself
+ * set.
  */
 #ifndef INV_CONFIG_H
 #define INV_CONFIG_H
@@ -29,6 +30,11 @@ struct config {
 	char		*db_user;
 	char		*db_password;
 	char		*db_password_file;	/* read into db_password */
+	/* TLS over TCP when db_ssl_ca is set, the server verified against
+	 * it; a client certificate and key optional */
+	char		*db_ssl_ca;
+	char		*db_ssl_cert;
+	char		*db_ssl_key;
 	/* The schema owner `inventoryctl migrate` logs in as ("" = db_user);
 	 * its password from the file when that is set (config_owner()). */
 	char		*migrate_db_user;

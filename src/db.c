@@ -666,6 +666,28 @@ db_fail_stmt(struct db *db, MYSQL_STMT *st, const char *what)
 }
 
 /*
+ * With db_ssl_ca: TLS required (no fallback to plain text) and the
+ * server's certificate verified, its chain against the CA and its name
+ * against db_host, so a server that cannot prove who it is never sees
+ * the password. False when the library refuses an option.
+ */
+static bool
+db_tls_options(MYSQL *m, const struct config *cfg)
+{
+	my_bool on = 1;
+
+	if (cfg->db_ssl_ca[0] == '\0')
+		return true;
+	if (mysql_optionsv(m, MYSQL_OPT_SSL_CA, cfg->db_ssl_ca) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on) != 0)
+		return false;
+	return cfg->db_ssl_cert[0] == '\0' ||
+	    (mysql_optionsv(m, MYSQL_OPT_SSL_CERT, cfg->db_ssl_cert) == 0 &&
+	    mysql_optionsv(m, MYSQL_OPT_SSL_KEY, cfg->db_ssl_key) == 0);
+}
+
+/*
  * Opens the connection unless there is one. Any failure to connect is
  * INV_UNAVAILABLE: wrong credentials make the service as unusable as a
  * server that is down, and the message in the log tells them apart.
@@ -702,7 +724,8 @@ db_connect(struct db *db)
 	    mysql_optionsv(m, MYSQL_INIT_COMMAND, DB_INIT_COMMAND) != 0 ||
 	    mysql_optionsv(m, MYSQL_OPT_RECONNECT, &off) != 0 ||
 	    /* The server must never read our files (LOAD DATA LOCAL). */
-	    mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &off) != 0) {
+	    mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &off) != 0 ||
+	    !db_tls_options(m, cfg)) {
 		log_error("db_connect: mysql_optionsv: %s", mysql_error(m));
 		mysql_close(m);
 		return INV_DB;

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "queue.h"
+#include "redis_conn.h"
 #include "router.h"
 #include "testutil.h"
 
@@ -120,26 +121,29 @@ tu_reset_db(struct app *app)
 	tu_redis(app, "FLUSHDB");
 }
 
+struct redisContext *
+tu_redis_connect(const struct redis_settings *set)
+{
+	struct redis_settings slow = *set;
+	struct redis_target t;
+	redisContext *c;
+
+	memset(&t, 0, sizeof(t));
+	slow.connect_timeout_ms = slow.command_timeout_ms = 5000;
+	redis_target_init(&t, "test redis", &slow);
+	c = redis_conn_open(&t);
+	redis_target_clear(&t);
+	ck_assert_msg(c != NULL, "cannot reach Redis (the log says why)");
+	return c;
+}
+
 void
 tu_redis(struct app *app, const char *fmt, ...)
 {
-	const struct config *cfg = app->cfg;
-	struct timeval tv = { 2, 0 };
-	redisContext *c;
+	redisContext *c = tu_redis_connect(&app->cfg->redis);
 	redisReply *r;
 	va_list ap;
 
-	if (cfg->redis.socket != NULL && cfg->redis.socket[0] != '\0')
-		c = redisConnectUnixWithTimeout(cfg->redis.socket, tv);
-	else
-		c = redisConnectWithTimeout(cfg->redis.host,
-		    (int)cfg->redis.port, tv);
-	ck_assert_msg(c != NULL && c->err == 0, "redis connect: %s",
-	    c != NULL ? c->errstr : "out of memory");
-	redisSetTimeout(c, tv);
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis.db);
-	ck_assert_msg(r != NULL && r->type != REDIS_REPLY_ERROR, "redis SELECT");
-	freeReplyObject(r);
 	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
 	va_end(ap);

@@ -11,19 +11,7 @@ struct app *app;
 redisContext *
 raw_queue(void)
 {
-	const struct config *cfg = app->cfg;
-	redisContext *c;
-	redisReply *r;
-
-	c = cfg->queue_redis.socket != NULL &&
-	    cfg->queue_redis.socket[0] != '\0' ?
-	    redisConnectUnix(cfg->queue_redis.socket) :
-	    redisConnect(cfg->queue_redis.host, (int)cfg->queue_redis.port);
-	ck_assert_msg(c != NULL && c->err == 0, "cannot reach the queue");
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->queue_redis.db);
-	ck_assert(r != NULL && r->type != REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-	return c;
+	return tu_redis_connect(&app->cfg->queue_redis);
 }
 
 void

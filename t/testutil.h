@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "http.h"
+#include "redis_conn.h"
 
 /* The number of rows of a table (an array, not a pointer). */
 #define NROWS(a)	((int)(sizeof(a) / sizeof((a)[0])))
@@ -98,6 +99,13 @@ struct db *tu_owner_db(struct app *);
  * database (for a fixture's setup): ids restart with the tables, so a
  * value cached by an earlier test must not answer for a new row. */
 void tu_reset_db(struct app *);
+
+/*
+ * A new raw connection to the Redis of set (the cache's or the queue's),
+ * opened as the programs open theirs (redis_conn_open: AUTH, SELECT) but
+ * with timeouts of seconds; fails the test when it cannot be had.
+ */
+struct redisContext *tu_redis_connect(const struct redis_settings *set);
 
 /*
  * Runs one command on a new raw connection to the cache's Redis database
