@@ -719,19 +719,53 @@ order_flow_create(struct db *db, const struct order_new *o,
 	return rc;
 }
 
-void
-order_flow_invalidate(struct cache *cache, const struct order_touched *t)
+/* The records of t as the cache takes them: inv[i] of prod[i]. */
+static void
+touched_ids(const struct order_touched *t, int64_t *inv, int64_t *prod)
 {
-	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS];
 	size_t i;
 
-	if (cache == NULL || (t->n == 0 && t->user_id == 0))
-		return;
 	for (i = 0; i < t->n; i++) {
 		inv[i] = t->rec[i].inventory_id;
 		prod[i] = t->rec[i].product_id;
 	}
+}
+
+void
+order_flow_invalidate(struct cache *cache, const struct order_touched *t)
+{
+	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS];
+
+	if (cache == NULL || (t->n == 0 && t->user_id == 0))
+		return;
+	touched_ids(t, inv, prod);
 	cache_invalidate_order(cache, t->user_id, t->n, inv, prod);
+}
+
+enum inv_err
+order_flow_announce(struct cache *cache, struct queue *queue,
+    const struct order_touched *t, int64_t order_id)
+{
+	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS], db;
+	const char *list;
+	char *job = NULL;
+	bool pushed = false;
+
+	if (cache != NULL && queue != NULL)
+		job = queue_job_on(queue, cache_redis(cache), QUEUE_HIGH,
+		    order_id, &list, &db);
+	if (job != NULL) {
+		touched_ids(t, inv, prod);
+		pushed = cache_invalidate_order_push(cache, t->user_id, t->n,
+		    inv, prod, db, list, job);
+		free(job);
+	} else
+		order_flow_invalidate(cache, t);
+	if (pushed)
+		return INV_OK;
+	if (queue == NULL)
+		return INV_UNAVAILABLE;
+	return queue_enqueue_order(queue, QUEUE_HIGH, order_id);
 }
 
 /* ---- words and audit ---- */

@@ -138,6 +138,17 @@ enum inv_err order_flow_create(struct db *, const struct order_new *,
 void order_flow_invalidate(struct cache *, const struct order_touched *);
 
 /*
+ * After the commit of a new order (order_id, touched as
+ * order_flow_create filled it): order_flow_invalidate, and the order's
+ * process_order job on the high queue (queue may be NULL: none), in one
+ * round trip when the queue lives in the cache's Redis server (one
+ * script), else one after the other. INV_OK when the job was queued;
+ * else the worker's sweep of the database must find the order.
+ */
+enum inv_err order_flow_announce(struct cache *, struct queue *,
+    const struct order_touched *, int64_t order_id);
+
+/*
  * The admin's status update (PUT /orders/{id}), in its own transaction:
  * the transition rules, then the stock rule of the new status (processing
  * holds the reservation, shipped deducts it, cancelled releases it), and

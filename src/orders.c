@@ -430,18 +430,20 @@ create_tx(struct db *db, void *arg)
 	return idem_store(db, t->idem_id, 201, t->body);
 }
 
-/* Hands the new order to the worker; without Redis the worker's sweep
- * of the database finds it instead (doc/design.md, "Queue protocol"). */
+/* After the commit: the cache forgets what the order changed and the
+ * worker gets its job, in one round trip to Redis where they share it;
+ * without the queue's Redis the worker's sweep of the database finds
+ * the order instead (doc/design.md, "Queue protocol"). */
 static void
-order_enqueue(struct app *app, int64_t id)
+order_announce(struct app *app, const struct create_tx *t)
 {
 	enum inv_err rc;
 
-	if (app->queue == NULL)
-		return;
-	if ((rc = queue_enqueue_order(app->queue, QUEUE_HIGH, id)) != INV_OK)
+	rc = order_flow_announce(app->cache, app->queue, &t->touched,
+	    t->order_id);
+	if (rc != INV_OK && app->queue != NULL)
 		log_warn("order %" PRId64 " not queued (%s): the worker's "
-		    "sweep will find it", id, inv_strerror(rc));
+		    "sweep will find it", t->order_id, inv_strerror(rc));
 }
 
 /* POST /api/v1/orders: 201 | 400 | 404 | 409 | 422 */
@@ -485,8 +487,7 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 	} while (rc == INV_CONFLICT && keyed && ++tries < 2);
 	switch (rc) {
 	case INV_OK:
-		order_flow_invalidate(app->cache, &t.touched);
-		order_enqueue(app, t.order_id);
+		order_announce(app, &t);
 		http_reply_json_text(resp, 201, t.body, t.body_len);
 		break;
 	case INV_INVALID:

@@ -11,10 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <hiredis/hiredis.h>
+
 #include "auth.h"
+#include "config.h"
 #include "db.h"
 #include "json.h"
 #include "order_flow.h"
+#include "redis_conn.h"
 #include "testutil.h"
 
 #define ORDERS		"/api/v1/orders"
@@ -341,6 +345,62 @@ START_TEST(test_one_round_trip)
 }
 END_TEST
 
+/* One command on a new connection to the cache's Redis server, in
+ * database db; the reply (new: freeReplyObject it). */
+static redisReply *
+redis_ask(int64_t db, const char *cmd)
+{
+	const struct redis_settings *r = &app->cfg->redis;
+	redisContext *c = r->socket[0] != '\0' ? redisConnectUnix(r->socket) :
+	    redisConnect(r->host, (int)r->port);
+	redisReply *reply;
+
+	ck_assert_msg(c != NULL && c->err == 0, "cannot reach Redis");
+	reply = redisCommand(c, "SELECT %lld", (long long)db);
+	ck_assert(reply != NULL && reply->type != REDIS_REPLY_ERROR);
+	freeReplyObject(reply);
+	reply = redisCommand(c, cmd);
+	ck_assert(reply != NULL && reply->type != REDIS_REPLY_ERROR);
+	redisFree(c);
+	return reply;
+}
+
+/*
+ * The order's Redis work after the commit, the cache's invalidation and
+ * the worker's job, is one round trip where the queue lives in the
+ * cache's Redis (as the harness has it): one script on the cache's
+ * connection, so no connection of the service's last sent an LPUSH of
+ * its own, and yet the job is queued and the owner's orders bumped.
+ */
+START_TEST(test_one_redis_round_trip)
+{
+	const struct config *cfg = app->cfg;
+	char *user = token(1, false, 0);
+	redisReply *r;
+
+	ck_assert_msg(redis_same_server(&cfg->redis, &cfg->queue_redis),
+	    "the harness puts the queue in the cache's Redis server");
+	r = redis_ask(cfg->queue_redis.db, "DEL inventory:queue:high");
+	freeReplyObject(r);
+	expect_post(user, GOOD_ORDER, NULL, 201, NULL);
+	r = redis_ask(cfg->redis.db, "CLIENT LIST TYPE normal");
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_msg(strstr(r->str, " cmd=lpush ") == NULL, "a connection "
+	    "pushed a job on its own:\n%s", r->str);
+	ck_assert_msg(strstr(r->str, " cmd=evalsha ") != NULL, "no script "
+	    "ran:\n%s", r->str);
+	freeReplyObject(r);
+	r = redis_ask(cfg->queue_redis.db, "LLEN inventory:queue:high");
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+	r = redis_ask(cfg->redis.db, "EXISTS inventory:cache:gen:orders:1 "
+	    "inventory:cache:gen:item:1 inventory:cache:gen:product:1");
+	ck_assert_int_eq(r->integer, 3);
+	freeReplyObject(r);
+	free(user);
+}
+END_TEST
+
 /* ---- concurrency ---- */
 
 enum { RACE_CHILDREN = 24, RACE_ORDERS = 2, RACE_STOCK = 15 };
@@ -421,6 +481,7 @@ order_proc_suite(void)
 	tcase_add_test(rule, test_caller_answers);
 	tcase_add_test(rule, test_disagree);
 	tcase_add_test(rule, test_one_round_trip);
+	tcase_add_test(rule, test_one_redis_round_trip);
 	tcase_add_checked_fixture(conc, setup, NULL);
 	tcase_set_timeout(conc, 60);
 	tcase_add_test(conc, test_oversell_race);
