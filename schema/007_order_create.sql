@@ -33,16 +33,20 @@
 -- has a transaction open (the Idempotency-Key stores its answer in the
 -- same commit) and rolls it back on a refusal or an error.
 --
--- Result sets, in this order:
---   the verdict, always, one row: why ('ok', 'no_user', 'inactive',
---       'stale', 'no_product', 'total', 'no_inventory', 'stock',
---       'disagree'), product_id, product name, available;
--- and only for 'ok', read after the commit:
---   the order, in the columns of enum order_col (owner NULL);
---   its items by id, in the columns of enum order_item_col (product
---       NULL);
---   the stock records it reserved (inventory_id, product_id), in
---       product-id order, for the cache to forget.
+-- Result sets: the statements that write the order answer with what
+-- they wrote (RETURNING), so nothing is read twice; the verdict comes
+-- last, always:
+--   when the items were inserted: the items by id, in the columns of
+--       enum order_item_col (product NULL);
+--   when the ledger rows were written: the stock records reserved
+--       (inventory_id, product_id), for the cache to forget;
+--   one row: the order in the columns of enum order_col (owner NULL; all
+--       NULL when it was not made), then the verdict: why ('ok',
+--       'no_user', 'inactive', 'stale', 'no_product', 'total',
+--       'no_inventory', 'stock', 'disagree'), product_id, product name,
+--       available.
+-- Only an 'ok' verdict makes the sets before it an order's: on a
+-- refusal they are of work rolled back.
 -- 'disagree' is a CHECK of the inventory table refusing a reservation
 -- whose condition passed: the stock records were changed by hand.
 --
@@ -66,12 +70,10 @@ BEGIN
 	DECLARE v_qty INT;
 	DECLARE v_total DECIMAL(65,2);
 	DECLARE v_number VARCHAR(32);
+	DECLARE v_name VARCHAR(255);
+	DECLARE v_now DATETIME;
 	DECLARE v_why VARCHAR(16) DEFAULT NULL;
 	DECLARE v_done, v_tries, v_dup INT DEFAULT 0;
-	DECLARE c_lines CURSOR FOR
-		SELECT j.pid, j.qty FROM JSON_TABLE(p_items, '$[*]' COLUMNS (
-		    pid BIGINT PATH '$[0]', qty INT PATH '$[1]')) j
-		ORDER BY j.pid;
 	DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = 1;
 	-- 4025: a CHECK constraint refused the reservation of v_pid.
 	DECLARE EXIT HANDLER FOR 4025
@@ -79,7 +81,8 @@ BEGIN
 		IF p_own_transaction THEN
 			ROLLBACK;
 		END IF;
-		SELECT 'disagree', v_pid, NULL, NULL;
+		SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+		    NULL, NULL, NULL, 'disagree', v_pid, NULL, NULL;
 	END;
 	DECLARE EXIT HANDLER FOR SQLEXCEPTION
 	BEGIN
@@ -132,6 +135,9 @@ BEGIN
 			LEAVE rule;
 		END IF;
 
+		-- The order's times, given so that the answer is known
+		-- without reading the row back.
+		SET v_now = NOW();
 		draw: BEGIN
 			DECLARE CONTINUE HANDLER FOR 1062 SET v_dup = 1;
 			REPEAT
@@ -140,10 +146,11 @@ BEGIN
 					HEX(RANDOM_BYTES(6)));
 				INSERT INTO orders (order_number, user_id,
 				    status, reservation, total_amount,
-				    shipping_address, shipping_method, notes)
+				    shipping_address, shipping_method, notes,
+				    created_at, updated_at)
 				    VALUES (v_number, p_user_id, 'pending',
 				    'held', v_total, p_address, p_method,
-				    p_notes);
+				    p_notes, v_now, v_now);
 			UNTIL v_dup = 0 OR v_tries = 5 END REPEAT;
 		END draw;
 		IF v_dup THEN
@@ -158,11 +165,18 @@ BEGIN
 		    FROM JSON_TABLE(p_items, '$[*]' COLUMNS (
 			n FOR ORDINALITY, pid BIGINT PATH '$[0]',
 			qty INT PATH '$[1]')) j
-		    JOIN products p ON p.id = j.pid ORDER BY j.n;
+		    JOIN products p ON p.id = j.pid ORDER BY j.n
+		    RETURNING id, order_id, product_id, quantity, unit_price,
+			created_at, NULL, NULL;
 
-		OPEN c_lines;
+		-- The items just inserted, in product-id order, one at a time
+		-- along the unique key (order_id, product_id).
+		SET v_pid = 0;
 		reserve: LOOP
-			FETCH c_lines INTO v_pid, v_qty;
+			SELECT product_id, quantity INTO v_pid, v_qty
+			    FROM order_items
+			    WHERE order_id = v_order AND product_id > v_pid
+			    ORDER BY product_id LIMIT 1;
 			IF v_done THEN
 				LEAVE reserve;
 			END IF;
@@ -180,11 +194,9 @@ BEGIN
 				    FOR UPDATE;
 				SET v_why = IF(v_records = 0, 'no_inventory',
 				    'stock');
-				CLOSE c_lines;
 				LEAVE rule;
 			END IF;
 		END LOOP reserve;
-		CLOSE c_lines;
 
 		INSERT INTO stock_movements (inventory_id, product_id,
 		    change_in_stock, change_reserved, reason, order_id, user_id)
@@ -193,30 +205,27 @@ BEGIN
 			p_user_id
 		    FROM order_items oi JOIN inventory i
 			ON i.product_id = oi.product_id
-		    WHERE oi.order_id = v_order ORDER BY oi.product_id;
+		    WHERE oi.order_id = v_order ORDER BY oi.product_id
+		    RETURNING inventory_id, product_id;
 	END rule;
 
-	IF v_why IS NOT NULL THEN
-		IF p_own_transaction THEN
-			ROLLBACK;
-		END IF;
-		SELECT v_why, v_pid, (SELECT name FROM products
-		    WHERE id = v_pid), v_available;
-	ELSE
+	IF v_why IS NULL THEN
+		SET v_why = 'ok';
 		IF p_own_transaction THEN
 			COMMIT;
 		END IF;
-		SELECT 'ok', NULL, NULL, NULL;
-		SELECT id, order_number, user_id, status, total_amount,
-		    shipping_address, shipping_method, tracking_number, notes,
-		    created_at, updated_at, NULL, NULL
-		    FROM orders WHERE id = v_order;
-		SELECT id, order_id, product_id, quantity, unit_price,
-		    created_at, NULL, NULL
-		    FROM order_items WHERE order_id = v_order ORDER BY id;
-		SELECT i.id, oi.product_id
-		    FROM order_items oi JOIN inventory i
-			ON i.product_id = oi.product_id
-		    WHERE oi.order_id = v_order ORDER BY oi.product_id;
+	ELSE
+		SET v_order = NULL;
+		IF p_own_transaction THEN
+			ROLLBACK;
+		END IF;
+		SELECT MAX(name) INTO v_name FROM products WHERE id = v_pid;
 	END IF;
+	-- The order as inserted, from what was inserted.
+	SELECT v_order, IF(v_order, v_number, NULL), IF(v_order, p_user_id,
+	    NULL), IF(v_order, 'pending', NULL), IF(v_order, v_total, NULL),
+	    IF(v_order, p_address, NULL), IF(v_order, p_method, NULL), NULL,
+	    IF(v_order, p_notes, NULL), IF(v_order, v_now, NULL),
+	    IF(v_order, v_now, NULL), NULL, NULL, v_why, v_pid, v_name,
+	    v_available;
 END

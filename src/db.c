@@ -270,9 +270,9 @@ static const struct {
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
 	/* orders */
 	/* The creation rule, in one round trip: a procedure that commits by
-	 * itself when told to (schema/007_order_create.sql). The first
-	 * result set, its verdict, has 4 columns. */
-	[STMT_ORDER_CREATE] = { "order_create", 4,
+	 * itself when told to (schema/007_order_create.sql). Its result
+	 * sets are order_flow.c's to check. */
+	[STMT_ORDER_CREATE] = { "order_create", 0,
 	    "CALL order_create(?, ?, ?, ?, ?, ?, ?)" },
 	/* Every transition starts here: one writer per order at a time. */
 	[STMT_ORDER_LOCK] = { "order_lock", 4,

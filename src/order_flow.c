@@ -572,17 +572,15 @@ order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
 
 /* ---- creation ---- */
 
-/* The result sets of order_create (schema/007_order_create.sql). */
-enum {
-	CREATE_SET_VERDICT = 0,
-	CREATE_SET_ORDER,
-	CREATE_SET_ITEMS,
-	CREATE_SET_TOUCHED,
-	CREATE__SETS
-};
-/* Columns of its verdict, and of its stock records touched. */
-enum { VERDICT_WHY = 0, VERDICT_PRODUCT_ID, VERDICT_NAME, VERDICT_AVAILABLE,
-    VERDICT__COLS };
+/*
+ * The result sets of order_create (schema/007_order_create.sql): the
+ * last is always its answer, one row, the order's columns (enum
+ * order_col) then the verdict's; an order made comes after its items and
+ * the stock records it reserved.
+ */
+enum { MADE_SET_ITEMS = 0, MADE_SET_TOUCHED, MADE_SET_ORDER, MADE__SETS };
+enum { VERDICT_WHY = ORDER_COL__MAX, VERDICT_PRODUCT_ID, VERDICT_NAME,
+    VERDICT_AVAILABLE, VERDICT__COLS };
 enum { TOUCHED_INVENTORY_ID = 0, TOUCHED_PRODUCT_ID, TOUCHED__COLS };
 
 /* Its refusals, by the word it answers with. */
@@ -607,22 +605,20 @@ static const struct {
 static enum inv_err
 create_verdict(struct db_res **sets, size_t n, struct order_refused *refused)
 {
-	const struct db_res *v = n > 0 ? sets[CREATE_SET_VERDICT] : NULL;
+	const struct db_res *v = n > 0 ? sets[n - 1] : NULL;
 	const char *why = db_res_str(v, 0, VERDICT_WHY);
 	const char *name;
 	size_t i;
 
-	if (db_res_rows(v) != 1 || db_res_cols(v) != VERDICT__COLS ||
-	    why == NULL) {
-		log_error("order_create: no verdict");
+	if (n > MADE__SETS || db_res_rows(v) != 1 ||
+	    db_res_cols(v) != VERDICT__COLS || why == NULL) {
+		log_error("order_create: %zu result sets, no verdict", n);
 		return INV_DB;
 	}
 	if (strcmp(why, "ok") == 0) {
-		if (n == CREATE__SETS &&
-		    db_res_rows(sets[CREATE_SET_ORDER]) == 1 &&
-		    db_res_cols(sets[CREATE_SET_ORDER]) == ORDER_COL__MAX &&
-		    db_res_cols(sets[CREATE_SET_ITEMS]) == ORDER_ITEM_COL__MAX &&
-		    db_res_cols(sets[CREATE_SET_TOUCHED]) == TOUCHED__COLS)
+		if (n == MADE__SETS &&
+		    db_res_cols(sets[MADE_SET_ITEMS]) == ORDER_ITEM_COL__MAX &&
+		    db_res_cols(sets[MADE_SET_TOUCHED]) == TOUCHED__COLS)
 			return INV_OK;
 		log_error("order_create: %zu result sets, not the order made",
 		    n);
@@ -658,7 +654,8 @@ order_flow_create(struct db *db, const struct order_new *o,
     int64_t *order_id, struct db_res **order, struct db_res **items,
     struct order_touched *touched, struct order_refused *refused)
 {
-	struct db_res *sets[CREATE__SETS] = { NULL };
+	/* One more than an order made gives: more is an error. */
+	struct db_res *sets[MADE__SETS + 1] = { NULL };
 	const struct db_res *t;
 	struct db_val p[7];
 	struct buf json;
@@ -690,14 +687,13 @@ order_flow_create(struct db *db, const struct order_new *o,
 	p[4] = DB_STR_OR_NULL(o->shipping_method);
 	p[5] = DB_STR_OR_NULL(o->notes);
 	p[6] = DB_INT(!db_in_transaction(db));
-	rc = db_call(db, STMT_ORDER_CREATE, p, 7, sets, CREATE__SETS, &n);
+	rc = db_call(db, STMT_ORDER_CREATE, p, 7, sets, MADE__SETS + 1, &n);
 	buf_free(&json);
 	if (rc == INV_OK)
 		rc = create_verdict(sets, n, refused);
 	if (rc == INV_OK) {
-		*order_id = db_res_int(sets[CREATE_SET_ORDER], 0,
-		    ORDER_COL_ID);
-		t = sets[CREATE_SET_TOUCHED];
+		*order_id = db_res_int(sets[MADE_SET_ORDER], 0, ORDER_COL_ID);
+		t = sets[MADE_SET_TOUCHED];
 		for (i = 0; i < db_res_rows(t) && i < ORDER_MAX_ITEMS; i++) {
 			touched->rec[i].inventory_id = db_res_int(t, i,
 			    TOUCHED_INVENTORY_ID);
@@ -705,13 +701,15 @@ order_flow_create(struct db *db, const struct order_new *o,
 			    TOUCHED_PRODUCT_ID);
 			touched->n++;
 		}
+		/* The order's row is its columns and then the verdict's,
+		 * which the order's readers never reach. */
 		if (order != NULL) {
-			*order = sets[CREATE_SET_ORDER];
-			sets[CREATE_SET_ORDER] = NULL;
+			*order = sets[MADE_SET_ORDER];
+			sets[MADE_SET_ORDER] = NULL;
 		}
 		if (items != NULL) {
-			*items = sets[CREATE_SET_ITEMS];
-			sets[CREATE_SET_ITEMS] = NULL;
+			*items = sets[MADE_SET_ITEMS];
+			sets[MADE_SET_ITEMS] = NULL;
 		}
 	}
 	for (i = 0; i < n; i++)

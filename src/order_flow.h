@@ -121,7 +121,8 @@ struct order_touched {
  * order_flow_invalidate after the commit.
  * Returns INV_OK with *order_id and, where order and items are not NULL,
  * the order as the owner sees it (new, db_res_free them): *order its row
- * (enum order_col, the owner's email and name NULL), *items its items
+ * (enum order_col, the owner's email and name NULL; the columns after
+ * those are the procedure's verdict), *items its items
  * (enum order_item_col, the product's name and SKU NULL) in item-id
  * order. INV_INVALID with *refused filled (nothing done; inside a
  * transaction the caller must roll back: return it from the transaction
