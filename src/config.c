@@ -95,7 +95,9 @@ static const struct key keys[] = {
 	D(payment_failure_rate, 0, 0, 1),
 	I(payment_delay_ms, 0, 0, 60000),
 	I(idempotency_ttl, 86400, 60, 604800),
-	S(metrics_file, NULL),
+	/* Where the units' processes all reach it: both FastCGI pools, the
+	 * workers and inventoryctl audit (the package makes the directory). */
+	S(metrics_file, RUNSTATEDIR "/inventory/metrics"),
 	/* Tests only: production does not say how many processes serve. */
 	I(debug_process_header, 0, 0, 1),
 };

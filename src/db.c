@@ -391,6 +391,9 @@ static const struct {
 	[STMT_IDEM_DELETE_EXPIRED] = { "idem_delete_expired", 0,
 	    "DELETE FROM idempotency_keys WHERE id = ? "
 	    "AND expires_at <= UTC_TIMESTAMP()" },
+	[STMT_IDEM_PURGE] = { "idem_purge", 0,
+	    "DELETE FROM idempotency_keys WHERE expires_at <= "
+	    "UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?" },
 	/* queue and worker */
 	/* Pending orders the worker's sweep has never enqueued, oldest
 	 * first (ix_orders_sweep). */

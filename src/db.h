@@ -119,6 +119,7 @@ enum stmt {
 	STMT_IDEM_FINISH,		/* status, body, id */
 	STMT_IDEM_ABANDON,		/* id: forget an unfinished key */
 	STMT_IDEM_DELETE_EXPIRED,	/* id */
+	STMT_IDEM_PURGE,		/* limit: expired keys, oldest first */
 	/* queue and worker */
 	STMT_ORDER_SWEEP,		/* age(s), limit -> id: pending, never swept */
 	STMT_ORDER_MARK_SWEPT,		/* id */

@@ -182,19 +182,24 @@ static const struct {
 	    "return n\n" },
 	/*
 	 * KEYS high, default, low, workers, scheduled, dead; ARGV the
-	 * in-flight key prefix. Returns {high, default, low, in flight,
-	 * scheduled, dead, workers}.
+	 * in-flight and heartbeat key prefixes. Returns {high, default,
+	 * low, in flight, scheduled, dead, workers, workers alive (with a
+	 * heartbeat), then the oldest job of high, default, low (false when
+	 * empty)}.
 	 */
 	[SCRIPT_STATS] = { "stats",
 	    "local ws = redis.call('SMEMBERS', KEYS[4])\n"
-	    "local inflight = 0\n"
+	    "local inflight, alive = 0, 0\n"
 	    "for _, w in ipairs(ws) do\n"
 	    "  inflight = inflight + redis.call('LLEN', ARGV[1] .. w)\n"
+	    "  alive = alive + redis.call('EXISTS', ARGV[2] .. w)\n"
 	    "end\n"
 	    "return {redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2]),"
 	    " redis.call('LLEN', KEYS[3]), inflight,"
 	    " redis.call('ZCARD', KEYS[5]), redis.call('LLEN', KEYS[6]),"
-	    " #ws}\n" },
+	    " #ws, alive, redis.call('LINDEX', KEYS[1], -1),"
+	    " redis.call('LINDEX', KEYS[2], -1),"
+	    " redis.call('LINDEX', KEYS[3], -1)}\n" },
 };
 
 struct queue {
@@ -896,28 +901,57 @@ queue_promote(struct queue *q, int64_t now_ms, size_t *moved)
 	return INV_OK;
 }
 
+/* Seconds since the epoch of job text raw's enqueued_at; 0 when it has
+ * none that parses. */
+static int64_t
+job_enqueued_at(const char *raw, size_t len)
+{
+	struct json_object *o = NULL;
+	const char *why, *when;
+	struct tm tm;
+	int64_t t = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (json_parse_strict(raw, len, &o, &why) &&
+	    json_object_is_type(o, json_type_object) &&
+	    (when = json_get_str(o, "enqueued_at")) != NULL &&
+	    strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL)
+		t = (int64_t)timegm(&tm);
+	json_object_put(o);
+	return t;
+}
+
 enum inv_err
 queue_get_stats(struct queue *q, struct queue_stats *st)
 {
 	const char *keys[6] = { prio_keys[QUEUE_HIGH],
 	    prio_keys[QUEUE_DEFAULT], prio_keys[QUEUE_LOW], KEY_WORKERS,
 	    KEY_SCHEDULED, KEY_DEAD };
-	const char *args[1] = { KEY_INFLIGHT };
+	const char *args[2] = { KEY_INFLIGHT, KEY_WORKER };
 	redisReply *reply;
-	long long v[7];
+	long long v[8];
 	size_t i;
 
 	memset(st, 0, sizeof(*st));
-	if ((reply = queue_eval(q, SCRIPT_STATS, 6, keys, 1, args)) == NULL)
+	if ((reply = queue_eval(q, SCRIPT_STATS, 6, keys, 2, args)) == NULL)
 		return INV_UNAVAILABLE;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 7) {
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 11) {
 		log_error("queue: stats: unexpected reply");
 		freeReplyObject(reply);
 		return INV_UNAVAILABLE;
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		v[i] = reply->element[i]->type == REDIS_REPLY_INTEGER ?
 		    reply->element[i]->integer : 0;
+	for (i = 8; i < 11; i++) {
+		const redisReply *e = reply->element[i];
+		int64_t t;
+
+		if (e->type == REDIS_REPLY_STRING &&
+		    (t = job_enqueued_at(e->str, e->len)) > 0 &&
+		    (st->oldest == 0 || t < st->oldest))
+			st->oldest = t;
+	}
 	freeReplyObject(reply);
 	st->depth[QUEUE_HIGH] = v[0];
 	st->depth[QUEUE_DEFAULT] = v[1];
@@ -926,6 +960,7 @@ queue_get_stats(struct queue *q, struct queue_stats *st)
 	st->scheduled = v[4];
 	st->dead = v[5];
 	st->workers = v[6];
+	st->workers_alive = v[7];
 	return INV_OK;
 }
 

@@ -151,6 +151,10 @@ struct queue_stats {
 	int64_t		dead;		/* dead letters */
 	int64_t		workers;	/* known workers (alive or not yet
 					   recovered) */
+	int64_t		workers_alive;	/* of those, with a heartbeat */
+	int64_t		oldest;		/* enqueued_at of the oldest waiting
+					   job, seconds since the epoch; 0
+					   when none waits */
 };
 
 /* One round trip. */

@@ -13,8 +13,9 @@
  *
  * --drain (the default, for cron) stops when the queues are empty or after
  * --max-seconds; --follow (for a service) waits on the queue until
- * SIGTERM, repeating the start-of-run work every minute. SIGTERM or SIGINT
- * ends either after the job in hand. Overlapping runs are safe.
+ * SIGTERM (or --max-seconds, when given), repeating the start-of-run work
+ * every minute. SIGTERM or SIGINT ends either after the job in hand.
+ * Overlapping runs are safe.
  *
  * Exit status: 0 success (nothing to do included); 1 configuration,
  * database or Redis failure; 2 usage error.
@@ -32,7 +33,9 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
+#include "idem.h"
 #include "log.h"
+#include "metrics.h"
 #include "order_flow.h"
 #include "queue.h"
 
@@ -86,7 +89,9 @@ usage(FILE *f)
 	    "                   have passed (worker_max_seconds), then exit "
 	    "(default)\n"
 	    "  --follow         wait for jobs until SIGTERM (for a service)\n"
-	    "  --max-seconds N  time limit of --drain, 1 to 86400\n"
+	    "  --max-seconds N  time limit, 1 to 86400 (--drain: "
+	    "worker_max_seconds;\n"
+	    "                   --follow: none)\n"
 	    "  --worker-id ID   this worker's name in Redis, unique among "
 	    "running\n"
 	    "                   workers (default HOSTNAME:PID)\n"
@@ -161,7 +166,7 @@ promote(struct worker *w)
 static enum inv_err
 housekeeping(struct worker *w)
 {
-	size_t jobs = 0;
+	size_t jobs = 0, keys = 0;
 	enum inv_err rc;
 
 	if ((rc = queue_recover(w->queue, &jobs, NULL)) != INV_OK)
@@ -169,7 +174,13 @@ housekeeping(struct worker *w)
 	w->t.recovered += jobs;
 	if ((rc = promote(w)) != INV_OK)
 		return rc;
-	return sweep(w);
+	if ((rc = sweep(w)) != INV_OK)
+		return rc;
+	/* Nothing else deletes them, and the table would only grow. */
+	rc = idem_purge_expired(w->db, &keys);
+	if (keys > 0)
+		log_info("%zu expired idempotency key(s) purged", keys);
+	return rc;
 }
 
 /*
@@ -205,6 +216,7 @@ run_job(struct worker *w, const struct queue_job *job)
 		if (queue_ack(w->queue, job) != INV_OK)
 			return INV_UNAVAILABLE;
 		w->t.processed++;
+		metrics_job(METRICS_JOB_DONE);
 		if (rc == INV_OK && final == ORDER_CANCELLED && !paid)
 			w->t.cancelled++;
 		ms = (double)(now_usec() - t0) / 1000.0;
@@ -220,6 +232,7 @@ run_job(struct worker *w, const struct queue_job *job)
 	    INV_OK)
 		return INV_UNAVAILABLE;
 	w->t.failed++;
+	metrics_job(METRICS_JOB_FAILED);
 	if (fate == QUEUE_FATE_RETRY)
 		w->t.retried++;
 	else if (fate == QUEUE_FATE_DEAD)
@@ -254,7 +267,8 @@ work(struct worker *w, uint64_t max_usec)
 	while (!stopping) {
 		uint64_t now = now_usec();
 
-		if (!w->follow && now - start >= max_usec) {
+		metrics_worker_seen();
+		if (max_usec > 0 && now - start >= max_usec) {
 			log_info("worker: time limit reached");
 			break;
 		}
@@ -379,7 +393,8 @@ main(int argc, char *argv[])
 	}
 	if (!config_startup(&cfg, cfgpath, "inventory-worker"))
 		return 1;
-	if (max_seconds == 0)
+	/* --follow runs until stopped unless told a time limit. */
+	if (max_seconds == 0 && !w.follow)
 		max_seconds = cfg.worker_max_seconds;
 	if (id == NULL) {
 		if (gethostname(host, sizeof(host)) != 0)
@@ -408,6 +423,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	queue_set_worker(w.queue, id);
+	metrics_init_kind(&cfg, METRICS_WORKER);
 	log_info("worker %s: %s run", id, w.follow ? "follow" : "drain");
 	t0 = now_usec();
 	status = work(&w, (uint64_t)max_seconds * 1000000u);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 #include "order_flow.h"
 #include "queue.h"
 #include "testredis.h"
@@ -853,6 +854,145 @@ START_TEST(ctl_audit_finds_a_stray_reservation)
 }
 END_TEST
 
+/* --follow with --max-seconds stops by itself once the time is up. */
+START_TEST(follow_stops_after_max_seconds)
+{
+	const char *argv[] = { worker_bin(), "--follow", "--max-seconds", "1",
+	    "--worker-id", "timed", NULL };
+	pid_t pid = spawn(worker_bin(), argv, NULL);
+	int i, st = 0;
+
+	for (i = 0; i < POLLS && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(50000);
+	if (i == POLLS) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		ck_abort_msg("--follow --max-seconds 1 still running after "
+		    "%d ms", POLLS * 50);
+	}
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_output_has("time limit reached");
+}
+END_TEST
+
+/* Whether user 1's Idempotency-Key key has a row. */
+static bool
+idem_key_exists(const char *key)
+{
+	struct db_val p[4] = { DB_STR("x"), DB_INT(60), DB_INT(USER_ID),
+	    DB_STR(key) };
+	struct db_res *r = NULL;
+	bool found;
+
+	ck_assert_int_eq(db_exec(app->db, STMT_IDEM_GET, p, 4, &r, NULL,
+	    NULL), INV_OK);
+	found = db_res_rows(r) == 1;
+	db_res_free(r);
+	return found;
+}
+
+/* A run's housekeeping deletes the expired Idempotency-Keys, and only
+ * those. */
+START_TEST(housekeeping_purges_expired_idempotency_keys)
+{
+	sql("INSERT INTO idempotency_keys (user_id, idem_key, status_code, "
+	    "expires_at) VALUES (1, 'old', 201, UTC_TIMESTAMP() - INTERVAL 1 "
+	    "SECOND), (1, 'older', NULL, UTC_TIMESTAMP() - INTERVAL 1 DAY), "
+	    "(1, 'fresh', 201, UTC_TIMESTAMP() + INTERVAL 1 HOUR)");
+	ck_assert(idem_key_exists("old"));
+	ck_assert_int_eq(drain("purger", NULL), 0);
+	assert_output_has("2 expired idempotency key(s) purged");
+	ck_assert(!idem_key_exists("old"));
+	ck_assert(!idem_key_exists("older"));
+	ck_assert(idem_key_exists("fresh"));
+}
+END_TEST
+
+/* /metrics's rendering of the metrics file at path (new string). */
+static char *
+metrics_of(const char *path)
+{
+	struct config mc;
+	struct buf b;
+	char *text, *why;
+
+	text = xasprintf("jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	    "metrics_file = %s\n", path);
+	ck_assert_int_eq(config_load_string(&mc, text, "t", &why), INV_OK);
+	free(text);
+	metrics_init(&mc);
+	buf_init(&b);
+	metrics_render(&b);
+	config_free(&mc);
+	return buf_take(&b);
+}
+
+/* The worker counts the jobs it settles and when it ran, and
+ * inventoryctl audit its result, in the file /metrics reads. */
+START_TEST(worker_and_audit_write_the_metrics_file)
+{
+	char *ctl = ctl_bin(), *path, *env_file, *text;
+	const char *audit[] = { ctl, "audit", NULL };
+	const char *env[2];
+
+	path = xasprintf("/tmp/check_worker_metrics.%d", (int)getpid());
+	env_file = xasprintf("INVENTORY_METRICS_FILE=%s", path);
+	env[0] = env_file;
+	env[1] = NULL;
+	unlink(path);
+	/* No such order: done (dropped). Unknown type: failed. */
+	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, 999999), INV_OK);
+	freeReplyObject(tr_cmd("LPUSH inventory:queue:default {\"id\":"
+	    "\"00000000000000aa\",\"type\":\"bogus\",\"order_id\":1,"
+	    "\"attempt\":1,\"queue\":\"default\",\"enqueued_at\":"
+	    "\"2026-01-01T00:00:00Z\"}"));
+	ck_assert_int_eq(drain("counted", env), 0);
+	text = metrics_of(path);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_worker_jobs_total{result=\"done\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_worker_jobs_total{result=\"failed\"} 1\n"));
+	ck_assert_ptr_null(strstr(text,
+	    "inventory_worker_last_seen_timestamp_seconds 0\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_audit_timestamp_seconds 0\n"));
+	free(text);
+	seed_product(41, 5);
+	ck_assert_int_eq(reap(spawn(ctl, audit, env)), 0);
+	text = metrics_of(path);
+	ck_assert_ptr_null(strstr(text,
+	    "inventory_audit_timestamp_seconds 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "inventory_audit_violations 0\n"));
+	free(text);
+	unlink(path);
+	free(env_file);
+	free(path);
+	free(ctl);
+}
+END_TEST
+
+/* The queue's stats name the oldest waiting job's time and the workers
+ * whose heartbeat is alive. */
+START_TEST(stats_tell_oldest_job_and_live_workers)
+{
+	struct queue_stats st;
+
+	ck_assert_int_eq(queue_get_stats(q, &st), INV_OK);
+	ck_assert_int_eq(st.oldest, 0);
+	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, 1), INV_OK);
+	freeReplyObject(tr_cmd("LPUSH inventory:queue:low {\"id\":"
+	    "\"00000000000000bb\",\"type\":\"process_order\",\"order_id\":2,"
+	    "\"attempt\":1,\"queue\":\"low\",\"enqueued_at\":"
+	    "\"2020-01-01T00:00:00Z\"}"));
+	freeReplyObject(tr_cmd("SADD inventory:queue:workers w1 w2"));
+	freeReplyObject(tr_cmd("SET inventory:queue:worker:w1 1 EX 60"));
+	ck_assert_int_eq(queue_get_stats(q, &st), INV_OK);
+	ck_assert_int_eq(st.oldest, 1577836800);
+	ck_assert_int_eq(st.workers, 2);
+	ck_assert_int_eq(st.workers_alive, 1);
+}
+END_TEST
+
 static Suite *
 worker_suite(void)
 {
@@ -860,6 +1000,7 @@ worker_suite(void)
 	TCase *jobs = tcase_create("jobs");
 	TCase *faults = tcase_create("faults");
 	TCase *cli = tcase_create("program");
+	TCase *ops = tcase_create("operations");
 
 	tcase_add_checked_fixture(jobs, setup, teardown);
 	tcase_set_timeout(jobs, 60);
@@ -882,6 +1023,13 @@ worker_suite(void)
 	suite_add_tcase(s, jobs);
 	suite_add_tcase(s, faults);
 	suite_add_tcase(s, cli);
+	tcase_add_checked_fixture(ops, setup, teardown);
+	tcase_set_timeout(ops, 60);
+	tcase_add_test(ops, follow_stops_after_max_seconds);
+	tcase_add_test(ops, housekeeping_purges_expired_idempotency_keys);
+	tcase_add_test(ops, worker_and_audit_write_the_metrics_file);
+	tcase_add_test(ops, stats_tell_oldest_job_and_live_workers);
+	suite_add_tcase(s, ops);
 	return s;
 }
 
