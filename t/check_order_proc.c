@@ -315,6 +315,29 @@ START_TEST(test_disagree)
 }
 END_TEST
 
+/*
+ * Standing alone, the call is its own transaction: a lock wait that
+ * times out inside it is rolled back by the procedure and called again,
+ * and when every try timed out nothing is left done and no transaction
+ * open; once the lock goes, the same order goes through.
+ */
+START_TEST(test_lock_wait_rolled_back)
+{
+	static const int64_t pq[] = { 2, 1, 1, 1 };
+	struct order_refused r;
+
+	tu_sql(app->db, "SET SESSION innodb_lock_wait_timeout = 1");
+	tu_sql(tu_owner_db(app), "START TRANSACTION; SELECT id FROM inventory "
+	    "WHERE product_id = 2 FOR UPDATE");
+	ck_assert_int_eq(create(&r, 2, pq), INV_RETRY);
+	tu_sql(tu_owner_db(app), "ROLLBACK");
+	expect_untouched();
+	ck_assert_int_eq(create(&r, 2, pq), INV_OK);
+	tu_expect_sql(app->db, "(SELECT GROUP_CONCAT(quantity_reserved ORDER "
+	    "BY product_id) FROM inventory) = '1,1,0' AND @@in_transaction = 0");
+}
+END_TEST
+
 /* A session counter, for tu_expect_sql. */
 #define COUNTER(name) "(SELECT VARIABLE_VALUE FROM " \
 	"information_schema.SESSION_STATUS WHERE VARIABLE_NAME = '" name "')"
@@ -472,6 +495,7 @@ order_proc_suite(void)
 {
 	Suite *s = suite_create("order_create");
 	TCase *rule = tcase_create("rule");
+	/* Lock waits and races: longer than Check's default. */
 	TCase *conc = tcase_create("concurrency");
 
 	tcase_add_checked_fixture(rule, setup, NULL);
@@ -484,6 +508,7 @@ order_proc_suite(void)
 	tcase_add_test(rule, test_one_redis_round_trip);
 	tcase_add_checked_fixture(conc, setup, NULL);
 	tcase_set_timeout(conc, 60);
+	tcase_add_test(conc, test_lock_wait_rolled_back);
 	tcase_add_test(conc, test_oversell_race);
 	suite_add_tcase(s, rule);
 	suite_add_tcase(s, conc);
