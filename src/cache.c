@@ -55,8 +55,8 @@
 /* Distinct scopes whose bump may wait for Redis; then the floor is raised. */
 #define PENDING_MAX		32
 /* Most arguments a script takes: the bump's keys, floor and flag, and a
- * push's database, list and value. */
-#define EVAL_MAX_ARGS		(PENDING_MAX + 5)
+ * push's database, list, value and the cache's database. */
+#define EVAL_MAX_ARGS		(PENDING_MAX + 6)
 
 /* Key segment of each scope; indexed by enum cache_scope. */
 static const char *const scope_names[CACHE_SCOPE__MAX] = {
@@ -117,13 +117,16 @@ static const char *const scripts[SCRIPT__MAX] = {
 	BUMP_LUA
 	"return #KEYS - 1\n",
 	/*
-	 * SCRIPT_BUMP_PUSH: BUMP_LUA, then LPUSH of ARGV[4] onto list
-	 * ARGV[3] of database ARGV[2] of the same server (a SELECT inside
-	 * a script changes only the script's database, Redis 7).
+	 * SCRIPT_BUMP_PUSH: LPUSH of ARGV[4] onto list ARGV[3] of database
+	 * ARGV[2] of the same server, back to the cache's database ARGV[5],
+	 * then BUMP_LUA. The push comes first: refused (an ACL user kept
+	 * to the cache's keys), the script stops having written nothing.
+	 * A SELECT inside a script changes only the script's database.
 	 */
-	BUMP_LUA
 	"redis.call('SELECT', ARGV[2])\n"
 	"redis.call('LPUSH', ARGV[3], ARGV[4])\n"
+	"redis.call('SELECT', ARGV[5])\n"
+	BUMP_LUA
 	"return #KEYS - 1\n",
 };
 
@@ -143,6 +146,7 @@ struct cache {
 	struct pending		 pending[PENDING_MAX];
 	size_t			 npending;
 	bool			 pending_floor;	/* pending[] overflowed */
+	bool			 push_refused;	/* SCRIPT_BUMP_PUSH refused */
 	struct cache_stats	 stats;
 };
 
@@ -326,6 +330,7 @@ struct push {
 	char		 db[24];	/* the list's database */
 	const char	*list;
 	const char	*text;
+	char		 back[24];	/* the cache's database */
 };
 
 /*
@@ -337,7 +342,7 @@ static bool
 pending_flush_push(struct cache *ch, const struct push *push)
 {
 	char *keys[PENDING_MAX + 1];
-	const char *args[PENDING_MAX + 5];
+	const char *args[PENDING_MAX + 6];
 	redisReply *reply;
 	size_t i, n = 0, nargs;
 
@@ -357,6 +362,7 @@ pending_flush_push(struct cache *ch, const struct push *push)
 		args[nargs++] = push->db;
 		args[nargs++] = push->list;
 		args[nargs++] = push->text;
+		args[nargs++] = push->back;
 	}
 	reply = cache_eval(ch, push != NULL ? SCRIPT_BUMP_PUSH : SCRIPT_BUMP,
 	    n, nargs, args);
@@ -557,8 +563,20 @@ invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
 		pending_add(ch, CACHE_SCOPE_LISTS, 0);
 	if (owner_id > 0)
 		pending_add(ch, CACHE_SCOPE_ORDERS, owner_id);
+	if (push != NULL && ch->push_refused)
+		push = NULL;
 	if (pending_flush_push(ch, push))
 		return push != NULL;
+	if (push != NULL && ch->ctx != NULL) {
+		/* Connected, and refused: not tried again; the bumps go
+		 * now, the push is the caller's. */
+		log_warn("redis: the cache's user may not push onto %s; "
+		    "from now on each order's job goes on its own",
+		    push->list);
+		ch->push_refused = true;
+		if (pending_flush(ch))
+			return false;
+	}
 	ch->stats.errors++;
 	log_warn("redis: cache invalidation kept for later "
 	    "(user %lld's orders, %zu records; the first: inventory "
@@ -583,6 +601,8 @@ cache_invalidate_order_push(struct cache *ch, int64_t owner_id, size_t n,
 	struct push p;
 
 	snprintf(p.db, sizeof(p.db), "%lld", (long long)db);
+	snprintf(p.back, sizeof(p.back), "%lld",
+	    (long long)ch->target.set->db);
 	p.list = list;
 	p.text = text;
 	return invalidate_order(ch, owner_id, n, inv_ids, product_ids, &p);
@@ -592,6 +612,28 @@ const struct redis_settings *
 cache_redis(const struct cache *ch)
 {
 	return ch->target.set;
+}
+
+void
+cache_invalidate_owners(struct cache *ch, const int64_t *owners, size_t n)
+{
+	size_t i;
+
+	if (ch == NULL || n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		/* A full handle would bump the floor (every key): send
+		 * what it holds first, one script per PENDING_MAX users. */
+		if (ch->npending + 1 > PENDING_MAX && !pending_flush(ch))
+			ch->stats.errors++;
+		if (owners[i] > 0)
+			pending_add(ch, CACHE_SCOPE_ORDERS, owners[i]);
+	}
+	if (!pending_flush(ch)) {
+		ch->stats.errors++;
+		log_warn("redis: cache invalidation of %zu user(s)' orders "
+		    "kept for later", n);
+	}
 }
 
 void

@@ -123,6 +123,12 @@ enum stmt {
 	/* queue and worker */
 	STMT_ORDER_SWEEP,		/* age(s), limit -> id: pending, never swept */
 	STMT_ORDER_MARK_SWEPT,		/* id */
+	STMT_ORDER_LOCK_BATCH,		/* [id,...] -> id, user_id, status,
+					   reservation, in id order */
+	STMT_ORDER_PROCESS_BATCH,	/* [id,...]: pending and held ->
+					   processing */
+	STMT_ORDER_PAYMENTS,		/* [id,...] -> id, number, user_id,
+					   total, status */
 	STMT__MAX
 };
 

@@ -368,21 +368,14 @@ START_TEST(test_one_round_trip)
 }
 END_TEST
 
-/* One command on a new connection to the cache's Redis server, in
- * database db; the reply (new: freeReplyObject it). */
+/* One command on a new connection to the Redis of set, in its database;
+ * the reply (new: freeReplyObject it). */
 static redisReply *
-redis_ask(int64_t db, const char *cmd)
+redis_ask(const struct redis_settings *set, const char *cmd)
 {
-	const struct redis_settings *r = &app->cfg->redis;
-	redisContext *c = r->socket[0] != '\0' ? redisConnectUnix(r->socket) :
-	    redisConnect(r->host, (int)r->port);
-	redisReply *reply;
+	redisContext *c = tu_redis_connect(set);
+	redisReply *reply = redisCommand(c, cmd);
 
-	ck_assert_msg(c != NULL && c->err == 0, "cannot reach Redis");
-	reply = redisCommand(c, "SELECT %lld", (long long)db);
-	ck_assert(reply != NULL && reply->type != REDIS_REPLY_ERROR);
-	freeReplyObject(reply);
-	reply = redisCommand(c, cmd);
 	ck_assert(reply != NULL && reply->type != REDIS_REPLY_ERROR);
 	redisFree(c);
 	return reply;
@@ -403,20 +396,20 @@ START_TEST(test_one_redis_round_trip)
 
 	ck_assert_msg(redis_same_server(&cfg->redis, &cfg->queue_redis),
 	    "the harness puts the queue in the cache's Redis server");
-	r = redis_ask(cfg->queue_redis.db, "DEL inventory:queue:high");
+	r = redis_ask(&cfg->queue_redis, "DEL inventory:queue:high");
 	freeReplyObject(r);
 	expect_post(user, GOOD_ORDER, NULL, 201, NULL);
-	r = redis_ask(cfg->redis.db, "CLIENT LIST TYPE normal");
+	r = redis_ask(&cfg->redis, "CLIENT LIST TYPE normal");
 	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 	ck_assert_msg(strstr(r->str, " cmd=lpush ") == NULL, "a connection "
 	    "pushed a job on its own:\n%s", r->str);
 	ck_assert_msg(strstr(r->str, " cmd=evalsha ") != NULL, "no script "
 	    "ran:\n%s", r->str);
 	freeReplyObject(r);
-	r = redis_ask(cfg->queue_redis.db, "LLEN inventory:queue:high");
+	r = redis_ask(&cfg->queue_redis, "LLEN inventory:queue:high");
 	ck_assert_int_eq(r->integer, 1);
 	freeReplyObject(r);
-	r = redis_ask(cfg->redis.db, "EXISTS inventory:cache:gen:orders:1 "
+	r = redis_ask(&cfg->redis, "EXISTS inventory:cache:gen:orders:1 "
 	    "inventory:cache:gen:item:1 inventory:cache:gen:product:1");
 	ck_assert_int_eq(r->integer, 3);
 	freeReplyObject(r);
