@@ -463,15 +463,15 @@ check_elements(const struct field_spec *fs, struct json_object *arr,
 	    details);
 }
 
-/* The fields of obj (an object) into vals; each detail is at ["body",
- * field] or, for an element of array, ["body", array, index, field]. */
+/* The fields of obj (an object) into vals, not the elements of its
+ * arrays; each detail is at ["body", field] or, for an element of array,
+ * ["body", array, index, field]. */
 static bool
 validate_fields(struct json_object *obj, const struct body_spec *spec,
     struct field_val *vals, struct json_object **details, const char *array,
     size_t index)
 {
 	const struct field_spec *fs;
-	struct json_object *arr;
 	struct verr e;
 	size_t i;
 	bool ok = true;
@@ -482,10 +482,7 @@ validate_fields(struct json_object *obj, const struct body_spec *spec,
 			verr_add(details, "body", array != NULL ? array :
 			    fs->name, array != NULL, index, fs->name, &e);
 			ok = false;
-		} else if (fs->type == FT_ARRAY && fs->elem != NULL &&
-		    json_object_object_get_ex(obj, fs->name, &arr) &&
-		    arr != NULL && !check_elements(fs, arr, &vals[i], details))
-			ok = false;
+		}
 	}
 	return ok;
 }
@@ -507,10 +504,31 @@ validate_body_vals(struct json_object *obj, const struct body_spec *spec,
 }
 
 struct json_object *
+validate_elements(struct json_object *obj, const struct body_spec *spec,
+    struct field_val *vals)
+{
+	const struct field_spec *fs;
+	struct json_object *details = NULL, *arr;
+	size_t i;
+
+	for (i = 0; i < spec->nfields; i++) {
+		fs = &spec->fields[i];
+		if (fs->type == FT_ARRAY && fs->elem != NULL &&
+		    json_object_object_get_ex(obj, fs->name, &arr) &&
+		    json_object_is_type(arr, json_type_array))
+			check_elements(fs, arr, &vals[i], &details);
+	}
+	return details;
+}
+
+struct json_object *
 validate_body(struct json_object *obj, const struct body_spec *spec)
 {
 	struct field_val *vals = xcalloc(spec->nfields + 1, sizeof(*vals));
 	struct json_object *details = validate_body_vals(obj, spec, vals);
+
+	if (details == NULL)
+		details = validate_elements(obj, spec, vals);
 
 	field_vals_free(vals, spec->nfields);
 	free(vals);

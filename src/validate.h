@@ -87,18 +87,26 @@ struct field_val {
  * Validates obj (must be a JSON object) against spec, trimming string
  * values in place where the spec says FS_TRIM (FT_EMAIL always), and
  * replacing each valid FT_DECIMAL double by its exact canonical text
- * (json_decimal: 1.5e1 -> 15, 19.90 -> 19.9). The elements of an FT_ARRAY
- * with elem are validated as bodies, then (when all are valid) checked
- * for FS_UNIQUE repeats, the first one reported. Returns NULL when valid,
+ * (json_decimal: 1.5e1 -> 15, 19.90 -> 19.9). Returns NULL when valid,
  * with vals (spec->nfields places, zeroed) filled; else a new array of
  * detail objects in the order of the rows, one per bad field, each
- * {"loc": ["body", name(, index, field)], "msg": ..., "type": ...}.
- * Unknown fields are ignored, as FastAPI does. Free vals with
- * field_vals_free either way.
+ * {"loc": ["body", name], "msg": ..., "type": ...}. Unknown fields are
+ * ignored, as FastAPI does. The elements of an array are not looked at:
+ * validate_elements does, once the body's own fields are valid. Free
+ * vals with field_vals_free either way.
  */
 struct json_object *validate_body_vals(struct json_object *obj,
     const struct body_spec *spec, struct field_val *vals);
-/* The same, the verdict alone. */
+/*
+ * After validate_body_vals accepted obj: the elements of each FT_ARRAY
+ * with elem, validated as bodies into the array's vals[i].items, then
+ * (when all are valid) checked for FS_UNIQUE repeats, the first one
+ * reported. NULL when valid, else the details, at ["body", array,
+ * index(, field)].
+ */
+struct json_object *validate_elements(struct json_object *obj,
+    const struct body_spec *spec, struct field_val *vals);
+/* Both, the verdict alone. */
 struct json_object *validate_body(struct json_object *obj,
     const struct body_spec *spec);
 

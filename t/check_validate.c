@@ -64,7 +64,8 @@ body_details(const char *text, struct json_object **obj,
 	ck_assert_msg(json_parse_strict(text, strlen(text), obj, &why),
 	    "%s: %s", text, why);
 	memset(vals, 0, B__N * sizeof(*vals));
-	if ((d = validate_body_vals(*obj, &body_spec, vals)) != NULL) {
+	if ((d = validate_body_vals(*obj, &body_spec, vals)) != NULL ||
+	    (d = validate_elements(*obj, &body_spec, vals)) != NULL) {
 		out = strdup(json_to_plain(d, NULL));
 		json_object_put(d);
 	}
@@ -135,8 +136,8 @@ START_TEST(array_unique_field)
 }
 END_TEST
 
-/* Every bad field is reported in the order of the rows, an element's
- * fields at the array's place. */
+/* Every bad field is reported in the order of the rows; the elements of
+ * arrays only once the fields are right. */
 START_TEST(body_details_in_row_order)
 {
 	struct field_val v[B__N];
@@ -153,10 +154,18 @@ START_TEST(body_details_in_row_order)
 	    "\"value_error.decimal.max_places\"},"
 	    "{\"loc\":[\"body\",\"colour\"],\"msg\":\"value is not a valid "
 	    "enumeration member; permitted: 'red', 'green'\",\"type\":"
-	    "\"type_error.enum\"},"
-	    "{\"loc\":[\"body\",\"items\",0,\"id\"],\"msg\":\"ensure this "
-	    "value is greater than or equal to 1\",\"type\":"
-	    "\"value_error.number.not_ge\"}]");
+	    "\"type_error.enum\"}]");
+	free(d);
+	field_vals_free(v, B__N);
+	json_object_put(o);
+	d = body_details("{\"name\":\"x\",\"items\":[{\"id\":0,\"n\":1},7]}",
+	    &o, v);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d, "[{\"loc\":[\"body\",\"items\",0,\"id\"],"
+	    "\"msg\":\"ensure this value is greater than or equal to 1\","
+	    "\"type\":\"value_error.number.not_ge\"},"
+	    "{\"loc\":[\"body\",\"items\",1],\"msg\":\"value is not a "
+	    "valid dict\",\"type\":\"type_error.dict\"}]");
 	free(d);
 	field_vals_free(v, B__N);
 	json_object_put(o);
