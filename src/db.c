@@ -39,12 +39,32 @@
 #define PRODUCT_COLS \
 	"id, sku, name, description, price, weight, dimensions, category, " \
 	"image_url, " ISO_UTC("created_at") ", " ISO_UTC("updated_at")
+/*
+ * Lists read a page of ids from an index first, then the page's rows
+ * alone: a skipped row costs an index entry, never a row or a join
+ * (what a deep skip reads). Each list has one statement per set of
+ * filters, not "(? IS NULL OR col = ?)": MariaDB does not drop "NULL IS
+ * NULL OR ..." from a prepared statement and then reads every row. The
+ * key of the last row shown ("after", src/list.c) starts the next page:
+ * "id > ?" is a range of the index, and 0 makes it the first page.
+ * KEYS_PAGE(table, where) is the page's ids as the derived table pg
+ * (column kid); where ends in "AND ".
+ */
+#define KEYS_PAGE(table, where) \
+	"(SELECT id AS kid FROM " table " WHERE " where "id > ? " \
+	"ORDER BY id LIMIT ? OFFSET ?) pg"
 /* q matches the name or the SKU, both case-insensitively (the SKU column
- * itself compares byte for byte); '!' escapes the LIKE wildcards. */
-#define PRODUCT_FILTER \
-	" WHERE (? IS NULL OR category = ?) AND (? IS NULL OR " \
-	"name LIKE ? ESCAPE '!' OR " \
-	"sku COLLATE utf8mb4_unicode_ci LIKE ? ESCAPE '!')"
+ * itself compares byte for byte); '!' escapes the LIKE wildcards. It
+ * matches inside the text, which no index serves (README, LISTS). */
+#define PRODUCT_BY_CATEGORY	"category = ? AND "
+#define PRODUCT_BY_Q \
+	"(name LIKE ? ESCAPE '!' OR " \
+	"sku COLLATE utf8mb4_unicode_ci LIKE ? ESCAPE '!') AND "
+#define PRODUCT_PAGE(where) \
+	"SELECT " PRODUCT_COLS " FROM " KEYS_PAGE("products", where) \
+	" JOIN products ON products.id = pg.kid ORDER BY products.id"
+#define PRODUCT_COUNT(where) \
+	"SELECT COUNT(*) FROM products WHERE " where "TRUE"
 #define INV_COLS \
 	"i.id, i.product_id, i.quantity_in_stock, i.quantity_reserved, " \
 	"i.reorder_level, i.reorder_quantity, " \
@@ -53,10 +73,16 @@
 	ISO_UTC("i.created_at") ", " ISO_UTC("i.updated_at") ", " \
 	"i.available, i.available <= i.reorder_level, p.name, p.sku"
 #define INV_FROM " FROM inventory i JOIN products p ON p.id = i.product_id"
-/* product_id when given; only rows that need reordering when asked. */
-#define INV_FILTER \
-	" WHERE (? IS NULL OR i.product_id = ?) AND " \
-	"(? = 0 OR i.available <= i.reorder_level)"
+/* needs_reorder is available <= reorder_level, stored and indexed
+ * (schema/006_list_indexes.sql). */
+#define INV_BY_PRODUCT	"product_id = ? AND "
+#define INV_LOW		"needs_reorder = 1 AND "
+#define INV_PAGE(where) \
+	"SELECT " INV_COLS " FROM " KEYS_PAGE("inventory", where) \
+	" JOIN inventory i ON i.id = pg.kid " \
+	"JOIN products p ON p.id = i.product_id ORDER BY i.id"
+#define INV_COUNT(where) \
+	"SELECT COUNT(*) FROM inventory WHERE " where "TRUE"
 #define MOVEMENT_COLS \
 	"id, inventory_id, product_id, change_in_stock, change_reserved, " \
 	"reason, order_id, user_id, " ISO_UTC("created_at")
@@ -101,19 +127,21 @@
 	col " BIGINT PATH '$'))"
 
 /*
- * A page of orders, newest first (the id breaks ties within a second).
- * One statement per set of filters, not "(? IS NULL OR col = ?)": MariaDB
- * does not drop "NULL IS NULL OR ..." from a prepared statement, and then
- * reads and sorts every order instead of walking an index backwards
- * through the page alone (schema/002_orders.sql).
+ * A page of orders, newest first (the id breaks ties within a second):
+ * the page's ids walk the index of its filters backwards from the key
+ * given (schema/002_orders.sql, 006), whatever the number of orders,
+ * then users join those rows only. where is "" or conditions ending in
+ * "AND ". The first page starts below a key later than any order.
  */
-#define ORDER_PAGE_TAIL \
-	" ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?"
+#define ORDER_PAGE_OF(cols, join, where) \
+	"SELECT " cols " FROM (SELECT id AS kid FROM orders WHERE " where \
+	"(created_at < ? OR (created_at = ? AND id < ?)) " \
+	"ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?) pg " \
+	"JOIN orders o ON o.id = pg.kid " join \
+	"ORDER BY o.created_at DESC, o.id DESC"
 #define ORDER_PAGE(where) \
-	"SELECT " ORDER_COLS " FROM orders o JOIN users u " \
-	"ON u.id = o.user_id " where ORDER_PAGE_TAIL
-#define ORDER_OWN_PAGE(where) \
-	"SELECT " ORDER_OWN_COLS " FROM orders o " where ORDER_PAGE_TAIL
+	ORDER_PAGE_OF(ORDER_COLS, "JOIN users u ON u.id = o.user_id ", where)
+#define ORDER_OWN_PAGE(where)	ORDER_PAGE_OF(ORDER_OWN_COLS, "", where)
 /* The X-Total-Count of those pages, by the same rule. */
 #define ORDER_COUNT(where)	"SELECT COUNT(*) FROM orders o " where
 
@@ -156,7 +184,8 @@ static const struct {
 	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
 	    "WHERE id = ?" },
 	[STMT_USER_LIST] = { "user_list", USER_COL_HASH,
-	    "SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?" },
+	    "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id "
+	    "LIMIT ? OFFSET ?" },
 	[STMT_USER_COUNT] = { "user_count", 1,
 	    "SELECT COUNT(*) FROM users" },
 	/* The caller computed the new values under STMT_USER_LOCK. */
@@ -213,11 +242,21 @@ static const struct {
 	    "SELECT " PRODUCT_COLS " FROM products WHERE id = ?" },
 	[STMT_PRODUCT_LOCK] = { "product_lock", 1,
 	    "SELECT id FROM products WHERE id = ? FOR UPDATE" },
-	[STMT_PRODUCT_LIST] = { "product_list", PRODUCT_COL__MAX,
-	    "SELECT " PRODUCT_COLS " FROM products" PRODUCT_FILTER
-	    " ORDER BY id LIMIT ? OFFSET ?" },
-	[STMT_PRODUCT_COUNT] = { "product_count", 1,
-	    "SELECT COUNT(*) FROM products" PRODUCT_FILTER },
+	[STMT_PRODUCT_PAGE] = { "product_page", PRODUCT_COL__MAX,
+	    PRODUCT_PAGE("") },
+	[STMT_PRODUCT_PAGE_BY_CATEGORY] = { "product_page_by_category",
+	    PRODUCT_COL__MAX, PRODUCT_PAGE(PRODUCT_BY_CATEGORY) },
+	[STMT_PRODUCT_PAGE_BY_Q] = { "product_page_by_q", PRODUCT_COL__MAX,
+	    PRODUCT_PAGE(PRODUCT_BY_Q) },
+	[STMT_PRODUCT_PAGE_BY_CATEGORY_Q] = { "product_page_by_category_q",
+	    PRODUCT_COL__MAX, PRODUCT_PAGE(PRODUCT_BY_CATEGORY PRODUCT_BY_Q) },
+	[STMT_PRODUCT_COUNT] = { "product_count", 1, PRODUCT_COUNT("") },
+	[STMT_PRODUCT_COUNT_BY_CATEGORY] = { "product_count_by_category", 1,
+	    PRODUCT_COUNT(PRODUCT_BY_CATEGORY) },
+	[STMT_PRODUCT_COUNT_BY_Q] = { "product_count_by_q", 1,
+	    PRODUCT_COUNT(PRODUCT_BY_Q) },
+	[STMT_PRODUCT_COUNT_BY_CATEGORY_Q] = { "product_count_by_category_q",
+	    1, PRODUCT_COUNT(PRODUCT_BY_CATEGORY PRODUCT_BY_Q) },
 	/* Optional columns take a (given, value) pair so that a JSON null
 	 * can clear them while an absent field keeps them. */
 	[STMT_PRODUCT_UPDATE] = { "product_update", 0,
@@ -257,11 +296,19 @@ static const struct {
 	    "reorder_quantity = ?, "
 	    "last_restock_date = IF(?, UTC_TIMESTAMP(), last_restock_date) "
 	    "WHERE id = ?" },
-	[STMT_INV_LIST] = { "inv_list", INV_COL__MAX,
-	    "SELECT " INV_COLS INV_FROM INV_FILTER
-	    " ORDER BY i.id LIMIT ? OFFSET ?" },
-	[STMT_INV_COUNT] = { "inv_count", 1,
-	    "SELECT COUNT(*)" INV_FROM INV_FILTER },
+	[STMT_INV_PAGE] = { "inv_page", INV_COL__MAX, INV_PAGE("") },
+	[STMT_INV_PAGE_BY_PRODUCT] = { "inv_page_by_product", INV_COL__MAX,
+	    INV_PAGE(INV_BY_PRODUCT) },
+	[STMT_INV_PAGE_LOW] = { "inv_page_low", INV_COL__MAX,
+	    INV_PAGE(INV_LOW) },
+	[STMT_INV_PAGE_BY_PRODUCT_LOW] = { "inv_page_by_product_low",
+	    INV_COL__MAX, INV_PAGE(INV_BY_PRODUCT INV_LOW) },
+	[STMT_INV_COUNT] = { "inv_count", 1, INV_COUNT("") },
+	[STMT_INV_COUNT_BY_PRODUCT] = { "inv_count_by_product", 1,
+	    INV_COUNT(INV_BY_PRODUCT) },
+	[STMT_INV_COUNT_LOW] = { "inv_count_low", 1, INV_COUNT(INV_LOW) },
+	[STMT_INV_COUNT_BY_PRODUCT_LOW] = { "inv_count_by_product_low", 1,
+	    INV_COUNT(INV_BY_PRODUCT INV_LOW) },
 	/* A user deleted since their token was issued is recorded as NULL
 	 * rather than failing the change on the foreign key. */
 	[STMT_MOVEMENT_INSERT] = { "movement_insert", 0,
@@ -270,7 +317,8 @@ static const struct {
 	    "VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM users WHERE id = ?))" },
 	[STMT_MOVEMENT_LIST] = { "movement_list", MOVEMENT_COL__MAX,
 	    "SELECT " MOVEMENT_COLS " FROM stock_movements "
-	    "WHERE inventory_id = ? ORDER BY id DESC LIMIT ? OFFSET ?" },
+	    "WHERE inventory_id = ? AND id < ? ORDER BY id DESC "
+	    "LIMIT ? OFFSET ?" },
 	[STMT_MOVEMENT_COUNT] = { "movement_count", 1,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
 	/* orders */
@@ -353,17 +401,17 @@ static const struct {
 	[STMT_ORDER_PAGE] = { "order_page", ORDER_COL__MAX,
 	    ORDER_PAGE("") },
 	[STMT_ORDER_PAGE_BY_STATUS] = { "order_page_by_status", ORDER_COL__MAX,
-	    ORDER_PAGE("WHERE o.status = ?") },
+	    ORDER_PAGE("status = ? AND ") },
 	[STMT_ORDER_PAGE_BY_USER] = { "order_page_by_user", ORDER_COL__MAX,
-	    ORDER_PAGE("WHERE o.user_id = ?") },
+	    ORDER_PAGE("user_id = ? AND ") },
 	[STMT_ORDER_PAGE_BY_USER_STATUS] = { "order_page_by_user_status",
 	    ORDER_COL__MAX,
-	    ORDER_PAGE("WHERE o.user_id = ? AND o.status = ?") },
+	    ORDER_PAGE("user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_OWN_PAGE] = { "order_own_page", ORDER_COL__MAX,
-	    ORDER_OWN_PAGE("WHERE o.user_id = ?") },
+	    ORDER_OWN_PAGE("user_id = ? AND ") },
 	[STMT_ORDER_OWN_PAGE_BY_STATUS] = { "order_own_page_by_status",
 	    ORDER_COL__MAX,
-	    ORDER_OWN_PAGE("WHERE o.user_id = ? AND o.status = ?") },
+	    ORDER_OWN_PAGE("user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_ITEMS_OF] = { "order_items_of", ORDER_ITEM_COL__MAX,
 	    ORDER_ITEMS_OF(ORDER_ITEM_COLS,
 	    "JOIN products p ON p.id = oi.product_id ") },
@@ -966,28 +1014,24 @@ cols_match(const char *what, enum stmt st, unsigned n)
  * send failed): the one case where another try on a fresh connection is
  * both worth it and safe.
  */
+/*
+ * Binds params to prepared statement s, runs it and fetches its rows
+ * into *res (when res is not NULL). cols_of is the statement of the
+ * table whose column count the result must have, or STMT__MAX for none.
+ * The caller frees s's result. *stale as for db_exec_once.
+ */
 static enum inv_err
-db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
-    size_t nparams, struct db_res **res, uint64_t *affected,
-    uint64_t *insert_id, bool *stale)
+stmt_run(struct db *db, MYSQL_STMT *s, const char *what, enum stmt cols_of,
+    const struct db_val *params, size_t nparams, struct db_res **res,
+    uint64_t *affected, uint64_t *insert_id, bool *stale)
 {
-	MYSQL_STMT *s;
 	MYSQL_BIND *b = NULL;
 	unsigned long *lens = NULL;
 	long long *ints = NULL;
 	struct db_res *r = NULL;
-	char what[64];
 	enum inv_err rc;
 	size_t i;
 
-	*stale = false;
-	snprintf(what, sizeof(what), "db_exec: %s", stmts[st].name);
-	if ((rc = db_connect(db)) != INV_OK)
-		return rc;
-	if ((rc = db_stmt(db, st, &s)) != INV_OK) {
-		*stale = rc == INV_UNAVAILABLE;
-		return rc;
-	}
 	if (mysql_stmt_param_count(s) != nparams) {
 		/* A programming error: the caller and the table disagree. */
 		log_error("%s: %zu parameters given, %lu expected", what,
@@ -1037,7 +1081,8 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 			rc = db_fail_stmt(db, s, what);
 			goto out;
 		}
-		if (!cols_match(what, st, mysql_stmt_field_count(s))) {
+		if (cols_of != STMT__MAX &&
+		    !cols_match(what, cols_of, mysql_stmt_field_count(s))) {
 			rc = INV_DB;
 			goto out;
 		}
@@ -1057,12 +1102,68 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 	}
 	rc = INV_OK;
 out:
-	/* The connection may be gone (db_fail dropped it, closing s). */
-	if (db->conn != NULL && db->st[st] == s)
-		mysql_stmt_free_result(s);
 	free(ints);
 	free(lens);
 	free(b);
+	return rc;
+}
+
+static enum inv_err
+db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id, bool *stale)
+{
+	MYSQL_STMT *s;
+	char what[64];
+	enum inv_err rc;
+
+	*stale = false;
+	snprintf(what, sizeof(what), "db_exec: %s", stmts[st].name);
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if ((rc = db_stmt(db, st, &s)) != INV_OK) {
+		*stale = rc == INV_UNAVAILABLE;
+		return rc;
+	}
+	rc = stmt_run(db, s, what, st, params, nparams, res, affected,
+	    insert_id, stale);
+	/* The connection may be gone (db_fail dropped it, closing s). */
+	if (db->conn != NULL && db->st[st] == s)
+		mysql_stmt_free_result(s);
+	return rc;
+}
+
+enum inv_err
+db_explain(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res)
+{
+	MYSQL_STMT *s;
+	my_bool on = 1;
+	char what[64];
+	char *sql;
+	enum inv_err rc;
+	bool stale;
+
+	*res = NULL;
+	if ((unsigned)st >= STMT__MAX)
+		return INV_INVALID;
+	snprintf(what, sizeof(what), "db_explain: %s", stmts[st].name);
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if ((s = mysql_stmt_init(db->conn)) == NULL)
+		return db_fail_conn(db, "mysql_stmt_init");
+	/* Prepared for this call alone: an operator's and a test's tool,
+	 * never a request's. */
+	sql = xasprintf("EXPLAIN %s", stmts[st].sql);
+	if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0)
+		rc = db_fail_stmt(db, s, what);
+	else {
+		mysql_stmt_attr_set(s, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+		rc = stmt_run(db, s, what, STMT__MAX, params, nparams, res,
+		    NULL, NULL, &stale);
+	}
+	mysql_stmt_close(s);
+	free(sql);
 	return rc;
 }
 

@@ -27,7 +27,7 @@ enum stmt {
 	STMT_USER_BY_EMAIL,		/* email (canonical) -> USER_COLS,
 					   hashed_password, token_version */
 	STMT_USER_BY_ID,		/* id -> the same */
-	STMT_USER_LIST,			/* limit, skip -> USER_COLS */
+	STMT_USER_LIST,			/* after id, limit, skip -> USER_COLS */
 	STMT_USER_COUNT,		/* -> count */
 	STMT_USER_UPDATE,		/* full_name?, is_active, is_admin,
 					   version bump, id */
@@ -51,9 +51,16 @@ enum stmt {
 					   dimensions, category, image_url */
 	STMT_PRODUCT_BY_ID,		/* id -> PRODUCT_COLS */
 	STMT_PRODUCT_LOCK,		/* id -> id; FOR UPDATE */
-	STMT_PRODUCT_LIST,		/* category x2, pattern x3, limit, skip
-					   -> PRODUCT_COLS */
-	STMT_PRODUCT_COUNT,		/* category x2, pattern x3 -> count */
+	/* A page of products by id: the filters, then after id, limit,
+	 * skip -> PRODUCT_COLS; the count takes the filters alone. */
+	STMT_PRODUCT_PAGE,		/* nothing */
+	STMT_PRODUCT_PAGE_BY_CATEGORY,	/* category */
+	STMT_PRODUCT_PAGE_BY_Q,		/* pattern x2 */
+	STMT_PRODUCT_PAGE_BY_CATEGORY_Q, /* category, pattern x2 */
+	STMT_PRODUCT_COUNT,
+	STMT_PRODUCT_COUNT_BY_CATEGORY,
+	STMT_PRODUCT_COUNT_BY_Q,
+	STMT_PRODUCT_COUNT_BY_CATEGORY_Q,
 	STMT_PRODUCT_UPDATE,		/* sku?, name?, price?, then (given,
 					   value) for description, weight,
 					   dimensions, category, image_url; id */
@@ -67,14 +74,21 @@ enum stmt {
 	STMT_INV_UPDATE,		/* stock, reserved, manual_hold,
 					   reorder_level, reorder_quantity,
 					   restocked, id */
-	STMT_INV_LIST,			/* product_id x2, low_stock, limit, skip
-					   -> INV_COLS */
-	STMT_INV_COUNT,			/* product_id x2, low_stock -> count */
+	/* A page of records by id, as products: -> INV_COLS. */
+	STMT_INV_PAGE,			/* nothing */
+	STMT_INV_PAGE_BY_PRODUCT,	/* product_id */
+	STMT_INV_PAGE_LOW,		/* nothing: needs reorder */
+	STMT_INV_PAGE_BY_PRODUCT_LOW,	/* product_id: the same */
+	STMT_INV_COUNT,
+	STMT_INV_COUNT_BY_PRODUCT,
+	STMT_INV_COUNT_LOW,
+	STMT_INV_COUNT_BY_PRODUCT_LOW,
 	STMT_MOVEMENT_INSERT,		/* inventory_id, product_id,
 					   change_in_stock, change_reserved,
 					   reason, order_id, user_id */
-	STMT_MOVEMENT_LIST,		/* inventory_id, limit, skip
-					   -> MOVEMENT_COLS, newest first */
+	STMT_MOVEMENT_LIST,		/* inventory_id, before id, limit,
+					   skip -> MOVEMENT_COLS, newest
+					   first */
 	STMT_MOVEMENT_COUNT,		/* inventory_id -> count */
 	/* orders */
 	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
@@ -103,7 +117,8 @@ enum stmt {
 	STMT_ORDER_COUNT_BY_STATUS,	/* status -> count */
 	STMT_ORDER_COUNT_BY_USER,	/* user_id -> count */
 	STMT_ORDER_COUNT_BY_USER_STATUS, /* user_id, status -> count */
-	/* A page, newest first: limit, skip -> ORDER_COLS, after */
+	/* A page, newest first: the filters, then the key to start
+	 * below (created_at x2, id), limit, skip -> ORDER_COLS */
 	STMT_ORDER_PAGE,		/* nothing */
 	STMT_ORDER_PAGE_BY_STATUS,	/* status */
 	STMT_ORDER_PAGE_BY_USER,	/* user_id */
@@ -332,6 +347,29 @@ enum inv_err db_transaction(struct db *, db_tx_fn fn, void *arg);
 
 /* SELECT 1 on the connection (connecting if needed). */
 enum inv_err db_ping(struct db *);
+
+/* Columns of db_explain's rows: MariaDB's EXPLAIN. */
+enum explain_col {
+	EXPLAIN_COL_ID = 0,
+	EXPLAIN_COL_SELECT_TYPE,
+	EXPLAIN_COL_TABLE,
+	EXPLAIN_COL_TYPE,	/* "ALL" is a full scan */
+	EXPLAIN_COL_POSSIBLE_KEYS,
+	EXPLAIN_COL_KEY,
+	EXPLAIN_COL_KEY_LEN,
+	EXPLAIN_COL_REF,
+	EXPLAIN_COL_ROWS,
+	EXPLAIN_COL_EXTRA,
+	EXPLAIN_COL__MAX
+};
+
+/*
+ * MariaDB's plan of statement st with params, one row per table read
+ * (new in *res): how a list reads its page, for `inventoryctl explain`
+ * and the tests. Not for requests: it prepares the statement anew.
+ */
+enum inv_err db_explain(struct db *, enum stmt st,
+    const struct db_val *params, size_t nparams, struct db_res **res);
 
 /* The statement's name in log lines and /metrics. */
 const char *db_stmt_name(enum stmt);

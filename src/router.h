@@ -94,10 +94,38 @@ bool query_bool(const struct http_req *, const char *name, bool *out,
     bool *present, struct json_object **details);
 
 /*
- * skip (default 0, >= 0) and limit (default 100, 1..1000), as every list
- * endpoint takes them; on a bad value replies 422 itself and returns false.
+ * Where a page of a list starts: skip rows, or the rows after a cursor
+ * (after), which names the sort key of the last row of the page before.
+ * The first page is neither.
+ */
+#define PAGE_TIME_MAX	19	/* "2026-11-26 06:00:00", a DATETIME */
+#define PAGE_CURSOR_MAX	128	/* characters of an after cursor */
+struct page {
+	int64_t	 skip;
+	int64_t	 limit;
+	bool	 after;				/* a cursor was given */
+	int64_t	 after_id;			/* its row id */
+	char	 after_time[PAGE_TIME_MAX + 1];	/* its time; "" for lists
+						   sorted by id alone */
+};
+
+/*
+ * skip (default 0, >= 0), limit (default 100, 1..1000) and after (a
+ * cursor made by page_cursor for this path), as every list endpoint takes
+ * them; on a bad value replies 422 itself and returns false. A cursor
+ * with skip > 0 is a 422 too: a page starts at one place.
  */
 bool paging_or_422(const struct http_req *, struct http_resp *,
-    int64_t *skip, int64_t *limit);
+    struct page *);
+
+/*
+ * The cursor of the row with key (time, id) of a list at path (both
+ * borrowed; time NULL or "" for lists sorted by id) into out. Opaque to
+ * clients: hex text with a checksum that binds it to the path, so a
+ * cursor changed or taken to another list is refused, not misread. It
+ * grants nothing: it only names where a page starts.
+ */
+void page_cursor(const char *path, const char *time, int64_t id,
+    char out[PAGE_CURSOR_MAX + 1]);
 
 #endif
