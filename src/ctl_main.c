@@ -7,6 +7,7 @@
  *   inventoryctl [--config FILE] queue stats
  *   inventoryctl [--config FILE] dead list | retry ID | retry all | purge
  *   inventoryctl [--config FILE] audit
+ *   inventoryctl [--config FILE] explain
  *
  * Options may stand before or after the command (as with any GNU tool);
  * an option the command does not take, an unknown one, or a word too many
@@ -333,6 +334,26 @@ cmd_audit(struct ctl *c, int argc, char *argv[])
 	return violations == 0 ? 0 : 1;
 }
 
+/*
+ * How MariaDB reads every list statement (a first page): exit 1 when a
+ * page reads a whole table of orders, items, products or inventory.
+ */
+static int
+cmd_explain(struct ctl *c, int argc, char *argv[])
+{
+	size_t scans;
+	enum inv_err rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = db_explain_lists(c->db, stdout, &scans)) != INV_OK) {
+		fprintf(stderr, "inventoryctl: explain: %s\n", inv_strerror(rc));
+		return 1;
+	}
+	printf("list plans: %zu full scan(s) of a page\n", scans);
+	return scans == 0 ? 0 : 1;
+}
+
 /* What a command needs opened before it runs. */
 #define NEED_DB		0x01
 #define NEED_CACHE	0x02
@@ -360,6 +381,7 @@ static const struct command {
 	{ "dead", " list | retry ID | retry all | purge", 0, 2, NEED_QUEUE,
 	    cmd_dead },
 	{ "audit", "", 0, 0, NEED_DB, cmd_audit },
+	{ "explain", "", 0, 0, NEED_DB, cmd_explain },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -48,7 +48,8 @@
  * key of the last row shown ("after", src/list.c) starts the next page:
  * "id > ?" is a range of the index, and 0 makes it the first page.
  * KEYS_PAGE(table, where) is the page's ids as the derived table pg
- * (column kid); where ends in "AND ".
+ * (column kid); where ends in "AND ". STRAIGHT_JOIN: from those ids to
+ * the rows, not from a small joined table to every row.
  */
 #define KEYS_PAGE(table, where) \
 	"(SELECT id AS kid FROM " table " WHERE " where "id > ? " \
@@ -61,7 +62,7 @@
 	"(name LIKE ? ESCAPE '!' OR " \
 	"sku COLLATE utf8mb4_unicode_ci LIKE ? ESCAPE '!') AND "
 #define PRODUCT_PAGE(where) \
-	"SELECT " PRODUCT_COLS " FROM " KEYS_PAGE("products", where) \
+	"SELECT STRAIGHT_JOIN " PRODUCT_COLS " FROM " KEYS_PAGE("products", where) \
 	" JOIN products ON products.id = pg.kid ORDER BY products.id"
 #define PRODUCT_COUNT(where) \
 	"SELECT COUNT(*) FROM products WHERE " where "TRUE"
@@ -78,7 +79,7 @@
 #define INV_BY_PRODUCT	"product_id = ? AND "
 #define INV_LOW		"needs_reorder = 1 AND "
 #define INV_PAGE(where) \
-	"SELECT " INV_COLS " FROM " KEYS_PAGE("inventory", where) \
+	"SELECT STRAIGHT_JOIN " INV_COLS " FROM " KEYS_PAGE("inventory", where) \
 	" JOIN inventory i ON i.id = pg.kid " \
 	"JOIN products p ON p.id = i.product_id ORDER BY i.id"
 #define INV_COUNT(where) \
@@ -129,19 +130,24 @@
 /*
  * A page of orders, newest first (the id breaks ties within a second):
  * the page's ids walk the index of its filters backwards from the key
- * given (schema/002_orders.sql, 006), whatever the number of orders,
- * then users join those rows only. where is "" or conditions ending in
- * "AND ". The first page starts below a key later than any order.
+ * given (schema/002_orders.sql), whatever the number of orders, then
+ * users join those rows only. The index is named: by its statistics
+ * MariaDB picked the sweep's (status, swept_at, created_at) for a
+ * status, which then sorts every order of that status. where is "" or
+ * conditions ending in "AND ". The first page starts below a key later
+ * than any order.
  */
-#define ORDER_PAGE_OF(cols, join, where) \
-	"SELECT " cols " FROM (SELECT id AS kid FROM orders WHERE " where \
+#define ORDER_PAGE_OF(cols, join, ix, where) \
+	"SELECT STRAIGHT_JOIN " cols " FROM (SELECT id AS kid FROM orders " \
+	"FORCE INDEX (" ix ") WHERE " where \
 	"(created_at < ? OR (created_at = ? AND id < ?)) " \
 	"ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?) pg " \
 	"JOIN orders o ON o.id = pg.kid " join \
 	"ORDER BY o.created_at DESC, o.id DESC"
-#define ORDER_PAGE(where) \
-	ORDER_PAGE_OF(ORDER_COLS, "JOIN users u ON u.id = o.user_id ", where)
-#define ORDER_OWN_PAGE(where)	ORDER_PAGE_OF(ORDER_OWN_COLS, "", where)
+#define ORDER_PAGE(ix, where) \
+	ORDER_PAGE_OF(ORDER_COLS, "JOIN users u ON u.id = o.user_id ", ix, \
+	where)
+#define ORDER_OWN_PAGE(ix, where) ORDER_PAGE_OF(ORDER_OWN_COLS, "", ix, where)
 /* The X-Total-Count of those pages, by the same rule. */
 #define ORDER_COUNT(where)	"SELECT COUNT(*) FROM orders o " where
 
@@ -399,19 +405,19 @@ static const struct {
 	[STMT_ORDER_COUNT_BY_USER_STATUS] = { "order_count_by_user_status", 1,
 	    ORDER_COUNT("WHERE o.user_id = ? AND o.status = ?") },
 	[STMT_ORDER_PAGE] = { "order_page", ORDER_COL__MAX,
-	    ORDER_PAGE("") },
+	    ORDER_PAGE("ix_orders_created", "") },
 	[STMT_ORDER_PAGE_BY_STATUS] = { "order_page_by_status", ORDER_COL__MAX,
-	    ORDER_PAGE("status = ? AND ") },
+	    ORDER_PAGE("ix_orders_status_created", "status = ? AND ") },
 	[STMT_ORDER_PAGE_BY_USER] = { "order_page_by_user", ORDER_COL__MAX,
-	    ORDER_PAGE("user_id = ? AND ") },
+	    ORDER_PAGE("ix_orders_user_created", "user_id = ? AND ") },
 	[STMT_ORDER_PAGE_BY_USER_STATUS] = { "order_page_by_user_status",
-	    ORDER_COL__MAX,
-	    ORDER_PAGE("user_id = ? AND status = ? AND ") },
+	    ORDER_COL__MAX, ORDER_PAGE("ix_orders_user_status_created",
+	    "user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_OWN_PAGE] = { "order_own_page", ORDER_COL__MAX,
-	    ORDER_OWN_PAGE("user_id = ? AND ") },
+	    ORDER_OWN_PAGE("ix_orders_user_created", "user_id = ? AND ") },
 	[STMT_ORDER_OWN_PAGE_BY_STATUS] = { "order_own_page_by_status",
-	    ORDER_COL__MAX,
-	    ORDER_OWN_PAGE("user_id = ? AND status = ? AND ") },
+	    ORDER_COL__MAX, ORDER_OWN_PAGE("ix_orders_user_status_created",
+	    "user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_ITEMS_OF] = { "order_items_of", ORDER_ITEM_COL__MAX,
 	    ORDER_ITEMS_OF(ORDER_ITEM_COLS,
 	    "JOIN products p ON p.id = oi.product_id ") },
@@ -1165,6 +1171,120 @@ db_explain(struct db *db, enum stmt st, const struct db_val *params,
 	mysql_stmt_close(s);
 	free(sql);
 	return rc;
+}
+
+/*
+ * The statements of the lists with the parameters of a first page, in
+ * letters: i an id (1), s a status, c a category, q a LIKE pattern, a
+ * the key of ascending lists' first page (0), d descending ids' (the
+ * largest), t the latest time, l a limit of 101, o no offset, j a JSON
+ * array of ids. count marks a COUNT(*), which may read every row it
+ * counts (README, LISTS: counts are cached).
+ */
+static const struct {
+	enum stmt	 st;
+	const char	*params;
+	bool		 count;
+} list_plans[] = {
+	{ STMT_USER_LIST, "alo", false },
+	{ STMT_PRODUCT_PAGE, "alo", false },
+	{ STMT_PRODUCT_PAGE_BY_CATEGORY, "calo", false },
+	{ STMT_PRODUCT_PAGE_BY_Q, "qqalo", false },
+	{ STMT_PRODUCT_PAGE_BY_CATEGORY_Q, "cqqalo", false },
+	{ STMT_INV_PAGE, "alo", false },
+	{ STMT_INV_PAGE_BY_PRODUCT, "ialo", false },
+	{ STMT_INV_PAGE_LOW, "alo", false },
+	{ STMT_INV_PAGE_BY_PRODUCT_LOW, "ialo", false },
+	{ STMT_MOVEMENT_LIST, "idlo", false },
+	{ STMT_ORDER_PAGE, "ttdlo", false },
+	{ STMT_ORDER_PAGE_BY_STATUS, "sttdlo", false },
+	{ STMT_ORDER_PAGE_BY_USER, "ittdlo", false },
+	{ STMT_ORDER_PAGE_BY_USER_STATUS, "isttdlo", false },
+	{ STMT_ORDER_OWN_PAGE, "ittdlo", false },
+	{ STMT_ORDER_OWN_PAGE_BY_STATUS, "isttdlo", false },
+	{ STMT_ORDER_ITEMS_OF, "j", false },
+	{ STMT_PRODUCT_COUNT, "", true },
+	{ STMT_PRODUCT_COUNT_BY_CATEGORY, "c", true },
+	{ STMT_PRODUCT_COUNT_BY_Q, "qq", true },
+	{ STMT_PRODUCT_COUNT_BY_CATEGORY_Q, "cqq", true },
+	{ STMT_INV_COUNT, "", true },
+	{ STMT_INV_COUNT_BY_PRODUCT, "i", true },
+	{ STMT_INV_COUNT_LOW, "", true },
+	{ STMT_INV_COUNT_BY_PRODUCT_LOW, "i", true },
+	{ STMT_MOVEMENT_COUNT, "i", true },
+	{ STMT_USER_COUNT, "", true },
+	{ STMT_ORDER_COUNT, "", true },
+	{ STMT_ORDER_COUNT_BY_STATUS, "s", true },
+	{ STMT_ORDER_COUNT_BY_USER, "i", true },
+	{ STMT_ORDER_COUNT_BY_USER_STATUS, "is", true },
+};
+
+/* The tables a list must never read whole. */
+static bool
+big_table(const char *t)
+{
+	static const char *const big[] = { "orders", "o", "order_items",
+		"oi", "products", "p", "inventory", "i" };
+	size_t k;
+
+	for (k = 0; t != NULL && k < sizeof(big) / sizeof(big[0]); k++)
+		if (strcmp(t, big[k]) == 0)
+			return true;
+	return false;
+}
+
+enum inv_err
+db_explain_lists(struct db *db, FILE *out, size_t *scans)
+{
+	struct db_val p[8];
+	struct db_res *r = NULL;
+	const char *type, *table;
+	enum inv_err rc;
+	size_t k, i, n;
+	bool scan;
+
+	*scans = 0;
+	fprintf(out, "%-32s %-12s %-8s %-34s %10s\n", "statement", "table",
+	    "type", "key", "rows");
+	for (k = 0; k < sizeof(list_plans) / sizeof(list_plans[0]); k++) {
+		for (n = 0; list_plans[k].params[n] != '\0'; n++)
+			switch (list_plans[k].params[n]) {
+			case 'i': p[n] = DB_INT(1); break;
+			case 's': p[n] = DB_STR("shipped"); break;
+			case 'c': p[n] = DB_STR("c1"); break;
+			case 'q': p[n] = DB_STR("%widget 7%"); break;
+			case 'a': p[n] = DB_INT(0); break;
+			case 'd': p[n] = DB_INT(INT64_MAX); break;
+			case 't': p[n] = DB_STR("9999-12-31 23:59:59"); break;
+			case 'l': p[n] = DB_INT(101); break;
+			case 'o': p[n] = DB_INT(0); break;
+			default: p[n] = DB_STR("[1,2,3]"); break;
+			}
+		if ((rc = db_explain(db, list_plans[k].st, p, n, &r)) != INV_OK)
+			return rc;
+		for (i = 0; i < db_res_rows(r); i++) {
+			type = db_res_str(r, i, EXPLAIN_COL_TYPE);
+			table = db_res_str(r, i, EXPLAIN_COL_TABLE);
+			/* ALL reads the table, index the whole of an index. */
+			scan = type != NULL && big_table(table) &&
+			    (strcmp(type, "ALL") == 0 ||
+			    strcmp(type, "index") == 0);
+			if (scan && !list_plans[k].count)
+				(*scans)++;
+			fprintf(out, "%-32s %-12s %-8s %-34s %10s%s\n",
+			    stmts[list_plans[k].st].name, table != NULL ?
+			    table : "-", type != NULL ? type : "-",
+			    db_res_str(r, i, EXPLAIN_COL_KEY) != NULL ?
+			    db_res_str(r, i, EXPLAIN_COL_KEY) : "-",
+			    db_res_str(r, i, EXPLAIN_COL_ROWS) != NULL ?
+			    db_res_str(r, i, EXPLAIN_COL_ROWS) : "-",
+			    !scan ? "" : list_plans[k].count ?
+			    "  scan (count, cached)" : "  FULL SCAN");
+		}
+		db_res_free(r);
+		r = NULL;
+	}
+	return INV_OK;
 }
 
 /*

@@ -12,6 +12,7 @@
 #define INV_DB_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -370,6 +371,14 @@ enum explain_col {
  */
 enum inv_err db_explain(struct db *, enum stmt st,
     const struct db_val *params, size_t nparams, struct db_res **res);
+
+/*
+ * Prints the plan of every list statement (its page and its count, with
+ * the parameters of a first page) to out, a row per table read; *scans
+ * is the number of page statements that read a whole table of orders,
+ * items, products or inventory (counts may: they are cached).
+ */
+enum inv_err db_explain_lists(struct db *, FILE *out, size_t *scans);
 
 /* The statement's name in log lines and /metrics. */
 const char *db_stmt_name(enum stmt);
