@@ -128,6 +128,25 @@ segment_is(const char *s, size_t n, const char *name)
 	    (n == len || s[len] == '=');
 }
 
+/* Appends s[0..n) of a query string as sent, percent-encoding what may
+ * not stand inside a Link's <URI> (a client may send it unencoded). */
+static void
+link_append(struct buf *b, const char *s, size_t n)
+{
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' ||
+		    c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
+		    c == '}')
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_append(b, &s[i], 1);
+	}
+}
+
 /*
  * The Link header of the next page (new): the request's path and query
  * as the client sent them (the filters stay as they were written),
@@ -153,7 +172,7 @@ next_link(const struct http_req *req, const struct list_spec *spec,
 		n = amp != NULL ? (size_t)(amp - s) : strlen(s);
 		if (n > 0 && !segment_is(s, n, "skip") &&
 		    !segment_is(s, n, "limit") && !segment_is(s, n, "after")) {
-			buf_append(&b, s, n);
+			link_append(&b, s, n);
 			buf_puts(&b, "&");
 		}
 		s = amp != NULL ? amp + 1 : NULL;

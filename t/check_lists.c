@@ -309,6 +309,26 @@ START_TEST(test_skip_page_link)
 }
 END_TEST
 
+/* The request's other parameters go into the Link as sent, with what
+ * may not stand inside its <> percent-encoded. */
+START_TEST(test_link_keeps_query)
+{
+	struct http_resp resp;
+	char *next;
+
+	get_ok(API "/products?category=a&limit=2&mine=<x\"y>", user, &resp);
+	next = next_of(&resp);
+	http_resp_free(&resp);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_msg(strncmp(next, API "/products?category=a&mine=%3Cx%22y%3E"
+	    "&limit=2&after=", strlen(API "/products?category=a&mine="
+	    "%3Cx%22y%3E&limit=2&after=")) == 0, "%s", next);
+	get_ok(next, user, &resp);
+	http_resp_free(&resp);
+	free(next);
+}
+END_TEST
+
 /* A valid cursor of path's first page of limit 2 (new). */
 static char *
 cursor_of(const char *path, const char *tok)
@@ -652,6 +672,7 @@ lists_suite(void)
 	tcase_add_loop_test(tc, test_walk_every_list, 0,
 	    (int)(sizeof(lists) / sizeof(lists[0])));
 	tcase_add_test(tc, test_skip_page_link);
+	tcase_add_test(tc, test_link_keeps_query);
 	tcase_add_test(tc, test_bad_cursor);
 	tcase_add_test(tc, test_list_plans);
 	tcase_add_test(tc, test_cursor_concurrent_writes);
