@@ -531,6 +531,28 @@ cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
 }
 
 void
+cache_invalidate_owners(struct cache *ch, const int64_t *owners, size_t n)
+{
+	size_t i;
+
+	if (ch == NULL || n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		/* A full handle would bump the floor (every key): send
+		 * what it holds first, one script per PENDING_MAX users. */
+		if (ch->npending + 1 > PENDING_MAX && !pending_flush(ch))
+			ch->stats.errors++;
+		if (owners[i] > 0)
+			pending_add(ch, CACHE_SCOPE_ORDERS, owners[i]);
+	}
+	if (!pending_flush(ch)) {
+		ch->stats.errors++;
+		log_warn("redis: cache invalidation of %zu user(s)' orders "
+		    "kept for later", n);
+	}
+}
+
+void
 cache_invalidate(struct cache *ch, int64_t inv_id, int64_t product_id)
 {
 	cache_invalidate_order(ch, 0, 1, &inv_id, &product_id);

@@ -79,6 +79,11 @@ void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
 void cache_invalidate_order(struct cache *, int64_t owner_id, size_t n,
     const int64_t *inv_ids, const int64_t *product_ids);
 
+/* After a commit that changed orders of the n users owners[] (borrowed;
+ * repeats allowed): bumps their orders, one round trip per 32 users. */
+void cache_invalidate_owners(struct cache *, const int64_t *owners,
+    size_t n);
+
 /* Counters since the process started, for /metrics. */
 struct cache_stats {
 	uint64_t	hits;

@@ -49,7 +49,14 @@ struct key {
 	RI(p, command_timeout_ms, command_ms, command_min, 60000), \
 	/* Set: the master is found through Sentinel, host/socket unused. */ \
 	RS(p, sentinels, NULL), \
-	RS(p, master_name, NULL)
+	RS(p, master_name, NULL), \
+	/* Set: AUTH at connect (username: an ACL user). */ \
+	RS(p, username, NULL), \
+	RS(p, password, NULL), \
+	RS(p, password_file, NULL), \
+	RS(p, sentinel_username, NULL), \
+	RS(p, sentinel_password, NULL), \
+	RS(p, sentinel_password_file, NULL)
 
 static const struct key keys[] = {
 	S(db_host, "127.0.0.1"),
@@ -59,6 +66,11 @@ static const struct key keys[] = {
 	S(db_user, "inventory"),
 	S(db_password, NULL),
 	S(db_password_file, NULL),
+	/* Set: TLS to db_host, the server's certificate verified (chain and
+	 * name) against this CA; the client certificate is optional. */
+	S(db_ssl_ca, NULL),
+	S(db_ssl_cert, NULL),
+	S(db_ssl_key, NULL),
 	/* The schema owner, for `inventoryctl migrate` alone; empty: db_user. */
 	S(migrate_db_user, NULL),
 	S(migrate_db_password, NULL),
@@ -94,8 +106,17 @@ static const struct key keys[] = {
 	I(worker_max_seconds, 55, 1, 86400),
 	D(payment_failure_rate, 0, 0, 1),
 	I(payment_delay_ms, 0, 0, 60000),
+	/* Jobs one worker claims, settles and acknowledges together. */
+	I(worker_batch, 100, 1, 1000),
+	/* Payments one worker has in flight at once. */
+	I(payment_concurrency, 256, 1, 4096),
+	S(payment_mode, "simulated"),
+	S(payment_url, NULL),
+	I(payment_timeout_ms, 10000, 100, 600000),
 	I(idempotency_ttl, 86400, 60, 604800),
-	S(metrics_file, NULL),
+	/* Where the units' processes all reach it: both FastCGI pools, the
+	 * workers and inventoryctl audit (the package makes the directory). */
+	S(metrics_file, RUNSTATEDIR "/inventory/metrics"),
 	/* Tests only: production does not say how many processes serve. */
 	I(debug_process_header, 0, 0, 1),
 };
@@ -261,6 +282,66 @@ config_env(struct config *cfg, char **why)
 	return true;
 }
 
+/* Indexed by enum payment_mode. */
+static const char *const payment_modes[PAYMENT_MODE__MAX] = {
+	"simulated",	/* PAYMENT_SIMULATED */
+	"http",		/* PAYMENT_HTTP */
+};
+
+/* payment_mode known, and an http one with a URL it can POST to. */
+static bool
+payment_check(const struct config *cfg, const char *path, char **why)
+{
+	int m;
+
+	for (m = 0; m < PAYMENT_MODE__MAX; m++)
+		if (strcmp(cfg->payment_mode, payment_modes[m]) == 0)
+			break;
+	if (m == PAYMENT_MODE__MAX) {
+		*why = xasprintf("%s: payment_mode must be simulated or http, "
+		    "not \"%s\"", path, cfg->payment_mode);
+		return false;
+	}
+	if (m == PAYMENT_HTTP && strncmp(cfg->payment_url, "http://", 7) != 0 &&
+	    strncmp(cfg->payment_url, "https://", 8) != 0) {
+		*why = xasprintf("%s: payment_mode http needs payment_url, an "
+		    "http:// or https:// URL", path);
+		return false;
+	}
+	return true;
+}
+
+enum payment_mode
+config_payment_mode(const struct config *cfg)
+{
+	int m;
+
+	for (m = 0; m < PAYMENT_MODE__MAX; m++)
+		if (strcmp(cfg->payment_mode, payment_modes[m]) == 0)
+			return (enum payment_mode)m;
+	return PAYMENT_SIMULATED;	/* config_check refused anything else */
+}
+
+/* TLS settings that would otherwise be silently unused or half used. */
+static bool
+db_tls_check(const struct config *cfg, const char *path, char **why)
+{
+	bool tls = cfg->db_ssl_ca[0] != '\0';
+
+	if (!tls && (cfg->db_ssl_cert[0] != '\0' || cfg->db_ssl_key[0] != '\0'))
+		*why = xasprintf("%s: db_ssl_cert and db_ssl_key need db_ssl_ca "
+		    "(the server's certificate is always verified)", path);
+	else if ((cfg->db_ssl_cert[0] == '\0') != (cfg->db_ssl_key[0] == '\0'))
+		*why = xasprintf("%s: set db_ssl_cert and db_ssl_key together",
+		    path);
+	else if (tls && cfg->db_socket[0] != '\0')
+		*why = xasprintf("%s: db_ssl_ca is for db_host over TCP; unset "
+		    "db_socket", path);
+	else
+		return true;
+	return false;
+}
+
 static bool
 config_check(const struct config *cfg, const char *path, char **why)
 {
@@ -288,7 +369,13 @@ config_check(const struct config *cfg, const char *path, char **why)
 	}
 	if (!redis_sentinels_check(&cfg->redis, "redis_", path, why) ||
 	    !redis_sentinels_check(&cfg->queue_redis, "queue_redis_", path,
-	    why))
+	    why) ||
+	    !redis_auth_check(&cfg->redis, "redis_", path, why) ||
+	    !redis_auth_check(&cfg->queue_redis, "queue_redis_", path, why))
+		return false;
+	if (!db_tls_check(cfg, path, why))
+		return false;
+	if (!payment_check(cfg, path, why))
 		return false;
 	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
 		*why = xasprintf("%s: db_name and db_user must be set", path);
@@ -396,11 +483,29 @@ secret_from_file(char **secret, char **file, const char *name,
 	return true;
 }
 
+/* The two passwords of one Redis's settings from their _file keys;
+ * set->keys is the keys' prefix. */
+static bool
+redis_secrets(struct redis_settings *set, const char *path, char **why)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%spassword", set->keys);
+	if (!secret_from_file(&set->password, &set->password_file, name,
+	    path, why))
+		return false;
+	snprintf(name, sizeof(name), "%ssentinel_password", set->keys);
+	return secret_from_file(&set->sentinel_password,
+	    &set->sentinel_password_file, name, path, why);
+}
+
 enum inv_err
 config_load_string(struct config *cfg, const char *text,
     const char *path_for_msgs, char **why)
 {
 	config_defaults(cfg);
+	cfg->redis.keys = "redis_";
+	cfg->queue_redis.keys = "queue_redis_";
 	*why = NULL;
 	if (!config_parse(cfg, text, path_for_msgs, why) ||
 	    !config_env(cfg, why) ||
@@ -408,6 +513,8 @@ config_load_string(struct config *cfg, const char *text,
 	    "jwt_secret", path_for_msgs, why) ||
 	    !secret_from_file(&cfg->db_password, &cfg->db_password_file,
 	    "db_password", path_for_msgs, why) ||
+	    !redis_secrets(&cfg->redis, path_for_msgs, why) ||
+	    !redis_secrets(&cfg->queue_redis, path_for_msgs, why) ||
 	    !config_check(cfg, path_for_msgs, why)) {
 		config_free(cfg);
 		return INV_CONFIG;

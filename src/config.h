@@ -5,9 +5,10 @@
  * then each key may be overridden by the environment variable
  * INVENTORY_<KEY> (upper case). Unknown keys in the file, an unreadable
  * explicit file, bad numbers, or a JWT secret shorter than 32 bytes refuse
- * to load, with a one-line reason. jwt_secret_file and db_password_file
- * name files read at load whose one line is the secret (for systemd's
- * LoadCredential=), refused with the key itself set.
+ * to load, with a one-line reason. jwt_secret_file, db_password_file and
+ * the Redis *password_file keys name files read at load whose one line is
+ * the secret (for systemd's LoadCredential=), refused with the key itself
+ * set.
  */
 #ifndef INV_CONFIG_H
 #define INV_CONFIG_H
@@ -29,6 +30,11 @@ struct config {
 	char		*db_user;
 	char		*db_password;
 	char		*db_password_file;	/* read into db_password */
+	/* TLS over TCP when db_ssl_ca is set, the server verified against
+	 * it; a client certificate and key optional */
+	char		*db_ssl_ca;
+	char		*db_ssl_cert;
+	char		*db_ssl_key;
 	/* The schema owner `inventoryctl migrate` logs in as ("" = db_user);
 	 * its password from the file when that is set (config_owner()). */
 	char		*migrate_db_user;
@@ -67,12 +73,27 @@ struct config {
 	int64_t		 worker_max_seconds;	/* --drain time limit */
 	double		 payment_failure_rate;	/* 0..1, simulated payment */
 	int64_t		 payment_delay_ms;	/* simulated payment time */
+	int64_t		 worker_batch;		/* jobs claimed together */
+	int64_t		 payment_concurrency;	/* payments in flight */
+	char		*payment_mode;		/* enum payment_mode's name */
+	char		*payment_url;		/* payment_mode http: POST here */
+	int64_t		 payment_timeout_ms;	/* http: then retried */
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
 	/* 1: responses name the process that answered (tests only) */
 	int64_t		 debug_process_header;
 };
+
+/* How the worker takes payments (payment_mode). */
+enum payment_mode {
+	PAYMENT_SIMULATED = 0,	/* payment_delay_ms, payment_failure_rate */
+	PAYMENT_HTTP,		/* POST to payment_url */
+	PAYMENT_MODE__MAX
+};
+
+/* payment_mode of a loaded configuration. */
+enum payment_mode config_payment_mode(const struct config *);
 
 /* The file used when neither --config nor $INVENTORY_CONFIG names one. */
 const char *config_default_path(void);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -31,6 +32,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "order_flow.h"
 #include "queue.h"
@@ -245,6 +247,11 @@ cmd_queue(struct ctl *c, int argc, char *argv[])
 	printf("%-10s %" PRId64 "\n", "scheduled", st.scheduled);
 	printf("%-10s %" PRId64 "\n", "dead", st.dead);
 	printf("%-10s %" PRId64 "\n", "workers", st.workers);
+	printf("%-10s %" PRId64 "\n", "alive", st.workers_alive);
+	/* Seconds the oldest waiting job has waited, as /metrics says. */
+	printf("%-10s %" PRId64 "\n", "oldest", st.oldest > 0 &&
+	    (int64_t)time(NULL) > st.oldest ?
+	    (int64_t)time(NULL) - st.oldest : 0);
 	return 0;
 }
 
@@ -316,6 +323,7 @@ cmd_dead(struct ctl *c, int argc, char *argv[])
 /*
  * The stock invariants over every product, in one statement (one
  * snapshot): each product breaking them is logged; exit 1 if any does.
+ * The result goes into the metrics file too, for /metrics and its alert.
  */
 static int
 cmd_audit(struct ctl *c, int argc, char *argv[])
@@ -331,6 +339,9 @@ cmd_audit(struct ctl *c, int argc, char *argv[])
 	}
 	printf("stock audit: %zu product(s), %zu violation(s)\n", products,
 	    violations);
+	if (!metrics_audit_store(c->cfg, (int64_t)violations))
+		log_warn("audit: result not stored for /metrics (metrics_file "
+		    "empty or not made yet by the services)");
 	return violations == 0 ? 0 : 1;
 }
 

@@ -472,6 +472,9 @@ static const struct {
 	[STMT_IDEM_DELETE_EXPIRED] = { "idem_delete_expired", 0,
 	    "DELETE FROM idempotency_keys WHERE id = ? "
 	    "AND expires_at <= UTC_TIMESTAMP()" },
+	[STMT_IDEM_PURGE] = { "idem_purge", 0,
+	    "DELETE FROM idempotency_keys WHERE expires_at <= "
+	    "UTC_TIMESTAMP() ORDER BY expires_at LIMIT ?" },
 	/* queue and worker */
 	/* Pending orders the worker's sweep has never enqueued, oldest
 	 * first (ix_orders_sweep). */
@@ -483,6 +486,29 @@ static const struct {
 	[STMT_ORDER_MARK_SWEPT] = { "order_mark_swept", 0,
 	    "UPDATE orders SET swept_at = UTC_TIMESTAMP(), "
 	    "updated_at = updated_at WHERE id = ? AND swept_at IS NULL" },
+	/*
+	 * The worker's batch: every order row locked in one statement, in
+	 * the order of the ids given (sorted: two batches lock in the same
+	 * order). STRAIGHT_JOIN: each order by its primary key. Left to
+	 * itself the optimizer may walk the status index instead, which
+	 * locks every pending order and reads the ids once per row.
+	 */
+	[STMT_ORDER_LOCK_BATCH] = { "order_lock_batch", 4,
+	    "SELECT o.id, o.user_id, o.status, o.reservation FROM "
+	    JSON_IDS("oid") " j STRAIGHT_JOIN orders o ON o.id = j.oid "
+	    "ORDER BY o.id FOR UPDATE" },
+	/* Rows already locked by order_lock_batch; the condition repeats
+	 * the rule that only a pending order holding its stock moves here. */
+	[STMT_ORDER_PROCESS_BATCH] = { "order_process_batch", 0,
+	    "UPDATE " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
+	    "ON o.id = j.oid SET o.status = 'processing' "
+	    "WHERE o.status = 'pending' AND o.reservation = 'held'" },
+	/* What the payment step tells a gateway; no lock: the status is
+	 * checked again, locked, when the order is settled. */
+	[STMT_ORDER_PAYMENTS] = { "order_payments", 5,
+	    "SELECT o.id, o.order_number, o.user_id, o.total_amount, "
+	    "o.status FROM " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
+	    "ON o.id = j.oid" },
 };
 
 /*
@@ -701,6 +727,28 @@ db_fail_stmt(struct db *db, MYSQL_STMT *st, const char *what)
 }
 
 /*
+ * With db_ssl_ca: TLS required (no fallback to plain text) and the
+ * server's certificate verified, its chain against the CA and its name
+ * against db_host, so a server that cannot prove who it is never sees
+ * the password. False when the library refuses an option.
+ */
+static bool
+db_tls_options(MYSQL *m, const struct config *cfg)
+{
+	my_bool on = 1;
+
+	if (cfg->db_ssl_ca[0] == '\0')
+		return true;
+	if (mysql_optionsv(m, MYSQL_OPT_SSL_CA, cfg->db_ssl_ca) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on) != 0 ||
+	    mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on) != 0)
+		return false;
+	return cfg->db_ssl_cert[0] == '\0' ||
+	    (mysql_optionsv(m, MYSQL_OPT_SSL_CERT, cfg->db_ssl_cert) == 0 &&
+	    mysql_optionsv(m, MYSQL_OPT_SSL_KEY, cfg->db_ssl_key) == 0);
+}
+
+/*
  * Opens the connection unless there is one. Any failure to connect is
  * INV_UNAVAILABLE: wrong credentials make the service as unusable as a
  * server that is down, and the message in the log tells them apart.
@@ -737,7 +785,8 @@ db_connect(struct db *db)
 	    mysql_optionsv(m, MYSQL_INIT_COMMAND, DB_INIT_COMMAND) != 0 ||
 	    mysql_optionsv(m, MYSQL_OPT_RECONNECT, &off) != 0 ||
 	    /* The server must never read our files (LOAD DATA LOCAL). */
-	    mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &off) != 0) {
+	    mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &off) != 0 ||
+	    !db_tls_options(m, cfg)) {
 		log_error("db_connect: mysql_optionsv: %s", mysql_error(m));
 		mysql_close(m);
 		return INV_DB;

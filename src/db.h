@@ -138,9 +138,16 @@ enum stmt {
 	STMT_IDEM_FINISH,		/* status, body, id */
 	STMT_IDEM_ABANDON,		/* id: forget an unfinished key */
 	STMT_IDEM_DELETE_EXPIRED,	/* id */
+	STMT_IDEM_PURGE,		/* limit: expired keys, oldest first */
 	/* queue and worker */
 	STMT_ORDER_SWEEP,		/* age(s), limit -> id: pending, never swept */
 	STMT_ORDER_MARK_SWEPT,		/* id */
+	STMT_ORDER_LOCK_BATCH,		/* [id,...] -> id, user_id, status,
+					   reservation, in id order */
+	STMT_ORDER_PROCESS_BATCH,	/* [id,...]: pending and held ->
+					   processing */
+	STMT_ORDER_PAYMENTS,		/* [id,...] -> id, number, user_id,
+					   total, status */
 	STMT__MAX
 };
 

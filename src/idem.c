@@ -39,6 +39,8 @@
 #define IDEM_STALE_SECONDS	30
 #define IDEM_CLAIM_TRIES	3
 #define IDEM_HEADER		"idempotency-key"
+/* Rows one purge statement deletes: its locks stay short. */
+#define IDEM_PURGE_BATCH	1000
 
 static const char IDEM_BUSY[] = "Request with this Idempotency-Key is in "
     "progress";
@@ -254,4 +256,23 @@ idem_abandon(struct db *db, int64_t id)
 
 	if (db_exec(db, STMT_IDEM_ABANDON, &p, 1, NULL, NULL, NULL) != INV_OK)
 		log_warn("idempotency key %" PRId64 ": claim not dropped", id);
+}
+
+enum inv_err
+idem_purge_expired(struct db *db, size_t *n)
+{
+	struct db_val p = DB_INT(IDEM_PURGE_BATCH);
+	uint64_t affected;
+	size_t total = 0;
+	enum inv_err rc;
+
+	do {
+		if ((rc = db_exec(db, STMT_IDEM_PURGE, &p, 1, NULL, &affected,
+		    NULL)) != INV_OK)
+			break;
+		total += (size_t)affected;
+	} while (affected == IDEM_PURGE_BATCH);
+	if (n != NULL)
+		*n = total;
+	return rc;
 }

@@ -52,6 +52,10 @@ void idem_finish(struct db *, int64_t id, const struct http_resp *);
 /* Drops the unfinished claim id, so that a retry runs afresh. */
 void idem_abandon(struct db *, int64_t id);
 
+/* Deletes every expired key, in batches (short locks); *n (may be NULL)
+ * counts them. The worker runs it with its housekeeping. */
+enum inv_err idem_purge_expired(struct db *, size_t *n);
+
 /* Replies 409: a request with this key is in progress. */
 void idem_reply_busy(struct http_resp *);
 

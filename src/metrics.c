@@ -8,8 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,7 +24,9 @@
 #include "metrics.h"
 #include "router.h"
 
-#define METRICS_MAGIC	0x494e564d45545232ULL	/* "INVMETR2" */
+/* A new layout gets a new magic: a file of another version is replaced
+ * (replace_stale), never read with the wrong layout. */
+#define METRICS_MAGIC	0x494e564d45545233ULL	/* "INVMETR3" */
 #define METRICS_SLOTS	64	/* processes of one installation */
 #define METRICS_ROUTES	64	/* route table rows + 1 for "no route" */
 /* Room for the statement table to grow without changing the file's
@@ -46,7 +51,7 @@ static const uint64_t bucket_usec[] = {
 
 struct slot {
 	int32_t			pid;	/* owner; 0 when never used */
-	int32_t			pad;
+	int32_t			kind;	/* the owner's enum metrics_kind */
 	uint64_t		requests[METRICS_ROUTES][NSTATUS + 1];
 	/* Latency by route (index as in requests); last bucket: +Inf. */
 	uint64_t		buckets[METRICS_ROUTES][NBUCKET + 1];
@@ -55,10 +60,19 @@ struct slot {
 	uint64_t		db_buckets[METRICS_STMTS][NBUCKET + 1];
 	uint64_t		db_usec[METRICS_STMTS];
 	struct metrics_gauges	gauges;
+	/* Worker: jobs settled (by enum metrics_job), and the last time
+	 * (seconds since the epoch) this slot's worker was at work. A
+	 * slot's next owner adds to the counts, so they never go back. */
+	uint64_t		jobs[METRICS_JOB__MAX];
+	int64_t			worker_seen;
 };
 
 struct shared {
 	uint64_t	magic;
+	/* The last `inventoryctl audit`: when (seconds since the epoch, 0
+	 * never) and how many violations it found. */
+	int64_t		audit_time;
+	int64_t		audit_violations;
 	struct slot	slots[METRICS_SLOTS];
 };
 
@@ -91,18 +105,91 @@ claim_slot(struct shared *s)
 	return NULL;
 }
 
-/* Maps path, creating and sizing it when needed; NULL on failure. */
+/*
+ * The file at path is another version's (another layout): puts a fresh
+ * one in its place, unless another process did so already. fd is open on
+ * the stale file; processes of that version keep the one they mapped.
+ * The lock on the stale file makes concurrent starts replace it once.
+ */
+static bool
+replace_stale(const char *path, int fd)
+{
+	struct stat old, cur;
+	char *tmp = xasprintf("%s.XXXXXX", path);
+	uint64_t magic = METRICS_MAGIC;
+	bool ok = false;
+	int nfd = -1;
+
+	if (flock(fd, LOCK_EX) != 0 || fstat(fd, &old) != 0)
+		goto out;
+	if (stat(path, &cur) != 0 || cur.st_ino != old.st_ino ||
+	    cur.st_dev != old.st_dev) {
+		ok = true;	/* already replaced */
+		goto out;
+	}
+	if ((nfd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
+	    ftruncate(nfd, sizeof(struct shared)) != 0 ||
+	    pwrite(nfd, &magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    rename(tmp, path) != 0) {
+		if (nfd >= 0)
+			unlink(tmp);
+		goto out;
+	}
+	log_warn("metrics: %s was another version's file: replaced", path);
+	ok = true;
+out:
+	if (!ok)
+		log_warn("metrics: %s is another version's file and cannot be "
+		    "replaced: %s", path, strerror(errno));
+	if (nfd >= 0)
+		close(nfd);
+	(void)flock(fd, LOCK_UN);
+	free(tmp);
+	return ok;
+}
+
+/*
+ * Opens path read-write, creating it when create; the descriptor of a
+ * file of this version (its magic, or none yet), -1 on failure.
+ */
+static int
+open_current(const char *path, bool create)
+{
+	uint64_t magic;
+	int fd, tries;
+
+	/* Twice: once more after replacing a stale file. */
+	for (tries = 0; tries < 2; tries++) {
+		if ((fd = open(path, O_RDWR | O_CLOEXEC |
+		    (create ? O_CREAT : 0), 0600)) < 0) {
+			log_warn("metrics: %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (pread(fd, &magic, sizeof(magic), 0) !=
+		    (ssize_t)sizeof(magic) || magic == 0 ||
+		    magic == METRICS_MAGIC)
+			return fd;
+		if (!replace_stale(path, fd)) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	log_warn("metrics: %s keeps changing", path);
+	return -1;
+}
+
+/* Maps path, creating and sizing it when create; NULL on failure. */
 static struct shared *
-map_file(const char *path)
+map_file(const char *path, bool create)
 {
 	struct shared *s;
 	struct stat st;
+	uint64_t zero = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		log_warn("metrics: %s: %s", path, strerror(errno));
+	if ((fd = open_current(path, create)) < 0)
 		return NULL;
-	}
 	/* Growing a file that another process already sized is harmless:
 	 * ftruncate to the same size keeps its contents. */
 	if (fstat(fd, &st) != 0 || ((size_t)st.st_size < sizeof(*s) &&
@@ -117,8 +204,8 @@ map_file(const char *path)
 		log_warn("metrics: mmap %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (s->magic == 0)
-		s->magic = METRICS_MAGIC;
+	(void)__atomic_compare_exchange_n(&s->magic, &zero, METRICS_MAGIC,
+	    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	if (s->magic != METRICS_MAGIC) {
 		log_warn("metrics: %s is not a metrics file", path);
 		munmap(s, sizeof(*s));
@@ -130,8 +217,14 @@ map_file(const char *path)
 void
 metrics_init(const struct config *cfg)
 {
+	metrics_init_kind(cfg, METRICS_FCGI);
+}
+
+void
+metrics_init_kind(const struct config *cfg, enum metrics_kind kind)
+{
 	if (cfg->metrics_file[0] != '\0' &&
-	    (shm = map_file(cfg->metrics_file)) != NULL &&
+	    (shm = map_file(cfg->metrics_file, true)) != NULL &&
 	    (mine = claim_slot(shm)) == NULL) {
 		log_warn("metrics: all %d slots of %s are in use; this "
 		    "process counts alone", METRICS_SLOTS, cfg->metrics_file);
@@ -143,6 +236,7 @@ metrics_init(const struct config *cfg)
 		mine = &private_copy.slots[0];
 		mine->pid = (int32_t)getpid();
 	}
+	mine->kind = (int32_t)kind;
 	base = mine->gauges;
 }
 
@@ -210,6 +304,39 @@ metrics_set_gauges(const struct metrics_gauges *g)
 	    base.db_reconnects + g->db_reconnects, __ATOMIC_RELAXED);
 	__atomic_store_n(&mine->gauges.db_tx_retries,
 	    base.db_tx_retries + g->db_tx_retries, __ATOMIC_RELAXED);
+}
+
+void
+metrics_job(enum metrics_job result)
+{
+	if (mine == NULL || result < 0 || result >= METRICS_JOB__MAX)
+		return;
+	add(&mine->jobs[result], 1);
+}
+
+void
+metrics_worker_seen(void)
+{
+	if (mine != NULL)
+		__atomic_store_n(&mine->worker_seen, (int64_t)time(NULL),
+		    __ATOMIC_RELAXED);
+}
+
+bool
+metrics_audit_store(const struct config *cfg, int64_t violations)
+{
+	struct shared *s;
+
+	/* Never created here: a file made by an administrator's audit
+	 * would belong to root, and the services could not open it. */
+	if (cfg->metrics_file[0] == '\0' ||
+	    (s = map_file(cfg->metrics_file, false)) == NULL)
+		return false;
+	__atomic_store_n(&s->audit_violations, violations, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->audit_time, (int64_t)time(NULL),
+	    __ATOMIC_RELEASE);
+	munmap(s, sizeof(*s));
+	return true;
 }
 
 static uint64_t
@@ -436,8 +563,8 @@ proc_read(int32_t pid, double boot, struct proc_stat *ps)
 }
 
 /*
- * The usual process_* families, one series per live process of the
- * metrics file, labelled with its pid: summing memory or start times
+ * The usual process_* families, one series per live FastCGI process of
+ * the metrics file, labelled with its pid: summing memory or start times
  * over processes would mean nothing. Without metrics_file that is the
  * answering process alone.
  */
@@ -483,6 +610,49 @@ render_processes(struct buf *b, const int32_t *pids, size_t npids)
 	}
 }
 
+/* What the workers and the last audit wrote into the file. */
+static void
+render_worker(struct buf *b)
+{
+	static const char *const results[METRICS_JOB__MAX] = {
+		[METRICS_JOB_DONE] = "done",
+		[METRICS_JOB_FAILED] = "failed",
+	};
+	int64_t seen = 0;
+	size_t i;
+
+	buf_puts(b, "# HELP inventory_worker_jobs_total Order jobs the "
+	    "workers settled: done (acknowledged) or failed (retried "
+	    "later or dead-lettered).\n"
+	    "# TYPE inventory_worker_jobs_total counter\n");
+	for (i = 0; i < METRICS_JOB__MAX; i++)
+		buf_printf(b, "inventory_worker_jobs_total{result=\"%s\"} "
+		    "%llu\n", results[i], (unsigned long long)sum(
+		    offsetof(struct slot, jobs) + i * sizeof(uint64_t)));
+	for (i = 0; i < METRICS_SLOTS; i++) {
+		int64_t t = __atomic_load_n(&shm->slots[i].worker_seen,
+		    __ATOMIC_RELAXED);
+
+		if (t > seen)
+			seen = t;
+	}
+	buf_printf(b, "# HELP inventory_worker_last_seen_timestamp_seconds "
+	    "When a worker last took jobs or housekept; 0 never.\n"
+	    "# TYPE inventory_worker_last_seen_timestamp_seconds gauge\n"
+	    "inventory_worker_last_seen_timestamp_seconds %lld\n"
+	    "# HELP inventory_audit_timestamp_seconds When inventoryctl audit "
+	    "last ran; 0 never.\n"
+	    "# TYPE inventory_audit_timestamp_seconds gauge\n"
+	    "inventory_audit_timestamp_seconds %lld\n"
+	    "# HELP inventory_audit_violations Stock invariant violations "
+	    "the last inventoryctl audit found.\n"
+	    "# TYPE inventory_audit_violations gauge\n"
+	    "inventory_audit_violations %lld\n", (long long)seen,
+	    (long long)__atomic_load_n(&shm->audit_time, __ATOMIC_ACQUIRE),
+	    (long long)__atomic_load_n(&shm->audit_violations,
+	    __ATOMIC_RELAXED));
+}
+
 void
 metrics_render(struct buf *b)
 {
@@ -499,11 +669,16 @@ metrics_render(struct buf *b)
 		    gauge_metrics[i].name, gauge_metrics[i].help,
 		    gauge_metrics[i].name, gauge_metrics[i].name,
 		    (unsigned long long)sum(gauge_metrics[i].off));
+	render_worker(b);
 	for (i = 0; i < METRICS_SLOTS; i++) {
 		int32_t pid = __atomic_load_n(&shm->slots[i].pid,
 		    __ATOMIC_RELAXED);
 
-		if (pid != 0 && (kill(pid, 0) == 0 || errno != ESRCH))
+		/* The workers count jobs here, but are no FastCGI
+		 * process: neither counted nor described by process_*. */
+		if (pid != 0 && (kill(pid, 0) == 0 || errno != ESRCH) &&
+		    __atomic_load_n(&shm->slots[i].kind, __ATOMIC_RELAXED) ==
+		    METRICS_FCGI)
 			pids[live++] = pid;
 	}
 	buf_printf(b, "# HELP inventory_processes FastCGI processes counting "

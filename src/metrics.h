@@ -2,7 +2,8 @@
  * metrics.h: request, latency, cache and database counters, shared by the
  * FastCGI processes of one installation through a memory-mapped file
  * (metrics_file in the config), so /metrics shows their sum whichever
- * process answers the scrape (process_* gauges are per process, with a
+ * process answers the scrape. The workers count their jobs and the last
+ * time they were at work there too, and inventoryctl audit its result (process_* gauges are per process, with a
  * pid label, and inventory_build_info names the version). Each process
  * owns one slot of the file and writes only there; a scrape adds the
  * slots up. Without metrics_file the counters are the answering
@@ -11,6 +12,7 @@
 #ifndef INV_METRICS_H
 #define INV_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,13 +30,41 @@ struct metrics_gauges {
 	uint64_t	db_tx_retries;
 };
 
+/* What a process that counts into the file is. */
+enum metrics_kind {
+	METRICS_FCGI = 0,	/* inventory.fcgi: counted by inventory_processes */
+	METRICS_WORKER,		/* inventory-worker */
+};
+
+/* How a worker settled a job. */
+enum metrics_job {
+	METRICS_JOB_DONE = 0,	/* acknowledged */
+	METRICS_JOB_FAILED,	/* handed back for a retry or dead-lettered */
+	METRICS_JOB__MAX
+};
+
 /*
- * Maps the shared file (created when missing) and claims a slot: a free
- * one, or one whose process is gone (its totals are kept, so counters
- * never go backwards). Falls back to private counters, with a warning,
- * when the file cannot be used. Call once per process.
+ * Maps the shared file (created when missing; a file of another version
+ * is replaced) and claims a slot: a free one, or one whose process is
+ * gone (its totals are kept, so counters never go backwards). Falls back
+ * to private counters, with a warning, when the file cannot be used. Call
+ * one of them once per process: metrics_init for inventory.fcgi.
  */
 void metrics_init(const struct config *);
+void metrics_init_kind(const struct config *, enum metrics_kind);
+
+/* Worker: counts one settled job. */
+void metrics_job(enum metrics_job);
+
+/* Worker: records now as the time a worker was last at work. */
+void metrics_worker_seen(void);
+
+/*
+ * Stores the result of an audit (its violations, and now as its time)
+ * in the metrics file, which must exist already (the services make it);
+ * false when there is none to write to.
+ */
+bool metrics_audit_store(const struct config *, int64_t violations);
 
 /* Counts one request: route is its index in routes[] or -1 when none
  * matched. */

@@ -1,6 +1,8 @@
 /*
  * ops.c: the operational endpoints outside /api/v1.
  */
+#include <time.h>
+
 #include "app.h"
 #include "util.h"
 #include "cache.h"
@@ -74,6 +76,29 @@ render_queue(struct app *app, struct buf *b)
 	    "tries.\n# TYPE inventory_queue_dead_letters gauge\n"
 	    "inventory_queue_dead_letters %lld\n", (long long)qs.inflight,
 	    (long long)qs.scheduled, (long long)qs.dead);
+	buf_printf(b, "# HELP inventory_queue_workers Workers known to the "
+	    "queue (running, or gone and not yet recovered).\n"
+	    "# TYPE inventory_queue_workers gauge\n"
+	    "inventory_queue_workers %lld\n"
+	    "# HELP inventory_queue_workers_alive Workers with a live "
+	    "heartbeat.\n# TYPE inventory_queue_workers_alive gauge\n"
+	    "inventory_queue_workers_alive %lld\n"
+	    "# HELP inventory_queue_oldest_job_age_seconds How long the "
+	    "oldest waiting job has been queued; 0 when none waits.\n"
+	    "# TYPE inventory_queue_oldest_job_age_seconds gauge\n"
+	    "inventory_queue_oldest_job_age_seconds %lld\n",
+	    (long long)qs.workers, (long long)qs.workers_alive,
+	    qs.oldest > 0 && (int64_t)time(NULL) > qs.oldest ?
+	    (long long)((int64_t)time(NULL) - qs.oldest) : 0LL);
+}
+
+/* The database as this process sees it at the scrape (one ping). */
+static void
+render_db(struct app *app, struct buf *b)
+{
+	buf_printf(b, "# HELP inventory_db_up Whether MariaDB answered this "
+	    "scrape's ping.\n# TYPE inventory_db_up gauge\n"
+	    "inventory_db_up %d\n", db_ping(app->db) == INV_OK);
 }
 
 /* GET /metrics: 200, Prometheus text format 0.0.4 */
@@ -85,6 +110,7 @@ h_metrics(struct app *app, struct http_req *req, struct http_resp *resp)
 	(void)req;
 	buf_init(&b);
 	metrics_render(&b);
+	render_db(app, &b);
 	render_queue(app, &b);
 	http_reply_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    &b);

@@ -573,6 +573,213 @@ order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
 	return rc;
 }
 
+/* ---- the worker's batches ---- */
+
+/* Columns of STMT_ORDER_LOCK_BATCH. */
+enum { BATCH_ID = 0, BATCH_USER_ID, BATCH_STATUS, BATCH_RESERVATION };
+
+/* What the batch transaction works on; its results are reset on every
+ * try (a deadlock runs it again). */
+struct batch {
+	struct order_settle	*items;
+	size_t			 n;
+	bool			*own;		/* [n]: needs its own transaction */
+	int64_t			*owners;	/* users whose orders moved */
+	size_t			 nowners;
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ids[0..n) as the JSON array the statements' JSON_TABLE reads. */
+static void
+ids_json(struct buf *b, const int64_t *ids, size_t n)
+{
+	size_t i;
+
+	buf_reset(b);
+	buf_puts(b, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_puts(b, ",");
+		buf_put_i64(b, ids[i]);
+	}
+	buf_puts(b, "]");
+}
+
+/* [id,...] of the items for which pick is true (all when pick is NULL),
+ * in id order: the order in which their rows are locked. */
+static void
+batch_ids(struct buf *b, const struct batch *bt, const bool *pick)
+{
+	int64_t *ids = xcalloc(bt->n, sizeof(*ids));
+	size_t i, n = 0;
+
+	for (i = 0; i < bt->n; i++)
+		if (pick == NULL || pick[i])
+			ids[n++] = bt->items[i].order_id;
+	qsort(ids, n, sizeof(*ids), id_cmp);
+	ids_json(b, ids, n);
+	free(ids);
+}
+
+static enum inv_err
+batch_tx(struct db *db, void *arg)
+{
+	struct batch *bt = arg;
+	struct db_res *rows = NULL;
+	struct db_val p;
+	struct buf ids;
+	enum order_status st;
+	enum reservation res;
+	enum inv_err rc;
+	bool *move, any = false;
+	size_t i, r;
+
+	bt->nowners = 0;
+	move = xcalloc(bt->n, sizeof(*move));
+	buf_init(&ids);
+	batch_ids(&ids, bt, NULL);
+	p = DB_STR(ids.data);
+	if ((rc = db_exec(db, STMT_ORDER_LOCK_BATCH, &p, 1, &rows, NULL,
+	    NULL)) != INV_OK)
+		goto out;
+	for (i = 0; i < bt->n; i++) {
+		struct order_settle *it = &bt->items[i];
+
+		it->rc = INV_NOTFOUND;
+		it->final = ORDER_PENDING;
+		bt->own[i] = false;
+		for (r = 0; r < db_res_rows(rows); r++)
+			if (db_res_int(rows, r, BATCH_ID) == it->order_id)
+				break;
+		if (r == db_res_rows(rows))
+			continue;	/* no such order: nothing to do */
+		if (!order_status_parse(db_res_str(rows, r, BATCH_STATUS),
+		    &st) || !reservation_parse(db_res_str(rows, r,
+		    BATCH_RESERVATION), &res)) {
+			bt->own[i] = true;	/* let it fail on its own */
+			continue;
+		}
+		it->rc = INV_OK;
+		it->final = st;
+		/* Processed before (a job run twice): leave it. */
+		if (st != ORDER_PENDING)
+			continue;
+		if (!it->payment_ok || res != RES_HELD) {
+			bt->own[i] = true;
+			continue;
+		}
+		move[i] = any = true;
+		it->final = ORDER_PROCESSING;
+		bt->owners[bt->nowners++] = db_res_int(rows, r, BATCH_USER_ID);
+	}
+	if (any) {
+		batch_ids(&ids, bt, move);
+		p = DB_STR(ids.data);
+		rc = db_exec(db, STMT_ORDER_PROCESS_BATCH, &p, 1, NULL, NULL,
+		    NULL);
+	}
+out:
+	db_res_free(rows);
+	buf_free(&ids);
+	free(move);
+	return rc;
+}
+
+void
+order_flow_process_batch(struct db *db, struct cache *cache,
+    struct order_settle *items, size_t n)
+{
+	struct batch bt;
+	enum inv_err rc;
+	size_t i;
+
+	if (n == 0)
+		return;
+	memset(&bt, 0, sizeof(bt));
+	bt.items = items;
+	bt.n = n;
+	bt.own = xcalloc(n, sizeof(*bt.own));
+	bt.owners = xcalloc(n, sizeof(*bt.owners));
+	rc = db_transaction(db, batch_tx, &bt);
+	if (rc == INV_OK)
+		cache_invalidate_owners(cache, bt.owners, bt.nowners);
+	else if (rc == INV_UNAVAILABLE)
+		/* Neither would the single transactions get through. */
+		for (i = 0; i < n; i++) {
+			items[i].rc = rc;
+			bt.own[i] = false;
+		}
+	else {
+		log_warn("worker batch of %zu order(s): %s; each in its own "
+		    "transaction", n, inv_strerror(rc));
+		for (i = 0; i < n; i++)
+			bt.own[i] = true;
+	}
+	for (i = 0; i < n; i++)
+		if (bt.own[i])
+			items[i].rc = order_flow_process(db, cache,
+			    items[i].order_id, items[i].payment_ok,
+			    &items[i].final);
+	free(bt.own);
+	free(bt.owners);
+}
+
+/* Columns of STMT_ORDER_PAYMENTS. */
+enum { PAY_ID = 0, PAY_NUMBER, PAY_USER_ID, PAY_TOTAL, PAY_STATUS };
+
+enum inv_err
+order_flow_payments(struct db *db, struct order_payment *items, size_t n)
+{
+	struct db_res *rows = NULL;
+	struct db_val p;
+	struct buf ids;
+	enum order_status st;
+	enum inv_err rc;
+	int64_t *list;
+	size_t i, r;
+
+	if (n == 0)
+		return INV_OK;
+	list = xcalloc(n, sizeof(*list));
+	for (i = 0; i < n; i++)
+		list[i] = items[i].order_id;
+	buf_init(&ids);
+	ids_json(&ids, list, n);
+	free(list);
+	p = DB_STR(ids.data);
+	rc = db_exec(db, STMT_ORDER_PAYMENTS, &p, 1, &rows, NULL, NULL);
+	buf_free(&ids);
+	if (rc != INV_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		struct order_payment *it = &items[i];
+
+		it->found = it->pending = false;
+		for (r = 0; r < db_res_rows(rows); r++)
+			if (db_res_int(rows, r, PAY_ID) == it->order_id)
+				break;
+		if (r == db_res_rows(rows))
+			continue;
+		it->found = true;
+		it->pending = order_status_parse(db_res_str(rows, r,
+		    PAY_STATUS), &st) && st == ORDER_PENDING;
+		it->user_id = db_res_int(rows, r, PAY_USER_ID);
+		snprintf(it->number, sizeof(it->number), "%s",
+		    db_res_str(rows, r, PAY_NUMBER));
+		snprintf(it->total, sizeof(it->total), "%s",
+		    db_res_str(rows, r, PAY_TOTAL));
+	}
+	db_res_free(rows);
+	return INV_OK;
+}
+
 /* ---- creation ---- */
 
 /* Exact cents of DECIMAL text such as "19.90", "5" or "0.5"; false for

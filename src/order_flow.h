@@ -171,6 +171,44 @@ enum inv_err order_flow_audit(struct db *, size_t *products,
 enum inv_err order_flow_process(struct db *, struct cache *, int64_t order_id,
     bool payment_ok, enum order_status *final);
 
+/* One order of the worker's batch. */
+struct order_settle {
+	int64_t			 order_id;	/* in */
+	bool			 payment_ok;	/* in */
+	enum inv_err		 rc;		/* out: as order_flow_process */
+	enum order_status	 final;		/* out, with rc INV_OK */
+};
+
+/*
+ * order_flow_process of n orders (the same order may come twice) in as
+ * few transactions as the rules allow. One transaction locks every order
+ * row, in id order, and moves each pending order that was paid and holds
+ * its reservation to processing: a status change with no stock to move.
+ * Each other pending order (a refused payment releases its stock, one
+ * holding nothing reserves it) goes through order_flow_process in a
+ * transaction of its own, as does every order when the batch
+ * transaction fails (one order a trigger refuses must not hold back the
+ * others). Sets every item's rc and final; the owners' cached orders
+ * are invalidated after the commit, in one round trip.
+ */
+void order_flow_process_batch(struct db *, struct cache *,
+    struct order_settle *items, size_t n);
+
+/* What the payment step is told of an order. */
+struct order_payment {
+	int64_t		 order_id;	/* in */
+	bool		 found;		/* out: the order exists */
+	bool		 pending;	/* out: still to be paid */
+	int64_t		 user_id;
+	char		 number[40];	/* "ORD-..." */
+	char		 total[24];	/* DECIMAL text, "12.34" */
+};
+
+/* Fills items[0..n) from one read of the orders (unlocked: settling
+ * locks and checks them again). */
+enum inv_err order_flow_payments(struct db *, struct order_payment *items,
+    size_t n);
+
 /*
  * The worker's sweep: enqueues, on the low queue, the pending orders
  * older than a minute that no job ever reached and that it never

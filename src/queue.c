@@ -52,7 +52,6 @@
 #define KEY_DEAD	KEY_PREFIX "dead"
 
 #define JOB_TYPE_ORDER	"process_order"
-#define QUEUE_MAX_ARGS	12	/* the most arguments of one command */
 #define PROMOTE_BATCH	"500"	/* due retries moved per script run */
 #define BLOCK_MAX_MS	1000	/* longest blocking wait per call */
 #define RETRY_MAX_MS	(24 * 3600 * 1000LL)	/* cap of one retry delay */
@@ -94,6 +93,7 @@ static const char *const prio_keys[QUEUE__MAX] = {
 enum script {
 	SCRIPT_HEARTBEAT = 0,
 	SCRIPT_CLAIM,
+	SCRIPT_ACK,
 	SCRIPT_FAIL,
 	SCRIPT_PROMOTE,
 	SCRIPT_RECOVER,
@@ -112,15 +112,29 @@ static const struct {
 	[SCRIPT_HEARTBEAT] = { "heartbeat", LUA_HEARTBEAT },
 	/*
 	 * KEYS worker:ID, workers, inflight:ID, high, default, low;
-	 * ARGV ID, TTL, value. Returns {priority, job} or nil.
+	 * ARGV ID, TTL, value, most. Takes up to most jobs, high before
+	 * default before low, and returns {priority, job, priority, job,
+	 * ...}, empty when there was none.
 	 */
 	[SCRIPT_CLAIM] = { "claim", LUA_HEARTBEAT
+	    "local out, most = {}, tonumber(ARGV[4])\n"
 	    "for i = 4, 6 do\n"
-	    "  local job = redis.call('LMOVE', KEYS[i], KEYS[3], 'RIGHT', "
+	    "  while #out < 2 * most do\n"
+	    "    local job = redis.call('LMOVE', KEYS[i], KEYS[3], 'RIGHT', "
 	    "'LEFT')\n"
-	    "  if job then return {i - 4, job} end\n"
+	    "    if not job then break end\n"
+	    "    out[#out + 1] = i - 4\n"
+	    "    out[#out + 1] = job\n"
+	    "  end\n"
 	    "end\n"
-	    "return false\n" },
+	    "return out\n" },
+	/* KEYS inflight:ID; ARGV the jobs. Returns how many were there. */
+	[SCRIPT_ACK] = { "ack",
+	    "local n = 0\n"
+	    "for i = 1, #ARGV do\n"
+	    "  n = n + redis.call('LREM', KEYS[1], 1, ARGV[i])\n"
+	    "end\n"
+	    "return n\n" },
 	/*
 	 * KEYS inflight:ID, scheduled, dead; ARGV job, next job, due ms,
 	 * "1" when dead. Returns 0 (not in flight), 1 (scheduled), 2 (dead).
@@ -182,19 +196,24 @@ static const struct {
 	    "return n\n" },
 	/*
 	 * KEYS high, default, low, workers, scheduled, dead; ARGV the
-	 * in-flight key prefix. Returns {high, default, low, in flight,
-	 * scheduled, dead, workers}.
+	 * in-flight and heartbeat key prefixes. Returns {high, default,
+	 * low, in flight, scheduled, dead, workers, workers alive (with a
+	 * heartbeat), then the oldest job of high, default, low (false when
+	 * empty)}.
 	 */
 	[SCRIPT_STATS] = { "stats",
 	    "local ws = redis.call('SMEMBERS', KEYS[4])\n"
-	    "local inflight = 0\n"
+	    "local inflight, alive = 0, 0\n"
 	    "for _, w in ipairs(ws) do\n"
 	    "  inflight = inflight + redis.call('LLEN', ARGV[1] .. w)\n"
+	    "  alive = alive + redis.call('EXISTS', ARGV[2] .. w)\n"
 	    "end\n"
 	    "return {redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2]),"
 	    " redis.call('LLEN', KEYS[3]), inflight,"
 	    " redis.call('ZCARD', KEYS[5]), redis.call('LLEN', KEYS[6]),"
-	    " #ws}\n" },
+	    " #ws, alive, redis.call('LINDEX', KEYS[1], -1),"
+	    " redis.call('LINDEX', KEYS[2], -1),"
+	    " redis.call('LINDEX', KEYS[3], -1)}\n" },
 };
 
 struct queue {
@@ -265,17 +284,16 @@ closed_under_us(const redisContext *ctx, int err)
  * a demoted master's, gets one more try on a fresh one (through Sentinel,
  * when set): every command here may run twice without harm (a job run
  * twice is harmless; the scripts check where a job is before moving it).
+ * lens[i] is the length of argv[i].
  */
 static redisReply *
-queue_argv(struct queue *q, const char *what, int argc, const char **argv)
+queue_argv_lens(struct queue *q, const char *what, int argc,
+    const char **argv, const size_t *lens)
 {
-	size_t lens[QUEUE_MAX_ARGS];
 	redisReply *reply;
 	bool had;
-	int i, err;
+	int err;
 
-	for (i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
 	for (;;) {
 		had = q->ctx != NULL;
 		if (!queue_connect(q))
@@ -316,19 +334,32 @@ queue_argv(struct queue *q, const char *what, int argc, const char **argv)
 	return reply;
 }
 
+/* queue_argv_lens of NUL-terminated strings. */
+static redisReply *
+queue_argv(struct queue *q, const char *what, int argc, const char **argv)
+{
+	size_t *lens = xcalloc((size_t)argc, sizeof(*lens));
+	redisReply *reply;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	reply = queue_argv_lens(q, what, argc, argv, lens);
+	free(lens);
+	return reply;
+}
+
 /* Runs script s with nkeys keys and nargs arguments (borrowed). */
 static redisReply *
 queue_eval(struct queue *q, enum script s, int nkeys,
     const char *const *keys, int nargs, const char *const *args)
 {
-	const char *argv[QUEUE_MAX_ARGS];
+	const char **argv = xcalloc((size_t)(3 + nkeys + nargs),
+	    sizeof(*argv));
+	redisReply *reply;
 	char n[16];
 	int argc = 0, i;
 
-	if (3 + nkeys + nargs > QUEUE_MAX_ARGS) {
-		log_error("queue: %s: too many arguments", scripts[s].name);
-		return NULL;
-	}
 	snprintf(n, sizeof(n), "%d", nkeys);
 	argv[argc++] = "EVAL";
 	argv[argc++] = scripts[s].lua;
@@ -337,7 +368,9 @@ queue_eval(struct queue *q, enum script s, int nkeys,
 		argv[argc++] = keys[i];
 	for (i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
-	return queue_argv(q, scripts[s].name, argc, argv);
+	reply = queue_argv(q, scripts[s].name, argc, argv);
+	free(argv);
+	return reply;
 }
 
 /* An integer reply's value (freeing the reply); false for NULL or any
@@ -559,13 +592,14 @@ queue_set_worker(struct queue *q, const char *worker_id)
 }
 
 /* Runs a script whose first keys and arguments are the heartbeat's
- * (claim, heartbeat), with extra keys after them. */
+ * (claim, heartbeat), with extra keys and one more argument (or NULL)
+ * after them. */
 static redisReply *
 queue_beat_eval(struct queue *q, enum script s, int nextra,
-    const char *const *extra)
+    const char *const *extra, const char *arg)
 {
 	const char *keys[8];
-	const char *args[3];
+	const char *args[4];
 	char ttl[24], stamp[24];
 	redisReply *reply;
 	int nkeys = 0, i;
@@ -579,7 +613,9 @@ queue_beat_eval(struct queue *q, enum script s, int nextra,
 	args[0] = q->worker;
 	args[1] = ttl;
 	args[2] = stamp;	/* when it last beat, for whoever looks */
-	if ((reply = queue_eval(q, s, nkeys, keys, 3, args)) != NULL)
+	args[3] = arg;
+	if ((reply = queue_eval(q, s, nkeys, keys, arg != NULL ? 4 : 3,
+	    args)) != NULL)
 		q->hb_at = now_usec();
 	return reply;
 }
@@ -594,51 +630,62 @@ queue_heartbeat(struct queue *q)
 		return INV_INVALID;
 	if (q->hb_at != 0 && now_usec() - q->hb_at < third)
 		return INV_OK;
-	if ((reply = queue_beat_eval(q, SCRIPT_HEARTBEAT, 0, NULL)) == NULL)
+	if ((reply = queue_beat_eval(q, SCRIPT_HEARTBEAT, 0, NULL, NULL)) == NULL)
 		return INV_UNAVAILABLE;
 	freeReplyObject(reply);
 	return INV_OK;
 }
 
 /*
- * One try to claim: from the claim script, or with wait_ms > 0 from a
- * blocking LMOVE on the high queue. INV_OK with *raw (new) and *prio;
+ * One try to claim up to most jobs: from the claim script, or with
+ * wait_ms > 0 one from a blocking LMOVE on the high queue. INV_OK with
+ * *n >= 1 texts in raw[] (new) and their priorities in prio[];
  * INV_NOTFOUND when nothing came.
  */
 static enum inv_err
-claim_once(struct queue *q, int64_t wait_ms, char **raw,
-    enum queue_prio *prio)
+claim_once(struct queue *q, int64_t wait_ms, size_t most, char **raw,
+    enum queue_prio *prio, size_t *n)
 {
 	const char *argv[6];
-	redisReply *reply, *j;
-	char secs[32];
+	redisReply *reply, *p, *j;
+	char secs[32], max[24];
+	bool empty;
+	size_t i;
 
-	*raw = NULL;
+	*n = 0;
 	if (wait_ms <= 0) {
 		const char *extra[QUEUE__MAX + 1] = { q->inflight_key,
 		    prio_keys[QUEUE_HIGH], prio_keys[QUEUE_DEFAULT],
 		    prio_keys[QUEUE_LOW] };
 
+		snprintf(max, sizeof(max), "%zu", most);
 		if ((reply = queue_beat_eval(q, SCRIPT_CLAIM, QUEUE__MAX + 1,
-		    extra)) == NULL)
+		    extra, max)) == NULL)
 			return INV_UNAVAILABLE;
-		if (reply->type == REDIS_REPLY_NIL) {
-			freeReplyObject(reply);
-			return INV_NOTFOUND;
-		}
-		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-		    reply->element[0]->type != REDIS_REPLY_INTEGER ||
-		    (j = reply->element[1])->type != REDIS_REPLY_STRING ||
-		    reply->element[0]->integer < 0 ||
-		    reply->element[0]->integer >= QUEUE__MAX) {
+		if (reply->type != REDIS_REPLY_ARRAY ||
+		    reply->elements % 2 != 0 || reply->elements / 2 > most) {
 			log_error("queue: claim: unexpected reply");
 			freeReplyObject(reply);
 			return INV_UNAVAILABLE;
 		}
-		*prio = (enum queue_prio)reply->element[0]->integer;
-		*raw = xstrndup(j->str, j->len);
+		empty = reply->elements == 0;
+		for (i = 0; i + 1 < reply->elements; i += 2) {
+			p = reply->element[i];
+			j = reply->element[i + 1];
+			if (p->type != REDIS_REPLY_INTEGER ||
+			    j->type != REDIS_REPLY_STRING ||
+			    p->integer < 0 || p->integer >= QUEUE__MAX) {
+				/* What was taken stays in flight here: the
+				 * clean stop or a recovery hands it back. */
+				log_error("queue: claim: unexpected reply");
+				break;
+			}
+			prio[*n] = (enum queue_prio)p->integer;
+			raw[(*n)++] = xstrndup(j->str, j->len);
+		}
 		freeReplyObject(reply);
-		return INV_OK;
+		return *n > 0 ? INV_OK : empty ? INV_NOTFOUND :
+		    INV_UNAVAILABLE;
 	}
 	/*
 	 * The wait stays well below the command timeout: a blocking command that
@@ -664,8 +711,9 @@ claim_once(struct queue *q, int64_t wait_ms, char **raw,
 		freeReplyObject(reply);
 		return INV_NOTFOUND;
 	}
-	*prio = QUEUE_HIGH;
-	*raw = xstrndup(reply->str, reply->len);
+	prio[0] = QUEUE_HIGH;
+	raw[0] = xstrndup(reply->str, reply->len);
+	*n = 1;
 	freeReplyObject(reply);
 	return INV_OK;
 }
@@ -686,55 +734,98 @@ queue_move(struct queue *q, const char *from, const char *to,
 }
 
 enum inv_err
+queue_claim_batch(struct queue *q, size_t most, int64_t wait_ms,
+    struct queue_job *jobs, size_t *n)
+{
+	enum queue_prio *prio;
+	enum inv_err rc;
+	char **raw;
+	size_t i, got;
+
+	*n = 0;
+	if (q->worker == NULL || most == 0)
+		return INV_INVALID;
+	raw = xcalloc(most, sizeof(*raw));
+	prio = xcalloc(most, sizeof(*prio));
+	for (;;) {
+		rc = claim_once(q, 0, most, raw, prio, &got);
+		if (rc == INV_NOTFOUND && wait_ms > 0)
+			rc = claim_once(q, wait_ms, most, raw, prio, &got);
+		if (rc != INV_OK)
+			break;
+		for (i = 0; i < got; i++) {
+			if (job_parse(raw[i], strlen(raw[i]), prio[i],
+			    &jobs[*n])) {
+				(*n)++;
+				free(raw[i]);
+				continue;
+			}
+			/* Nobody can run it; an operator can read it there. */
+			log_error("queue: malformed job moved to the dead "
+			    "letters: %.200s", raw[i]);
+			if (queue_move(q, q->inflight_key, KEY_DEAD, raw[i],
+			    NULL) == INV_UNAVAILABLE)
+				rc = INV_UNAVAILABLE;
+			free(raw[i]);
+			queue_job_free(&jobs[*n]);
+		}
+		if (rc != INV_OK || *n > 0)
+			break;
+	}
+	free(raw);
+	free(prio);
+	/* What was parsed is in flight here either way: the caller must
+	 * settle it, even when Redis went away meanwhile. */
+	return *n > 0 ? INV_OK : rc;
+}
+
+enum inv_err
 queue_claim(struct queue *q, int64_t wait_ms, struct queue_job *job)
 {
-	enum queue_prio prio;
-	enum inv_err rc;
-	char *raw;
+	size_t n;
 
 	memset(job, 0, sizeof(*job));
+	return queue_claim_batch(q, 1, wait_ms, job, &n);
+}
+
+enum inv_err
+queue_ack_batch(struct queue *q, const struct queue_job *const *jobs,
+    size_t n)
+{
+	const char **args;
+	const char *keys[1];
+	long long removed;
+	size_t i;
+	bool ok;
+
 	if (q->worker == NULL)
 		return INV_INVALID;
-	for (;;) {
-		rc = claim_once(q, 0, &raw, &prio);
-		if (rc == INV_NOTFOUND && wait_ms > 0)
-			rc = claim_once(q, wait_ms, &raw, &prio);
-		if (rc != INV_OK)
-			return rc;
-		if (job_parse(raw, strlen(raw), prio, job)) {
-			free(raw);
-			return INV_OK;
-		}
-		/* Nobody can run it; an operator can read it there. */
-		log_error("queue: malformed job moved to the dead letters: "
-		    "%.200s", raw);
-		rc = queue_move(q, q->inflight_key, KEY_DEAD, raw, NULL);
-		free(raw);
-		queue_job_free(job);
-		if (rc == INV_UNAVAILABLE)
-			return rc;
-	}
+	if (n == 0)
+		return INV_OK;
+	for (i = 0; i < n; i++)
+		if (jobs[i]->raw == NULL)
+			return INV_INVALID;
+	args = xcalloc(n, sizeof(*args));
+	for (i = 0; i < n; i++)
+		args[i] = jobs[i]->raw;
+	keys[0] = q->inflight_key;
+	ok = reply_int(queue_eval(q, SCRIPT_ACK, 1, keys, (int)n, args),
+	    &removed);
+	free(args);
+	if (!ok)
+		return INV_UNAVAILABLE;
+	if ((size_t)removed < n)
+		log_info("queue: %zu of %zu acknowledged job(s) (the first: "
+		    "%s, order %" PRId64 ") were no longer in flight here: "
+		    "taken back after a lapsed heartbeat", n - (size_t)removed,
+		    n, jobs[0]->id, jobs[0]->order_id);
+	return INV_OK;
 }
 
 enum inv_err
 queue_ack(struct queue *q, const struct queue_job *job)
 {
-	const char *argv[4];
-	long long n;
-
-	if (q->worker == NULL || job->raw == NULL)
-		return INV_INVALID;
-	argv[0] = "LREM";
-	argv[1] = q->inflight_key;
-	argv[2] = "1";
-	argv[3] = job->raw;
-	if (!reply_int(queue_argv(q, "ack", 4, argv), &n))
-		return INV_UNAVAILABLE;
-	if (n == 0)
-		log_info("queue: job %s (order %" PRId64 ") was no longer in "
-		    "flight here: taken back after a lapsed heartbeat",
-		    job->id, job->order_id);
-	return INV_OK;
+	return queue_ack_batch(q, &job, 1);
 }
 
 /* Milliseconds before retry number attempt + 1 of a job that failed
@@ -884,28 +975,57 @@ queue_promote(struct queue *q, int64_t now_ms, size_t *moved)
 	return INV_OK;
 }
 
+/* Seconds since the epoch of job text raw's enqueued_at; 0 when it has
+ * none that parses. */
+static int64_t
+job_enqueued_at(const char *raw, size_t len)
+{
+	struct json_object *o = NULL;
+	const char *why, *when;
+	struct tm tm;
+	int64_t t = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (json_parse_strict(raw, len, &o, &why) &&
+	    json_object_is_type(o, json_type_object) &&
+	    (when = json_get_str(o, "enqueued_at")) != NULL &&
+	    strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL)
+		t = (int64_t)timegm(&tm);
+	json_object_put(o);
+	return t;
+}
+
 enum inv_err
 queue_get_stats(struct queue *q, struct queue_stats *st)
 {
 	const char *keys[6] = { prio_keys[QUEUE_HIGH],
 	    prio_keys[QUEUE_DEFAULT], prio_keys[QUEUE_LOW], KEY_WORKERS,
 	    KEY_SCHEDULED, KEY_DEAD };
-	const char *args[1] = { KEY_INFLIGHT };
+	const char *args[2] = { KEY_INFLIGHT, KEY_WORKER };
 	redisReply *reply;
-	long long v[7];
+	long long v[8];
 	size_t i;
 
 	memset(st, 0, sizeof(*st));
-	if ((reply = queue_eval(q, SCRIPT_STATS, 6, keys, 1, args)) == NULL)
+	if ((reply = queue_eval(q, SCRIPT_STATS, 6, keys, 2, args)) == NULL)
 		return INV_UNAVAILABLE;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 7) {
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 11) {
 		log_error("queue: stats: unexpected reply");
 		freeReplyObject(reply);
 		return INV_UNAVAILABLE;
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		v[i] = reply->element[i]->type == REDIS_REPLY_INTEGER ?
 		    reply->element[i]->integer : 0;
+	for (i = 8; i < 11; i++) {
+		const redisReply *e = reply->element[i];
+		int64_t t;
+
+		if (e->type == REDIS_REPLY_STRING &&
+		    (t = job_enqueued_at(e->str, e->len)) > 0 &&
+		    (st->oldest == 0 || t < st->oldest))
+			st->oldest = t;
+	}
 	freeReplyObject(reply);
 	st->depth[QUEUE_HIGH] = v[0];
 	st->depth[QUEUE_DEFAULT] = v[1];
@@ -914,6 +1034,7 @@ queue_get_stats(struct queue *q, struct queue_stats *st)
 	st->scheduled = v[4];
 	st->dead = v[5];
 	st->workers = v[6];
+	st->workers_alive = v[7];
 	return INV_OK;
 }
 

@@ -88,6 +88,15 @@ void queue_set_worker(struct queue *, const char *worker_id);
 enum inv_err queue_claim(struct queue *, int64_t wait_ms,
     struct queue_job *job);
 
+/*
+ * The same for up to most jobs at once (one round trip when the queues
+ * hold them): INV_OK with *n >= 1 of jobs[0..most) filled (queue_job_free
+ * each); INV_NOTFOUND (*n = 0) when there is none. With wait_ms > 0 and
+ * every queue empty, the one job the wait brings is returned alone.
+ */
+enum inv_err queue_claim_batch(struct queue *, size_t most, int64_t wait_ms,
+    struct queue_job *jobs, size_t *n);
+
 /* Sets the heartbeat again (TTL worker_heartbeat_ttl), when a third of
  * the TTL has passed since the last time: cheap to call often. */
 enum inv_err queue_heartbeat(struct queue *);
@@ -96,6 +105,10 @@ enum inv_err queue_heartbeat(struct queue *);
  * was no longer there (another worker took it back after this worker's
  * heartbeat lapsed; running it twice is harmless). */
 enum inv_err queue_ack(struct queue *, const struct queue_job *);
+
+/* queue_ack of n jobs (borrowed) in one round trip. */
+enum inv_err queue_ack_batch(struct queue *,
+    const struct queue_job *const *jobs, size_t n);
 
 /* What queue_fail did with the job. */
 enum queue_fate {
@@ -140,6 +153,10 @@ struct queue_stats {
 	int64_t		dead;		/* dead letters */
 	int64_t		workers;	/* known workers (alive or not yet
 					   recovered) */
+	int64_t		workers_alive;	/* of those, with a heartbeat */
+	int64_t		oldest;		/* enqueued_at of the oldest waiting
+					   job, seconds since the epoch; 0
+					   when none waits */
 };
 
 /* One round trip. */

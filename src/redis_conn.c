@@ -34,14 +34,49 @@ redis_target_init(struct redis_target *t, const char *what,
 }
 
 /*
- * Connects to one address (socket when set, else host:port) and sets the
- * command timeout. The connection (new) or NULL, logged.
+ * AUTH on a new connection when password is set (as user when set), so
+ * a refused password is told apart from a server that is down. keys names
+ * the settings in the message ("redis_", "queue_redis_sentinel_"). False
+ * when refused, logged as an error: a wrong password does not heal.
+ */
+static bool
+conn_auth(redisContext *ctx, const char *what, const char *user,
+    const char *password, const char *keys)
+{
+	redisReply *r;
+	bool ok;
+
+	if (password == NULL || password[0] == '\0')
+		return true;
+	if (user != NULL && user[0] != '\0')
+		r = redisCommand(ctx, "AUTH %s %s", user, password);
+	else
+		r = redisCommand(ctx, "AUTH %s", password);
+	if (r == NULL) {
+		/* No answer (a timeout, a reset): not the password's fault. */
+		log_warn("%s: AUTH: %s", what, ctx->errstr);
+		return false;
+	}
+	ok = r->type != REDIS_REPLY_ERROR;
+	if (!ok)
+		log_error("%s: AUTH refused: %s (check %susername and "
+		    "%spassword or %spassword_file)", what, r->str, keys, keys,
+		    keys);
+	freeReplyObject(r);
+	return ok;
+}
+
+/*
+ * Connects to one address (socket when set, else host:port), sets the
+ * command timeout and authenticates. The connection (new) or NULL,
+ * logged.
  */
 static redisContext *
 connect_addr(const char *what, const char *socket, const char *host,
-    int64_t port, int64_t connect_ms, int64_t command_ms)
+    int64_t port, const struct redis_settings *set, bool sentinel)
 {
-	struct timeval ct = ms_to_tv(connect_ms);
+	struct timeval ct = ms_to_tv(set->connect_timeout_ms);
+	char keys[64];
 	redisContext *ctx;
 
 	if (socket != NULL && socket[0] != '\0')
@@ -55,8 +90,17 @@ connect_addr(const char *what, const char *socket, const char *host,
 			redisFree(ctx);
 		return NULL;
 	}
-	if (redisSetTimeout(ctx, ms_to_tv(command_ms)) != REDIS_OK) {
+	if (redisSetTimeout(ctx, ms_to_tv(set->command_timeout_ms)) !=
+	    REDIS_OK) {
 		log_warn("%s: cannot set the command timeout", what);
+		redisFree(ctx);
+		return NULL;
+	}
+	snprintf(keys, sizeof(keys), "%s%s", set->keys,
+	    sentinel ? "sentinel_" : "");
+	if (!conn_auth(ctx, what, sentinel ? set->sentinel_username :
+	    set->username, sentinel ? set->sentinel_password : set->password,
+	    keys)) {
 		redisFree(ctx);
 		return NULL;
 	}
@@ -160,6 +204,24 @@ redis_sentinels_check(const struct redis_settings *set, const char *prefix,
 }
 
 bool
+redis_auth_check(const struct redis_settings *set, const char *prefix,
+    const char *path, char **why)
+{
+	if (set->username[0] != '\0' && set->password[0] == '\0') {
+		*why = xasprintf("%s: %susername needs %spassword", path,
+		    prefix, prefix);
+		return false;
+	}
+	if (set->sentinel_username[0] != '\0' &&
+	    set->sentinel_password[0] == '\0') {
+		*why = xasprintf("%s: %ssentinel_username needs "
+		    "%ssentinel_password", path, prefix, prefix);
+		return false;
+	}
+	return true;
+}
+
+bool
 redis_reply_demoted(const struct redisReply *r)
 {
 	return r != NULL && r->type == REDIS_REPLY_ERROR &&
@@ -192,6 +254,11 @@ sentinel_query(const struct redis_target *t, redisContext *ctx,
 	    t->set->master_name);
 	if (r == NULL)
 		log_warn("%s: %s", what, ctx->errstr);
+	else if (r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOAUTH", 6) == 0)
+		log_error("%s: %s (set %ssentinel_password or "
+		    "%ssentinel_password_file)", what, r->str, t->set->keys,
+		    t->set->keys);
 	else if (r->type == REDIS_REPLY_ERROR)
 		log_warn("%s: %s", what, r->str);
 	else if (r->type == REDIS_REPLY_NIL)
@@ -242,7 +309,7 @@ sentinel_ask(struct redis_target *t, struct addr *a)
 		if (!addr_parse(item, len, &s))
 			continue;
 		t->sentinel = connect_addr(what, s.socket, s.host, s.port,
-		    t->set->connect_timeout_ms, t->set->command_timeout_ms);
+		    t->set, true);
 		if (t->sentinel == NULL)
 			continue;
 		if (sentinel_query(t, t->sentinel, what, a))
@@ -292,8 +359,7 @@ connect_master(struct redis_target *t)
 	if (!sentinel_ask(t, &a))
 		return NULL;
 	snprintf(now, sizeof(now), "%s:%d", a.host, a.port);
-	ctx = connect_addr(t->what, NULL, a.host, a.port,
-	    t->set->connect_timeout_ms, t->set->command_timeout_ms);
+	ctx = connect_addr(t->what, NULL, a.host, a.port, t->set, false);
 	if (ctx == NULL)
 		return NULL;
 	r = redisCommand(ctx, "ROLE");
@@ -331,22 +397,27 @@ redis_conn_open(struct redis_target *t)
 		ctx = connect_master(t);
 	else
 		ctx = connect_addr(t->what, t->set->socket, t->set->host,
-		    t->set->port, t->set->connect_timeout_ms,
-		    t->set->command_timeout_ms);
+		    t->set->port, t->set, false);
 	if (ctx == NULL)
 		return NULL;
-	if (t->set->db != 0) {
-		reply = redisCommand(ctx, "SELECT %lld", (long long)t->set->db);
-		if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+	/* Even database 0 is selected: the reply is where a server that
+	 * wants a password (NOAUTH) says so, at connect, not at the first
+	 * command of a request. */
+	reply = redisCommand(ctx, "SELECT %lld", (long long)t->set->db);
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		if (reply != NULL && strncmp(reply->str, "NOAUTH", 6) == 0)
+			log_error("%s: %s (set %spassword or "
+			    "%spassword_file)", t->what, reply->str,
+			    t->set->keys, t->set->keys);
+		else
 			log_warn("%s: SELECT %lld: %s", t->what,
-			    (long long)t->set->db, reply != NULL ? reply->str :
-			    ctx->errstr);
-			if (reply != NULL)
-				freeReplyObject(reply);
-			redisFree(ctx);
-			return NULL;
-		}
-		freeReplyObject(reply);
+			    (long long)t->set->db, reply != NULL ?
+			    reply->str : ctx->errstr);
+		if (reply != NULL)
+			freeReplyObject(reply);
+		redisFree(ctx);
+		return NULL;
 	}
+	freeReplyObject(reply);
 	return ctx;
 }

@@ -41,6 +41,19 @@ struct redis_settings {
 	int64_t		 command_timeout_ms;
 	char		*sentinels;	/* "host:port,/socket,..."; "" none */
 	char		*master_name;	/* the master's name in Sentinel */
+	/* AUTH at every connect when password is set: with username, as
+	 * that ACL user, else as the default user (requirepass). The
+	 * sentinels have their own (Sentinel's requirepass or ACL). The
+	 * _file keys are read into the passwords at load. */
+	char		*username;
+	char		*password;
+	char		*password_file;
+	char		*sentinel_username;
+	char		*sentinel_password;
+	char		*sentinel_password_file;
+	/* "redis_" or "queue_redis_": the keys' prefix, for messages (set by
+	 * config.c, not a key) */
+	const char	*keys;
 };
 
 /* Where one Redis connection goes. */
@@ -63,7 +76,9 @@ void redis_target_clear(struct redis_target *);
 
 /*
  * Connects with the connect timeout (to the master Sentinel names, when
- * sentinels are set), sets the command timeout and selects the database.
+ * sentinels are set), sets the command timeout, authenticates (when a
+ * password is set) and selects the database; a refused AUTH, or a server
+ * that wants one when none is set, is logged as an error naming the keys.
  * Returns the connection (new: redisFree it) or NULL, the reason logged
  * here. Updates t->master and t->master_changes.
  */
@@ -91,5 +106,12 @@ bool redis_reply_demoted(const struct redisReply *);
  */
 bool redis_sentinels_check(const struct redis_settings *set,
     const char *prefix, const char *path, char **why);
+
+/*
+ * Checks the credentials of set as config.c loads them: a username needs
+ * its password (prefix and path as above). False with *why set (new).
+ */
+bool redis_auth_check(const struct redis_settings *set, const char *prefix,
+    const char *path, char **why);
 
 #endif

@@ -32,20 +32,7 @@ static redisContext *raw;
 static redisContext *
 raw_connect(const struct config *cfg)
 {
-	struct timeval tv = { 5, 0 };
-	redisContext *c;
-	redisReply *r;
-
-	if (cfg->redis.socket[0] != '\0')
-		c = redisConnectUnixWithTimeout(cfg->redis.socket, tv);
-	else
-		c = redisConnectWithTimeout(cfg->redis.host,
-		    (int)cfg->redis.port, tv);
-	ck_assert_msg(c != NULL && c->err == 0, "raw redis connect");
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis.db);
-	ck_assert(r != NULL && r->type == REDIS_REPLY_STATUS);
-	freeReplyObject(r);
-	return c;
+	return tu_redis_connect(&cfg->redis);
 }
 
 /* Runs a raw command; its reply (new). Fails the test on an error. */

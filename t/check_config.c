@@ -253,41 +253,51 @@ START_TEST(unreadable_file_is_refused)
 }
 END_TEST
 
-START_TEST(file_from_environment)
+/* The temporary files of the test running, removed by temps_remove
+ * (the fixture's teardown). */
+static char temps[8][32];
+static int ntemps;
+
+/* A new temporary file holding text: its name (static). */
+static const char *
+temp_file(const char *text)
 {
-	char path[] = "/tmp/check_config_XXXXXX";
-	struct config cfg;
-	char *why;
-	int fd = mkstemp(path);
+	char *path;
+	int fd;
 	FILE *f;
 
-	ck_assert_int_ge(fd, 0);
-	f = fdopen(fd, "w");
-	fputs("db_name = fromfile\n" SECRET, f);
+	ck_assert_int_lt(ntemps, (int)(sizeof(temps) / sizeof(temps[0])));
+	path = temps[ntemps++];
+	snprintf(path, sizeof(temps[0]), "/tmp/check_config_XXXXXX");
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_ptr_nonnull(f = fdopen(fd, "w"));
+	fputs(text, f);
 	fclose(f);
+	return path;
+}
+
+static void
+temps_remove(void)
+{
+	while (ntemps > 0)
+		unlink(temps[--ntemps]);
+}
+
+START_TEST(file_from_environment)
+{
+	const char *path = temp_file("db_name = fromfile\n" SECRET);
+	struct config cfg;
+	char *why;
+
 	setenv("INVENTORY_CONFIG", path, 1);
 	ck_assert_int_eq(config_load(&cfg, NULL, &why), INV_OK);
 	ck_assert_str_eq(cfg.db_name, "fromfile");
 	config_free(&cfg);
 	ck_assert_int_eq(config_load(&cfg, path, &why), INV_OK);
 	config_free(&cfg);
-	unlink(path);
 	clear_env();
 }
 END_TEST
-
-/* Writes text to a new temporary file; its name into path. */
-static void
-write_temp(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f;
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_ptr_nonnull(f = fdopen(fd, "w"));
-	fputs(text, f);
-	fclose(f);
-}
 
 /* config_owner(cfg): expects rc, and on success that user and password;
  * on failure a one-line reason that contains user. */
@@ -318,10 +328,7 @@ owner_is(const struct config *cfg, enum inv_err rc, const char *user,
  * its password from a file read only when asked for, else db_user. */
 START_TEST(schema_owner)
 {
-	char pw1[] = "/tmp/check_config_XXXXXX";
-	char pw2[] = "/tmp/check_config_XXXXXX";
-	char pw3[] = "/tmp/check_config_XXXXXX";
-	char pw4[] = "/tmp/check_config_XXXXXX";
+	const char *pw1, *pw2, *pw3, *pw4;
 	struct config cfg;
 	char *text, *why;
 
@@ -344,10 +351,10 @@ START_TEST(schema_owner)
 	unsetenv("INVENTORY_MIGRATE_DB_USER");
 
 	/* One line, its newline (CR LF too) not part of the password. */
-	write_temp(pw1, "filepw\n");
-	write_temp(pw2, "crlf pw\r\n");
-	write_temp(pw3, "two\nlines\n");
-	write_temp(pw4, "");
+	pw1 = temp_file("filepw\n");
+	pw2 = temp_file("crlf pw\r\n");
+	pw3 = temp_file("two\nlines\n");
+	pw4 = temp_file("");
 	text = xasprintf(SECRET "migrate_db_user = owner\n"
 	    "migrate_db_password_file = %s\n", pw1);
 	ck_assert_int_eq(config_load_string(&cfg, text, "t", &why), INV_OK);
@@ -371,10 +378,6 @@ START_TEST(schema_owner)
 	    INV_OK);
 	owner_is(&cfg, INV_IO, "/nonexistent/pw", NULL);
 	config_free(&cfg);
-	unlink(pw1);
-	unlink(pw2);
-	unlink(pw3);
-	unlink(pw4);
 }
 END_TEST
 
@@ -391,19 +394,13 @@ secret_file_refused(const char *key, const char *file, const char *want)
 
 START_TEST(secret_files)
 {
-	char jwt[] = "/tmp/check_config_XXXXXX";
-	char dbpw[] = "/tmp/check_config_XXXXXX";
-	char two[] = "/tmp/check_config_XXXXXX";
-	char empty[] = "/tmp/check_config_XXXXXX";
-	char shrt[] = "/tmp/check_config_XXXXXX";
+	const char *shrt = temp_file("short\n"),
+	    *jwt = temp_file("fedcba9876543210fedcba9876543210\n"),
+	    *dbpw = temp_file("db pw\r\n"), *two = temp_file("two\nlines\n"),
+	    *empty = temp_file("");
 	struct config cfg;
 	char *text, *why;
 
-	write_temp(shrt, "short\n");
-	write_temp(jwt, "fedcba9876543210fedcba9876543210\n");
-	write_temp(dbpw, "db pw\r\n");
-	write_temp(two, "two\nlines\n");
-	write_temp(empty, "");
 	text = xasprintf("jwt_secret_file = %s\ndb_password_file = %s\n",
 	    jwt, dbpw);
 	ck_assert_int_eq(config_load_string(&cfg, text, "t", &why), INV_OK);
@@ -426,11 +423,6 @@ START_TEST(secret_files)
 	setenv("INVENTORY_DB_PASSWORD", "envpw", 1);
 	secret_file_refused("db_password", dbpw, "not both");
 	unsetenv("INVENTORY_DB_PASSWORD");
-	unlink(jwt);
-	unlink(dbpw);
-	unlink(two);
-	unlink(empty);
-	unlink(shrt);
 }
 END_TEST
 
@@ -440,7 +432,7 @@ config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("load");
 
-	tcase_add_checked_fixture(tc, clear_env, NULL);
+	tcase_add_checked_fixture(tc, clear_env, temps_remove);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, file_syntax);
 	tcase_add_test(tc, environment_overrides_file);

@@ -33,6 +33,18 @@ capture(void)
 	pipe_rd = fds[0];
 }
 
+/* Sets $JOURNAL_STREAM to value (NULL: unsets it) and has the log look
+ * at it again. */
+static void
+journal(const char *value)
+{
+	if (value != NULL)
+		setenv("JOURNAL_STREAM", value, 1);
+	else
+		unsetenv("JOURNAL_STREAM");
+	log_init();
+}
+
 static void
 restore(void)
 {
@@ -45,12 +57,12 @@ restore(void)
 		close(pipe_rd);
 		pipe_rd = -1;
 	}
-	unsetenv("JOURNAL_STREAM");
-	log_init();
+	journal(NULL);
 	log_set_level(LOG_LVL_INFO);
 }
 
-/* Sets $JOURNAL_STREAM to stderr's device and inode, plus ino_delta. */
+/* Sets $JOURNAL_STREAM to stderr's device and inode, plus ino_delta,
+ * and has the log look at it. */
 static void
 journal_is_stderr(long ino_delta)
 {
@@ -60,7 +72,7 @@ journal_is_stderr(long ino_delta)
 	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
 	snprintf(val, sizeof(val), "%llu:%llu", (unsigned long long)st.st_dev,
 	    (unsigned long long)st.st_ino + (unsigned long long)ino_delta);
-	setenv("JOURNAL_STREAM", val, 1);
+	journal(val);
 }
 
 /* What stderr got since the last read (static buffer). */
@@ -97,7 +109,6 @@ START_TEST(journal_priorities)
 	capture();
 	log_set_level(LOG_LVL_DEBUG);
 	journal_is_stderr(0);
-	log_init();
 	starts_with(line_at(LOG_LVL_ERROR), "<3>time=");
 	starts_with(line_at(LOG_LVL_WARN), "<4>time=");
 	starts_with(line_at(LOG_LVL_INFO), "<6>time=");
@@ -112,15 +123,12 @@ START_TEST(no_journal_no_prefix)
 {
 	capture();
 	/* Not set, set to another stream, or not a device:inode pair. */
-	unsetenv("JOURNAL_STREAM");
-	log_init();
+	journal(NULL);
 	starts_with(line_at(LOG_LVL_ERROR), "time=");
 	journal_is_stderr(1);
-	log_init();
 	starts_with(line_at(LOG_LVL_ERROR), "time=");
 	ck_assert_str_eq(log_prefix(LOG_LVL_ERROR), "");
-	setenv("JOURNAL_STREAM", "garbage", 1);
-	log_init();
+	journal("garbage");
 	starts_with(line_at(LOG_LVL_ERROR), "time=");
 	/* stderr redirected after systemd set the variable. */
 	journal_is_stderr(0);

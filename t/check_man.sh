@@ -81,26 +81,28 @@ if [ $keys = yes ]; then
 	if [ "$n" -lt 10 ]; then
 		notok "only $n keys found in src/config.c: has its table changed shape?"
 	fi
-	for k in $code; do
-		printf '%s\n' "$man" | grep -qx "$k" ||
-		    notok "key $k of src/config.c is not in doc/man/inventory.conf.5.in (add an .It Cm $k No = DEFAULT entry)"
-		printf '%s\n' "$sample" | grep -qx "$k" ||
-		    notok "key $k of src/config.c is not in etc/inventory.conf.sample"
-		printf '%s\n' "$readme" | grep -qx "$k" ||
-		    notok "key $k of src/config.c is not in README's CONFIGURE list (add \"$k [DEFAULT]\")"
-	done
-	for k in $readme; do
-		printf '%s\n' "$code" | grep -qx "$k" ||
-		    notok "README's CONFIGURE list has $k, which src/config.c does not have"
-	done
-	for k in $man; do
-		printf '%s\n' "$code" | grep -qx "$k" ||
-		    notok "doc/man/inventory.conf.5.in documents $k, which src/config.c does not have"
-	done
-	for k in $sample; do
-		printf '%s\n' "$code" | grep -qx "$k" ||
-		    notok "etc/inventory.conf.sample has $k, which src/config.c does not have"
-	done
+	# missing_in LIST WHAT HINT: a failure for each key of $code that
+	# LIST (a key a line) lacks, WHAT naming the place.
+	missing_in() {
+		for k in $code; do
+			printf '%s\n' "$1" | grep -qx "$k" ||
+			    notok "key $k of src/config.c is not in $2$(printf "$3" "$k")"
+		done
+	}
+	# extra_in LIST WHAT: a failure for each key of LIST that src/config.c
+	# lacks.
+	extra_in() {
+		for k in $1; do
+			printf '%s\n' "$code" | grep -qx "$k" ||
+			    notok "$2 has $k, which src/config.c does not have"
+		done
+	}
+	missing_in "$man" doc/man/inventory.conf.5.in " (add an .It Cm %s No = DEFAULT entry)"
+	missing_in "$sample" etc/inventory.conf.sample ""
+	missing_in "$readme" "README's CONFIGURE list" ' (add "%s [DEFAULT]")'
+	extra_in "$readme" "README's CONFIGURE list"
+	extra_in "$man" doc/man/inventory.conf.5.in
+	extra_in "$sample" etc/inventory.conf.sample
 	[ "$failed" -eq "$before" ] &&
 	    ok "the $n configuration keys are in inventory.conf(5), the sample and README"
 fi

@@ -2,6 +2,7 @@
  * check_metrics.c: counters shared by several processes through the
  * metrics file, and their Prometheus rendering.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,104 @@ START_TEST(gauges_survive_a_reused_slot)
 }
 END_TEST
 
+/* The file a previous version left (another magic, another size) is
+ * replaced; a process of that version keeps the file it had. */
+START_TEST(another_versions_file_is_replaced)
+{
+	static const char old_magic[8] = "2RTEMVNI";	/* "INVMETR2" */
+	char junk[4096], magic[8];
+	char *text;
+	int fd, old;
+
+	memset(junk, 0x5a, sizeof(junk));
+	memcpy(junk, old_magic, sizeof(old_magic));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), (int)sizeof(junk));
+	old = fd;	/* as the old version's process holds it */
+	metrics_init(&cfg);
+	metrics_request(0, 200, 10);
+	text = render();
+	ck_assert_int_eq(route_sample(text, "_count", ""), 1);
+	ck_assert_int_eq(sample(text, "inventory_processes"), 1);
+	free(text);
+	/* The path is a file of this version now; the old one untouched. */
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, magic, 8, 0), 8);
+	ck_assert(memcmp(magic, "3RTEMVNI", 8) == 0);
+	close(fd);
+	ck_assert_int_eq(pread(old, magic, 8, 0), 8);
+	ck_assert(memcmp(magic, old_magic, 8) == 0);
+	close(old);
+}
+END_TEST
+
+/* Workers count their jobs and when they were at work into the file;
+ * only FastCGI processes count as inventory_processes. */
+START_TEST(workers_count_jobs_and_last_seen)
+{
+	int ready[2], go[2], st;
+	char *text, c = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		metrics_init_kind(&cfg, METRICS_WORKER);
+		metrics_job(METRICS_JOB_DONE);
+		metrics_job(METRICS_JOB_DONE);
+		metrics_job(METRICS_JOB_FAILED);
+		metrics_worker_seen();
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			tu_child_exit(1);
+		tu_child_exit(0);
+	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	metrics_init(&cfg);
+	text = render();
+	ck_assert_int_eq(sample(text,
+	    "inventory_worker_jobs_total{result=\"done\"}"), 2);
+	ck_assert_int_eq(sample(text,
+	    "inventory_worker_jobs_total{result=\"failed\"}"), 1);
+	ck_assert_int_ge(sample(text,
+	    "inventory_worker_last_seen_timestamp_seconds"),
+	    (long long)time(NULL) - 60);
+	/* The live worker is no FastCGI process: not counted, no
+	 * process_* series. */
+	ck_assert_int_eq(sample(text, "inventory_processes"), 1);
+	ck_assert_int_eq(lines_with(text, "process_open_fds{"), 1);
+	free(text);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+END_TEST
+
+/* inventoryctl audit writes its result into a file the services made,
+ * and never makes one (it would be root's). */
+START_TEST(audit_result_goes_to_an_existing_file)
+{
+	char *text;
+
+	ck_assert(!metrics_audit_store(&cfg, 3));
+	ck_assert_int_ne(access(path, F_OK), 0);
+	metrics_init(&cfg);
+	text = render();
+	ck_assert_int_eq(sample(text, "inventory_audit_timestamp_seconds"),
+	    0);
+	free(text);
+	ck_assert(metrics_audit_store(&cfg, 3));
+	text = render();
+	ck_assert_int_eq(sample(text, "inventory_audit_violations"), 3);
+	ck_assert_int_ge(sample(text, "inventory_audit_timestamp_seconds"),
+	    (long long)time(NULL) - 60);
+	free(text);
+}
+END_TEST
+
 static Suite *
 metrics_suite(void)
 {
@@ -303,6 +402,9 @@ metrics_suite(void)
 	tcase_add_test(tc, gauges_are_summed);
 	tcase_add_test(tc, gauges_survive_a_reused_slot);
 	tcase_add_test(tc, unusable_file_falls_back_to_own_counters);
+	tcase_add_test(tc, another_versions_file_is_replaced);
+	tcase_add_test(tc, workers_count_jobs_and_last_seen);
+	tcase_add_test(tc, audit_result_goes_to_an_existing_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,18 +16,14 @@ if [ -z "${NPM:-}" ] || ! command -v "$NPM" >/dev/null; then
 	echo "# npm not found (Node.js): cannot lint the OpenAPI document; skipped"
 	exit 77
 fi
+# shellcheck source=t/npm_tools.sh
+. "$top_srcdir/t/npm_tools.sh"
 dir=$top_builddir/npm
 redocly=$dir/node_modules/.bin/redocly
-if [ ! -x "$redocly" ]; then
-	mkdir -p "$dir"
-	cp "$top_srcdir/tools/npm/package.json" "$top_srcdir/tools/npm/package-lock.json" "$dir/" &&
-	    chmod u+w "$dir/package.json" "$dir/package-lock.json"
-	# --ignore-scripts: no package's install script runs.
-	if ! (cd "$dir" && "$NPM" ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
-		notok "npm ci in $dir (is the npm registry reachable?)"
-		echo "$passed passed, $failed failed"
-		exit 1
-	fi
+if ! npm_tools "$dir" @redocly/cli; then
+	notok "npm ci in $dir (is the npm registry reachable?)"
+	echo "$passed passed, $failed failed"
+	exit 1
 fi
 
 # No telemetry and no update check: the lint must not go online.

@@ -18,372 +18,38 @@
 
 #include "config.h"
 #include "db.h"
+#include "metrics.h"
 #include "order_flow.h"
 #include "queue.h"
 #include "testredis.h"
 #include "testutil.h"
+#include "testworker.h"
 
-#define USER_ID		1
 #define PAYMENT_FAILED	"Payment processing failed"
-#define POLLS		200	/* tries of a wait, 50 ms apart */
-
-static struct app *app;
-static struct queue *q;
-static char outfile[64];	/* the last run's stderr */
-
-static void
-setup(void)
-{
-	app = tu_app();
-	tu_reset_db(app);
-	tr_connect(app->cfg);
-	tr_wipe_queue();
-	ck_assert_int_eq(queue_open(&q, app->cfg), INV_OK);
-	ck_assert_int_eq(db_exec_script(app->db,
-	    "INSERT INTO users (id, email, full_name, hashed_password) "
-	    "VALUES (1, 'buyer@example.com', 'Buyer', 'x')"), INV_OK);
-	snprintf(outfile, sizeof(outfile), "/tmp/check_worker.%d.log",
-	    (int)getpid());
-}
-
-static void
-teardown(void)
-{
-	queue_close(q);
-	q = NULL;
-	tr_disconnect();
-	unlink(outfile);
-}
-
-static void
-sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Runs test-only SQL (the statement table holds the programs' SQL). */
-static void
-sql(const char *fmt, ...)
-{
-	char *text;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	ck_assert_int_ge(n, 0);
-	ck_assert_int_eq(db_exec_script(app->db, text), INV_OK);
-	free(text);
-}
-
-/* Product id with stock units in stock, its ledger starting there. */
-static void
-seed_product(int64_t id, int stock)
-{
-	sql("INSERT INTO products (id, sku, name, price) VALUES (%" PRId64
-	    ", 'SKU-%" PRId64 "', 'Product %" PRId64 "', 9.99);"
-	    "INSERT INTO inventory (id, product_id, quantity_in_stock) "
-	    "VALUES (%" PRId64 ", %" PRId64 ", %d);"
-	    "INSERT INTO stock_movements (inventory_id, product_id, "
-	    "change_in_stock, reason) VALUES (%" PRId64 ", %" PRId64
-	    ", %d, 'initial stock')", id, id, id, id, id, stock, id, id,
-	    stock);
-}
-
-struct create {
-	struct order_new	o;
-	int64_t			id;
-	struct order_touched	touched;
-	struct order_refused	refused;
-};
-
-static enum inv_err
-create_tx(struct db *db, void *arg)
-{
-	struct create *c = arg;
-
-	return order_flow_create(db, &c->o, &c->id, NULL, NULL, &c->touched,
-	    &c->refused);
-}
-
-/* A pending order of qty of product_id, reserved as the API does it;
- * not enqueued. */
-static int64_t
-make_order(int64_t product_id, int64_t qty)
-{
-	struct order_line line = { product_id, qty };
-	struct create c;
-
-	memset(&c, 0, sizeof(c));
-	c.o.user_id = USER_ID;
-	c.o.shipping_address = "1 Queue Street";
-	c.o.lines = &line;
-	c.o.nlines = 1;
-	ck_assert_int_eq(db_transaction(app->db, create_tx, &c), INV_OK);
-	ck_assert_int_gt(c.id, 0);
-	return c.id;
-}
-
-/* The order's status and reservation, as the database has them. */
-static void
-order_state(int64_t id, char status[16], char reservation[16])
-{
-	struct db_val p[1] = { DB_INT(id) };
-	struct db_res *r = NULL;
-
-	ck_assert_int_eq(db_exec(app->db, STMT_ORDER_LOCK, p, 1, &r, NULL,
-	    NULL), INV_OK);
-	ck_assert_uint_eq(db_res_rows(r), 1);
-	snprintf(status, 16, "%s", db_res_str(r, 0, 1));
-	snprintf(reservation, 16, "%s", db_res_str(r, 0, 2));
-	db_res_free(r);
-}
-
-static void
-assert_order(int64_t id, const char *status, const char *reservation)
-{
-	char st[16], res[16];
-
-	order_state(id, st, res);
-	ck_assert_msg(strcmp(st, status) == 0 && strcmp(res, reservation) ==
-	    0, "order %" PRId64 ": %s/%s, expected %s/%s", id, st, res,
-	    status, reservation);
-}
-
-/* The order's notes (new string, "" for none). */
-static char *
-order_notes(int64_t id)
-{
-	struct db_val p[1] = { DB_INT(id) };
-	struct db_res *r = NULL;
-	char *notes;
-
-	ck_assert_int_eq(db_exec(app->db, STMT_ORDER_BY_ID, p, 1, &r, NULL,
-	    NULL), INV_OK);
-	ck_assert_uint_eq(db_res_rows(r), 1);
-	notes = xstrdup(db_res_isnull(r, 0, ORDER_COL_NOTES) ? "" :
-	    db_res_str(r, 0, ORDER_COL_NOTES));
-	db_res_free(r);
-	return notes;
-}
-
-/* How many times needle occurs in hay. */
-static int
-occurrences(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
-/* Product id's quantity reserved. */
-static int64_t
-reserved(int64_t product_id)
-{
-	struct db_res *r = NULL;
-	int64_t v = -1;
-	size_t i;
-
-	ck_assert_int_eq(db_exec(app->db, STMT_ORDER_AUDIT, NULL, 0, &r, NULL,
-	    NULL), INV_OK);
-	for (i = 0; i < db_res_rows(r); i++)
-		if (db_res_int(r, i, AUDIT_COL_PRODUCT_ID) == product_id)
-			v = db_res_int(r, i, AUDIT_COL_RESERVED);
-	db_res_free(r);
-	ck_assert_int_ge(v, 0);
-	return v;
-}
-
-/* Stock, reservations and the ledger agree for every product. */
-static void
-assert_stock_invariants(void)
-{
-	size_t products, bad = 99;
-
-	ck_assert_int_eq(order_flow_audit(app->db, &products, &bad), INV_OK);
-	ck_assert_uint_gt(products, 0);
-	ck_assert_uint_eq(bad, 0);
-}
-
-static const char *
-worker_bin(void)
-{
-	const char *p = getenv("INVENTORY_WORKER");
-
-	/* make check runs the suites in the build directory. */
-	return p != NULL && *p != '\0' ? p : "src/inventory-worker";
-}
-
-/* inventoryctl beside the worker (new string). */
-static char *
-ctl_bin(void)
-{
-	const char *w = worker_bin(), *slash = strrchr(w, '/');
-
-	return slash == NULL ? xstrdup("inventoryctl") :
-	    xasprintf("%.*sinventoryctl", (int)(slash - w + 1), w);
-}
-
-/*
- * Starts bin with argv (NULL-terminated, argv[0] included) and the
- * settings env ("KEY=VALUE", NULL-terminated; may be NULL) added to the
- * environment; stdout and stderr go to the file out, stdin is /dev/null.
- */
-static pid_t
-spawn_to(const char *out, const char *bin, const char *const *argv,
-    const char *const *env)
-{
-	pid_t pid;
-	int fd;
-
-	if ((pid = fork()) == 0) {
-		for (; env != NULL && *env != NULL; env++)
-			putenv((char *)*env);
-		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
-		    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0)
-			_exit(126);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert_int_gt(pid, 0);
-	return pid;
-}
-
-/* spawn_to outfile, the last run's output. */
-static pid_t
-spawn(const char *bin, const char *const *argv, const char *const *env)
-{
-	return spawn_to(outfile, bin, argv, env);
-}
-
-/* Waits for pid; its exit status (a signal death fails the test). */
-static int
-reap(pid_t pid)
-{
-	int st;
-
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st), "process died of signal %d",
-	    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	return WEXITSTATUS(st);
-}
-
-/* What the file path holds (new string). */
-static char *
-file_text(const char *path)
-{
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	ck_assert_ptr_nonnull(f);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return b.data != NULL ? buf_take(&b) : xstrdup("");
-}
-
-/* What the last run wrote (new string). */
-static char *
-run_output(void)
-{
-	return file_text(outfile);
-}
-
-/* Fails unless the last run's output contains what. */
-static void
-assert_output_has(const char *what)
-{
-	char *out = run_output();
-
-	ck_assert_msg(strstr(out, what) != NULL, "no \"%s\" in:\n%s", what,
-	    out);
-	free(out);
-}
-
-/* Runs `inventory-worker --drain --worker-id id` with env to the end;
- * its exit status. Logs at info, for the summary line. */
-static int
-drain(const char *id, const char *const *env)
-{
-	const char *argv[] = { worker_bin(), "--drain", "--worker-id", id,
-	    NULL };
-	const char *base[16] = { "INVENTORY_LOG_LEVEL=info" };
-	size_t n = 1;
-
-	for (; env != NULL && *env != NULL && n < 15; env++)
-		base[n++] = *env;
-	base[n] = NULL;
-	return reap(spawn(worker_bin(), argv, base));
-}
-
-/* Polls until list key holds n elements. */
-static void
-wait_for_len(const char *key, long long n)
-{
-	int i;
-
-	for (i = 0; i < POLLS; i++) {
-		if (tr_int("LLEN %s", key) == n)
-			return;
-		usleep(50000);
-	}
-	ck_abort_msg("%s did not reach %lld elements", key, n);
-}
-
-/* Polls until key exists, or is gone. */
-static void
-wait_for_key(const char *key, bool exists)
-{
-	int i;
-
-	for (i = 0; i < POLLS; i++) {
-		if ((tr_int("EXISTS %s", key) == 1) == exists)
-			return;
-		usleep(50000);
-	}
-	ck_abort_msg("%s did not %s", key, exists ? "appear" : "go");
-}
-
-static void
-assert_queue_empty(void)
-{
-	struct queue_stats st;
-
-	ck_assert_int_eq(queue_get_stats(q, &st), INV_OK);
-	ck_assert_int_eq(st.depth[QUEUE_HIGH] + st.depth[QUEUE_DEFAULT] +
-	    st.depth[QUEUE_LOW] + st.inflight + st.scheduled + st.dead, 0);
-}
 
 START_TEST(process_order_in_background)
 {
 	int64_t id;
 	char *notes;
 
-	seed_product(10, 50);
-	id = make_order(10, 3);
-	ck_assert_int_eq(reserved(10), 3);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
-	ck_assert_int_eq(drain("bg", NULL), 0);
+	tw_seed_product(10, 50);
+	id = tw_make_order(10, 3);
+	ck_assert_int_eq(tw_reserved(10), 3);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
+	ck_assert_int_eq(tw_drain("bg", NULL), 0);
 	/* Processing, still holding the one reservation it had. */
-	assert_order(id, "processing", "held");
-	ck_assert_int_eq(reserved(10), 3);
-	notes = order_notes(id);
-	ck_assert_int_eq(occurrences(notes, PAYMENT_FAILED), 0);
+	tw_assert_order(id, "processing", "held");
+	ck_assert_int_eq(tw_reserved(10), 3);
+	notes = tw_order_notes(id);
+	ck_assert_int_eq(tw_occurrences(notes, PAYMENT_FAILED), 0);
 	free(notes);
-	assert_stock_invariants();
-	assert_queue_empty();
-	assert_output_has("processed=1 ");
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+	tw_assert_output_has("processed=1 ");
 	/* A second run finds nothing and changes nothing. */
-	ck_assert_int_eq(drain("bg", NULL), 0);
-	assert_output_has("processed=0 ");
-	assert_order(id, "processing", "held");
+	ck_assert_int_eq(tw_drain("bg", NULL), 0);
+	tw_assert_output_has("processed=0 ");
+	tw_assert_order(id, "processing", "held");
 }
 END_TEST
 
@@ -393,29 +59,29 @@ START_TEST(process_order_payment_failure)
 	int64_t id;
 	char *notes;
 
-	seed_product(11, 5);
-	id = make_order(11, 5);
-	ck_assert_int_eq(reserved(11), 5);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
-	ck_assert_int_eq(drain("pay", env), 0);
-	assert_order(id, "cancelled", "released");
-	ck_assert_int_eq(reserved(11), 0);
-	notes = order_notes(id);
-	ck_assert_int_eq(occurrences(notes, PAYMENT_FAILED), 1);
+	tw_seed_product(11, 5);
+	id = tw_make_order(11, 5);
+	ck_assert_int_eq(tw_reserved(11), 5);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
+	ck_assert_int_eq(tw_drain("pay", env), 0);
+	tw_assert_order(id, "cancelled", "released");
+	ck_assert_int_eq(tw_reserved(11), 0);
+	notes = tw_order_notes(id);
+	ck_assert_int_eq(tw_occurrences(notes, PAYMENT_FAILED), 1);
 	free(notes);
-	assert_stock_invariants();
-	assert_queue_empty();
-	assert_output_has("cancelled=1 ");
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+	tw_assert_output_has("cancelled=1 ");
 }
 END_TEST
 
 START_TEST(job_for_a_deleted_order_is_dropped)
 {
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_DEFAULT, 999999),
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_DEFAULT, 999999),
 	    INV_OK);
-	ck_assert_int_eq(drain("gone", NULL), 0);
-	assert_queue_empty();
-	assert_output_has("no such order");
+	ck_assert_int_eq(tw_drain("gone", NULL), 0);
+	tw_assert_queue_empty();
+	tw_assert_output_has("no such order");
 }
 END_TEST
 
@@ -426,7 +92,7 @@ END_TEST
  */
 START_TEST(worker_killed_mid_job_finishes_once)
 {
-	const char *argv[] = { worker_bin(), "--drain", "--worker-id",
+	const char *argv[] = { tw_worker_bin(), "--drain", "--worker-id",
 	    "victim", NULL };
 	const char *slow[] = { "INVENTORY_PAYMENT_DELAY_MS=60000",
 	    "INVENTORY_WORKER_HEARTBEAT_TTL=2", NULL };
@@ -435,61 +101,64 @@ START_TEST(worker_killed_mid_job_finishes_once)
 	pid_t pid;
 	char *notes;
 
-	seed_product(12, 4);
-	id = make_order(12, 4);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
-	pid = spawn(worker_bin(), argv, slow);
-	wait_for_len("inventory:queue:inflight:victim", 1);
+	tw_seed_product(12, 4);
+	id = tw_make_order(12, 4);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
+	pid = tw_spawn(tw_worker_bin(), argv, slow);
+	tw_wait_for_len("inventory:queue:inflight:victim", 1);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-	assert_order(id, "pending", "held");
+	tw_assert_order(id, "pending", "held");
 	/* While its heartbeat lives, nobody takes its job. */
 	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:inflight:victim"),
 	    1);
-	wait_for_key("inventory:queue:worker:victim", false);
+	tw_wait_for_key("inventory:queue:worker:victim", false);
 
 	/* The payment fails this time, so finishing twice would release
 	 * the stock twice: the ledger would show it. */
-	ck_assert_int_eq(drain("rescuer", fail), 0);
-	assert_output_has("recovered=1 ");
-	assert_output_has("processed=1 ");
-	assert_order(id, "cancelled", "released");
-	ck_assert_int_eq(reserved(12), 0);
-	assert_stock_invariants();
-	assert_queue_empty();
+	ck_assert_int_eq(tw_drain("rescuer", fail), 0);
+	tw_assert_output_has("recovered=1 ");
+	tw_assert_output_has("processed=1 ");
+	tw_assert_order(id, "cancelled", "released");
+	ck_assert_int_eq(tw_reserved(12), 0);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
 	ck_assert_int_eq(tr_int("SISMEMBER inventory:queue:workers %s",
 	    "victim"), 0);
 	/* A stray duplicate of the job changes nothing either. */
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
-	ck_assert_int_eq(drain("rescuer", fail), 0);
-	assert_order(id, "cancelled", "released");
-	notes = order_notes(id);
-	ck_assert_int_eq(occurrences(notes, PAYMENT_FAILED), 1);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
+	ck_assert_int_eq(tw_drain("rescuer", fail), 0);
+	tw_assert_order(id, "cancelled", "released");
+	notes = tw_order_notes(id);
+	ck_assert_int_eq(tw_occurrences(notes, PAYMENT_FAILED), 1);
 	free(notes);
-	assert_stock_invariants();
+	tw_assert_stock_invariants();
 }
 END_TEST
 
 START_TEST(sigterm_finishes_the_job_in_hand)
 {
-	const char *argv[] = { worker_bin(), "--drain", "--worker-id",
+	const char *argv[] = { tw_worker_bin(), "--drain", "--worker-id",
 	    "polite", NULL };
-	const char *slow[] = { "INVENTORY_PAYMENT_DELAY_MS=1500", NULL };
+	/* One job in hand at a time, so that one is still queued. */
+	const char *slow[] = { "INVENTORY_PAYMENT_DELAY_MS=1500",
+	    "INVENTORY_WORKER_BATCH=1", "INVENTORY_PAYMENT_CONCURRENCY=1",
+	    NULL };
 	int64_t id, other;
 	pid_t pid;
 
-	seed_product(13, 10);
-	id = make_order(13, 1);
-	other = make_order(13, 1);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, other), INV_OK);
-	pid = spawn(worker_bin(), argv, slow);
-	wait_for_len("inventory:queue:inflight:polite", 1);
+	tw_seed_product(13, 10);
+	id = tw_make_order(13, 1);
+	other = tw_make_order(13, 1);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, other), INV_OK);
+	pid = tw_spawn(tw_worker_bin(), argv, slow);
+	tw_wait_for_len("inventory:queue:inflight:polite", 1);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tw_reap(pid), 0);
 	/* The job in hand was finished; the next one was not started. */
-	assert_order(id, "processing", "held");
-	assert_order(other, "pending", "held");
+	tw_assert_order(id, "processing", "held");
+	tw_assert_order(other, "pending", "held");
 	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:high"), 1);
 	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:inflight:polite"),
 	    0);
@@ -503,29 +172,29 @@ END_TEST
 
 START_TEST(follow_processes_until_sigterm)
 {
-	const char *argv[] = { worker_bin(), "--follow", "--worker-id",
+	const char *argv[] = { tw_worker_bin(), "--follow", "--worker-id",
 	    "follower", NULL };
 	char st[16], res[16];
 	int64_t id;
 	pid_t pid;
 	int i;
 
-	seed_product(14, 10);
-	id = make_order(14, 2);
-	pid = spawn(worker_bin(), argv, NULL);
+	tw_seed_product(14, 10);
+	id = tw_make_order(14, 2);
+	pid = tw_spawn(tw_worker_bin(), argv, NULL);
 	/* Registered and waiting before the job exists. */
-	wait_for_key("inventory:queue:worker:follower", true);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
-	for (i = 0; i < POLLS; i++) {
-		order_state(id, st, res);
+	tw_wait_for_key("inventory:queue:worker:follower", true);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
+	for (i = 0; i < TW_POLLS; i++) {
+		tw_order_state(id, st, res);
 		if (strcmp(st, "pending") != 0)
 			break;
 		usleep(50000);
 	}
 	ck_assert_str_eq(st, "processing");
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert_int_eq(reap(pid), 0);
-	assert_queue_empty();
+	ck_assert_int_eq(tw_reap(pid), 0);
+	tw_assert_queue_empty();
 }
 END_TEST
 
@@ -540,35 +209,36 @@ START_TEST(orders_made_while_redis_was_down_are_swept)
 	    "INVENTORY_QUEUE_REDIS_SOCKET=/nonexistent/redis.sock", NULL };
 	int64_t old, fresh, swept;
 
-	seed_product(15, 10);
-	old = make_order(15, 1);
-	fresh = make_order(15, 1);
-	swept = make_order(15, 1);
-	sql("UPDATE orders SET created_at = created_at - INTERVAL 2 MINUTE "
+	tw_seed_product(15, 10);
+	old = tw_make_order(15, 1);
+	fresh = tw_make_order(15, 1);
+	swept = tw_make_order(15, 1);
+	tw_sql("UPDATE orders SET created_at = created_at - INTERVAL 2 MINUTE "
 	    "WHERE id IN (%" PRId64 ", %" PRId64 ")", old, swept);
 	/* One an earlier sweep enqueued already (its job, say, waiting in
 	 * the dead letters): not enqueued again. */
-	sql("UPDATE orders SET swept_at = UTC_TIMESTAMP() WHERE id = %"
+	tw_sql("UPDATE orders SET swept_at = UTC_TIMESTAMP() WHERE id = %"
 	    PRId64, swept);
 
-	ck_assert_int_eq(drain("noredis", no_redis), 1);
-	assert_order(old, "pending", "held");
+	ck_assert_int_eq(tw_drain("noredis", no_redis), 1);
+	tw_assert_order(old, "pending", "held");
 
-	ck_assert_int_eq(drain("sweeper", NULL), 0);
-	assert_output_has("swept=1 ");
-	assert_order(old, "processing", "held");
-	assert_order(fresh, "pending", "held");	/* not a minute old yet */
-	assert_order(swept, "pending", "held");
-	assert_queue_empty();
+	ck_assert_int_eq(tw_drain("sweeper", NULL), 0);
+	tw_assert_output_has("swept=1 ");
+	tw_assert_order(old, "processing", "held");
+	/* Not a minute old yet: */
+	tw_assert_order(fresh, "pending", "held");
+	tw_assert_order(swept, "pending", "held");
+	tw_assert_queue_empty();
 	/* Once a minute has passed for it, the fresh one's turn. */
-	sql("UPDATE orders SET created_at = created_at - INTERVAL 2 MINUTE "
+	tw_sql("UPDATE orders SET created_at = created_at - INTERVAL 2 MINUTE "
 	    "WHERE id = %" PRId64, fresh);
-	ck_assert_int_eq(drain("sweeper", NULL), 0);
-	assert_output_has("swept=1 ");
-	assert_order(fresh, "processing", "held");
-	ck_assert_int_eq(drain("sweeper", NULL), 0);
-	assert_output_has("swept=0 ");
-	assert_stock_invariants();
+	ck_assert_int_eq(tw_drain("sweeper", NULL), 0);
+	tw_assert_output_has("swept=1 ");
+	tw_assert_order(fresh, "processing", "held");
+	ck_assert_int_eq(tw_drain("sweeper", NULL), 0);
+	tw_assert_output_has("swept=0 ");
+	tw_assert_stock_invariants();
 }
 END_TEST
 
@@ -596,28 +266,28 @@ scheduled_job(int64_t *due, int64_t *attempt)
 START_TEST(job_that_always_fails_is_retried_then_dead_then_requeued)
 {
 	const char *env[] = { "INVENTORY_QUEUE_MAX_ATTEMPTS=4", NULL };
-	const int64_t base = app->cfg->queue_backoff_ms;
+	const int64_t base = tw_app->cfg->queue_backoff_ms;
 	struct queue_job *dead;
 	int64_t id, attempt, due, before, after, n, prev_max = 0;
 	size_t ndead, moved;
 	char *ctl, *out, *text;
 	char dead_id[QUEUE_JOB_ID_LEN + 1];
 
-	seed_product(16, 10);
-	id = make_order(16, 2);
+	tw_seed_product(16, 10);
+	id = tw_make_order(16, 2);
 	/* A trigger is the schema owner's to make, not the service's. */
 	text = xasprintf("CREATE TRIGGER t_refuse BEFORE UPDATE ON orders "
 	    "FOR EACH ROW BEGIN IF OLD.id = %" PRId64 " THEN SIGNAL SQLSTATE "
 	    "'45000' SET MESSAGE_TEXT = 'test: this order cannot change'; "
 	    "END IF; END", id);
-	ck_assert_int_eq(db_exec_script(tu_owner_db(app), text), INV_OK);
+	ck_assert_int_eq(db_exec_script(tu_owner_db(tw_app), text), INV_OK);
 	free(text);
-	ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH, id), INV_OK);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, id), INV_OK);
 	for (n = 1; n < 4; n++) {
 		before = queue_now_ms();
-		ck_assert_int_eq(drain("stubborn", env), 0);
+		ck_assert_int_eq(tw_drain("stubborn", env), 0);
 		after = queue_now_ms();
-		assert_output_has("retried=1 ");
+		tw_assert_output_has("retried=1 ");
 		scheduled_job(&due, &attempt);
 		ck_assert_int_eq(attempt, n + 1);
 		/* base * 2^(n-1) after the failure, plus at most 25%: each
@@ -627,14 +297,14 @@ START_TEST(job_that_always_fails_is_retried_then_dead_then_requeued)
 		    (base << (n - 1)) / 4);
 		ck_assert_int_gt(due - before, prev_max);
 		prev_max = due - before;
-		assert_order(id, "pending", "held");
+		tw_assert_order(id, "pending", "held");
 		/* Instead of waiting for it: promote at its due time. */
-		ck_assert_int_eq(queue_promote(q, due, &moved), INV_OK);
+		ck_assert_int_eq(queue_promote(tw_q, due, &moved), INV_OK);
 		ck_assert_uint_eq(moved, 1);
 	}
-	ck_assert_int_eq(drain("stubborn", env), 0);
-	assert_output_has("dead=1 ");
-	ck_assert_int_eq(queue_dead_list(q, &dead, &ndead), INV_OK);
+	ck_assert_int_eq(tw_drain("stubborn", env), 0);
+	tw_assert_output_has("dead=1 ");
+	ck_assert_int_eq(queue_dead_list(tw_q, &dead, &ndead), INV_OK);
 	ck_assert_uint_eq(ndead, 1);
 	ck_assert_int_eq(dead[0].order_id, id);
 	ck_assert_int_eq(dead[0].attempt, 4);
@@ -643,36 +313,36 @@ START_TEST(job_that_always_fails_is_retried_then_dead_then_requeued)
 	queue_jobs_free(dead, ndead);
 	ck_assert_int_eq(tr_int("ZCARD %s", "inventory:queue:scheduled"), 0);
 	/* Dead letters wait for the operator: a run leaves them. */
-	ck_assert_int_eq(drain("stubborn", env), 0);
+	ck_assert_int_eq(tw_drain("stubborn", env), 0);
 	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:dead"), 1);
-	assert_order(id, "pending", "held");
+	tw_assert_order(id, "pending", "held");
 
 	/* The operator's view and retry, through the real program. */
-	ctl = ctl_bin();
+	ctl = tw_ctl_bin();
 	{
 		const char *list[] = { ctl, "dead", "list", NULL };
 		const char *retry[] = { ctl, "dead", "retry", dead_id, NULL };
 		const char *stats[] = { ctl, "queue", "stats", NULL };
 
-		ck_assert_int_eq(reap(spawn(ctl, list, NULL)), 0);
-		assert_output_has(dead_id);
-		ck_assert_int_eq(db_exec_script(tu_owner_db(app),
+		ck_assert_int_eq(tw_reap(tw_spawn(ctl, list, NULL)), 0);
+		tw_assert_output_has(dead_id);
+		ck_assert_int_eq(db_exec_script(tu_owner_db(tw_app),
 		    "DROP TRIGGER t_refuse"), INV_OK);
-		ck_assert_int_eq(reap(spawn(ctl, retry, NULL)), 0);
-		ck_assert_int_eq(reap(spawn(ctl, retry, NULL)), 1);
-		assert_output_has("no dead letter");
-		ck_assert_int_eq(reap(spawn(ctl, stats, NULL)), 0);
-		out = run_output();
+		ck_assert_int_eq(tw_reap(tw_spawn(ctl, retry, NULL)), 0);
+		ck_assert_int_eq(tw_reap(tw_spawn(ctl, retry, NULL)), 1);
+		tw_assert_output_has("no dead letter");
+		ck_assert_int_eq(tw_reap(tw_spawn(ctl, stats, NULL)), 0);
+		out = tw_run_output();
 		ck_assert_msg(strstr(out, "high       1\n") != NULL &&
 		    strstr(out, "dead       0\n") != NULL, "stats:\n%s", out);
 		free(out);
 	}
 	free(ctl);
-	ck_assert_int_eq(drain("stubborn", env), 0);
-	assert_output_has("processed=1 ");
-	assert_order(id, "processing", "held");
-	assert_queue_empty();
-	assert_stock_invariants();
+	ck_assert_int_eq(tw_drain("stubborn", env), 0);
+	tw_assert_output_has("processed=1 ");
+	tw_assert_order(id, "processing", "held");
+	tw_assert_queue_empty();
+	tw_assert_stock_invariants();
 }
 END_TEST
 
@@ -726,22 +396,22 @@ START_TEST(concurrent_workers_process_each_order_once)
 	struct queue_stats st;
 	int i, w;
 
-	seed_product(17, ORDERS);
+	tw_seed_product(17, ORDERS);
 	for (i = 0; i < ORDERS; i++)
-		ids[i] = make_order(17, 1);
-	ck_assert_int_eq(reserved(17), ORDERS);
+		ids[i] = tw_make_order(17, 1);
+	ck_assert_int_eq(tw_reserved(17), ORDERS);
 	for (i = 0; i < WORKERS; i++) {
-		const char *argv[] = { worker_bin(), "--follow", "--worker-id",
-		    names[i], NULL };
+		const char *argv[] = { tw_worker_bin(), "--follow",
+		    "--worker-id", names[i], NULL };
 
 		snprintf(names[i], sizeof(names[i]), "many%d", i);
-		snprintf(logs[i], sizeof(logs[i]), "%s.%d", outfile, i);
-		pids[i] = spawn_to(logs[i], worker_bin(), argv, env);
+		snprintf(logs[i], sizeof(logs[i]), "%s.%d", tw_outfile, i);
+		pids[i] = tw_spawn_to(logs[i], tw_worker_bin(), argv, env);
 	}
 	/* The barrier: every worker is registered and waiting before the
 	 * first job exists. The bounds are not measures: four workers start
 	 * at once, slowly under valgrind. */
-	for (i = 0, w = 0; w < WORKERS && i < POLLS * 6; i++) {
+	for (i = 0, w = 0; w < WORKERS && i < TW_POLLS * 6; i++) {
 		snprintf(key, sizeof(key), "inventory:queue:worker:%s",
 		    names[w]);
 		if (tr_int("EXISTS %s", key) == 1)
@@ -752,23 +422,23 @@ START_TEST(concurrent_workers_process_each_order_once)
 	ck_assert_msg(w == WORKERS, "worker %d did not start", w);
 	/* The high queue: the waiting workers are woken as jobs come. */
 	for (i = 0; i < 2 * ORDERS; i++)
-		ck_assert_int_eq(queue_enqueue_order(q, QUEUE_HIGH,
+		ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH,
 		    ids[i % ORDERS]), INV_OK);
-	for (i = 0; i < POLLS * 6; i++) {
-		ck_assert_int_eq(queue_get_stats(q, &st), INV_OK);
+	for (i = 0; i < TW_POLLS * 6; i++) {
+		ck_assert_int_eq(queue_get_stats(tw_q, &st), INV_OK);
 		if (st.depth[QUEUE_HIGH] + st.depth[QUEUE_DEFAULT] +
 		    st.depth[QUEUE_LOW] + st.inflight + st.scheduled +
 		    st.dead == 0)
 			break;
 		usleep(50000);
 	}
-	ck_assert_msg(i < POLLS * 6, "the workers left jobs behind");
+	ck_assert_msg(i < TW_POLLS * 6, "the workers left jobs behind");
 	for (i = 0; i < WORKERS; i++) {
 		ck_assert_int_eq(kill(pids[i], SIGTERM), 0);
-		ck_assert_int_eq(reap(pids[i]), 0);
+		ck_assert_int_eq(tw_reap(pids[i]), 0);
 	}
 	for (i = 0; i < WORKERS; i++) {
-		log = file_text(logs[i]);
+		log = tw_file_text(logs[i]);
 		mine = jobs_done(log, &n);
 		ck_assert_ptr_nonnull(summary = strstr(log, " done: "));
 		ck_assert_msg(sscanf(summary, " done: processed=%lu ",
@@ -794,37 +464,37 @@ START_TEST(concurrent_workers_process_each_order_once)
 		free(all[k]);
 	free(all);
 	for (i = 0; i < ORDERS; i++) {
-		assert_order(ids[i], "cancelled", "released");
-		notes = order_notes(ids[i]);
-		ck_assert_int_eq(occurrences(notes, PAYMENT_FAILED), 1);
+		tw_assert_order(ids[i], "cancelled", "released");
+		notes = tw_order_notes(ids[i]);
+		ck_assert_int_eq(tw_occurrences(notes, PAYMENT_FAILED), 1);
 		free(notes);
 	}
-	ck_assert_int_eq(reserved(17), 0);
-	assert_stock_invariants();
-	assert_queue_empty();
+	ck_assert_int_eq(tw_reserved(17), 0);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
 }
 END_TEST
 
 START_TEST(exit_status)
 {
-	const char *bogus[] = { worker_bin(), "--bogus", NULL };
-	const char *both[] = { worker_bin(), "extra", NULL };
-	const char *zero[] = { worker_bin(), "--max-seconds", "0", NULL };
-	const char *noconf[] = { worker_bin(), "--config",
+	const char *bogus[] = { tw_worker_bin(), "--bogus", NULL };
+	const char *both[] = { tw_worker_bin(), "extra", NULL };
+	const char *zero[] = { tw_worker_bin(), "--max-seconds", "0", NULL };
+	const char *noconf[] = { tw_worker_bin(), "--config",
 	    "/nonexistent/inventory.conf", NULL };
-	const char *help[] = { worker_bin(), "--help", NULL };
+	const char *help[] = { tw_worker_bin(), "--help", NULL };
 	const char *no_db[] = { "INVENTORY_DB_SOCKET=/nonexistent/db.sock",
 	    NULL };
 
-	ck_assert_int_eq(reap(spawn(worker_bin(), bogus, NULL)), 2);
-	ck_assert_int_eq(reap(spawn(worker_bin(), both, NULL)), 2);
-	ck_assert_int_eq(reap(spawn(worker_bin(), zero, NULL)), 2);
-	ck_assert_int_eq(reap(spawn(worker_bin(), help, NULL)), 0);
-	assert_output_has("exit status");
-	ck_assert_int_eq(reap(spawn(worker_bin(), noconf, NULL)), 1);
+	ck_assert_int_eq(tw_reap(tw_spawn(tw_worker_bin(), bogus, NULL)), 2);
+	ck_assert_int_eq(tw_reap(tw_spawn(tw_worker_bin(), both, NULL)), 2);
+	ck_assert_int_eq(tw_reap(tw_spawn(tw_worker_bin(), zero, NULL)), 2);
+	ck_assert_int_eq(tw_reap(tw_spawn(tw_worker_bin(), help, NULL)), 0);
+	tw_assert_output_has("exit status");
+	ck_assert_int_eq(tw_reap(tw_spawn(tw_worker_bin(), noconf, NULL)), 1);
 	/* Nothing to do is success; no database is failure. */
-	ck_assert_int_eq(drain("idle", NULL), 0);
-	ck_assert_int_eq(drain("idle", no_db), 1);
+	ck_assert_int_eq(tw_drain("idle", NULL), 0);
+	ck_assert_int_eq(tw_drain("idle", no_db), 1);
 }
 END_TEST
 
@@ -832,24 +502,166 @@ END_TEST
  * once a reservation no order holds appears. */
 START_TEST(ctl_audit_finds_a_stray_reservation)
 {
-	char *ctl = ctl_bin();
+	char *ctl = tw_ctl_bin();
 	const char *audit[] = { ctl, "audit", NULL };
 	const char *extra[] = { ctl, "audit", "now", NULL };
 
-	seed_product(31, 10);
-	seed_product(32, 10);
-	make_order(31, 4);
-	ck_assert_int_eq(reap(spawn(ctl, audit, NULL)), 0);
-	assert_output_has("stock audit: 2 product(s), 0 violation(s)");
-	sql("UPDATE inventory SET quantity_reserved = 1 WHERE product_id = 32");
-	ck_assert_int_eq(reap(spawn(ctl, audit, NULL)), 1);
-	assert_output_has("stock audit: 2 product(s), 1 violation(s)");
-	assert_output_has("product 32: in stock 10 (movements 10), "
+	tw_seed_product(31, 10);
+	tw_seed_product(32, 10);
+	tw_make_order(31, 4);
+	ck_assert_int_eq(tw_reap(tw_spawn(ctl, audit, NULL)), 0);
+	tw_assert_output_has("stock audit: 2 product(s), 0 violation(s)");
+	tw_sql("UPDATE inventory SET quantity_reserved = 1 "
+	    "WHERE product_id = 32");
+	ck_assert_int_eq(tw_reap(tw_spawn(ctl, audit, NULL)), 1);
+	tw_assert_output_has("stock audit: 2 product(s), 1 violation(s)");
+	tw_assert_output_has("product 32: in stock 10 (movements 10), "
 	    "reserved 1 (movements 0) = held by orders 0 + manual hold 0 "
 	    "(movements 0)");
-	ck_assert_int_eq(reap(spawn(ctl, extra, NULL)), 2);
-	sql("UPDATE inventory SET quantity_reserved = 0 WHERE product_id = 32");
+	ck_assert_int_eq(tw_reap(tw_spawn(ctl, extra, NULL)), 2);
+	tw_sql("UPDATE inventory SET quantity_reserved = 0 "
+	    "WHERE product_id = 32");
 	free(ctl);
+}
+END_TEST
+
+/* --follow with --max-seconds stops by itself once the time is up. */
+START_TEST(follow_stops_after_max_seconds)
+{
+	const char *argv[] = { tw_worker_bin(), "--follow", "--max-seconds",
+	    "1", "--worker-id", "timed", NULL };
+	pid_t pid = tw_spawn(tw_worker_bin(), argv, NULL);
+	int i, st = 0;
+
+	for (i = 0; i < TW_POLLS && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(50000);
+	if (i == TW_POLLS) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, &st, 0);
+		ck_abort_msg("--follow --max-seconds 1 still running after "
+		    "%d ms", TW_POLLS * 50);
+	}
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	tw_assert_output_has("time limit reached");
+}
+END_TEST
+
+/* Whether user 1's Idempotency-Key key has a row. */
+static bool
+idem_key_exists(const char *key)
+{
+	struct db_val p[4] = { DB_STR("x"), DB_INT(60), DB_INT(TW_USER_ID),
+	    DB_STR(key) };
+	struct db_res *r = NULL;
+	bool found;
+
+	ck_assert_int_eq(db_exec(tw_app->db, STMT_IDEM_GET, p, 4, &r, NULL,
+	    NULL), INV_OK);
+	found = db_res_rows(r) == 1;
+	db_res_free(r);
+	return found;
+}
+
+/* A run's housekeeping deletes the expired Idempotency-Keys, and only
+ * those. */
+START_TEST(housekeeping_purges_expired_idempotency_keys)
+{
+	tw_sql("INSERT INTO idempotency_keys (user_id, idem_key, status_code, "
+	    "expires_at) VALUES (1, 'old', 201, UTC_TIMESTAMP() - INTERVAL 1 "
+	    "SECOND), (1, 'older', NULL, UTC_TIMESTAMP() - INTERVAL 1 DAY), "
+	    "(1, 'fresh', 201, UTC_TIMESTAMP() + INTERVAL 1 HOUR)");
+	ck_assert(idem_key_exists("old"));
+	ck_assert_int_eq(tw_drain("purger", NULL), 0);
+	tw_assert_output_has("2 expired idempotency key(s) purged");
+	ck_assert(!idem_key_exists("old"));
+	ck_assert(!idem_key_exists("older"));
+	ck_assert(idem_key_exists("fresh"));
+}
+END_TEST
+
+/* /metrics's rendering of the metrics file at path (new string). */
+static char *
+metrics_of(const char *path)
+{
+	struct config mc;
+	struct buf b;
+	char *text, *why;
+
+	text = xasprintf("jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	    "metrics_file = %s\n", path);
+	ck_assert_int_eq(config_load_string(&mc, text, "t", &why), INV_OK);
+	free(text);
+	metrics_init(&mc);
+	buf_init(&b);
+	metrics_render(&b);
+	config_free(&mc);
+	return buf_take(&b);
+}
+
+/* The worker counts the jobs it settles and when it ran, and
+ * inventoryctl audit its result, in the file /metrics reads. */
+START_TEST(worker_and_audit_write_the_metrics_file)
+{
+	char *ctl = tw_ctl_bin(), *path, *env_file, *text;
+	const char *audit[] = { ctl, "audit", NULL };
+	const char *env[2];
+
+	path = xasprintf("/tmp/check_worker_metrics.%d", (int)getpid());
+	env_file = xasprintf("INVENTORY_METRICS_FILE=%s", path);
+	env[0] = env_file;
+	env[1] = NULL;
+	unlink(path);
+	/* No such order: done (dropped). Unknown type: failed. */
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, 999999),
+	    INV_OK);
+	freeReplyObject(tr_cmd("LPUSH inventory:queue:default {\"id\":"
+	    "\"00000000000000aa\",\"type\":\"bogus\",\"order_id\":1,"
+	    "\"attempt\":1,\"queue\":\"default\",\"enqueued_at\":"
+	    "\"2026-01-01T00:00:00Z\"}"));
+	ck_assert_int_eq(tw_drain("counted", env), 0);
+	text = metrics_of(path);
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_worker_jobs_total{result=\"done\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_worker_jobs_total{result=\"failed\"} 1\n"));
+	ck_assert_ptr_null(strstr(text,
+	    "inventory_worker_last_seen_timestamp_seconds 0\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "inventory_audit_timestamp_seconds 0\n"));
+	free(text);
+	tw_seed_product(41, 5);
+	ck_assert_int_eq(tw_reap(tw_spawn(ctl, audit, env)), 0);
+	text = metrics_of(path);
+	ck_assert_ptr_null(strstr(text,
+	    "inventory_audit_timestamp_seconds 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "inventory_audit_violations 0\n"));
+	free(text);
+	unlink(path);
+	free(env_file);
+	free(path);
+	free(ctl);
+}
+END_TEST
+
+/* The queue's stats name the oldest waiting job's time and the workers
+ * whose heartbeat is alive. */
+START_TEST(stats_tell_oldest_job_and_live_workers)
+{
+	struct queue_stats st;
+
+	ck_assert_int_eq(queue_get_stats(tw_q, &st), INV_OK);
+	ck_assert_int_eq(st.oldest, 0);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, 1), INV_OK);
+	freeReplyObject(tr_cmd("LPUSH inventory:queue:low {\"id\":"
+	    "\"00000000000000bb\",\"type\":\"process_order\",\"order_id\":2,"
+	    "\"attempt\":1,\"queue\":\"low\",\"enqueued_at\":"
+	    "\"2020-01-01T00:00:00Z\"}"));
+	freeReplyObject(tr_cmd("SADD inventory:queue:workers w1 w2"));
+	freeReplyObject(tr_cmd("SET inventory:queue:worker:w1 1 EX 60"));
+	ck_assert_int_eq(queue_get_stats(tw_q, &st), INV_OK);
+	ck_assert_int_eq(st.oldest, 1577836800);
+	ck_assert_int_eq(st.workers, 2);
+	ck_assert_int_eq(st.workers_alive, 1);
 }
 END_TEST
 
@@ -860,14 +672,15 @@ worker_suite(void)
 	TCase *jobs = tcase_create("jobs");
 	TCase *faults = tcase_create("faults");
 	TCase *cli = tcase_create("program");
+	TCase *ops = tcase_create("operations");
 
-	tcase_add_checked_fixture(jobs, setup, teardown);
+	tcase_add_checked_fixture(jobs, tw_setup, tw_teardown);
 	tcase_set_timeout(jobs, 60);
 	tcase_add_test(jobs, process_order_in_background);
 	tcase_add_test(jobs, process_order_payment_failure);
 	tcase_add_test(jobs, job_for_a_deleted_order_is_dropped);
 	tcase_add_test(jobs, concurrent_workers_process_each_order_once);
-	tcase_add_checked_fixture(faults, setup, teardown);
+	tcase_add_checked_fixture(faults, tw_setup, tw_teardown);
 	tcase_set_timeout(faults, 60);
 	tcase_add_test(faults, worker_killed_mid_job_finishes_once);
 	tcase_add_test(faults, sigterm_finishes_the_job_in_hand);
@@ -875,13 +688,20 @@ worker_suite(void)
 	tcase_add_test(faults, orders_made_while_redis_was_down_are_swept);
 	tcase_add_test(faults,
 	    job_that_always_fails_is_retried_then_dead_then_requeued);
-	tcase_add_checked_fixture(cli, setup, teardown);
+	tcase_add_checked_fixture(cli, tw_setup, tw_teardown);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, exit_status);
 	tcase_add_test(cli, ctl_audit_finds_a_stray_reservation);
 	suite_add_tcase(s, jobs);
 	suite_add_tcase(s, faults);
 	suite_add_tcase(s, cli);
+	tcase_add_checked_fixture(ops, tw_setup, tw_teardown);
+	tcase_set_timeout(ops, 60);
+	tcase_add_test(ops, follow_stops_after_max_seconds);
+	tcase_add_test(ops, housekeeping_purges_expired_idempotency_keys);
+	tcase_add_test(ops, worker_and_audit_write_the_metrics_file);
+	tcase_add_test(ops, stats_tell_oldest_job_and_live_workers);
+	suite_add_tcase(s, ops);
 	return s;
 }
 

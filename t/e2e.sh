@@ -12,6 +12,8 @@
 #               an admin's login, for the product and inventory checks
 #               (default: INVENTORY_ADMIN_EMAIL and INVENTORY_ADMIN_PASSWORD
 #               from run/stack.env when no URL is given)
+#   E2E_RECORD  a directory: every response is also kept there, for
+#               t/e2e_openapi.sh to validate against doc/openapi.json
 #   E2E_PROCESSES
 #               how many FastCGI processes serve the reads (default:
 #               INVENTORY_FCGI_PROCESSES from run/stack.env when no URL
@@ -63,6 +65,7 @@ req() {
 	CODE=$(curl -sS "${TLS[@]}" --max-time 10 "${how[@]}" -D "$work/headers" \
 	    -o "$work/body" -w '%{http_code}' "$@" "$URL$path" 2>"$work/stderr")
 	[[ -n $CODE ]] || CODE=000
+	e2e_record "$method" "$path" "$CODE" "$work/headers" "$work/body"
 	BODY=$(tr -d '\r' <"$work/body")
 	if [[ $CODE != 000 ]]; then
 		NREQ=$((NREQ + 1))
@@ -458,7 +461,10 @@ METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_b
     inventory_db_statement_duration_seconds_bucket inventory_db_statement_duration_seconds_sum
     inventory_db_statement_duration_seconds_count inventory_build_info
     process_cpu_seconds_total process_start_time_seconds process_resident_memory_bytes
-    process_open_fds)
+    process_open_fds inventory_db_up inventory_queue_workers inventory_queue_workers_alive
+    inventory_queue_oldest_job_age_seconds inventory_worker_jobs_total
+    inventory_worker_last_seen_timestamp_seconds inventory_audit_violations
+    inventory_audit_timestamp_seconds)
 # sample NAME-WITH-LABELS: the value of that line of the last scrape.
 sample() { awk -v k="$1 " 'index($0, k) == 1 { print $NF; exit }' <<<"$BODY"; }
 req GET /metrics
@@ -477,6 +483,7 @@ elif lint=$(promtool check metrics <<<"$BODY" 2>&1); then
 else
 	not_ok "promtool accepts /metrics" "$lint"
 fi
+check "MariaDB is up, as the scrape saw it" [ "$(sample inventory_db_up)" = 1 ]
 ROOT_COUNT='inventory_http_request_duration_seconds_count{method="GET",route="/"}'
 PING_COUNT='inventory_db_statement_duration_seconds_count{statement="ping"}'
 root_before=$(sample 'inventory_http_requests_total{method="GET",route="/",status="200"}')

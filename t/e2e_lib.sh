@@ -1,6 +1,7 @@
-# t/e2e_lib.sh: what t/e2e.sh and t/e2e_badinput.sh share, sourced by
-# both. e2e_settings NAME [URL]: the stack to test, from the argument, the
-# E2E_* variables, or else run/stack.env (`tools/devstack up` writes it):
+# t/e2e_lib.sh: what t/e2e.sh, t/e2e_operations.sh and t/e2e_badinput.sh
+# share, sourced by each. e2e_settings NAME [URL]: the stack to test, from
+# the argument, the E2E_* variables, or else run/stack.env (`tools/devstack
+# up` writes it):
 # sets URL, CACERT, ADMIN_EMAIL and ADMIN_PASSWORD; NAME is for the usage
 # line. Without CACERT the server's certificate is not checked (said on
 # stderr).
@@ -28,4 +29,20 @@ e2e_settings() {
 		ADMIN_PASSWORD=$(stack_value INVENTORY_ADMIN_PASSWORD)
 	fi
 	[[ -n $CACERT ]] || echo "# no E2E_CACERT: the server certificate is not checked" >&2
+}
+
+# e2e_record METHOD PATH CODE HEADERS BODY: with E2E_RECORD set (a
+# directory), keeps a copy of one response (curl's -D HEADERS and -o BODY
+# files) for t/e2e_openapi.sh, which validates each against
+# doc/openapi.json: PID-N.meta (method, path, status), PID-N.headers,
+# PID-N.body. Nothing without a status (no response).
+E2E_RECORDED=0
+e2e_record() {
+	local f
+	[[ -n ${E2E_RECORD:-} && $3 != 000 ]] || return 0
+	E2E_RECORDED=$((E2E_RECORDED + 1))
+	f=$E2E_RECORD/$$-$E2E_RECORDED
+	printf '%s\n%s\n%s\n' "$1" "$2" "$3" >"$f.meta"
+	cp "$4" "$f.headers" 2>/dev/null || : >"$f.headers"
+	cp "$5" "$f.body" 2>/dev/null || : >"$f.body"
 }

@@ -55,7 +55,9 @@ $docdir/BENCHMARKS.md
 $docdir/inventory.conf.sample
 $pkgdatadir/nginx/inventory.conf
 $pkgdatadir/nginx/inventory-redirect.conf
+$pkgdatadir/nginx/inventory-snippet.conf
 $pkgdatadir/cron.d/inventory-worker
+$pkgdatadir/crontab
 $pkgdatadir/www/openapi.json
 $pkgdatadir/prometheus/inventory-alerts.yml
 $pkgdatadir/grafana/inventory-dashboard.json
@@ -109,10 +111,15 @@ for f in $files; do
 	esac
 done
 
-# No @placeholder@ left, but the operator's in the nginx site files.
+# No @placeholder@ left, but the operator's in the nginx site files (and
+# the header's list of all of them, in comments).
 left=$(grep -n -o '@[A-Za-z_]*@' $texts /dev/null |
-    grep -v -E '/nginx/inventory(-redirect)?\.conf:[0-9]+:@(HTTPS_LISTEN6?|HTTP_LISTEN6?|SERVER_NAME|TLS_CERT|TLS_KEY)@$' || true)
+    grep -v -E '/nginx/inventory(-redirect)?\.conf:[0-9]+:@(HTTPS_LISTEN6?|HTTP_LISTEN6?|SERVER_NAME|TLS_CERT|TLS_KEY|FCGI_SOCKET|FCGI_AUTH_SOCKET|STATIC_ROOT)@$' || true)
 check "no placeholder left${left:+: $left}" test -z "$left"
+left=$(grep -v '^[[:space:]]*#' "$D$pkgdatadir/nginx/inventory.conf" |
+    grep -o -E '@(FCGI_SOCKET|FCGI_AUTH_SOCKET|STATIC_ROOT)@' || true)
+check "nginx site: the paths configure knows filled in${left:+: $left}" test -z "$left"
+check "make install made $sysconfdir for inventory.conf" test -d "$D$sysconfdir"
 
 # grep_in FILE STRING: FILE holds STRING.
 grep_in() { grep -q -F -e "$2" "$1"; }
@@ -122,6 +129,12 @@ check "nginx site names the auth pool's socket $runstatedir/inventory-auth/fcgi.
     grep_in "$D$pkgdatadir/nginx/inventory.conf" "server unix:$runstatedir/inventory-auth/fcgi.sock"
 check "nginx site serves $pkgdatadir/www" \
     grep_in "$D$pkgdatadir/nginx/inventory.conf" "alias $pkgdatadir/www/openapi.json;"
+check "crontab starts the main pool under setsid and absolute paths" \
+    grep -q -E "^@reboot +setsid /[^ ]*spawn-fcgi -n -s $runstatedir/inventory/fcgi.sock .* -- /[^ ]*multiwatch -f [0-9]+ -s TERM -- $sbindir/inventory.fcgi --config $sysconfdir/inventory.conf </dev/null >>" "$D$pkgdatadir/crontab"
+check "crontab starts the auth pool at nice 10" \
+    grep -q -E "^@reboot +setsid nice -n 10 /[^ ]*spawn-fcgi -n -s $runstatedir/inventory-auth/fcgi.sock .* -- /[^ ]*multiwatch " "$D$pkgdatadir/crontab"
+check "crontab runs the worker every minute" \
+    grep_in "$D$pkgdatadir/crontab" "* * * * *  $sbindir/inventory-worker --config $sysconfdir/inventory.conf --drain"
 check "cron file runs $sbindir/inventory-worker with $sysconfdir/inventory.conf" \
     grep_in "$D$pkgdatadir/cron.d/inventory-worker" "$sbindir/inventory-worker --config $sysconfdir/inventory.conf --drain >>$localstatedir/log/inventory/worker.log"
 for u in $units; do

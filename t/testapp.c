@@ -16,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "queue.h"
+#include "redis_conn.h"
 #include "router.h"
 #include "testutil.h"
 
@@ -56,6 +57,15 @@ tu_app_new(void)
 	/* db_open connects on first use: connect now. */
 	ck_assert_msg(db_ping(app->db) == INV_OK, "test: cannot reach MariaDB");
 	return app;
+}
+
+struct app **tu_child_app;
+
+void
+tu_child_connect(int i)
+{
+	(void)i;
+	*tu_child_app = tu_app_new();
 }
 
 void
@@ -111,26 +121,29 @@ tu_reset_db(struct app *app)
 	tu_redis(app, "FLUSHDB");
 }
 
+struct redisContext *
+tu_redis_connect(const struct redis_settings *set)
+{
+	struct redis_settings slow = *set;
+	struct redis_target t;
+	redisContext *c;
+
+	memset(&t, 0, sizeof(t));
+	slow.connect_timeout_ms = slow.command_timeout_ms = 5000;
+	redis_target_init(&t, "test redis", &slow);
+	c = redis_conn_open(&t);
+	redis_target_clear(&t);
+	ck_assert_msg(c != NULL, "cannot reach Redis (the log says why)");
+	return c;
+}
+
 void
 tu_redis(struct app *app, const char *fmt, ...)
 {
-	const struct config *cfg = app->cfg;
-	struct timeval tv = { 2, 0 };
-	redisContext *c;
+	redisContext *c = tu_redis_connect(&app->cfg->redis);
 	redisReply *r;
 	va_list ap;
 
-	if (cfg->redis.socket != NULL && cfg->redis.socket[0] != '\0')
-		c = redisConnectUnixWithTimeout(cfg->redis.socket, tv);
-	else
-		c = redisConnectWithTimeout(cfg->redis.host,
-		    (int)cfg->redis.port, tv);
-	ck_assert_msg(c != NULL && c->err == 0, "redis connect: %s",
-	    c != NULL ? c->errstr : "out of memory");
-	redisSetTimeout(c, tv);
-	r = redisCommand(c, "SELECT %lld", (long long)cfg->redis.db);
-	ck_assert_msg(r != NULL && r->type != REDIS_REPLY_ERROR, "redis SELECT");
-	freeReplyObject(r);
 	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
 	va_end(ap);
@@ -224,4 +237,56 @@ tu_expect_query_422(struct app *app, const char *path, const char *token,
 	    resp.status);
 	tu_expect_422(&resp, "query", name, type);
 	http_resp_free(&resp);
+}
+
+int
+tu_send(struct app *app, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct http_resp *resp)
+{
+	tu_request_key(app, method, path, token,
+	    body != NULL ? "application/json" : NULL, body, idempotency_key,
+	    resp);
+	ck_assert_msg(resp->status != 500 && resp->status != 0,
+	    "%s %s: status %d (%s)", method, path, resp->status,
+	    resp->body != NULL ? resp->body : "");
+	return resp->status;
+}
+
+int
+tu_call(struct app *app, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct json_object **out, int64_t *total, char **raw)
+{
+	struct http_resp resp;
+	const char *tc;
+	int status = tu_send(app, method, path, token, body, idempotency_key,
+	    &resp);
+
+	if (out != NULL)
+		*out = resp.body != NULL ? tu_json(&resp) : NULL;
+	if (total != NULL) {
+		tc = http_resp_get_header(&resp, "X-Total-Count");
+		*total = tc != NULL ? strtoll(tc, NULL, 10) : -1;
+	}
+	if (raw != NULL)
+		*raw = resp.body != NULL ? xstrndup(resp.body, resp.body_len) :
+		    NULL;
+	http_resp_free(&resp);
+	return status;
+}
+
+const char *
+tu_detail(struct json_object *o)
+{
+	return json_get_str(o, "detail");
+}
+
+int64_t
+tu_jint(struct json_object *o, const char *name)
+{
+	int64_t v = -1;
+
+	ck_assert_msg(json_get_int(o, name, &v), "no integer %s", name);
+	return v;
 }

@@ -7,22 +7,15 @@
 
 #include "config.h"
 #include "testredis.h"
+#include "testutil.h"
 
 static redisContext *raw;
 
 void
 tr_connect(const struct config *cfg)
 {
-	redisReply *r;
-
-	if (raw != NULL)
-		return;
-	raw = cfg->queue_redis.socket[0] != '\0' ?
-	    redisConnectUnix(cfg->queue_redis.socket) :
-	    redisConnect(cfg->queue_redis.host, (int)cfg->queue_redis.port);
-	ck_assert_msg(raw != NULL && raw->err == 0, "cannot reach Redis");
-	r = tr_cmd("SELECT %lld", (long long)cfg->queue_redis.db);
-	freeReplyObject(r);
+	if (raw == NULL)
+		raw = tu_redis_connect(&cfg->queue_redis);
 }
 
 void

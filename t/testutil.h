@@ -12,9 +12,14 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app.h"
 #include "http.h"
+#include "redis_conn.h"
+
+/* The number of rows of a table (an array, not a pointer). */
+#define NROWS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Runs the suites, a NULL-terminated list (CK_NORMAL output), and returns
  * main's exit status. (testutil.c) */
@@ -73,6 +78,14 @@ struct app *tu_app(void);
  * child (new; never freed: the child exits). A failure fails the test. */
 struct app *tu_app_new(void);
 
+/* The suite's own app variable, which tu_child_connect points at a new
+ * app: each suite that races sets it (to &app) in its fixture. */
+extern struct app **tu_child_app;
+
+/* A ready function for tu_concurrently and tu_race: the child's own
+ * connections, made before the barrier (*tu_child_app = tu_app_new()). */
+void tu_child_connect(int i);
+
 /* Closes and frees an app from tu_app_new (a second one in the same
  * process, which the leak checker would otherwise report). */
 void tu_app_free(struct app *);
@@ -86,6 +99,13 @@ struct db *tu_owner_db(struct app *);
  * database (for a fixture's setup): ids restart with the tables, so a
  * value cached by an earlier test must not answer for a new row. */
 void tu_reset_db(struct app *);
+
+/*
+ * A new raw connection to the Redis of set (the cache's or the queue's),
+ * opened as the programs open theirs (redis_conn_open: AUTH, SELECT) but
+ * with timeouts of seconds; fails the test when it cannot be had.
+ */
+struct redisContext *tu_redis_connect(const struct redis_settings *set);
 
 /*
  * Runs one command on a new raw connection to the cache's Redis database
@@ -109,6 +129,28 @@ void tu_request(struct app *, const char *method, const char *path,
 void tu_request_key(struct app *, const char *method, const char *path,
     const char *token, const char *content_type, const char *body,
     const char *idempotency_key, struct http_resp *resp);
+
+/*
+ * tu_request_key with a JSON body (Content-Type application/json when
+ * body is not NULL); fails the test when the answer is a 500 or none (no
+ * request may get one). Returns the status; *resp as tu_request's.
+ */
+int tu_send(struct app *, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct http_resp *resp);
+
+/* tu_send, then *out the body parsed as JSON (new; NULL without a body),
+ * *total its X-Total-Count (-1: none), *raw the body as sent (new): each
+ * may be NULL. Returns the status. */
+int tu_call(struct app *, const char *method, const char *path,
+    const char *token, const char *body, const char *idempotency_key,
+    struct json_object **out, int64_t *total, char **raw);
+
+/* The "detail" string of an error body (borrowed from o), or NULL. */
+const char *tu_detail(struct json_object *o);
+
+/* Integer member name of o; fails the test when there is none. */
+int64_t tu_jint(struct json_object *o, const char *name);
 
 /* The response body parsed as JSON (new; json_object_put it). Fails the
  * test when it is not JSON. */

@@ -1,0 +1,527 @@
+/*
+ * worker.c: the worker's run (worker.h; doc/design.md, "Queue protocol").
+ *
+ * Each run first takes back the jobs of workers whose heartbeat expired,
+ * moves due retries back to their queues, and enqueues the pending orders
+ * older than a minute that no job ever reached (the sweep). Then a loop:
+ *
+ *   claim    up to worker_batch jobs at once into this worker's in-flight
+ *            list, while fewer than payment_concurrency are in hand;
+ *   pay      start their payments, all waiting together in one loop;
+ *   settle   the finished ones: order_flow_process_batch (one transaction
+ *            for the paid orders' status moves, one of their own for the
+ *            others), one acknowledgement for every settled job, and
+ *            queue_fail for the rest (a payment to try again, an order the
+ *            database refused), which the queue retries with backoff.
+ *
+ * A job stays in the in-flight list from its claim to its acknowledgement,
+ * so a worker killed at any point leaves its whole batch there, and the
+ * next run takes it back once the heartbeat has expired; settling twice
+ * is harmless (order_flow.h), so each order is processed once.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "idem.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "order_flow.h"
+#include "payment.h"
+#include "queue.h"
+#include "worker.h"
+
+/* --follow: how often the start-of-run work is done again */
+#define HOUSEKEEP_USEC		(60 * 1000000ull)
+#define PROMOTE_USEC		1000000ull	/* due retries, while busy */
+#define FOLLOW_WAIT_MS		1000	/* one blocking wait (clamped) */
+#define POLL_MS			200	/* longest wait for payments */
+#define OUTAGE_PAUSE_USEC	1000000ull	/* --follow: after a failure */
+#define JOB_TYPE_ORDER		"process_order"
+
+/* A claimed job on its way through the loop. */
+struct slot {
+	struct queue_job	 job;
+	uint64_t		 t0;		/* claimed, now_usec() */
+	bool			 runnable;	/* a job type this worker runs */
+	enum payment_result	 pay;		/* once finished */
+	char			 why[256];	/* the payment's failure */
+};
+
+/* The loop's state: slots[cap] with a stack of the free ones, and the
+ * finished ones waiting to be settled. */
+struct run {
+	struct worker		*w;
+	struct payments		*pay;
+	struct slot		*slots;
+	size_t			*free;		/* indexes into slots */
+	size_t			 nfree;
+	struct slot		**done;
+	size_t			 ndone;
+	size_t			 cap;		/* payment_concurrency */
+	size_t			 batch;		/* worker_batch */
+	bool			 http;		/* payment_mode http */
+	struct queue_job	*claimed;	/* [batch], for queue_claim_batch */
+};
+
+/* Sleeps usec microseconds, whatever signals arrive. */
+static void
+sleep_usec(uint64_t usec)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(usec / 1000000u);
+	ts.tv_nsec = (long)(usec % 1000000u) * 1000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		continue;
+}
+
+/* The sweep of never-queued orders (order_flow_sweep), counted. */
+static enum inv_err
+sweep(struct worker *w)
+{
+	size_t n = 0;
+	enum inv_err rc;
+
+	rc = order_flow_sweep(w->db, w->queue, w->stop, &n);
+	w->t.swept += n;
+	return rc;
+}
+
+/* Moves the retries that are due back to their queues; *moved may be
+ * NULL. */
+static enum inv_err
+promote(struct worker *w, size_t *moved)
+{
+	size_t n = 0;
+	enum inv_err rc;
+
+	rc = queue_promote(w->queue, queue_now_ms(), &n);
+	if (n > 0)
+		log_info("%zu retried job(s) due: back on their queues", n);
+	if (moved != NULL)
+		*moved = n;
+	return rc;
+}
+
+/* The start of every run (and every minute of --follow). */
+static enum inv_err
+housekeeping(struct worker *w)
+{
+	size_t jobs = 0, keys = 0;
+	enum inv_err rc;
+
+	if ((rc = queue_recover(w->queue, &jobs, NULL)) != INV_OK)
+		return rc;
+	w->t.recovered += jobs;
+	if ((rc = promote(w, NULL)) != INV_OK)
+		return rc;
+	if ((rc = sweep(w)) != INV_OK)
+		return rc;
+	/* Nothing else deletes them, and the table would only grow. */
+	rc = idem_purge_expired(w->db, &keys);
+	if (keys > 0)
+		log_info("%zu expired idempotency key(s) purged", keys);
+	return rc;
+}
+
+static size_t
+in_hand(const struct run *r)
+{
+	return r->cap - r->nfree;
+}
+
+/* payment_done_fn: the slot joins the finished ones. */
+static void
+on_paid(void *arg, void *tag, enum payment_result res, const char *why)
+{
+	struct run *r = arg;
+	struct slot *s = tag;
+
+	s->pay = res;
+	snprintf(s->why, sizeof(s->why), "%s", why != NULL ? why : "");
+	r->done[r->ndone++] = s;
+}
+
+/* Gives slot s back (its job freed). */
+static void
+slot_release(struct run *r, struct slot *s)
+{
+	queue_job_free(&s->job);
+	r->free[r->nfree++] = (size_t)(s - r->slots);
+}
+
+/*
+ * The http payments of the n slots: one read of their orders, then a
+ * POST of each pending one ({"order_id", "order_number", "user_id",
+ * "total_amount"}). An order that is gone or no longer pending (a job
+ * run twice) is not paid again: settling finds it as it is. On a
+ * database failure the slots are given back, their jobs left in flight
+ * for the outage to hand back.
+ */
+static enum inv_err
+pay_http(struct run *r, struct slot **slots, size_t n)
+{
+	struct order_payment *info = xcalloc(n, sizeof(*info));
+	struct json_object *o;
+	enum inv_err rc;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		info[i].order_id = slots[i]->job.order_id;
+	if ((rc = order_flow_payments(r->w->db, info, n)) != INV_OK) {
+		for (i = 0; i < n; i++)
+			slot_release(r, slots[i]);
+		free(info);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		if (!info[i].found || !info[i].pending) {
+			on_paid(r, slots[i], PAYMENT_PAID, NULL);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "order_id",
+		    json_object_new_int64(info[i].order_id));
+		json_object_object_add(o, "order_number",
+		    json_object_new_string(info[i].number));
+		json_object_object_add(o, "user_id",
+		    json_object_new_int64(info[i].user_id));
+		json_object_object_add(o, "total_amount",
+		    json_object_new_string(info[i].total));
+		payments_start(r->pay, info[i].order_id, json_to_plain(o, NULL),
+		    slots[i]);
+		json_object_put(o);
+	}
+	free(info);
+	return INV_OK;
+}
+
+/*
+ * Claims up to worker_batch jobs (no more than free slots) and starts
+ * their payments; a job of a type this worker does not run is finished
+ * at once (it fails). INV_NOTFOUND when the queues are empty.
+ */
+static enum inv_err
+claim(struct run *r, int64_t wait_ms)
+{
+	size_t most = r->nfree < r->batch ? r->nfree : r->batch, n, i, k = 0;
+	struct slot *s, **mine;
+	enum inv_err rc;
+
+	if ((rc = queue_claim_batch(r->w->queue, most, wait_ms, r->claimed,
+	    &n)) != INV_OK)
+		return rc;
+	mine = xcalloc(n, sizeof(*mine));
+	for (i = 0; i < n; i++) {
+		s = &r->slots[r->free[--r->nfree]];
+		s->job = r->claimed[i];
+		s->t0 = now_usec();
+		s->runnable = strcmp(s->job.type, JOB_TYPE_ORDER) == 0;
+		if (s->runnable)
+			mine[k++] = s;
+		else
+			on_paid(r, s, PAYMENT_RETRY, "unknown job type");
+	}
+	if (r->http && k > 0)
+		rc = pay_http(r, mine, k);
+	else
+		for (i = 0; i < k; i++)
+			payments_start(r->pay, mine[i]->job.order_id, "",
+			    mine[i]);
+	free(mine);
+	return rc;
+}
+
+/* The log line of a settled job: milliseconds since its claim. */
+static double
+slot_ms(const struct slot *s)
+{
+	return (double)(now_usec() - s->t0) / 1000.0;
+}
+
+/* Hands job s to queue_fail for why, counted and logged. */
+static enum inv_err
+fail_job(struct run *r, struct slot *s, const char *why)
+{
+	struct worker *w = r->w;
+	enum queue_fate fate;
+
+	if (queue_fail(w->queue, &s->job, why, queue_now_ms(), &fate, NULL) !=
+	    INV_OK)
+		return INV_UNAVAILABLE;
+	w->t.failed++;
+	metrics_job(METRICS_JOB_FAILED);
+	if (fate == QUEUE_FATE_RETRY)
+		w->t.retried++;
+	else if (fate == QUEUE_FATE_DEAD)
+		w->t.dead++;
+	log_warn("job %s order %" PRId64 " attempt %" PRId64 ": failed: %s; "
+	    "%s (%.1f ms)", s->job.id, s->job.order_id, s->job.attempt, why,
+	    fate == QUEUE_FATE_RETRY ? "retry scheduled" :
+	    fate == QUEUE_FATE_DEAD ? "dead letter" :
+	    "taken back by another worker", slot_ms(s));
+	return INV_OK;
+}
+
+/* Counts and logs an acknowledged job whose order ended as it. */
+static void
+done_job(struct run *r, const struct slot *s, const struct order_settle *it)
+{
+	bool refused = s->pay == PAYMENT_DECLINED;
+
+	r->w->t.processed++;
+	metrics_job(METRICS_JOB_DONE);
+	if (it->rc == INV_OK && it->final == ORDER_CANCELLED && refused)
+		r->w->t.cancelled++;
+	log_info("job %s order %" PRId64 " attempt %" PRId64 ": %s (%.1f ms)",
+	    s->job.id, s->job.order_id, s->job.attempt,
+	    it->rc == INV_NOTFOUND ? "no such order, dropped" :
+	    refused && it->final == ORDER_CANCELLED ?
+	    "payment failed, cancelled" : order_status_name(it->final),
+	    slot_ms(s));
+}
+
+/*
+ * Settles every finished slot and frees it. INV_OK, or INV_UNAVAILABLE
+ * when MariaDB or Redis went away: what was not acknowledged then stays
+ * in the in-flight list, for the caller to hand back (an outage does not
+ * use up a job's attempts).
+ */
+static enum inv_err
+settle(struct run *r)
+{
+	struct order_settle *items = xcalloc(r->ndone, sizeof(*items));
+	const struct queue_job **acks = xcalloc(r->ndone, sizeof(*acks));
+	struct slot **orders = xcalloc(r->ndone, sizeof(*orders));
+	struct worker *w = r->w;
+	enum inv_err rc = INV_OK;
+	size_t i, n = 0, nacks = 0;
+	struct slot *s;
+
+	/* A payment to try again never reaches the order. */
+	for (i = 0; i < r->ndone; i++) {
+		s = r->done[i];
+		if (!s->runnable || s->pay == PAYMENT_RETRY) {
+			if (fail_job(r, s, s->why) != INV_OK)
+				rc = INV_UNAVAILABLE;
+			continue;
+		}
+		items[n].order_id = s->job.order_id;
+		items[n].payment_ok = s->pay == PAYMENT_PAID;
+		orders[n++] = s;
+	}
+	order_flow_process_batch(w->db, w->cache, items, n);
+	for (i = 0; i < n; i++) {
+		if (items[i].rc == INV_OK || items[i].rc == INV_NOTFOUND)
+			acks[nacks++] = &orders[i]->job;
+		else if (items[i].rc == INV_UNAVAILABLE)
+			rc = INV_UNAVAILABLE;
+		else if (fail_job(r, orders[i], inv_strerror(items[i].rc)) !=
+		    INV_OK)
+			rc = INV_UNAVAILABLE;
+	}
+	if (queue_ack_batch(w->queue, acks, nacks) == INV_OK) {
+		for (i = 0; i < n; i++)
+			if (items[i].rc == INV_OK ||
+			    items[i].rc == INV_NOTFOUND)
+				done_job(r, orders[i], &items[i]);
+	} else
+		rc = INV_UNAVAILABLE;
+	for (i = 0; i < r->ndone; i++)
+		slot_release(r, r->done[i]);
+	r->ndone = 0;
+	free(items);
+	free(acks);
+	free(orders);
+	return rc;
+}
+
+/* After an outage: drops every job in hand and its payment (the jobs
+ * stay in the in-flight list, handed back by queue_worker_stop). */
+static void
+abandon(struct run *r)
+{
+	size_t i;
+	bool *gone = xcalloc(r->cap, sizeof(*gone));
+
+	payments_close(r->pay);
+	r->pay = NULL;
+	for (i = 0; i < r->nfree; i++)
+		gone[r->free[i]] = true;
+	for (i = 0; i < r->cap; i++)
+		if (!gone[i])
+			slot_release(r, &r->slots[i]);
+	r->ndone = 0;
+	free(gone);
+	(void)queue_worker_stop(r->w->queue);
+	/* The configuration was good a moment ago. */
+	if (payments_open(&r->pay, r->w->cfg) != INV_OK)
+		abort();
+}
+
+static void
+run_init(struct run *r, struct worker *w)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->w = w;
+	r->cap = (size_t)w->cfg->payment_concurrency;
+	r->batch = (size_t)w->cfg->worker_batch;
+	r->http = config_payment_mode(w->cfg) == PAYMENT_HTTP;
+	r->slots = xcalloc(r->cap, sizeof(*r->slots));
+	r->free = xcalloc(r->cap, sizeof(*r->free));
+	r->done = xcalloc(r->cap, sizeof(*r->done));
+	r->claimed = xcalloc(r->batch, sizeof(*r->claimed));
+	/* Popped from the end: slot 0 first. */
+	for (i = 0; i < r->cap; i++)
+		r->free[i] = r->cap - 1 - i;
+	r->nfree = r->cap;
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t i;
+	bool *idle = xcalloc(r->cap, sizeof(*idle));
+
+	for (i = 0; i < r->nfree; i++)
+		idle[r->free[i]] = true;
+	for (i = 0; i < r->cap; i++)
+		if (!idle[i])
+			queue_job_free(&r->slots[i].job);
+	free(idle);
+	payments_close(r->pay);
+	free(r->slots);
+	free(r->free);
+	free(r->done);
+	free(r->claimed);
+}
+
+/*
+ * --drain found the queues empty with nothing in hand: true when it may
+ * end, false when due retries or the sweep (now that the queues are
+ * empty) gave it more.
+ */
+static bool
+drained(struct worker *w)
+{
+	size_t moved = 0;
+	uint64_t swept = w->t.swept;
+
+	if (promote(w, &moved) == INV_OK && moved > 0)
+		return false;
+	return !(sweep(w) == INV_OK && w->t.swept > swept);
+}
+
+/*
+ * After a failure of MariaDB or Redis: the jobs in hand are dropped
+ * (still in flight in Redis) and handed back. Returns true when the run
+ * must end (--drain); --follow pauses and goes on.
+ */
+static bool
+outage(struct run *r, enum inv_err rc)
+{
+	log_error("worker: %s; jobs in hand handed back", inv_strerror(rc));
+	abandon(r);
+	if (!r->w->follow)
+		return true;
+	sleep_usec(OUTAGE_PAUSE_USEC);
+	return false;
+}
+
+int
+worker_run(struct worker *w, uint64_t max_usec)
+{
+	uint64_t start = now_usec(), promoted = start, housekept = start, now;
+	struct run r;
+	enum inv_err rc, lost = INV_OK;
+	bool closing, timed_out, empty = false;
+	int status = 0;
+
+	run_init(&r, w);
+	if (payments_open(&r.pay, w->cfg) != INV_OK) {
+		run_free(&r);
+		return 1;
+	}
+	if ((rc = housekeeping(w)) != INV_OK) {
+		log_error("worker: start of run: %s", inv_strerror(rc));
+		if (!w->follow) {
+			run_free(&r);
+			return 1;
+		}
+	}
+	for (;;) {
+		metrics_worker_seen();
+		now = now_usec();
+		timed_out = max_usec > 0 && now - start >= max_usec;
+		/* A failed claim takes no more jobs, but settles those in
+		 * hand: their payments may have been taken already. */
+		closing = *w->stop || timed_out || lost != INV_OK;
+		if (closing && in_hand(&r) == 0) {
+			if (lost != INV_OK) {
+				rc = lost;
+				lost = INV_OK;
+				if (outage(&r, rc)) {
+					status = 1;
+					break;
+				}
+				continue;
+			}
+			if (timed_out && !*w->stop)
+				log_info("worker: time limit reached");
+			break;
+		}
+		if (w->follow && now - housekept >= HOUSEKEEP_USEC) {
+			housekept = now;
+			if ((rc = housekeeping(w)) != INV_OK)
+				log_error("worker: housekeeping: %s",
+				    inv_strerror(rc));
+		}
+		if (now - promoted >= PROMOTE_USEC) {
+			promoted = now;
+			(void)promote(w, NULL);
+		}
+		/* Once the queues were found empty, not again before a
+		 * settle has made room. */
+		if (!closing && r.nfree > 0 && !(empty && in_hand(&r) > 0)) {
+			rc = claim(&r, w->follow && in_hand(&r) == 0 ?
+			    FOLLOW_WAIT_MS : 0);
+			empty = rc == INV_NOTFOUND;
+			if (rc == INV_NOTFOUND && in_hand(&r) == 0) {
+				if (w->follow)
+					continue;
+				promoted = now_usec();
+				if (drained(w))
+					break;
+				continue;
+			}
+			if (rc != INV_OK && rc != INV_NOTFOUND)
+				lost = rc;
+		}
+		if (payments_in_flight(r.pay) > 0)
+			(void)payments_poll(r.pay, r.ndone > 0 ? 0 : POLL_MS,
+			    on_paid, &r);
+		/* Failing to beat is not the jobs' failure: at worst
+		 * another worker runs them again, which is harmless. */
+		(void)queue_heartbeat(w->queue);
+		if (r.ndone > 0) {
+			empty = false;
+			if ((rc = settle(&r)) != INV_OK) {
+				lost = INV_OK;
+				if (outage(&r, rc)) {
+					status = 1;
+					break;
+				}
+			}
+		}
+	}
+	run_free(&r);
+	return status;
+}

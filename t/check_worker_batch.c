@@ -1,0 +1,628 @@
+/*
+ * check_worker_batch.c: inventory-worker's batches and its payments in
+ * flight at once, against real MariaDB and Redis (integration): the http
+ * payment step against a gateway stub this suite starts (a real HTTP
+ * server on a TCP port of 127.0.0.1, one process per connection, that
+ * pays, declines, fails once, never answers, or is not there at all);
+ * a batch killed in the middle; Redis lost between the settling and the
+ * acknowledgement. The stock invariants are checked after each.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "order_flow.h"
+#include "queue.h"
+#include "testredis.h"
+#include "testutil.h"
+#include "testworker.h"
+
+#define PAYMENT_FAILED	"Payment processing failed"
+#define HTTP_MODE	"INVENTORY_PAYMENT_MODE=http"
+
+/* What the gateway stub answers. */
+enum gw_mode {
+	GW_PAY = 0,	/* 200 */
+	GW_DECLINE,	/* 402 */
+	GW_FLAKY,	/* 503 the first time an order is asked, then 200 */
+	GW_SILENT,	/* reads the request and never answers */
+	GW__MAX
+};
+
+static pid_t gw_pid;		/* the stub's process group, 0: none */
+static int gw_port;
+static char gw_log[80];		/* one line per request: key, then body */
+static char gw_url_env[96];	/* INVENTORY_PAYMENT_URL=... */
+
+/* Appends the request's key and body to the log: one write, so the
+ * lines of several connections do not mix. */
+static void
+gw_note(const char *key, const char *body)
+{
+	char line[1024];
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "%s %s\n", key, body);
+	if ((fd = open(gw_log, O_WRONLY | O_APPEND | O_CREAT, 0600)) < 0)
+		tu_child_exit(1);
+	if (write(fd, line, (size_t)n) != n)
+		tu_child_exit(1);
+	close(fd);
+}
+
+/* Whether an earlier request carried key (the log says). */
+static bool
+gw_seen(const char *key)
+{
+	char line[1024];
+	size_t len = strlen(key);
+	bool seen = false;
+	FILE *f;
+
+	if ((f = fopen(gw_log, "r")) == NULL)
+		return false;
+	while (!seen && fgets(line, sizeof(line), f) != NULL)
+		seen = strncmp(line, key, len) == 0 && line[len] == ' ';
+	fclose(f);
+	return seen;
+}
+
+/* The value of header name in the head (NUL-terminated), into out. */
+static void
+gw_header(const char *head, const char *name, char *out, size_t len)
+{
+	const char *p = head;
+	size_t n = strlen(name), i = 0;
+
+	out[0] = '\0';
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (strncasecmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		for (p += n + 1; *p == ' '; p++)
+			continue;
+		while (i + 1 < len && *p != '\r' && *p != '\n')
+			out[i++] = *p++;
+		out[i] = '\0';
+		return;
+	}
+}
+
+/* Serves the requests of one kept-alive connection until it closes. */
+static void
+gw_serve(int fd, enum gw_mode mode)
+{
+	char buf[8192], key[128], clen[32], *end, body[1024];
+	size_t have = 0, need;
+	const char *status;
+	char reply[256];
+	ssize_t r;
+	int n;
+
+	for (;;) {
+		buf[have] = '\0';
+		if ((end = strstr(buf, "\r\n\r\n")) == NULL) {
+			if (have + 1 >= sizeof(buf) ||
+			    (r = read(fd, buf + have, sizeof(buf) - 1 - have))
+			    <= 0)
+				tu_child_exit(0);
+			have += (size_t)r;
+			continue;
+		}
+		*end = '\0';
+		gw_header(buf, "Idempotency-Key", key, sizeof(key));
+		gw_header(buf, "Content-Length", clen, sizeof(clen));
+		need = (size_t)(end + 4 - buf) + strtoul(clen, NULL, 10);
+		while (have < need) {
+			if (need >= sizeof(buf) ||
+			    (r = read(fd, buf + have, need - have)) <= 0)
+				tu_child_exit(0);
+			have += (size_t)r;
+		}
+		snprintf(body, sizeof(body), "%.*s",
+		    (int)(need - (size_t)(end + 4 - buf)), end + 4);
+		if (mode == GW_SILENT) {
+			gw_note(key, body);
+			pause();
+		}
+		status = mode == GW_DECLINE ? "402 Payment Required" :
+		    mode == GW_FLAKY && !gw_seen(key) ?
+		    "503 Service Unavailable" : "200 OK";
+		gw_note(key, body);
+		n = snprintf(reply, sizeof(reply), "HTTP/1.1 %s\r\n"
+		    "Content-Type: application/json\r\nContent-Length: 2\r\n"
+		    "\r\n{}", status);
+		if (write(fd, reply, (size_t)n) != n)
+			tu_child_exit(0);
+		memmove(buf, buf + need, have - need);
+		have -= need;
+	}
+}
+
+/* Starts the stub on a free port of 127.0.0.1, answering as mode. */
+static void
+gw_start(enum gw_mode mode)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int ls, fd, one = 1;
+
+	snprintf(gw_log, sizeof(gw_log), "%s.gateway", tw_outfile);
+	unlink(gw_log);
+	ck_assert_int_ge(ls = socket(AF_INET, SOCK_STREAM, 0), 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(ls, 512), 0);
+	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
+	gw_port = ntohs(sa.sin_port);
+	snprintf(gw_url_env, sizeof(gw_url_env),
+	    "INVENTORY_PAYMENT_URL=http://127.0.0.1:%d/pay", gw_port);
+	if ((gw_pid = fork()) == 0) {
+		setpgid(0, 0);
+		/* The connections' processes reap themselves. */
+		signal(SIGCHLD, SIG_IGN);
+		for (;;) {
+			if ((fd = accept(ls, NULL, NULL)) < 0)
+				continue;
+			if (fork() == 0) {
+				close(ls);
+				gw_serve(fd, mode);
+				tu_child_exit(0);
+			}
+			close(fd);
+		}
+	}
+	ck_assert_int_gt(gw_pid, 0);
+	setpgid(gw_pid, gw_pid);
+	close(ls);
+}
+
+/* Stops the stub and everything it forked. */
+static void
+gw_stop(void)
+{
+	if (gw_pid <= 0)
+		return;
+	kill(-gw_pid, SIGKILL);
+	waitpid(gw_pid, NULL, 0);
+	gw_pid = 0;
+}
+
+/* A URL where nothing listens: a port just bound and let go. */
+static void
+gw_nowhere(void)
+{
+	gw_start(GW_PAY);
+	gw_stop();
+}
+
+/* The requests the stub has seen, and those of key. */
+static int
+gw_requests(const char *key)
+{
+	char *text, line[64];
+	int n;
+
+	if (access(gw_log, F_OK) != 0)
+		return 0;
+	text = tw_file_text(gw_log);
+	if (key == NULL) {
+		n = tw_occurrences(text, "\n");
+	} else {
+		snprintf(line, sizeof(line), "%s {", key);
+		n = tw_occurrences(text, line);
+	}
+	free(text);
+	return n;
+}
+
+static void
+setup(void)
+{
+	tw_setup();
+	gw_pid = 0;
+}
+
+static void
+teardown(void)
+{
+	gw_stop();
+	unlink(gw_log);
+	tw_teardown();
+}
+
+/* n orders of one unit of product pid, queued on the high queue. */
+static void
+queue_orders(int64_t pid, int64_t *ids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ids[i] = tw_make_order(pid, 1);
+		ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, ids[i]),
+		    INV_OK);
+	}
+}
+
+/* Every order of ids in status/reservation; each note of a refused
+ * payment once (cancelled) or never. */
+static void
+assert_orders(const int64_t *ids, int n, const char *status,
+    const char *reservation)
+{
+	char *notes;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		tw_assert_order(ids[i], status, reservation);
+		notes = tw_order_notes(ids[i]);
+		ck_assert_int_eq(tw_occurrences(notes, PAYMENT_FAILED),
+		    strcmp(status, "cancelled") == 0 ? 1 : 0);
+		free(notes);
+	}
+}
+
+/* "Idempotency-Key" value of order id, into key. */
+static void
+order_key(int64_t id, char key[64])
+{
+	snprintf(key, 64, "order-%" PRId64, id);
+}
+
+START_TEST(http_gateway_pays)
+{
+	const char *env[] = { HTTP_MODE, gw_url_env, NULL };
+	int64_t ids[3];
+	char key[64], *log;
+	int i;
+
+	tw_seed_product(40, 10);
+	queue_orders(40, ids, 3);
+	gw_start(GW_PAY);
+	ck_assert_int_eq(tw_drain("http-pay", env), 0);
+	assert_orders(ids, 3, "processing", "held");
+	ck_assert_int_eq(tw_reserved(40), 3);
+	tw_assert_output_has("processed=3 ");
+	/* One POST per order, naming it and its amount, under its own key. */
+	ck_assert_int_eq(gw_requests(NULL), 3);
+	log = tw_file_text(gw_log);
+	for (i = 0; i < 3; i++) {
+		order_key(ids[i], key);
+		ck_assert_int_eq(gw_requests(key), 1);
+		snprintf(key, sizeof(key), "{\"order_id\":%" PRId64 ","
+		    "\"order_number\":\"ORD-", ids[i]);
+		ck_assert_msg(strstr(log, key) != NULL, "no %s in:\n%s", key,
+		    log);
+	}
+	ck_assert_int_eq(tw_occurrences(log, "\"user_id\":1,"
+	    "\"total_amount\":\"9.99\"}"), 3);
+	free(log);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+	/* A job run again (recovered, swept twice) pays nothing again. */
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, ids[1]),
+	    INV_OK);
+	ck_assert_int_eq(tw_drain("http-pay", env), 0);
+	tw_assert_output_has("processed=1 ");
+	ck_assert_int_eq(gw_requests(NULL), 3);
+	assert_orders(ids, 3, "processing", "held");
+	tw_assert_queue_empty();
+}
+END_TEST
+
+START_TEST(http_gateway_declines)
+{
+	const char *env[] = { HTTP_MODE, gw_url_env, NULL };
+	int64_t ids[2];
+
+	tw_seed_product(41, 10);
+	queue_orders(41, ids, 2);
+	gw_start(GW_DECLINE);
+	ck_assert_int_eq(tw_drain("http-no", env), 0);
+	assert_orders(ids, 2, "cancelled", "released");
+	ck_assert_int_eq(tw_reserved(41), 0);
+	tw_assert_output_has("processed=2 cancelled=2 ");
+	ck_assert_int_eq(gw_requests(NULL), 2);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+}
+END_TEST
+
+/*
+ * A 503 is not a refusal: the job is retried with the queue's backoff,
+ * the order left pending; the second try is paid.
+ */
+START_TEST(http_gateway_5xx_then_paid)
+{
+	const char *env[] = { HTTP_MODE, gw_url_env, NULL };
+	int64_t ids[2];
+	size_t moved;
+	char key[64];
+
+	tw_seed_product(42, 10);
+	queue_orders(42, ids, 2);
+	gw_start(GW_FLAKY);
+	ck_assert_int_eq(tw_drain("http-5xx", env), 0);
+	tw_assert_output_has("retried=2 ");
+	tw_assert_output_has("payment gateway: HTTP 503");
+	assert_orders(ids, 2, "pending", "held");
+	ck_assert_int_eq(tr_int("ZCARD %s", "inventory:queue:scheduled"), 2);
+	/* Instead of waiting for the backoff: promote as if it had passed. */
+	ck_assert_int_eq(queue_promote(tw_q, queue_now_ms() + 3600000,
+	    &moved), INV_OK);
+	ck_assert_uint_eq(moved, 2);
+	ck_assert_int_eq(tw_drain("http-5xx", env), 0);
+	tw_assert_output_has("processed=2 ");
+	assert_orders(ids, 2, "processing", "held");
+	order_key(ids[0], key);
+	ck_assert_int_eq(gw_requests(key), 2);
+	ck_assert_int_eq(tw_reserved(42), 2);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+}
+END_TEST
+
+/* A gateway that never answers: after payment_timeout_ms, a retry. */
+START_TEST(http_gateway_timeout_is_retried)
+{
+	const char *env[] = { HTTP_MODE, gw_url_env,
+	    "INVENTORY_PAYMENT_TIMEOUT_MS=300", NULL };
+	int64_t ids[2];
+
+	tw_seed_product(43, 10);
+	queue_orders(43, ids, 2);
+	gw_start(GW_SILENT);
+	ck_assert_int_eq(tw_drain("http-slow", env), 0);
+	tw_assert_output_has("retried=2 ");
+	tw_assert_output_has("payment gateway: ");
+	tw_assert_output_has("retry scheduled");
+	ck_assert_int_eq(gw_requests(NULL), 2);
+	assert_orders(ids, 2, "pending", "held");
+	ck_assert_int_eq(tr_int("ZCARD %s", "inventory:queue:scheduled"), 2);
+	ck_assert_int_eq(tw_reserved(43), 2);
+	tw_assert_stock_invariants();
+}
+END_TEST
+
+/* No gateway at all (connection refused): a retry, nothing changed. */
+START_TEST(http_gateway_down_is_retried)
+{
+	const char *env[] = { HTTP_MODE, gw_url_env, NULL };
+	int64_t ids[2];
+
+	tw_seed_product(44, 10);
+	queue_orders(44, ids, 2);
+	gw_nowhere();
+	ck_assert_int_eq(tw_drain("http-down", env), 0);
+	tw_assert_output_has("retried=2 ");
+	tw_assert_output_has("payment gateway: ");
+	assert_orders(ids, 2, "pending", "held");
+	ck_assert_int_eq(tr_int("ZCARD %s", "inventory:queue:scheduled"), 2);
+	tw_assert_stock_invariants();
+}
+END_TEST
+
+/* payment_mode http without a URL, or an unknown mode: refused at start. */
+START_TEST(http_mode_needs_a_url)
+{
+	const char *no_url[] = { HTTP_MODE, NULL };
+	const char *bad[] = { "INVENTORY_PAYMENT_MODE=cheque", NULL };
+
+	ck_assert_int_eq(tw_drain("conf", no_url), 1);
+	tw_assert_output_has("payment_url");
+	ck_assert_int_eq(tw_drain("conf", bad), 1);
+	tw_assert_output_has("payment_mode must be simulated or http");
+}
+END_TEST
+
+/*
+ * One run claims worker_batch jobs at once and keeps their payments in
+ * flight together: with a 2 s payment, a batch of 30 sits in the
+ * in-flight list whole while a second batch waits only for room
+ * (payment_concurrency 50). All are processed, each once.
+ */
+START_TEST(batch_claimed_whole_payments_together)
+{
+	const char *argv[] = { tw_worker_bin(), "--drain", "--worker-id",
+	    "batcher", NULL };
+	const char *env[] = { "INVENTORY_PAYMENT_DELAY_MS=2000",
+	    "INVENTORY_WORKER_BATCH=30", "INVENTORY_PAYMENT_CONCURRENCY=50",
+	    "INVENTORY_LOG_LEVEL=info", NULL };
+	int64_t ids[70];
+	pid_t pid;
+
+	tw_seed_product(45, 100);
+	queue_orders(45, ids, 70);
+	pid = tw_spawn(tw_worker_bin(), argv, env);
+	/* 30 + 20: as many as the payments in flight allow, at once. */
+	tw_wait_for_len("inventory:queue:inflight:batcher", 50);
+	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:high"), 20);
+	assert_orders(ids, 70, "pending", "held");
+	ck_assert_int_eq(tw_reap(pid), 0);
+	tw_assert_output_has("processed=70 ");
+	assert_orders(ids, 70, "processing", "held");
+	ck_assert_int_eq(tw_reserved(45), 70);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+}
+END_TEST
+
+/*
+ * A batch mixing paid orders (settled together) and refused ones (each
+ * in its own transaction), the same order's job twice, and a job for an
+ * order that does not exist: every order ends once, as its payment said.
+ */
+START_TEST(batch_mixes_paid_refused_and_duplicates)
+{
+	const char *pay[] = { "INVENTORY_PAYMENT_FAILURE_RATE=0", NULL };
+	const char *refuse[] = { "INVENTORY_PAYMENT_FAILURE_RATE=1", NULL };
+	int64_t paid[5], refused[5];
+	int i;
+
+	tw_seed_product(46, 20);
+	queue_orders(46, paid, 5);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, paid[2]),
+	    INV_OK);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, 999999),
+	    INV_OK);
+	ck_assert_int_eq(tw_drain("mixed", pay), 0);
+	tw_assert_output_has("processed=7 ");
+	tw_assert_output_has("no such order");
+	assert_orders(paid, 5, "processing", "held");
+
+	queue_orders(46, refused, 5);
+	for (i = 0; i < 5; i++)	/* done before: left alone */
+		ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH,
+		    paid[i]), INV_OK);
+	ck_assert_int_eq(queue_enqueue_order(tw_q, QUEUE_HIGH, refused[0]),
+	    INV_OK);
+	ck_assert_int_eq(tw_drain("mixed", refuse), 0);
+	tw_assert_output_has("processed=11 ");
+	assert_orders(paid, 5, "processing", "held");
+	assert_orders(refused, 5, "cancelled", "released");
+	ck_assert_int_eq(tw_reserved(46), 5);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+}
+END_TEST
+
+/*
+ * SIGKILL in the middle of a batch (its payments in flight): the whole
+ * batch stays in the dead worker's in-flight list; once the heartbeat
+ * has expired the next run takes it back whole, and every order is
+ * processed once (the refused payment would release stock twice).
+ */
+START_TEST(killed_mid_batch_batch_taken_back_whole)
+{
+	const char *argv[] = { tw_worker_bin(), "--drain", "--worker-id",
+	    "victim", NULL };
+	const char *slow[] = { "INVENTORY_PAYMENT_DELAY_MS=60000",
+	    "INVENTORY_WORKER_HEARTBEAT_TTL=2", "INVENTORY_WORKER_BATCH=40",
+	    "INVENTORY_PAYMENT_CONCURRENCY=40", NULL };
+	const char *fail[] = { "INVENTORY_PAYMENT_FAILURE_RATE=1", NULL };
+	int64_t ids[60];
+	pid_t pid;
+
+	tw_seed_product(47, 60);
+	queue_orders(47, ids, 60);
+	pid = tw_spawn(tw_worker_bin(), argv, slow);
+	tw_wait_for_len("inventory:queue:inflight:victim", 40);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	assert_orders(ids, 60, "pending", "held");
+	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:high"), 20);
+	tw_wait_for_key("inventory:queue:worker:victim", false);
+
+	ck_assert_int_eq(tw_drain("rescuer", fail), 0);
+	tw_assert_output_has("recovered=40 ");
+	tw_assert_output_has("processed=60 cancelled=60 ");
+	assert_orders(ids, 60, "cancelled", "released");
+	ck_assert_int_eq(tw_reserved(47), 0);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+	ck_assert_int_eq(tr_int("SISMEMBER inventory:queue:workers %s",
+	    "victim"), 0);
+}
+END_TEST
+
+/*
+ * Redis stops answering while a batch's payments are in flight: the run
+ * takes no more jobs, settles the batch in MariaDB (the payments went
+ * through), fails to acknowledge it and exits 1; the jobs stay in flight,
+ * and the next run takes them back and finds their orders done.
+ */
+START_TEST(redis_lost_before_the_ack)
+{
+	const char *argv[] = { tw_worker_bin(), "--drain", "--worker-id",
+	    "cut", NULL };
+	const char *env[] = { "INVENTORY_PAYMENT_DELAY_MS=1500",
+	    "INVENTORY_WORKER_HEARTBEAT_TTL=2",
+	    "INVENTORY_QUEUE_REDIS_COMMAND_TIMEOUT_MS=200",
+	    "INVENTORY_LOG_LEVEL=info", NULL };
+	int64_t ids[10];
+	char st[16], res[16];
+	pid_t pid;
+	int i;
+
+	tw_seed_product(48, 20);
+	queue_orders(48, ids, 10);
+	pid = tw_spawn(tw_worker_bin(), argv, env);
+	tw_wait_for_len("inventory:queue:inflight:cut", 10);
+	/* Every client waits 4 s: the worker's acknowledgement times out,
+	 * and so does its attempt to hand the jobs back. */
+	tu_redis(tw_app, "CLIENT PAUSE %d ALL", 4000);
+	ck_assert_int_eq(tw_reap(pid), 1);
+	tw_assert_output_has("jobs in hand handed back");
+	for (i = 0; i < TW_POLLS; i++) {
+		tw_order_state(ids[9], st, res);
+		if (strcmp(st, "processing") == 0)
+			break;
+		usleep(50000);
+	}
+	assert_orders(ids, 10, "processing", "held");
+	tw_wait_for_key("inventory:queue:worker:cut", false);
+	ck_assert_int_eq(tr_int("LLEN %s", "inventory:queue:inflight:cut"),
+	    10);
+
+	ck_assert_int_eq(tw_drain("mender", NULL), 0);
+	tw_assert_output_has("recovered=10 ");
+	tw_assert_output_has("processed=10 ");
+	assert_orders(ids, 10, "processing", "held");
+	ck_assert_int_eq(tw_reserved(48), 10);
+	tw_assert_stock_invariants();
+	tw_assert_queue_empty();
+}
+END_TEST
+
+static Suite *
+worker_batch_suite(void)
+{
+	Suite *s = suite_create("worker_batch");
+	TCase *http = tcase_create("http_payments");
+	TCase *batch = tcase_create("batches");
+	TCase *faults = tcase_create("faults");
+
+	tcase_add_checked_fixture(http, setup, teardown);
+	tcase_set_timeout(http, 60);
+	tcase_add_test(http, http_gateway_pays);
+	tcase_add_test(http, http_gateway_declines);
+	tcase_add_test(http, http_gateway_5xx_then_paid);
+	tcase_add_test(http, http_gateway_timeout_is_retried);
+	tcase_add_test(http, http_gateway_down_is_retried);
+	tcase_add_test(http, http_mode_needs_a_url);
+	tcase_add_checked_fixture(batch, setup, teardown);
+	tcase_set_timeout(batch, 60);
+	tcase_add_test(batch, batch_claimed_whole_payments_together);
+	tcase_add_test(batch, batch_mixes_paid_refused_and_duplicates);
+	tcase_add_checked_fixture(faults, setup, teardown);
+	tcase_set_timeout(faults, 60);
+	tcase_add_test(faults, killed_mid_batch_batch_taken_back_whole);
+	tcase_add_test(faults, redis_lost_before_the_ack);
+	suite_add_tcase(s, http);
+	suite_add_tcase(s, batch);
+	suite_add_tcase(s, faults);
+	return s;
+}
+
+int
+main(void)
+{
+	tu_need_services();
+	return tu_run(worker_batch_suite(), NULL);
+}
