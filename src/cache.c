@@ -54,8 +54,9 @@
 #define FLOOR_KEY		KEY_PREFIX "gen:floor"
 /* Distinct scopes whose bump may wait for Redis; then the floor is raised. */
 #define PENDING_MAX		32
-/* Most arguments a script takes: the bump's keys, floor and flag. */
-#define EVAL_MAX_ARGS		(PENDING_MAX + 2)
+/* Most arguments a script takes: the bump's keys, floor and flag, and a
+ * push's database, list, value and the cache's database. */
+#define EVAL_MAX_ARGS		(PENDING_MAX + 6)
 
 /* Key segment of each scope; indexed by enum cache_scope. */
 static const char *const scope_names[CACHE_SCOPE__MAX] = {
@@ -68,8 +69,33 @@ static const char *const scope_names[CACHE_SCOPE__MAX] = {
 enum script {
 	SCRIPT_FETCH = 0,
 	SCRIPT_BUMP,
+	SCRIPT_BUMP_PUSH,
 	SCRIPT__MAX
 };
+
+/*
+ * The bump: KEYS[1..n-1] generations to bump, KEYS[n] the floor;
+ * ARGV[1] "1" to raise the floor above every generation first. Each
+ * generation becomes max(itself or the clock, floor) + 1. Numbers stay
+ * strings: Lua would print 16 digits as 1.7e+15.
+ */
+#define BUMP_LUA \
+	"local fk = KEYS[#KEYS]\n" \
+	"local t = redis.call('TIME')\n" \
+	"local now = t[1] .. string.format('%06d', t[2])\n" \
+	"local f = redis.call('GET', fk)\n" \
+	"if ARGV[1] == '1' then\n" \
+	"  if not f or tonumber(f) < tonumber(now) then f = now end\n" \
+	"  redis.call('SET', fk, f)\n" \
+	"  redis.call('INCR', fk)\n" \
+	"  f = redis.call('GET', fk)\n" \
+	"end\n" \
+	"for i = 1, #KEYS - 1 do\n" \
+	"  local g = redis.call('GET', KEYS[i]) or now\n" \
+	"  if f and tonumber(f) > tonumber(g) then g = f end\n" \
+	"  redis.call('SET', KEYS[i], g)\n" \
+	"  redis.call('INCR', KEYS[i])\n" \
+	"end\n"
 
 /* The Lua scripts, loaded at each connect; indexed by enum script. */
 static const char *const scripts[SCRIPT__MAX] = {
@@ -87,28 +113,20 @@ static const char *const scripts[SCRIPT__MAX] = {
 	"local f = redis.call('GET', KEYS[2])\n"
 	"if f and tonumber(f) > tonumber(g) then g = f end\n"
 	"return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}\n",
+	/* SCRIPT_BUMP: BUMP_LUA; returns how many generations. */
+	BUMP_LUA
+	"return #KEYS - 1\n",
 	/*
-	 * SCRIPT_BUMP: KEYS[1..n-1] generations to bump, KEYS[n] the floor;
-	 * ARGV[1] "1" to raise the floor above every generation first.
-	 * Each generation becomes max(itself or the clock, floor) + 1.
-	 * Numbers stay strings: Lua would print 16 digits as 1.7e+15.
+	 * SCRIPT_BUMP_PUSH: LPUSH of ARGV[4] onto list ARGV[3] of database
+	 * ARGV[2] of the same server, back to the cache's database ARGV[5],
+	 * then BUMP_LUA. The push comes first: refused (an ACL user kept
+	 * to the cache's keys), the script stops having written nothing.
+	 * A SELECT inside a script changes only the script's database.
 	 */
-	"local fk = KEYS[#KEYS]\n"
-	"local t = redis.call('TIME')\n"
-	"local now = t[1] .. string.format('%06d', t[2])\n"
-	"local f = redis.call('GET', fk)\n"
-	"if ARGV[1] == '1' then\n"
-	"  if not f or tonumber(f) < tonumber(now) then f = now end\n"
-	"  redis.call('SET', fk, f)\n"
-	"  redis.call('INCR', fk)\n"
-	"  f = redis.call('GET', fk)\n"
-	"end\n"
-	"for i = 1, #KEYS - 1 do\n"
-	"  local g = redis.call('GET', KEYS[i]) or now\n"
-	"  if f and tonumber(f) > tonumber(g) then g = f end\n"
-	"  redis.call('SET', KEYS[i], g)\n"
-	"  redis.call('INCR', KEYS[i])\n"
-	"end\n"
+	"redis.call('SELECT', ARGV[2])\n"
+	"redis.call('LPUSH', ARGV[3], ARGV[4])\n"
+	"redis.call('SELECT', ARGV[5])\n"
+	BUMP_LUA
 	"return #KEYS - 1\n",
 };
 
@@ -128,6 +146,7 @@ struct cache {
 	struct pending		 pending[PENDING_MAX];
 	size_t			 npending;
 	bool			 pending_floor;	/* pending[] overflowed */
+	bool			 push_refused;	/* SCRIPT_BUMP_PUSH refused */
 	struct cache_stats	 stats;
 };
 
@@ -306,19 +325,28 @@ pending_add(struct cache *ch, enum cache_scope scope, int64_t id)
 	ch->npending++;
 }
 
+/* A push onto a list that rides on a bump (cache_invalidate_order). */
+struct push {
+	char		 db[24];	/* the list's database */
+	const char	*list;
+	const char	*text;
+	char		 back[24];	/* the cache's database */
+};
+
 /*
- * Sends the queued bumps in one script call. True when none is left;
- * false (the bumps kept) when Redis could not take them.
+ * Sends the queued bumps, and push unless it is NULL, in one script
+ * call. True when none is left (and the push made); false (the bumps
+ * kept, the push not made) when Redis could not take them.
  */
 static bool
-pending_flush(struct cache *ch)
+pending_flush_push(struct cache *ch, const struct push *push)
 {
 	char *keys[PENDING_MAX + 1];
-	const char *args[PENDING_MAX + 2];
+	const char *args[PENDING_MAX + 6];
 	redisReply *reply;
-	size_t i, n = 0;
+	size_t i, n = 0, nargs;
 
-	if (ch->npending == 0 && !ch->pending_floor)
+	if (ch->npending == 0 && !ch->pending_floor && push == NULL)
 		return true;
 	/* Before the keys are chosen: connecting may raise the floor. */
 	if (!cache_connect(ch))
@@ -329,7 +357,15 @@ pending_flush(struct cache *ch)
 	for (i = 0; i < n; i++)
 		args[i] = keys[i];
 	args[n] = ch->pending_floor ? "1" : "0";
-	reply = cache_eval(ch, SCRIPT_BUMP, n, n + 1, args);
+	nargs = n + 1;
+	if (push != NULL) {
+		args[nargs++] = push->db;
+		args[nargs++] = push->list;
+		args[nargs++] = push->text;
+		args[nargs++] = push->back;
+	}
+	reply = cache_eval(ch, push != NULL ? SCRIPT_BUMP_PUSH : SCRIPT_BUMP,
+	    n, nargs, args);
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	if (reply == NULL)
@@ -338,6 +374,13 @@ pending_flush(struct cache *ch)
 	ch->npending = 0;
 	ch->pending_floor = false;
 	return true;
+}
+
+/* Sends the queued bumps in one script call (pending_flush_push). */
+static bool
+pending_flush(struct cache *ch)
+{
+	return pending_flush_push(ch, NULL);
 }
 
 /* Parses a generation sent by the fetch script. */
@@ -494,12 +537,15 @@ cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
 }
 
 /*
- * Runs even with caching disabled in this process: other processes with
- * their own configuration may still cache, and must see the change.
+ * cache_invalidate_order and cache_invalidate_order_push (push may be
+ * NULL): true when push was made. Runs even with caching disabled in
+ * this process: other processes with their own configuration may still
+ * cache, and must see the change.
  */
-void
-cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
-    const int64_t *inv_ids, const int64_t *product_ids)
+static bool
+invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
+    const int64_t *inv_ids, const int64_t *product_ids,
+    const struct push *push)
 {
 	size_t i;
 
@@ -520,14 +566,55 @@ cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
 		pending_add(ch, CACHE_SCOPE_ORDERS, owner_id);
 		pending_add(ch, CACHE_SCOPE_ORDERS, 0);
 	}
-	if (!pending_flush(ch)) {
-		ch->stats.errors++;
-		log_warn("redis: cache invalidation kept for later "
-		    "(user %lld's orders, %zu records; the first: inventory "
-		    "%lld, product %lld)", (long long)owner_id,
-		    n, n > 0 ? (long long)inv_ids[0] : 0LL,
-		    n > 0 ? (long long)product_ids[0] : 0LL);
+	if (push != NULL && ch->push_refused)
+		push = NULL;
+	if (pending_flush_push(ch, push))
+		return push != NULL;
+	if (push != NULL && ch->ctx != NULL) {
+		/* Connected, and refused: not tried again; the bumps go
+		 * now, the push is the caller's. */
+		log_warn("redis: the cache's user may not push onto %s; "
+		    "from now on each order's job goes on its own",
+		    push->list);
+		ch->push_refused = true;
+		if (pending_flush(ch))
+			return false;
 	}
+	ch->stats.errors++;
+	log_warn("redis: cache invalidation kept for later "
+	    "(user %lld's orders, %zu records; the first: inventory "
+	    "%lld, product %lld)", (long long)owner_id,
+	    n, n > 0 ? (long long)inv_ids[0] : 0LL,
+	    n > 0 ? (long long)product_ids[0] : 0LL);
+	return false;
+}
+
+void
+cache_invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
+    const int64_t *inv_ids, const int64_t *product_ids)
+{
+	(void)invalidate_order(ch, owner_id, n, inv_ids, product_ids, NULL);
+}
+
+bool
+cache_invalidate_order_push(struct cache *ch, int64_t owner_id, size_t n,
+    const int64_t *inv_ids, const int64_t *product_ids, int64_t db,
+    const char *list, const char *text)
+{
+	struct push p;
+
+	snprintf(p.db, sizeof(p.db), "%lld", (long long)db);
+	snprintf(p.back, sizeof(p.back), "%lld",
+	    (long long)ch->target.set->db);
+	p.list = list;
+	p.text = text;
+	return invalidate_order(ch, owner_id, n, inv_ids, product_ids, &p);
+}
+
+const struct redis_settings *
+cache_redis(const struct cache *ch)
+{
+	return ch->target.set;
 }
 
 void

@@ -14,6 +14,7 @@
 
 struct config;
 struct cache;
+struct redis_settings;
 
 /* Makes the handle and tries to connect; never fails for Redis being down.
  * cfg is borrowed and must outlive the handle. */
@@ -78,6 +79,21 @@ void cache_invalidate(struct cache *, int64_t inv_id, int64_t product_id);
  * round trip (an order touches up to 100 records). */
 void cache_invalidate_order(struct cache *, int64_t owner_id, size_t n,
     const int64_t *inv_ids, const int64_t *product_ids);
+
+/*
+ * cache_invalidate_order, and in the same round trip (one script) LPUSH
+ * of text onto list in database db of the cache's own Redis server: for
+ * a caller whose list lives there (see cache_redis). True when the push
+ * was made; else the push is the caller's to make another way (and the
+ * bumps went or are kept for later, as always). A push refused to the
+ * cache's user (ACL) is not tried again by this handle.
+ */
+bool cache_invalidate_order_push(struct cache *, int64_t owner_id, size_t n,
+    const int64_t *inv_ids, const int64_t *product_ids, int64_t db,
+    const char *list, const char *text);
+
+/* The settings of the cache's Redis (borrowed from the config). */
+const struct redis_settings *cache_redis(const struct cache *);
 
 /* After a commit that changed orders of the n users owners[] (borrowed;
  * repeats allowed): bumps their orders, one round trip per 32 users. */

@@ -97,30 +97,25 @@
 /*
  * enum order_col: an order with its owner (o, u). The owner's own views
  * leave the owner out (NULL, NULL, no join with users): only the admin's
- * OrderWithUser shows them. t is the table's alias with its dot, or ""
- * for the RETURNING of an insert, which takes no qualified names: the
- * new order answers its 201 in the owner's layout without reading it
- * back. Times as they are stored (orders.c writes them in ISO form):
- * DATE_FORMAT on every row of a page cost MariaDB a twentieth of the
- * page.
+ * OrderWithUser shows them; so does the new order that order_create
+ * (schema/) answers its 201 with. Times as they are stored (orders.c
+ * writes them in ISO form): DATE_FORMAT on every row of a page cost
+ * MariaDB a twentieth of the page.
  */
-#define ORDER_BASE_COLS_OF(t) \
-	t "id, " t "order_number, " t "user_id, " t "status, " \
-	t "total_amount, " t "shipping_address, " t "shipping_method, " \
-	t "tracking_number, " t "notes, " t "created_at, " t "updated_at"
-#define ORDER_OWN_COLS_OF(t)	ORDER_BASE_COLS_OF(t) ", NULL, NULL"
-#define ORDER_COLS	ORDER_BASE_COLS_OF("o.") ", u.email, u.full_name"
-#define ORDER_OWN_COLS	ORDER_OWN_COLS_OF("o.")
+#define ORDER_BASE_COLS \
+	"o.id, o.order_number, o.user_id, o.status, o.total_amount, " \
+	"o.shipping_address, o.shipping_method, o.tracking_number, " \
+	"o.notes, o.created_at, o.updated_at"
+#define ORDER_COLS	ORDER_BASE_COLS ", u.email, u.full_name"
+#define ORDER_OWN_COLS	ORDER_BASE_COLS ", NULL, NULL"
 
 /* enum order_item_col: an item with its product (oi, p); likewise the
- * product's name and SKU are the admin's only. t as above. */
-#define ORDER_ITEM_BASE_COLS_OF(t) \
-	t "id, " t "order_id, " t "product_id, " t "quantity, " \
-	t "unit_price, " t "created_at"
-#define ORDER_ITEM_PLAIN_COLS_OF(t) \
-	ORDER_ITEM_BASE_COLS_OF(t) ", NULL, NULL"
-#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS_OF("oi.") ", p.name, p.sku"
-#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_PLAIN_COLS_OF("oi.")
+ * product's name and SKU are the admin's only. */
+#define ORDER_ITEM_BASE_COLS \
+	"oi.id, oi.order_id, oi.product_id, oi.quantity, oi.unit_price, " \
+	"oi.created_at"
+#define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS ", p.name, p.sku"
+#define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_BASE_COLS ", NULL, NULL"
 
 /*
  * A JSON array bound as one parameter stands for a list of values:
@@ -335,26 +330,11 @@ static const struct {
 	[STMT_MOVEMENT_COUNT] = { "movement_count", 1,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
 	/* orders */
-	/* Products of a new order in request order, share-locked so their
-	 * price cannot change and they cannot go away before commit. */
-	[STMT_ORDER_PRODUCTS] = { "order_products", 4,
-	    "SELECT j.pid, p.id IS NOT NULL, p.name, p.price FROM "
-	    JSON_IDS("pid") " j LEFT JOIN products p ON p.id = j.pid "
-	    "ORDER BY j.n LOCK IN SHARE MODE" },
-	/* Reserved in the same transaction, hence 'held' from the start. */
-	[STMT_ORDER_INSERT] = { "order_insert", ORDER_COL__MAX,
-	    "INSERT INTO orders (order_number, user_id, status, reservation, "
-	    "total_amount, shipping_address, shipping_method, notes) "
-	    "VALUES (?, ?, 'pending', 'held', ?, ?, ?, ?) "
-	    "RETURNING " ORDER_OWN_COLS_OF("") },
-	/* Item ids, by which an order lists its items, follow the request;
-	 * RETURNING answers row by row as they are inserted. */
-	[STMT_ORDER_ITEMS_INSERT] = { "order_items_insert", ORDER_ITEM_COL__MAX,
-	    "INSERT INTO order_items (order_id, product_id, quantity, "
-	    "unit_price) SELECT ?, j.pid, j.qty, j.price FROM JSON_TABLE(?, "
-	    "'$[*]' COLUMNS (n FOR ORDINALITY, pid BIGINT PATH '$[0]', "
-	    "qty INT PATH '$[1]', price DECIMAL(12,2) PATH '$[2]')) j "
-	    "ORDER BY j.n RETURNING " ORDER_ITEM_PLAIN_COLS_OF("") },
+	/* The creation rule, in one round trip: a procedure that commits by
+	 * itself when told to (schema/007_order_create.sql). Its result
+	 * sets are order_flow.c's to check. */
+	[STMT_ORDER_CREATE] = { "order_create", 0,
+	    "CALL order_create(?, ?, ?, ?, ?, ?, ?)" },
 	/* Every transition starts here: one writer per order at a time. */
 	[STMT_ORDER_LOCK] = { "order_lock", 4,
 	    "SELECT user_id, status, reservation, order_number FROM orders "
@@ -1070,22 +1050,67 @@ cols_match(const char *what, enum stmt st, unsigned n)
 	return false;
 }
 
+/* The result sets of a CALL, as db_call collects them. */
+struct db_sets {
+	struct db_res	**sets;
+	size_t		  max;
+	size_t		  n;
+};
+
+static void
+sets_free(struct db_sets *c)
+{
+	while (c->n > 0) {
+		c->n--;
+		db_res_free(c->sets[c->n]);
+		c->sets[c->n] = NULL;
+	}
+}
+
 /*
- * One try at statement st. *stale is set when a connection we already had
- * turned out dead before the statement could run (while preparing, or the
- * send failed): the one case where another try on a fresh connection is
- * both worth it and safe.
+ * Reads every result of an executed CALL into c: each SELECT of the
+ * procedure is a result set, and the last result is the call's status.
+ * The connection takes no other command until all are read.
  */
+static enum inv_err
+fetch_sets(struct db *db, MYSQL_STMT *s, const char *what, struct db_sets *c)
+{
+	struct db_res *r;
+	enum inv_err rc;
+	int more;
+
+	for (;;) {
+		if (mysql_stmt_field_count(s) > 0) {
+			if (mysql_stmt_store_result(s) != 0)
+				return db_fail_stmt(db, s, what);
+			if (c->n < c->max) {
+				if ((rc = db_fetch(db, s, what, &r)) != INV_OK)
+					return rc;
+				c->sets[c->n++] = r;
+			}
+			mysql_stmt_free_result(s);
+		}
+		if (!mysql_stmt_more_results(s))
+			return INV_OK;
+		if ((more = mysql_stmt_next_result(s)) > 0)
+			return db_fail_stmt(db, s, what);
+		if (more < 0)
+			return INV_OK;
+	}
+}
+
 /*
  * Binds params to prepared statement s, runs it and fetches its rows
- * into *res (when res is not NULL). cols_of is the statement of the
- * table whose column count the result must have, or STMT__MAX for none.
- * The caller frees s's result. *stale as for db_exec_once.
+ * into *res (when res is not NULL; for a CALL, sets collects its result
+ * sets instead). cols_of is the statement of the table whose column
+ * count the result must have, or STMT__MAX for none. The caller frees
+ * s's result. *stale as for db_exec_once.
  */
 static enum inv_err
 stmt_run(struct db *db, MYSQL_STMT *s, const char *what, enum stmt cols_of,
     const struct db_val *params, size_t nparams, struct db_res **res,
-    uint64_t *affected, uint64_t *insert_id, bool *stale)
+    uint64_t *affected, uint64_t *insert_id, struct db_sets *sets,
+    bool *stale)
 {
 	MYSQL_BIND *b = NULL;
 	unsigned long *lens = NULL;
@@ -1136,6 +1161,10 @@ stmt_run(struct db *db, MYSQL_STMT *s, const char *what, enum stmt cols_of,
 		*stale = rc == INV_UNAVAILABLE && err_not_sent(e);
 		goto out;
 	}
+	if (sets != NULL) {
+		rc = fetch_sets(db, s, what, sets);
+		goto out;
+	}
 	if (mysql_stmt_field_count(s) > 0) {
 		/* Rows are read even when the caller wants none: the
 		 * connection is not usable until they are. */
@@ -1170,10 +1199,16 @@ out:
 	return rc;
 }
 
+/*
+ * One try at statement st. *stale is set when a connection we already had
+ * turned out dead before the statement could run (while preparing, or the
+ * send failed): the one case where another try on a fresh connection is
+ * both worth it and safe. For a CALL, sets collects its result sets.
+ */
 static enum inv_err
 db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
     size_t nparams, struct db_res **res, uint64_t *affected,
-    uint64_t *insert_id, bool *stale)
+    uint64_t *insert_id, struct db_sets *sets, bool *stale)
 {
 	MYSQL_STMT *s;
 	char what[64];
@@ -1188,7 +1223,7 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 		return rc;
 	}
 	rc = stmt_run(db, s, what, st, params, nparams, res, affected,
-	    insert_id, stale);
+	    insert_id, sets, stale);
 	/* The connection may be gone (db_fail dropped it, closing s). */
 	if (db->conn != NULL && db->st[st] == s)
 		mysql_stmt_free_result(s);
@@ -1222,7 +1257,7 @@ db_explain(struct db *db, enum stmt st, const struct db_val *params,
 	else {
 		mysql_stmt_attr_set(s, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
 		rc = stmt_run(db, s, what, STMT__MAX, params, nparams, res,
-		    NULL, NULL, &stale);
+		    NULL, NULL, NULL, &stale);
 	}
 	mysql_stmt_close(s);
 	free(sql);
@@ -1359,10 +1394,18 @@ exec_done(const struct db *db, enum stmt st, uint64_t usec)
 		    stmts[st].name, (double)usec / 1000);
 }
 
-enum inv_err
-db_exec(struct db *db, enum stmt st, const struct db_val *params,
+/* Whether statement st calls a stored procedure. */
+static bool
+is_call(enum stmt st)
+{
+	return strncmp(stmts[st].sql, "CALL ", 5) == 0;
+}
+
+/* db_exec, and db_call's each try (sets not NULL: st is a CALL). */
+static enum inv_err
+db_run(struct db *db, enum stmt st, const struct db_val *params,
     size_t nparams, struct db_res **res, uint64_t *affected,
-    uint64_t *insert_id)
+    uint64_t *insert_id, struct db_sets *sets)
 {
 	enum inv_err rc;
 	uint64_t t0;
@@ -1374,6 +1417,12 @@ db_exec(struct db *db, enum stmt st, const struct db_val *params,
 		log_error("db_exec: no statement %d", (int)st);
 		return INV_INVALID;
 	}
+	if (is_call(st) != (sets != NULL)) {
+		/* A CALL's results are sets; anything else has one. */
+		log_error("db_exec: %s: %s", stmts[st].name, sets == NULL ?
+		    "a CALL, for db_call" : "not a CALL");
+		return INV_INVALID;
+	}
 	/* The server has already ended this transaction; anything run now
 	 * would autocommit outside it. */
 	if (db->tx == TX_LOST)
@@ -1382,7 +1431,7 @@ db_exec(struct db *db, enum stmt st, const struct db_val *params,
 		return INV_RETRY;
 	t0 = now_usec();
 	rc = db_exec_once(db, st, params, nparams, res, affected, insert_id,
-	    &stale);
+	    sets, &stale);
 	/*
 	 * A connection that died while idle (wait_timeout, a server
 	 * restart) must not cost a request: outside a transaction the
@@ -1390,11 +1439,25 @@ db_exec(struct db *db, enum stmt st, const struct db_val *params,
 	 * fresh connection. Inside one, the earlier statements are lost
 	 * with the session and only the caller can start over.
 	 */
-	if (rc == INV_UNAVAILABLE && stale && db->tx == TX_NONE)
+	if (rc == INV_UNAVAILABLE && stale && db->tx == TX_NONE) {
+		if (sets != NULL)
+			sets_free(sets);
 		rc = db_exec_once(db, st, params, nparams, res, affected,
-		    insert_id, &stale);
+		    insert_id, sets, &stale);
+	}
 	exec_done(db, st, now_usec() - t0);
+	if (rc != INV_OK && sets != NULL)
+		sets_free(sets);
 	return rc;
+}
+
+enum inv_err
+db_exec(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id)
+{
+	return db_run(db, st, params, nparams, res, affected, insert_id,
+	    NULL);
 }
 
 /*
@@ -1536,6 +1599,40 @@ db_transaction(struct db *db, db_tx_fn fn, void *arg)
 		db->tx_retries++;
 		db_backoff(db, attempt);
 	}
+}
+
+enum inv_err
+db_call(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **sets, size_t max, size_t *nsets)
+{
+	struct db_sets c = { sets, max, 0 };
+	unsigned attempt, tries;
+	enum inv_err rc;
+
+	tries = db->cfg->db_retries > 0 ? (unsigned)db->cfg->db_retries :
+	    DB_DEFAULT_TRIES;
+	for (attempt = 1; ; attempt++) {
+		rc = db_run(db, st, params, nparams, NULL, NULL, NULL, &c);
+		/* Inside a transaction only a rerun of the whole can help:
+		 * db_transaction's. */
+		if (rc != INV_RETRY || db->tx != TX_NONE)
+			break;
+		if (attempt >= tries) {
+			log_warn("db_call: %s: gave up after %u tries",
+			    stmts[st].name, attempt);
+			break;
+		}
+		db->tx_retries++;
+		db_backoff(db, attempt);
+	}
+	*nsets = c.n;
+	return rc;
+}
+
+bool
+db_in_transaction(const struct db *db)
+{
+	return db->tx != TX_NONE;
 }
 
 /* db_open as user with password (both copied). */
@@ -1773,6 +1870,12 @@ size_t
 db_res_rows(const struct db_res *r)
 {
 	return r != NULL ? r->nrows : 0;
+}
+
+size_t
+db_res_cols(const struct db_res *r)
+{
+	return r != NULL ? r->ncols : 0;
 }
 
 const char *

@@ -92,14 +92,11 @@ enum stmt {
 					   first */
 	STMT_MOVEMENT_COUNT,		/* inventory_id -> count */
 	/* orders */
-	STMT_ORDER_PRODUCTS,		/* [pid,...] -> pid, found, name,
-					   price */
-	STMT_ORDER_INSERT,		/* number, user_id, total, address,
-					   method?, notes? -> ORDER_COLS,
-					   owner NULL */
-	STMT_ORDER_ITEMS_INSERT,	/* order_id, [[pid,qty,"price"],...]
-					   -> ORDER_ITEM_COLS, product NULL,
-					   in request order */
+	STMT_ORDER_CREATE,		/* CALL order_create: user_id,
+					   token version, [[pid,qty],...],
+					   address, method?, notes?, own
+					   transaction -> result sets
+					   (schema/007_order_create.sql) */
 	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
 					   number */
 	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, name */
@@ -327,7 +324,27 @@ enum inv_err db_exec(struct db *, enum stmt st, const struct db_val *params,
     size_t nparams, struct db_res **res, uint64_t *affected,
     uint64_t *insert_id);
 
+/*
+ * Runs st, a CALL of a stored procedure (its row of the table says so),
+ * with params: every result set it returns, in order, into
+ * sets[0..max) (new each; db_res_free them; sets past max are read and
+ * dropped), *nsets how many. Errors as db_exec; on any error no set is
+ * returned. Outside a transaction (for a procedure that ends its own:
+ * its error handler rolls back) a deadlock or lock wait timeout calls
+ * it again after a short random sleep, as db_transaction reruns a
+ * transaction; inside one, INV_RETRY is for db_transaction. A
+ * connection lost during the call is INV_UNAVAILABLE and never called
+ * again: the procedure may have committed.
+ */
+enum inv_err db_call(struct db *, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **sets, size_t max, size_t *nsets);
+
+/* Whether a db_transaction is running on the handle. */
+bool db_in_transaction(const struct db *);
+
 size_t db_res_rows(const struct db_res *);
+/* The result's columns (0 for none). */
+size_t db_res_cols(const struct db_res *);
 /* Borrowed value or NULL for SQL NULL (or out of range). */
 const char *db_res_str(const struct db_res *, size_t row, size_t col);
 /* Integer value; 0 for NULL. */

@@ -3,10 +3,13 @@
  * (doc/design.md, "Stock rules"), for the orders API and the worker
  * alike.
  *
+ * Creation is the stored procedure order_create (schema/), which holds
+ * the creation rule whole; this file calls it and reads its answer.
+ *
  * Lock order, everywhere: the order row first (SELECT ... FOR UPDATE),
  * then inventory rows one by one in product-id order. Creation first
- * share-locks the products it prices; nothing here locks a product
- * exclusively. So two of these transactions never wait on each other in
+ * share-locks the caller's row and the products it prices; nothing
+ * locks a product exclusively. So two of these transactions never wait on each other in
  * a cycle; a deadlock that happens anyway (gap locks on the indexes) is
  * retried whole by db_transaction, which is why every transaction
  * function here resets its results before doing anything.
@@ -17,7 +20,6 @@
  * transaction as the new reservation value, under the order's row lock:
  * whatever runs twice finds the move already made and makes nothing.
  */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +31,6 @@
 #include "order_flow.h"
 #include "queue.h"
 
-#define ORDER_NUMBER_BYTES	6	/* "ORD-" + 12 upper-case hex digits */
-#define ORDER_NUMBER_TRIES	5	/* a duplicate is astronomically rare */
-#define MAX_TOTAL_CENTS		INT64_C(999999999999)	/* DECIMAL(12,2) */
 #define SWEEP_AGE_SECONDS	60	/* "older than a minute" */
 #define SWEEP_BATCH		500	/* orders per sweep query */
 #define SWEEP_LOCK		"inventory_sweep"
@@ -112,8 +111,6 @@ enum { LOCK_USER_ID = 0, LOCK_STATUS, LOCK_RESERVATION, LOCK_NUMBER };
 enum { LINE_PRODUCT_ID = 0, LINE_QUANTITY, LINE_NAME };
 /* Columns of STMT_ORDER_MOVEMENTS. */
 enum { MOVED_INVENTORY_ID = 0, MOVED_PRODUCT_ID };
-/* Columns of STMT_ORDER_PRODUCTS. */
-enum { PROD_ID = 0, PROD_FOUND, PROD_NAME, PROD_PRICE };
 
 const char *
 order_status_name(enum order_status s)
@@ -782,190 +779,81 @@ order_flow_payments(struct db *db, struct order_payment *items, size_t n)
 
 /* ---- creation ---- */
 
-/* Exact cents of DECIMAL text such as "19.90", "5" or "0.5"; false for
- * anything else or more than 2 places. */
-static bool
-cents_parse(const char *s, int64_t *out)
-{
-	int64_t v = 0;
-	int places = 0;
-	bool dot = false, digits = false;
+/*
+ * The result sets of order_create (schema/007_order_create.sql): the
+ * last is always its answer, one row, the order's columns (enum
+ * order_col) then the verdict's; an order made comes after its items and
+ * the stock records it reserved.
+ */
+enum { MADE_SET_ITEMS = 0, MADE_SET_TOUCHED, MADE_SET_ORDER, MADE__SETS };
+enum { VERDICT_WHY = ORDER_COL__MAX, VERDICT_PRODUCT_ID, VERDICT_NAME,
+    VERDICT_AVAILABLE, VERDICT__COLS };
+enum { TOUCHED_INVENTORY_ID = 0, TOUCHED_PRODUCT_ID, TOUCHED__COLS };
 
-	if (s == NULL)
-		return false;
-	for (; *s != '\0'; s++) {
-		if (*s == '.' && !dot) {
-			dot = true;
-			continue;
-		}
-		if (*s < '0' || *s > '9' || (dot && places == 2) ||
-		    v > MAX_TOTAL_CENTS)
-			return false;
-		v = v * 10 + (*s - '0');
-		digits = true;
-		if (dot)
-			places++;
-	}
-	for (; places < 2; places++)
-		v *= 10;
-	*out = v;
-	return digits;
-}
-
-/* A new "ORD-" number: 12 random upper-case hex digits. */
-static void
-order_number(char *out, size_t len)
-{
-	char hex[2 * ORDER_NUMBER_BYTES + 1];
-	size_t i;
-
-	random_hex(hex, ORDER_NUMBER_BYTES);
-	for (i = 0; hex[i] != '\0'; i++)
-		hex[i] = (char)toupper((unsigned char)hex[i]);
-	snprintf(out, len, "ORD-%s", hex);
-}
+/* Its refusals, by the word it answers with. */
+static const struct {
+	const char		*word;
+	enum order_refusal	 why;
+} create_refusals[] = {
+	{ "no_user", ORDER_REFUSED_NO_USER },
+	{ "inactive", ORDER_REFUSED_INACTIVE },
+	{ "stale", ORDER_REFUSED_STALE },
+	{ "no_product", ORDER_REFUSED_NO_PRODUCT },
+	{ "total", ORDER_REFUSED_TOTAL },
+	{ "no_inventory", ORDER_REFUSED_NO_INVENTORY },
+	{ "stock", ORDER_REFUSED_STOCK },
+};
 
 /*
- * Prices the order from the share-locked products (in request order, so
- * a missing product is reported as the client listed it): *items is the
- * JSON of [[product_id, quantity, "unit price"], ...] for
- * STMT_ORDER_ITEMS_INSERT, *total the exact total as DECIMAL text,
- * *products (new) the rows of STMT_ORDER_PRODUCTS, one per line.
- * INV_INVALID with *refused for a missing product or a total too large.
+ * What order_create's result sets say (n of them in sets): INV_OK for a
+ * complete answer to an order made, INV_INVALID with *refused, or
+ * INV_DISAGREE or INV_DB (logged).
  */
 static enum inv_err
-order_price(struct db *db, const struct order_new *o, struct buf *items,
-    char *total, size_t totlen, struct db_res **products,
-    struct order_refused *refused)
+create_verdict(struct db_res **sets, size_t n, struct order_refused *refused)
 {
-	struct db_res *res = NULL;
-	struct buf ids;
-	struct db_val p;
-	int64_t cents = 0, price;
-	enum inv_err rc;
+	const struct db_res *v = n > 0 ? sets[n - 1] : NULL;
+	const char *why = db_res_str(v, 0, VERDICT_WHY);
+	const char *name;
 	size_t i;
 
-	buf_init(&ids);
-	buf_puts(&ids, "[");
-	for (i = 0; i < o->nlines; i++)
-		buf_printf(&ids, "%s%" PRId64, i > 0 ? "," : "",
-		    o->lines[i].product_id);
-	buf_puts(&ids, "]");
-	p = DB_STR(ids.data);
-	rc = db_exec(db, STMT_ORDER_PRODUCTS, &p, 1, &res, NULL, NULL);
-	buf_free(&ids);
-	if (rc != INV_OK)
-		return rc;
-	if (db_res_rows(res) != o->nlines) {
-		log_error("order_price: %zu products for %zu lines",
-		    db_res_rows(res), o->nlines);
-		rc = INV_DB;
-		goto out;
-	}
-	buf_puts(items, "[");
-	for (i = 0; i < o->nlines; i++) {
-		const char *pr = db_res_str(res, i, PROD_PRICE);
-
-		if (!db_res_bool(res, i, PROD_FOUND)) {
-			refused->why = ORDER_REFUSED_NO_PRODUCT;
-			refused->product_id = o->lines[i].product_id;
-			rc = INV_INVALID;
-			goto out;
-		}
-		if (!cents_parse(pr, &price)) {
-			log_error("order_price: product %" PRId64 ": price "
-			    "\"%s\"", o->lines[i].product_id, pr);
-			rc = INV_DB;
-			goto out;
-		}
-		/* Each term is below 2^60 and the sum is checked as it
-		 * grows, so nothing overflows. */
-		cents += price * o->lines[i].quantity;
-		if (cents > MAX_TOTAL_CENTS) {
-			refused->why = ORDER_REFUSED_TOTAL;
-			rc = INV_INVALID;
-			goto out;
-		}
-		buf_printf(items, "%s[%" PRId64 ",%" PRId64 ",\"%s\"]",
-		    i > 0 ? "," : "", o->lines[i].product_id,
-		    o->lines[i].quantity, pr);
-	}
-	buf_puts(items, "]");
-	snprintf(total, totlen, "%" PRId64 ".%02" PRId64, cents / 100,
-	    cents % 100);
-	*products = res;
-	res = NULL;
-out:
-	db_res_free(res);
-	return rc;
-}
-
-/* Inserts the order row under a fresh number (retrying the rare
- * duplicate); *row (new) is the row as STMT_ORDER_INSERT returns it,
- * *id its id and *number (len bytes) set. */
-static enum inv_err
-order_insert(struct db *db, const struct order_new *o, const char *total,
-    struct db_res **row, int64_t *id, char *number, size_t len)
-{
-	struct db_val p[6];
-	enum inv_err rc = INV_CONFLICT;
-	int tries;
-
-	for (tries = 0; tries < ORDER_NUMBER_TRIES && rc == INV_CONFLICT;
-	    tries++) {
-		order_number(number, len);
-		p[0] = DB_STR(number);
-		p[1] = DB_INT(o->user_id);
-		p[2] = DB_STR(total);
-		p[3] = DB_STR(o->shipping_address);
-		p[4] = DB_STR_OR_NULL(o->shipping_method);
-		p[5] = DB_STR_OR_NULL(o->notes);
-		/* A duplicate key undoes only this statement. */
-		rc = db_exec(db, STMT_ORDER_INSERT, p, 6, row, NULL, NULL);
-	}
-	if (rc == INV_CONFLICT)
-		log_error("order_insert: %d duplicate order numbers in a row",
-		    ORDER_NUMBER_TRIES);
-	if (rc != INV_OK)
-		return rc == INV_CONFLICT ? INV_DB : rc;
-	if (db_res_rows(*row) != 1) {
-		log_error("order_insert: %zu rows returned", db_res_rows(*row));
+	if (n > MADE__SETS || db_res_rows(v) != 1 ||
+	    db_res_cols(v) != VERDICT__COLS || why == NULL) {
+		log_error("order_create: %zu result sets, no verdict", n);
 		return INV_DB;
 	}
-	*id = db_res_int(*row, 0, ORDER_COL_ID);
-	return INV_OK;
-}
-
-/* Orders lines by product id, the order in which stock is locked. */
-static int
-line_cmp(const void *a, const void *b)
-{
-	int64_t x = ((const struct flow_line *)a)->product_id;
-	int64_t y = ((const struct flow_line *)b)->product_id;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * The lines of a new order as the request gave them, with the names of
- * the products (borrowed from products, STMT_ORDER_PRODUCTS's rows in
- * request order): what the order holds is known without reading back
- * the items just inserted.
- */
-static void
-flow_new_lines(struct flow *f, const struct order_new *o,
-    struct db_res *products)
-{
-	size_t i;
-
-	for (i = 0; i < o->nlines; i++) {
-		f->lines[i].product_id = o->lines[i].product_id;
-		f->lines[i].quantity = o->lines[i].quantity;
-		f->lines[i].name = db_res_str(products, i, PROD_NAME);
+	if (strcmp(why, "ok") == 0) {
+		if (n == MADE__SETS &&
+		    db_res_cols(sets[MADE_SET_ITEMS]) == ORDER_ITEM_COL__MAX &&
+		    db_res_cols(sets[MADE_SET_TOUCHED]) == TOUCHED__COLS)
+			return INV_OK;
+		log_error("order_create: %zu result sets, not the order made",
+		    n);
+		return INV_DB;
 	}
-	f->nlines = o->nlines;
-	qsort(f->lines, f->nlines, sizeof(f->lines[0]), line_cmp);
-	f->names = products;
+	if (strcmp(why, "disagree") == 0) {
+		log_error("order_create: a reservation of product %" PRId64
+		    " met a CHECK of its stock record: the stock records "
+		    "disagree; run inventoryctl audit",
+		    db_res_int(v, 0, VERDICT_PRODUCT_ID));
+		return INV_DISAGREE;
+	}
+	for (i = 0; i < sizeof(create_refusals) / sizeof(create_refusals[0]);
+	    i++)
+		if (strcmp(why, create_refusals[i].word) == 0) {
+			refused->why = create_refusals[i].why;
+			refused->product_id = db_res_int(v, 0,
+			    VERDICT_PRODUCT_ID);
+			name = db_res_str(v, 0, VERDICT_NAME);
+			snprintf(refused->product_name,
+			    sizeof(refused->product_name), "%s",
+			    name != NULL ? name : "");
+			refused->available = db_res_int(v, 0,
+			    VERDICT_AVAILABLE);
+			return INV_INVALID;
+		}
+	log_error("order_create: unknown verdict \"%s\"", why);
+	return INV_DB;
 }
 
 enum inv_err
@@ -973,18 +861,17 @@ order_flow_create(struct db *db, const struct order_new *o,
     int64_t *order_id, struct db_res **order, struct db_res **items,
     struct order_touched *touched, struct order_refused *refused)
 {
-	struct db_res *products = NULL, *row = NULL, *rows = NULL;
-	struct flow f;
+	/* One more than an order made gives: more is an error. */
+	struct db_res *sets[MADE__SETS + 1] = { NULL };
+	const struct db_res *t;
+	struct db_val p[7];
 	struct buf json;
-	struct db_val p[2];
-	char total[32];
 	enum inv_err rc;
+	size_t i, n = 0;
 
-	memset(&f, 0, sizeof(f));
-	f.touched = touched;
-	f.refused = refused;
-	flow_reset(&f);
+	touched->n = 0;
 	touched->user_id = o->user_id;
+	memset(refused, 0, sizeof(*refused));
 	*order_id = 0;
 	if (order != NULL)
 		*order = NULL;
@@ -992,62 +879,98 @@ order_flow_create(struct db *db, const struct order_new *o,
 		*items = NULL;
 	if (o->nlines == 0 || o->nlines > ORDER_MAX_ITEMS)
 		return INV_INVALID;
+	/* Validated integers only: nothing from the request is quoted. */
 	buf_init(&json);
-	if ((rc = order_price(db, o, &json, total, sizeof(total), &products,
-	    refused)) != INV_OK)
-		goto out;
-	flow_new_lines(&f, o, products);
-	if ((rc = order_insert(db, o, total, &row, &f.order_id, f.number,
-	    sizeof(f.number))) != INV_OK)
-		goto out;
-	p[0] = DB_INT(f.order_id);
-	p[1] = DB_STR(json.data);
-	if ((rc = db_exec(db, STMT_ORDER_ITEMS_INSERT, p, 2, &rows, NULL,
-	    NULL)) != INV_OK)
-		goto out;
-	if (db_res_rows(rows) != o->nlines) {
-		log_error("order %s: %zu items inserted of %zu", f.number,
-		    db_res_rows(rows), o->nlines);
-		rc = INV_DB;
-		goto out;
-	}
-	f.actor_id = o->user_id;
-	f.status = ORDER_PENDING;
-	f.res = RES_NONE;
-	/* The row says 'held' already: this transaction commits both or
-	 * neither. */
-	if ((rc = stock_move(db, &f, MOVE_HOLD)) != INV_OK)
-		goto out;
-	*order_id = f.order_id;
-	if (order != NULL) {
-		*order = row;
-		row = NULL;
-	}
-	if (items != NULL) {
-		*items = rows;
-		rows = NULL;
-	}
-out:
-	db_res_free(f.names);
-	db_res_free(row);
-	db_res_free(rows);
+	buf_puts(&json, "[");
+	for (i = 0; i < o->nlines; i++)
+		buf_printf(&json, "%s[%" PRId64 ",%" PRId64 "]",
+		    i > 0 ? "," : "", o->lines[i].product_id,
+		    o->lines[i].quantity);
+	buf_puts(&json, "]");
+	p[0] = DB_INT(o->user_id);
+	p[1] = DB_INT(o->token_version);
+	p[2] = DB_STR(json.data);
+	p[3] = DB_STR(o->shipping_address);
+	p[4] = DB_STR_OR_NULL(o->shipping_method);
+	p[5] = DB_STR_OR_NULL(o->notes);
+	p[6] = DB_INT(!db_in_transaction(db));
+	rc = db_call(db, STMT_ORDER_CREATE, p, 7, sets, MADE__SETS + 1, &n);
 	buf_free(&json);
+	if (rc == INV_OK)
+		rc = create_verdict(sets, n, refused);
+	if (rc == INV_OK) {
+		*order_id = db_res_int(sets[MADE_SET_ORDER], 0, ORDER_COL_ID);
+		t = sets[MADE_SET_TOUCHED];
+		for (i = 0; i < db_res_rows(t) && i < ORDER_MAX_ITEMS; i++) {
+			touched->rec[i].inventory_id = db_res_int(t, i,
+			    TOUCHED_INVENTORY_ID);
+			touched->rec[i].product_id = db_res_int(t, i,
+			    TOUCHED_PRODUCT_ID);
+			touched->n++;
+		}
+		/* The order's row is its columns and then the verdict's,
+		 * which the order's readers never reach. */
+		if (order != NULL) {
+			*order = sets[MADE_SET_ORDER];
+			sets[MADE_SET_ORDER] = NULL;
+		}
+		if (items != NULL) {
+			*items = sets[MADE_SET_ITEMS];
+			sets[MADE_SET_ITEMS] = NULL;
+		}
+	}
+	for (i = 0; i < n; i++)
+		db_res_free(sets[i]);
 	return rc;
+}
+
+/* The records of t as the cache takes them: inv[i] of prod[i]. */
+static void
+touched_ids(const struct order_touched *t, int64_t *inv, int64_t *prod)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		inv[i] = t->rec[i].inventory_id;
+		prod[i] = t->rec[i].product_id;
+	}
 }
 
 void
 order_flow_invalidate(struct cache *cache, const struct order_touched *t)
 {
 	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS];
-	size_t i;
 
 	if (cache == NULL || (t->n == 0 && t->user_id == 0))
 		return;
-	for (i = 0; i < t->n; i++) {
-		inv[i] = t->rec[i].inventory_id;
-		prod[i] = t->rec[i].product_id;
-	}
+	touched_ids(t, inv, prod);
 	cache_invalidate_order(cache, t->user_id, t->n, inv, prod);
+}
+
+enum inv_err
+order_flow_announce(struct cache *cache, struct queue *queue,
+    const struct order_touched *t, int64_t order_id)
+{
+	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS], db;
+	const char *list;
+	char *job = NULL;
+	bool pushed = false;
+
+	if (cache != NULL && queue != NULL)
+		job = queue_job_on(queue, cache_redis(cache), QUEUE_HIGH,
+		    order_id, &list, &db);
+	if (job != NULL) {
+		touched_ids(t, inv, prod);
+		pushed = cache_invalidate_order_push(cache, t->user_id, t->n,
+		    inv, prod, db, list, job);
+		free(job);
+	} else
+		order_flow_invalidate(cache, t);
+	if (pushed)
+		return INV_OK;
+	if (queue == NULL)
+		return INV_UNAVAILABLE;
+	return queue_enqueue_order(queue, QUEUE_HIGH, order_id);
 }
 
 /* ---- words and audit ---- */

@@ -55,6 +55,7 @@ struct order_line {
 /* A new order as validated by the API; everything borrowed. */
 struct order_new {
 	int64_t			 user_id;
+	int64_t			 token_version;	/* of the caller's token */
 	const char		*shipping_address;
 	const char		*shipping_method;	/* or NULL */
 	const char		*notes;			/* or NULL */
@@ -74,6 +75,11 @@ enum order_refusal {
 	ORDER_REFUSED_TRANSITION,	/* from -> to is not allowed */
 	ORDER_REFUSED_CANCEL,		/* an order in status from cannot be
 					   cancelled */
+	/* The caller's row, read by the creation itself: */
+	ORDER_REFUSED_NO_USER,		/* the user no longer exists */
+	ORDER_REFUSED_INACTIVE,		/* the user is deactivated */
+	ORDER_REFUSED_STALE,		/* the token predates the user's last
+					   change of role or status */
 	ORDER_REFUSED__MAX
 };
 
@@ -104,19 +110,26 @@ struct order_touched {
 };
 
 /*
- * Creates an order, to be called INSIDE db_transaction (so a caller can
- * add its own statements to the same commit, as the Idempotency-Key
- * does): inserts the order and its items with the products' current
- * prices and the exact total, then reserves every item in product-id
- * order with the conditional update and writes the movements. *touched
- * is reset and filled: pass it to order_flow_invalidate after the commit.
+ * Creates an order: the stored procedure order_create (schema/, the one
+ * place the creation rule lives) in one round trip. Standing alone it is
+ * its own transaction, committed when this returns INV_OK (a deadlock
+ * is retried by calling again); called INSIDE db_transaction it joins
+ * that transaction, so a caller can add its own statements to the same
+ * commit, as the Idempotency-Key does. The caller's row is checked first,
+ * as the router checks it for other writes (o->user_id, its
+ * o->token_version). *touched is reset and filled: pass it to
+ * order_flow_invalidate after the commit.
  * Returns INV_OK with *order_id and, where order and items are not NULL,
  * the order as the owner sees it (new, db_res_free them): *order its row
- * (enum order_col, the owner's email and name NULL), *items its items
+ * (enum order_col, the owner's email and name NULL; the columns after
+ * those are the procedure's verdict), *items its items
  * (enum order_item_col, the product's name and SKU NULL) in item-id
- * order. INV_INVALID with *refused filled (the caller must roll back:
- * return it from the transaction function); database errors otherwise
- * (INV_RETRY included); *order and *items are NULL on every failure.
+ * order. INV_INVALID with *refused filled (nothing done; inside a
+ * transaction the caller must roll back: return it from the transaction
+ * function); INV_DISAGREE (logged, nothing done) when a CHECK of the
+ * stock refused a reservation whose condition passed; database errors
+ * otherwise (INV_RETRY included); *order and *items are NULL on every
+ * failure.
  */
 enum inv_err order_flow_create(struct db *, const struct order_new *,
     int64_t *order_id, struct db_res **order, struct db_res **items,
@@ -124,6 +137,17 @@ enum inv_err order_flow_create(struct db *, const struct order_new *,
 
 /* Invalidates the cache of every record in touched (after the commit). */
 void order_flow_invalidate(struct cache *, const struct order_touched *);
+
+/*
+ * After the commit of a new order (order_id, touched as
+ * order_flow_create filled it): order_flow_invalidate, and the order's
+ * process_order job on the high queue (queue may be NULL: none), in one
+ * round trip when the queue lives in the cache's Redis server (one
+ * script), else one after the other. INV_OK when the job was queued;
+ * else the worker's sweep of the database must find the order.
+ */
+enum inv_err order_flow_announce(struct cache *, struct queue *,
+    const struct order_touched *, int64_t order_id);
 
 /*
  * The admin's status update (PUT /orders/{id}), in its own transaction:

@@ -209,14 +209,44 @@ order_or_reply(struct app *app, const struct http_req *req,
 	return false;
 }
 
-/* Replies a refusal of the rules: 404 for a missing product, else 400. */
+/* Refusals of the caller's row by the creation itself, and the
+ * dispatcher's word for each. */
+static const struct {
+	enum order_refusal	 why;
+	enum caller_refusal	 caller;
+} caller_refusals[] = {
+	{ ORDER_REFUSED_NO_USER, CALLER_GONE },
+	{ ORDER_REFUSED_INACTIVE, CALLER_INACTIVE },
+	{ ORDER_REFUSED_STALE, CALLER_STALE },
+};
+
+/* Whether r refuses the caller rather than the order; *c says how. */
+static bool
+refuses_caller(const struct order_refused *r, enum caller_refusal *c)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMBERS(caller_refusals); i++)
+		if (caller_refusals[i].why == r->why) {
+			*c = caller_refusals[i].caller;
+			return true;
+		}
+	return false;
+}
+
+/* Replies a refusal of the rules: 404 for a missing product, else 400;
+ * a refused caller as the dispatcher answers one. */
 static void
 reply_refused(struct http_resp *resp, const struct order_refused *r)
 {
+	enum caller_refusal c;
 	char msg[1200];
 
-	http_reply_detail(resp, r->why == ORDER_REFUSED_NO_PRODUCT ? 404 : 400,
-	    order_refused_text(r, msg, sizeof(msg)));
+	if (refuses_caller(r, &c))
+		caller_reply_refused(resp, c);
+	else
+		http_reply_detail(resp, r->why == ORDER_REFUSED_NO_PRODUCT ?
+		    404 : 400, order_refused_text(r, msg, sizeof(msg)));
 }
 
 /* A reply for order_flow's result rc (not INV_OK). */
@@ -237,10 +267,11 @@ reply_flow_error(struct http_resp *resp, enum inv_err rc, int64_t id,
 /*
  * The items of the body as order lines (lines has ORDER_MAX_ITEMS
  * places). Returns false having replied 422: a bad element, with loc
- * ["body", "items", i, field], or a product listed twice.
+ * ["body", "items", i, field], or a product listed twice; but first the
+ * caller's row, as for any write (principal_current_or_reply).
  */
 static bool
-lines_or_422(const struct http_req *req, struct http_resp *resp,
+lines_or_422(struct app *app, struct http_req *req, struct http_resp *resp,
     struct order_line *lines, size_t *n)
 {
 	struct json_object *details = NULL, *arr, *it;
@@ -269,7 +300,10 @@ lines_or_422(const struct http_req *req, struct http_resp *resp,
 			}
 	}
 	if (details != NULL) {
-		http_reply_422(resp, details);
+		if (principal_current_or_reply(app, req, resp))
+			http_reply_422(resp, details);
+		else
+			json_object_put(details);
 		return false;
 	}
 	*n = len;
@@ -286,24 +320,17 @@ struct create_tx {
 	size_t			 body_len;
 };
 
-/*
- * The order, its 201 body and (with a key) the key's stored answer, in
- * one transaction. INV_CONFLICT when the key's row is no longer an
- * unfinished claim (another request finished it, or it expired and went).
- */
+/* The order and its 201 body, from what order_flow_create returned: as a
+ * GET reads it. */
 static enum inv_err
-create_tx(struct db *db, void *arg)
+create_order(struct db *db, struct create_tx *t)
 {
-	struct create_tx *t = arg;
 	struct db_res *order = NULL, *items = NULL;
 	struct json_writer w;
 	enum inv_err rc;
 
 	free(t->body);
 	t->body = NULL;
-	if (t->idem_id != 0 && (rc = idem_lock(db, t->idem_id)) != INV_OK)
-		return rc;
-	/* The body from what the inserts returned: as a GET reads it. */
 	if ((rc = order_flow_create(db, t->order, &t->order_id, &order,
 	    &items, &t->touched, &t->refused)) != INV_OK)
 		return rc;
@@ -312,23 +339,40 @@ create_tx(struct db *db, void *arg)
 	t->body = jw_take(&w, &t->body_len);
 	db_res_free(order);
 	db_res_free(items);
-	if (t->idem_id != 0)
-		rc = idem_store(db, t->idem_id, 201, t->body);
-	return rc;
+	return INV_OK;
 }
 
-/* Hands the new order to the worker; without Redis the worker's sweep
- * of the database finds it instead (doc/design.md, "Queue protocol"). */
+/*
+ * With a key: the order, its 201 body and the key's stored answer, in
+ * one transaction. INV_CONFLICT when the key's row is no longer an
+ * unfinished claim (another request finished it, or it expired and went).
+ */
+static enum inv_err
+create_tx(struct db *db, void *arg)
+{
+	struct create_tx *t = arg;
+	enum inv_err rc;
+
+	if ((rc = idem_lock(db, t->idem_id)) != INV_OK ||
+	    (rc = create_order(db, t)) != INV_OK)
+		return rc;
+	return idem_store(db, t->idem_id, 201, t->body);
+}
+
+/* After the commit: the cache forgets what the order changed and the
+ * worker gets its job, in one round trip to Redis where they share it;
+ * without the queue's Redis the worker's sweep of the database finds
+ * the order instead (doc/design.md, "Queue protocol"). */
 static void
-order_enqueue(struct app *app, int64_t id)
+order_announce(struct app *app, const struct create_tx *t)
 {
 	enum inv_err rc;
 
-	if (app->queue == NULL)
-		return;
-	if ((rc = queue_enqueue_order(app->queue, QUEUE_HIGH, id)) != INV_OK)
+	rc = order_flow_announce(app->cache, app->queue, &t->touched,
+	    t->order_id);
+	if (rc != INV_OK && app->queue != NULL)
 		log_warn("order %" PRId64 " not queued (%s): the worker's "
-		    "sweep will find it", id, inv_strerror(rc));
+		    "sweep will find it", t->order_id, inv_strerror(rc));
 }
 
 /* POST /api/v1/orders: 201 | 400 | 404 | 409 | 422 */
@@ -336,6 +380,7 @@ void
 h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	struct order_line lines[ORDER_MAX_ITEMS];
+	enum caller_refusal caller;
 	struct order_new o;
 	struct create_tx t;
 	enum inv_err rc;
@@ -344,10 +389,15 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 	char *canon = NULL;
 
 	memset(&t, 0, sizeof(t));
-	if (!lines_or_422(req, resp, lines, &o.nlines) ||
+	/* Without a key the order's one call checks the caller; with one,
+	 * the claim may answer without that call (a replay, 409, 422), so
+	 * the caller's row is read first, as for any other write. */
+	if ((keyed && !principal_current_or_reply(app, req, resp)) ||
+	    !lines_or_422(app, req, resp, lines, &o.nlines) ||
 	    !idem_key_or_422(req, resp))
 		return;
 	o.user_id = req->principal.user_id;
+	o.token_version = req->principal.token_version;
 	o.shipping_address = json_get_str(req->json, "shipping_address");
 	o.shipping_method = json_get_str(req->json, "shipping_method");
 	o.notes = json_get_str(req->json, "notes");
@@ -359,19 +409,22 @@ h_orders_create(struct app *app, struct http_req *req, struct http_resp *resp)
 		if (keyed && !idem_claim_or_reply(app, req, resp, canon,
 		    &t.idem_id))
 			goto out;
-		rc = db_transaction(app->db, create_tx, &t);
+		rc = keyed ? db_transaction(app->db, create_tx, &t) :
+		    create_order(app->db, &t);
 		/* Someone else finished the key first: claiming again
 		 * replays their answer. */
 	} while (rc == INV_CONFLICT && keyed && ++tries < 2);
 	switch (rc) {
 	case INV_OK:
-		order_flow_invalidate(app->cache, &t.touched);
-		order_enqueue(app, t.order_id);
+		order_announce(app, &t);
 		http_reply_json_text(resp, 201, t.body, t.body_len);
 		break;
 	case INV_INVALID:
 		reply_refused(resp, &t.refused);
-		if (keyed)
+		/* A refused caller's answer is no answer to the key. */
+		if (keyed && refuses_caller(&t.refused, &caller))
+			idem_abandon(app->db, t.idem_id);
+		else if (keyed)
 			idem_finish(app->db, t.idem_id, resp);
 		break;
 	case INV_CONFLICT:

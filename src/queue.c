@@ -442,6 +442,18 @@ job_new(enum queue_prio prio, int64_t order_id)
 	    prio_names[prio], when);
 }
 
+char *
+queue_job_on(const struct queue *q, const struct redis_settings *other,
+    enum queue_prio prio, int64_t order_id, const char **list, int64_t *db)
+{
+	if ((unsigned)prio >= QUEUE__MAX || order_id <= 0 ||
+	    !redis_same_server(q->target.set, other))
+		return NULL;
+	*list = prio_keys[prio];
+	*db = q->target.set->db;
+	return job_new(prio, order_id);
+}
+
 enum inv_err
 queue_enqueue_order(struct queue *q, enum queue_prio prio, int64_t order_id)
 {

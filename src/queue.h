@@ -19,6 +19,7 @@
 
 struct config;
 struct queue;
+struct redis_settings;
 
 enum queue_prio {
 	QUEUE_HIGH = 0,
@@ -38,6 +39,16 @@ const char *queue_prio_name(enum queue_prio);
  * order. cfg is borrowed and must outlive the handle. */
 enum inv_err queue_open(struct queue **out, const struct config *cfg);
 void queue_close(struct queue *);
+
+/*
+ * For a producer that can push the job in a round trip it makes anyway
+ * (cache_invalidate_order_push): the process_order job of order_id (new
+ * text), its list in *list (borrowed) and the database in *db, when the
+ * queue's Redis is the server of other (the same socket or address, no
+ * Sentinel on either); else NULL, and queue_enqueue_order it is.
+ */
+char *queue_job_on(const struct queue *, const struct redis_settings *other,
+    enum queue_prio, int64_t order_id, const char **list, int64_t *db);
 
 /* Pushes a process_order job for order_id; INV_UNAVAILABLE when Redis is
  * unreachable. */

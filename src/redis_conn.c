@@ -204,6 +204,18 @@ redis_sentinels_check(const struct redis_settings *set, const char *prefix,
 }
 
 bool
+redis_same_server(const struct redis_settings *a,
+    const struct redis_settings *b)
+{
+	if (a == NULL || b == NULL || a->sentinels[0] != '\0' ||
+	    b->sentinels[0] != '\0')
+		return false;
+	if (a->socket[0] != '\0' || b->socket[0] != '\0')
+		return strcmp(a->socket, b->socket) == 0;
+	return strcmp(a->host, b->host) == 0 && a->port == b->port;
+}
+
+bool
 redis_auth_check(const struct redis_settings *set, const char *prefix,
     const char *path, char **why)
 {

@@ -93,6 +93,12 @@ struct redisContext *redis_conn_open(struct redis_target *t);
  */
 bool redis_conn_moved(struct redis_target *t);
 
+/* Whether a and b name the same server (whatever the database and the
+ * user): the same unix socket, or the same host and port; never with
+ * Sentinel on either, where the master can move. */
+bool redis_same_server(const struct redis_settings *a,
+    const struct redis_settings *b);
+
 /* True for an error reply that says the server is no longer a writable
  * master (READONLY, MASTERDOWN): the connection should be dropped. */
 bool redis_reply_demoted(const struct redisReply *);

@@ -65,7 +65,8 @@ bool router_match(const char *pattern, const char *path, int64_t *ids,
  * Whether the dispatcher checks the caller's current row (one primary-key
  * read: active, admin, token version) for route r requested with method
  * m: every admin route and every authenticated POST, PUT, PATCH and
- * DELETE.
+ * DELETE, but POST /orders, whose handler reads it itself (inside the
+ * order's own database call).
  */
 bool route_reads_user(const struct route *r, enum http_method m);
 
@@ -77,6 +78,28 @@ bool route_reads_user(const struct route *r, enum http_method m);
  */
 bool principal_admin_or_reply(struct app *, const struct http_req *,
     struct http_resp *);
+
+/*
+ * For a handler that reads the caller's row itself (route_reads_user
+ * false) and answers without that read: checks it as the dispatcher would have
+ * (a no-op once checked). True when the caller's token still counts;
+ * else false having replied 400, 401 or a database error.
+ */
+bool principal_current_or_reply(struct app *, struct http_req *,
+    struct http_resp *);
+
+/* Why the caller's current row refuses its token. */
+enum caller_refusal {
+	CALLER_GONE = 0,	/* no such user: 401 */
+	CALLER_INACTIVE,	/* 400 "Inactive user" */
+	CALLER_NOT_ADMIN,	/* 403 where an admin is needed */
+	CALLER_STALE,		/* a token older than the user's last change
+				   of role or status: 401 */
+	CALLER__MAX
+};
+
+/* The reply to each, in the dispatcher's words. */
+void caller_reply_refused(struct http_resp *, enum caller_refusal);
 
 /* Runs the whole dispatch for req, leaving the reply in resp. */
 void router_dispatch(struct app *, struct http_req *, struct http_resp *);

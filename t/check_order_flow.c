@@ -39,7 +39,7 @@ static enum inv_err
 flow_create(int64_t uid, const struct order_line *lines, size_t n,
     struct created *out)
 {
-	struct order_new in = { uid, "1 Test Street", NULL, NULL, lines, n };
+	struct order_new in = { uid, 0, "1 Test Street", NULL, NULL, lines, n };
 	struct flow_create c = { &in, out };
 	enum inv_err e;
 

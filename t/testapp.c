@@ -138,6 +138,37 @@ tu_redis_connect(const struct redis_settings *set)
 }
 
 void
+tu_sql(struct db *db, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&s, fmt, ap), 0);
+	va_end(ap);
+	ck_assert_msg(db_exec_script(db, s) == INV_OK, "SQL failed: %s", s);
+	free(s);
+}
+
+void
+tu_expect_sql(struct db *db, const char *fmt, ...)
+{
+	va_list ap;
+	char *cond, *s;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&cond, fmt, ap), 0);
+	va_end(ap);
+	s = xasprintf("BEGIN NOT ATOMIC IF NOT COALESCE((%s), FALSE) THEN "
+	    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'tu_expect_sql'; "
+	    "END IF; END", cond);
+	ck_assert_msg(db_exec_script(db, s) == INV_OK, "does not hold: %s",
+	    cond);
+	free(s);
+	free(cond);
+}
+
+void
 tu_redis(struct app *app, const char *fmt, ...)
 {
 	redisContext *c = tu_redis_connect(&app->cfg->redis);

@@ -100,6 +100,16 @@ struct db *tu_owner_db(struct app *);
  * value cached by an earlier test must not answer for a new row. */
 void tu_reset_db(struct app *);
 
+/* Runs a trusted test script (formatted here, never request data) on db
+ * (db_exec_script); a failure fails the test. */
+void tu_sql(struct db *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Fails the test unless the SQL condition (trusted, formatted here)
+ * holds on db's server, in db's session; NULL counts as false. */
+void tu_expect_sql(struct db *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /*
  * A new raw connection to the Redis of set (the cache's or the queue's),
  * opened as the programs open theirs (redis_conn_open: AUTH, SELECT) but
