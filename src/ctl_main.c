@@ -192,6 +192,39 @@ out:
 }
 
 /*
+ * Whether the service's account finds the schema it was built for: every
+ * migration applied and every stored procedure callable. Without this an
+ * upgrade that skipped `migrate` or the EXECUTE grant would pass the check
+ * and fail only when the first order is placed.
+ */
+static bool
+schema_usable(struct ctl *c)
+{
+	char routine[64];
+	size_t pending;
+	enum inv_err rc;
+
+	if ((rc = migrate_pending(c->db, &pending)) == INV_OK && pending > 0) {
+		printf("schema: %zu migration(s) not applied: run "
+		    "`inventoryctl migrate`\n", pending);
+		return false;
+	}
+	if (rc == INV_OK)
+		rc = db_check_routines(c->db, routine, sizeof(routine));
+	if (rc == INV_NOTFOUND) {
+		printf("schema: %s may not run procedure %s: GRANT EXECUTE "
+		    "on the database to it\n", c->cfg->db_user, routine);
+		return false;
+	}
+	if (rc != INV_OK) {
+		printf("schema: %s\n", inv_strerror(rc));
+		return false;
+	}
+	printf("schema: ok\n");
+	return true;
+}
+
+/*
  * check-config: the configuration was read and checked before any
  * command runs; this says so and, unless --no-connect (the units' check
  * before start and reload, which must not depend on the servers being
@@ -214,6 +247,8 @@ cmd_check_config(struct ctl *c, int argc, char *argv[])
 	redis_ok = cache_ping(c->cache) == INV_OK;
 	queue_ok = queue_get_stats(c->queue, &st) == INV_OK;
 	printf("database: %s\n", db_ok ? "ok" : "unavailable");
+	if (db_ok)
+		db_ok = schema_usable(c);
 	printf("redis: %s\n", redis_ok ? "ok" : "unavailable");
 	printf("queue redis: %s\n", queue_ok ? "ok" : "unavailable");
 	return db_ok && redis_ok && queue_ok ? 0 : 1;

@@ -242,6 +242,12 @@ static const struct {
 	    "SELECT version FROM schema_migrations ORDER BY version" },
 	[STMT_MIGRATION_RECORD] = { "migration_record", 0,
 	    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)" },
+	/* information_schema lists a routine only to an account that may
+	 * run or alter it, while PREPARE of a CALL succeeds without EXECUTE:
+	 * this is how check-config sees the grant before an order fails. */
+	[STMT_ROUTINES_CALLABLE] = { "routines_callable", 1,
+	    "SELECT ROUTINE_NAME FROM information_schema.ROUTINES "
+	    "WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_NAME" },
 	/* products and inventory */
 	[STMT_PRODUCT_INSERT] = { "product_insert", 0,
 	    "INSERT INTO products (sku, name, description, price, weight, "
@@ -1737,6 +1743,37 @@ db_prepare_all(struct db *db, enum stmt *bad)
 		}
 	}
 	return INV_OK;
+}
+
+enum inv_err
+db_check_routines(struct db *db, char *missing, size_t size)
+{
+	struct db_res *r = NULL;
+	const char *name;
+	enum inv_err rc;
+	size_t len, row;
+	int i;
+
+	if ((rc = db_exec(db, STMT_ROUTINES_CALLABLE, NULL, 0, &r, NULL,
+	    NULL)) != INV_OK)
+		return rc;
+	for (i = 0; i < STMT__MAX && rc == INV_OK; i++) {
+		if (!is_call((enum stmt)i))
+			continue;
+		/* "CALL name(...)" */
+		name = stmts[i].sql + strlen("CALL ");
+		len = strcspn(name, "(");
+		for (row = 0; row < db_res_rows(r); row++)
+			if (strlen(db_res_str(r, row, 0)) == len &&
+			    strncmp(db_res_str(r, row, 0), name, len) == 0)
+				break;
+		if (row == db_res_rows(r)) {
+			snprintf(missing, size, "%.*s", (int)len, name);
+			rc = INV_NOTFOUND;
+		}
+	}
+	db_res_free(r);
+	return rc;
 }
 
 /* Maps the connection's error for a script; see db_exec_script. */

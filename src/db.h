@@ -47,6 +47,7 @@ enum stmt {
 	STMT_RELEASE_LOCK,		/* name */
 	STMT_MIGRATION_VERSIONS,	/* -> version, ascending */
 	STMT_MIGRATION_RECORD,		/* version, name */
+	STMT_ROUTINES_CALLABLE,		/* -> routine names this account sees */
 	/* products and inventory */
 	STMT_PRODUCT_INSERT,		/* sku, name, description, price, weight,
 					   dimensions, category, image_url */
@@ -413,6 +414,13 @@ const char *db_stmt_name(enum stmt);
  * only once it has run); for the schema-drift test. On failure *bad is
  * the first statement that failed. */
 enum inv_err db_prepare_all(struct db *, enum stmt *bad);
+
+/*
+ * Whether this account may run every stored procedure a statement calls:
+ * INV_OK, or INV_NOTFOUND with the first one it cannot (absent from the
+ * schema, or no EXECUTE grant) named in missing.
+ */
+enum inv_err db_check_routines(struct db *, char *missing, size_t size);
 
 /*
  * Runs a script of several ';'-separated statements as it stands (for
