@@ -552,7 +552,7 @@ invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
 	for (i = 0; i < n; i++) {
 		/* A full handle would bump the floor (every key): send what
 		 * it holds first, room kept for this record and the lists. */
-		if (ch->npending + 3 > PENDING_MAX && !pending_flush(ch))
+		if (ch->npending + 4 > PENDING_MAX && !pending_flush(ch))
 			ch->stats.errors++;
 		if (inv_ids[i] > 0)
 			pending_add(ch, CACHE_SCOPE_ITEM, inv_ids[i]);
@@ -561,8 +561,11 @@ invalidate_order(struct cache *ch, int64_t owner_id, size_t n,
 	}
 	if (n > 0)
 		pending_add(ch, CACHE_SCOPE_LISTS, 0);
-	if (owner_id > 0)
+	/* The owner's orders, and all orders (the admin's counts). */
+	if (owner_id > 0) {
 		pending_add(ch, CACHE_SCOPE_ORDERS, owner_id);
+		pending_add(ch, CACHE_SCOPE_ORDERS, 0);
+	}
 	if (push != NULL && ch->push_refused)
 		push = NULL;
 	if (pending_flush_push(ch, push))

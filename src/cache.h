@@ -38,8 +38,8 @@ enum cache_scope {
 	CACHE_SCOPE_ITEM = 0,	/* one inventory record, by inventory id */
 	CACHE_SCOPE_PRODUCT,	/* one product's inventory, by product id */
 	CACHE_SCOPE_LISTS,	/* every list and report (scope id 0) */
-	CACHE_SCOPE_ORDERS,	/* a user's orders: the counts of the owner's
-				   lists, by user id */
+	CACHE_SCOPE_ORDERS,	/* a user's orders: the counts of the order
+				   lists, by user id (0: all users) */
 	CACHE_SCOPE__MAX
 };
 

@@ -7,6 +7,7 @@
  *   inventoryctl [--config FILE] queue stats
  *   inventoryctl [--config FILE] dead list | retry ID | retry all | purge
  *   inventoryctl [--config FILE] audit
+ *   inventoryctl [--config FILE] explain
  *
  * Options may stand before or after the command (as with any GNU tool);
  * an option the command does not take, an unknown one, or a word too many
@@ -191,6 +192,39 @@ out:
 }
 
 /*
+ * Whether the service's account finds the schema it was built for: every
+ * migration applied and every stored procedure callable. Without this an
+ * upgrade that skipped `migrate` or the EXECUTE grant would pass the check
+ * and fail only when the first order is placed.
+ */
+static bool
+schema_usable(struct ctl *c)
+{
+	char routine[64];
+	size_t pending;
+	enum inv_err rc;
+
+	if ((rc = migrate_pending(c->db, &pending)) == INV_OK && pending > 0) {
+		printf("schema: %zu migration(s) not applied: run "
+		    "`inventoryctl migrate`\n", pending);
+		return false;
+	}
+	if (rc == INV_OK)
+		rc = db_check_routines(c->db, routine, sizeof(routine));
+	if (rc == INV_NOTFOUND) {
+		printf("schema: %s may not run procedure %s: GRANT EXECUTE "
+		    "on the database to it\n", c->cfg->db_user, routine);
+		return false;
+	}
+	if (rc != INV_OK) {
+		printf("schema: %s\n", inv_strerror(rc));
+		return false;
+	}
+	printf("schema: ok\n");
+	return true;
+}
+
+/*
  * check-config: the configuration was read and checked before any
  * command runs; this says so and, unless --no-connect (the units' check
  * before start and reload, which must not depend on the servers being
@@ -213,6 +247,8 @@ cmd_check_config(struct ctl *c, int argc, char *argv[])
 	redis_ok = cache_ping(c->cache) == INV_OK;
 	queue_ok = queue_get_stats(c->queue, &st) == INV_OK;
 	printf("database: %s\n", db_ok ? "ok" : "unavailable");
+	if (db_ok)
+		db_ok = schema_usable(c);
 	printf("redis: %s\n", redis_ok ? "ok" : "unavailable");
 	printf("queue redis: %s\n", queue_ok ? "ok" : "unavailable");
 	return db_ok && redis_ok && queue_ok ? 0 : 1;
@@ -344,6 +380,26 @@ cmd_audit(struct ctl *c, int argc, char *argv[])
 	return violations == 0 ? 0 : 1;
 }
 
+/*
+ * How MariaDB reads every list statement (a first page): exit 1 when a
+ * page reads a whole table of orders, items, products or inventory.
+ */
+static int
+cmd_explain(struct ctl *c, int argc, char *argv[])
+{
+	size_t scans;
+	enum inv_err rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = db_explain_lists(c->db, stdout, &scans)) != INV_OK) {
+		fprintf(stderr, "inventoryctl: explain: %s\n", inv_strerror(rc));
+		return 1;
+	}
+	printf("list plans: %zu full scan(s) of a page\n", scans);
+	return scans == 0 ? 0 : 1;
+}
+
 /* What a command needs opened before it runs. */
 #define NEED_DB		0x01
 #define NEED_CACHE	0x02
@@ -371,6 +427,7 @@ static const struct command {
 	{ "dead", " list | retry ID | retry all | purge", 0, 2, NEED_QUEUE,
 	    cmd_dead },
 	{ "audit", "", 0, 0, NEED_DB, cmd_audit },
+	{ "explain", "", 0, 0, NEED_DB, cmd_explain },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -39,12 +39,39 @@
 #define PRODUCT_COLS \
 	"id, sku, name, description, price, weight, dimensions, category, " \
 	"image_url, " ISO_UTC("created_at") ", " ISO_UTC("updated_at")
+/*
+ * Lists read a page of ids from an index first, then the page's rows
+ * alone: a skipped row costs an index entry, never a row or a join
+ * (what a deep skip reads). Each list has one statement per set of
+ * filters, not "(? IS NULL OR col = ?)": MariaDB does not drop "NULL IS
+ * NULL OR ..." from a prepared statement and then reads every row. The
+ * key of the last row shown ("after", src/list.c) starts the next page:
+ * "id > ?" is a range of the index, and 0 makes it the first page.
+ * KEYS_PAGE(table, where) is the page's ids as the derived table pg
+ * (column kid); where ends in "AND ". STRAIGHT_JOIN: from those ids to
+ * the rows, not from a small joined table to every row.
+ */
+#define KEYS_PAGE(table, where) \
+	"(SELECT id AS kid FROM " table " WHERE " where "id > ? " \
+	"ORDER BY id LIMIT ? OFFSET ?) pg"
+/* The order of a page: by the derived table's own columns, which
+ * MariaDB sorts before the join (a page, in memory). Sorting by the
+ * joined rows' columns made a temporary table of them, on disk for
+ * their TEXT columns, per request; and under 16 clients MariaDB 10.11.19
+ * crashed dropping one (signal 11 in ha_maria::drop_table). */
+#define KEYS_ORDER	" ORDER BY pg.kid"
 /* q matches the name or the SKU, both case-insensitively (the SKU column
- * itself compares byte for byte); '!' escapes the LIKE wildcards. */
-#define PRODUCT_FILTER \
-	" WHERE (? IS NULL OR category = ?) AND (? IS NULL OR " \
-	"name LIKE ? ESCAPE '!' OR " \
-	"sku COLLATE utf8mb4_unicode_ci LIKE ? ESCAPE '!')"
+ * itself compares byte for byte); '!' escapes the LIKE wildcards. It
+ * matches inside the text, which no index serves (README, LISTS). */
+#define PRODUCT_BY_CATEGORY	"category = ? AND "
+#define PRODUCT_BY_Q \
+	"(name LIKE ? ESCAPE '!' OR " \
+	"sku COLLATE utf8mb4_unicode_ci LIKE ? ESCAPE '!') AND "
+#define PRODUCT_PAGE(where) \
+	"SELECT STRAIGHT_JOIN " PRODUCT_COLS " FROM " KEYS_PAGE("products", where) \
+	" JOIN products ON products.id = pg.kid" KEYS_ORDER
+#define PRODUCT_COUNT(where) \
+	"SELECT COUNT(*) FROM products WHERE " where "TRUE"
 #define INV_COLS \
 	"i.id, i.product_id, i.quantity_in_stock, i.quantity_reserved, " \
 	"i.reorder_level, i.reorder_quantity, " \
@@ -53,10 +80,16 @@
 	ISO_UTC("i.created_at") ", " ISO_UTC("i.updated_at") ", " \
 	"i.available, i.available <= i.reorder_level, p.name, p.sku"
 #define INV_FROM " FROM inventory i JOIN products p ON p.id = i.product_id"
-/* product_id when given; only rows that need reordering when asked. */
-#define INV_FILTER \
-	" WHERE (? IS NULL OR i.product_id = ?) AND " \
-	"(? = 0 OR i.available <= i.reorder_level)"
+/* needs_reorder is available <= reorder_level, stored and indexed
+ * (schema/006_list_indexes.sql). */
+#define INV_BY_PRODUCT	"product_id = ? AND "
+#define INV_LOW		"needs_reorder = 1 AND "
+#define INV_PAGE(where) \
+	"SELECT STRAIGHT_JOIN " INV_COLS " FROM " KEYS_PAGE("inventory", where) \
+	" JOIN inventory i ON i.id = pg.kid " \
+	"JOIN products p ON p.id = i.product_id" KEYS_ORDER
+#define INV_COUNT(where) \
+	"SELECT COUNT(*) FROM inventory WHERE " where "TRUE"
 #define MOVEMENT_COLS \
 	"id, inventory_id, product_id, change_in_stock, change_reserved, " \
 	"reason, order_id, user_id, " ISO_UTC("created_at")
@@ -96,19 +129,27 @@
 	col " BIGINT PATH '$'))"
 
 /*
- * A page of orders, newest first (the id breaks ties within a second).
- * One statement per set of filters, not "(? IS NULL OR col = ?)": MariaDB
- * does not drop "NULL IS NULL OR ..." from a prepared statement, and then
- * reads and sorts every order instead of walking an index backwards
- * through the page alone (schema/002_orders.sql).
+ * A page of orders, newest first (the id breaks ties within a second):
+ * the page's ids walk the index of its filters backwards from the key
+ * given (schema/002_orders.sql), whatever the number of orders, then
+ * users join those rows only (ordered as KEYS_ORDER says). The index
+ * is named: by its statistics
+ * MariaDB picked the sweep's (status, swept_at, created_at) for a
+ * status, which then sorts every order of that status. where is "" or
+ * conditions ending in "AND ". The first page starts below a key later
+ * than any order.
  */
-#define ORDER_PAGE_TAIL \
-	" ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?"
-#define ORDER_PAGE(where) \
-	"SELECT " ORDER_COLS " FROM orders o JOIN users u " \
-	"ON u.id = o.user_id " where ORDER_PAGE_TAIL
-#define ORDER_OWN_PAGE(where) \
-	"SELECT " ORDER_OWN_COLS " FROM orders o " where ORDER_PAGE_TAIL
+#define ORDER_PAGE_OF(cols, join, ix, where) \
+	"SELECT STRAIGHT_JOIN " cols " FROM (SELECT id AS kid, " \
+	"created_at AS kt FROM orders FORCE INDEX (" ix ") WHERE " where \
+	"(created_at < ? OR (created_at = ? AND id < ?)) " \
+	"ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?) pg " \
+	"JOIN orders o ON o.id = pg.kid " join \
+	"ORDER BY pg.kt DESC, pg.kid DESC"
+#define ORDER_PAGE(ix, where) \
+	ORDER_PAGE_OF(ORDER_COLS, "JOIN users u ON u.id = o.user_id ", ix, \
+	where)
+#define ORDER_OWN_PAGE(ix, where) ORDER_PAGE_OF(ORDER_OWN_COLS, "", ix, where)
 /* The X-Total-Count of those pages, by the same rule. */
 #define ORDER_COUNT(where)	"SELECT COUNT(*) FROM orders o " where
 
@@ -151,7 +192,8 @@ static const struct {
 	    "SELECT " USER_COLS ", hashed_password, token_version FROM users "
 	    "WHERE id = ?" },
 	[STMT_USER_LIST] = { "user_list", USER_COL_HASH,
-	    "SELECT " USER_COLS " FROM users ORDER BY id LIMIT ? OFFSET ?" },
+	    "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id "
+	    "LIMIT ? OFFSET ?" },
 	[STMT_USER_COUNT] = { "user_count", 1,
 	    "SELECT COUNT(*) FROM users" },
 	/* The caller computed the new values under STMT_USER_LOCK. */
@@ -200,6 +242,12 @@ static const struct {
 	    "SELECT version FROM schema_migrations ORDER BY version" },
 	[STMT_MIGRATION_RECORD] = { "migration_record", 0,
 	    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)" },
+	/* information_schema lists a routine only to an account that may
+	 * run or alter it, while PREPARE of a CALL succeeds without EXECUTE:
+	 * this is how check-config sees the grant before an order fails. */
+	[STMT_ROUTINES_CALLABLE] = { "routines_callable", 1,
+	    "SELECT ROUTINE_NAME FROM information_schema.ROUTINES "
+	    "WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_NAME" },
 	/* products and inventory */
 	[STMT_PRODUCT_INSERT] = { "product_insert", 0,
 	    "INSERT INTO products (sku, name, description, price, weight, "
@@ -208,11 +256,21 @@ static const struct {
 	    "SELECT " PRODUCT_COLS " FROM products WHERE id = ?" },
 	[STMT_PRODUCT_LOCK] = { "product_lock", 1,
 	    "SELECT id FROM products WHERE id = ? FOR UPDATE" },
-	[STMT_PRODUCT_LIST] = { "product_list", PRODUCT_COL__MAX,
-	    "SELECT " PRODUCT_COLS " FROM products" PRODUCT_FILTER
-	    " ORDER BY id LIMIT ? OFFSET ?" },
-	[STMT_PRODUCT_COUNT] = { "product_count", 1,
-	    "SELECT COUNT(*) FROM products" PRODUCT_FILTER },
+	[STMT_PRODUCT_PAGE] = { "product_page", PRODUCT_COL__MAX,
+	    PRODUCT_PAGE("") },
+	[STMT_PRODUCT_PAGE_BY_CATEGORY] = { "product_page_by_category",
+	    PRODUCT_COL__MAX, PRODUCT_PAGE(PRODUCT_BY_CATEGORY) },
+	[STMT_PRODUCT_PAGE_BY_Q] = { "product_page_by_q", PRODUCT_COL__MAX,
+	    PRODUCT_PAGE(PRODUCT_BY_Q) },
+	[STMT_PRODUCT_PAGE_BY_CATEGORY_Q] = { "product_page_by_category_q",
+	    PRODUCT_COL__MAX, PRODUCT_PAGE(PRODUCT_BY_CATEGORY PRODUCT_BY_Q) },
+	[STMT_PRODUCT_COUNT] = { "product_count", 1, PRODUCT_COUNT("") },
+	[STMT_PRODUCT_COUNT_BY_CATEGORY] = { "product_count_by_category", 1,
+	    PRODUCT_COUNT(PRODUCT_BY_CATEGORY) },
+	[STMT_PRODUCT_COUNT_BY_Q] = { "product_count_by_q", 1,
+	    PRODUCT_COUNT(PRODUCT_BY_Q) },
+	[STMT_PRODUCT_COUNT_BY_CATEGORY_Q] = { "product_count_by_category_q",
+	    1, PRODUCT_COUNT(PRODUCT_BY_CATEGORY PRODUCT_BY_Q) },
 	/* Optional columns take a (given, value) pair so that a JSON null
 	 * can clear them while an absent field keeps them. */
 	[STMT_PRODUCT_UPDATE] = { "product_update", 0,
@@ -252,11 +310,19 @@ static const struct {
 	    "reorder_quantity = ?, "
 	    "last_restock_date = IF(?, UTC_TIMESTAMP(), last_restock_date) "
 	    "WHERE id = ?" },
-	[STMT_INV_LIST] = { "inv_list", INV_COL__MAX,
-	    "SELECT " INV_COLS INV_FROM INV_FILTER
-	    " ORDER BY i.id LIMIT ? OFFSET ?" },
-	[STMT_INV_COUNT] = { "inv_count", 1,
-	    "SELECT COUNT(*)" INV_FROM INV_FILTER },
+	[STMT_INV_PAGE] = { "inv_page", INV_COL__MAX, INV_PAGE("") },
+	[STMT_INV_PAGE_BY_PRODUCT] = { "inv_page_by_product", INV_COL__MAX,
+	    INV_PAGE(INV_BY_PRODUCT) },
+	[STMT_INV_PAGE_LOW] = { "inv_page_low", INV_COL__MAX,
+	    INV_PAGE(INV_LOW) },
+	[STMT_INV_PAGE_BY_PRODUCT_LOW] = { "inv_page_by_product_low",
+	    INV_COL__MAX, INV_PAGE(INV_BY_PRODUCT INV_LOW) },
+	[STMT_INV_COUNT] = { "inv_count", 1, INV_COUNT("") },
+	[STMT_INV_COUNT_BY_PRODUCT] = { "inv_count_by_product", 1,
+	    INV_COUNT(INV_BY_PRODUCT) },
+	[STMT_INV_COUNT_LOW] = { "inv_count_low", 1, INV_COUNT(INV_LOW) },
+	[STMT_INV_COUNT_BY_PRODUCT_LOW] = { "inv_count_by_product_low", 1,
+	    INV_COUNT(INV_BY_PRODUCT INV_LOW) },
 	/* A user deleted since their token was issued is recorded as NULL
 	 * rather than failing the change on the foreign key. */
 	[STMT_MOVEMENT_INSERT] = { "movement_insert", 0,
@@ -265,7 +331,8 @@ static const struct {
 	    "VALUES (?, ?, ?, ?, ?, ?, (SELECT id FROM users WHERE id = ?))" },
 	[STMT_MOVEMENT_LIST] = { "movement_list", MOVEMENT_COL__MAX,
 	    "SELECT " MOVEMENT_COLS " FROM stock_movements "
-	    "WHERE inventory_id = ? ORDER BY id DESC LIMIT ? OFFSET ?" },
+	    "WHERE inventory_id = ? AND id < ? ORDER BY id DESC "
+	    "LIMIT ? OFFSET ?" },
 	[STMT_MOVEMENT_COUNT] = { "movement_count", 1,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
 	/* orders */
@@ -331,19 +398,19 @@ static const struct {
 	[STMT_ORDER_COUNT_BY_USER_STATUS] = { "order_count_by_user_status", 1,
 	    ORDER_COUNT("WHERE o.user_id = ? AND o.status = ?") },
 	[STMT_ORDER_PAGE] = { "order_page", ORDER_COL__MAX,
-	    ORDER_PAGE("") },
+	    ORDER_PAGE("ix_orders_created", "") },
 	[STMT_ORDER_PAGE_BY_STATUS] = { "order_page_by_status", ORDER_COL__MAX,
-	    ORDER_PAGE("WHERE o.status = ?") },
+	    ORDER_PAGE("ix_orders_status_created", "status = ? AND ") },
 	[STMT_ORDER_PAGE_BY_USER] = { "order_page_by_user", ORDER_COL__MAX,
-	    ORDER_PAGE("WHERE o.user_id = ?") },
+	    ORDER_PAGE("ix_orders_user_created", "user_id = ? AND ") },
 	[STMT_ORDER_PAGE_BY_USER_STATUS] = { "order_page_by_user_status",
-	    ORDER_COL__MAX,
-	    ORDER_PAGE("WHERE o.user_id = ? AND o.status = ?") },
+	    ORDER_COL__MAX, ORDER_PAGE("ix_orders_user_status_created",
+	    "user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_OWN_PAGE] = { "order_own_page", ORDER_COL__MAX,
-	    ORDER_OWN_PAGE("WHERE o.user_id = ?") },
+	    ORDER_OWN_PAGE("ix_orders_user_created", "user_id = ? AND ") },
 	[STMT_ORDER_OWN_PAGE_BY_STATUS] = { "order_own_page_by_status",
-	    ORDER_COL__MAX,
-	    ORDER_OWN_PAGE("WHERE o.user_id = ? AND o.status = ?") },
+	    ORDER_COL__MAX, ORDER_OWN_PAGE("ix_orders_user_status_created",
+	    "user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_ITEMS_OF] = { "order_items_of", ORDER_ITEM_COL__MAX,
 	    ORDER_ITEMS_OF(ORDER_ITEM_COLS,
 	    "JOIN products p ON p.id = oi.product_id ") },
@@ -1039,33 +1106,25 @@ fetch_sets(struct db *db, MYSQL_STMT *s, const char *what, struct db_sets *c)
 }
 
 /*
- * One try at statement st. *stale is set when a connection we already had
- * turned out dead before the statement could run (while preparing, or the
- * send failed): the one case where another try on a fresh connection is
- * both worth it and safe. For a CALL, sets collects its result sets.
+ * Binds params to prepared statement s, runs it and fetches its rows
+ * into *res (when res is not NULL; for a CALL, sets collects its result
+ * sets instead). cols_of is the statement of the table whose column
+ * count the result must have, or STMT__MAX for none. The caller frees
+ * s's result. *stale as for db_exec_once.
  */
 static enum inv_err
-db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
-    size_t nparams, struct db_res **res, uint64_t *affected,
-    uint64_t *insert_id, struct db_sets *sets, bool *stale)
+stmt_run(struct db *db, MYSQL_STMT *s, const char *what, enum stmt cols_of,
+    const struct db_val *params, size_t nparams, struct db_res **res,
+    uint64_t *affected, uint64_t *insert_id, struct db_sets *sets,
+    bool *stale)
 {
-	MYSQL_STMT *s;
 	MYSQL_BIND *b = NULL;
 	unsigned long *lens = NULL;
 	long long *ints = NULL;
 	struct db_res *r = NULL;
-	char what[64];
 	enum inv_err rc;
 	size_t i;
 
-	*stale = false;
-	snprintf(what, sizeof(what), "db_exec: %s", stmts[st].name);
-	if ((rc = db_connect(db)) != INV_OK)
-		return rc;
-	if ((rc = db_stmt(db, st, &s)) != INV_OK) {
-		*stale = rc == INV_UNAVAILABLE;
-		return rc;
-	}
 	if (mysql_stmt_param_count(s) != nparams) {
 		/* A programming error: the caller and the table disagree. */
 		log_error("%s: %zu parameters given, %lu expected", what,
@@ -1119,7 +1178,8 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 			rc = db_fail_stmt(db, s, what);
 			goto out;
 		}
-		if (!cols_match(what, st, mysql_stmt_field_count(s))) {
+		if (cols_of != STMT__MAX &&
+		    !cols_match(what, cols_of, mysql_stmt_field_count(s))) {
 			rc = INV_DB;
 			goto out;
 		}
@@ -1139,13 +1199,189 @@ db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
 	}
 	rc = INV_OK;
 out:
-	/* The connection may be gone (db_fail dropped it, closing s). */
-	if (db->conn != NULL && db->st[st] == s)
-		mysql_stmt_free_result(s);
 	free(ints);
 	free(lens);
 	free(b);
 	return rc;
+}
+
+/*
+ * One try at statement st. *stale is set when a connection we already had
+ * turned out dead before the statement could run (while preparing, or the
+ * send failed): the one case where another try on a fresh connection is
+ * both worth it and safe. For a CALL, sets collects its result sets.
+ */
+static enum inv_err
+db_exec_once(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res, uint64_t *affected,
+    uint64_t *insert_id, struct db_sets *sets, bool *stale)
+{
+	MYSQL_STMT *s;
+	char what[64];
+	enum inv_err rc;
+
+	*stale = false;
+	snprintf(what, sizeof(what), "db_exec: %s", stmts[st].name);
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if ((rc = db_stmt(db, st, &s)) != INV_OK) {
+		*stale = rc == INV_UNAVAILABLE;
+		return rc;
+	}
+	rc = stmt_run(db, s, what, st, params, nparams, res, affected,
+	    insert_id, sets, stale);
+	/* The connection may be gone (db_fail dropped it, closing s). */
+	if (db->conn != NULL && db->st[st] == s)
+		mysql_stmt_free_result(s);
+	return rc;
+}
+
+enum inv_err
+db_explain(struct db *db, enum stmt st, const struct db_val *params,
+    size_t nparams, struct db_res **res)
+{
+	MYSQL_STMT *s;
+	my_bool on = 1;
+	char what[64];
+	char *sql;
+	enum inv_err rc;
+	bool stale;
+
+	*res = NULL;
+	if ((unsigned)st >= STMT__MAX)
+		return INV_INVALID;
+	snprintf(what, sizeof(what), "db_explain: %s", stmts[st].name);
+	if ((rc = db_connect(db)) != INV_OK)
+		return rc;
+	if ((s = mysql_stmt_init(db->conn)) == NULL)
+		return db_fail_conn(db, "mysql_stmt_init");
+	/* Prepared for this call alone: an operator's and a test's tool,
+	 * never a request's. */
+	sql = xasprintf("EXPLAIN %s", stmts[st].sql);
+	if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0)
+		rc = db_fail_stmt(db, s, what);
+	else {
+		mysql_stmt_attr_set(s, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+		rc = stmt_run(db, s, what, STMT__MAX, params, nparams, res,
+		    NULL, NULL, NULL, &stale);
+	}
+	mysql_stmt_close(s);
+	free(sql);
+	return rc;
+}
+
+/*
+ * The statements of the lists with the parameters of a first page, in
+ * letters: i an id (1), s a status, c a category, q a LIKE pattern, a
+ * the key of ascending lists' first page (0), d descending ids' (the
+ * largest), t the latest time, l a limit of 101, o no offset, j a JSON
+ * array of ids. count marks a COUNT(*), which may read every row it
+ * counts (README, LISTS: counts are cached).
+ */
+static const struct {
+	enum stmt	 st;
+	const char	*params;
+	bool		 count;
+} list_plans[] = {
+	{ STMT_USER_LIST, "alo", false },
+	{ STMT_PRODUCT_PAGE, "alo", false },
+	{ STMT_PRODUCT_PAGE_BY_CATEGORY, "calo", false },
+	{ STMT_PRODUCT_PAGE_BY_Q, "qqalo", false },
+	{ STMT_PRODUCT_PAGE_BY_CATEGORY_Q, "cqqalo", false },
+	{ STMT_INV_PAGE, "alo", false },
+	{ STMT_INV_PAGE_BY_PRODUCT, "ialo", false },
+	{ STMT_INV_PAGE_LOW, "alo", false },
+	{ STMT_INV_PAGE_BY_PRODUCT_LOW, "ialo", false },
+	{ STMT_MOVEMENT_LIST, "idlo", false },
+	{ STMT_ORDER_PAGE, "ttdlo", false },
+	{ STMT_ORDER_PAGE_BY_STATUS, "sttdlo", false },
+	{ STMT_ORDER_PAGE_BY_USER, "ittdlo", false },
+	{ STMT_ORDER_PAGE_BY_USER_STATUS, "isttdlo", false },
+	{ STMT_ORDER_OWN_PAGE, "ittdlo", false },
+	{ STMT_ORDER_OWN_PAGE_BY_STATUS, "isttdlo", false },
+	{ STMT_ORDER_ITEMS_OF, "j", false },
+	{ STMT_PRODUCT_COUNT, "", true },
+	{ STMT_PRODUCT_COUNT_BY_CATEGORY, "c", true },
+	{ STMT_PRODUCT_COUNT_BY_Q, "qq", true },
+	{ STMT_PRODUCT_COUNT_BY_CATEGORY_Q, "cqq", true },
+	{ STMT_INV_COUNT, "", true },
+	{ STMT_INV_COUNT_BY_PRODUCT, "i", true },
+	{ STMT_INV_COUNT_LOW, "", true },
+	{ STMT_INV_COUNT_BY_PRODUCT_LOW, "i", true },
+	{ STMT_MOVEMENT_COUNT, "i", true },
+	{ STMT_USER_COUNT, "", true },
+	{ STMT_ORDER_COUNT, "", true },
+	{ STMT_ORDER_COUNT_BY_STATUS, "s", true },
+	{ STMT_ORDER_COUNT_BY_USER, "i", true },
+	{ STMT_ORDER_COUNT_BY_USER_STATUS, "is", true },
+};
+
+/* The tables a list must never read whole. */
+static bool
+big_table(const char *t)
+{
+	static const char *const big[] = { "orders", "o", "order_items",
+		"oi", "products", "p", "inventory", "i" };
+	size_t k;
+
+	for (k = 0; t != NULL && k < sizeof(big) / sizeof(big[0]); k++)
+		if (strcmp(t, big[k]) == 0)
+			return true;
+	return false;
+}
+
+enum inv_err
+db_explain_lists(struct db *db, FILE *out, size_t *scans)
+{
+	struct db_val p[8];
+	struct db_res *r = NULL;
+	const char *type, *table;
+	enum inv_err rc;
+	size_t k, i, n;
+	bool scan;
+
+	*scans = 0;
+	fprintf(out, "%-32s %-12s %-8s %-34s %10s\n", "statement", "table",
+	    "type", "key", "rows");
+	for (k = 0; k < sizeof(list_plans) / sizeof(list_plans[0]); k++) {
+		for (n = 0; list_plans[k].params[n] != '\0'; n++)
+			switch (list_plans[k].params[n]) {
+			case 'i': p[n] = DB_INT(1); break;
+			case 's': p[n] = DB_STR("shipped"); break;
+			case 'c': p[n] = DB_STR("c1"); break;
+			case 'q': p[n] = DB_STR("%widget 7%"); break;
+			case 'a': p[n] = DB_INT(0); break;
+			case 'd': p[n] = DB_INT(INT64_MAX); break;
+			case 't': p[n] = DB_STR("9999-12-31 23:59:59"); break;
+			case 'l': p[n] = DB_INT(101); break;
+			case 'o': p[n] = DB_INT(0); break;
+			default: p[n] = DB_STR("[1,2,3]"); break;
+			}
+		if ((rc = db_explain(db, list_plans[k].st, p, n, &r)) != INV_OK)
+			return rc;
+		for (i = 0; i < db_res_rows(r); i++) {
+			type = db_res_str(r, i, EXPLAIN_COL_TYPE);
+			table = db_res_str(r, i, EXPLAIN_COL_TABLE);
+			/* ALL reads the table, index the whole of an index. */
+			scan = type != NULL && big_table(table) &&
+			    (strcmp(type, "ALL") == 0 ||
+			    strcmp(type, "index") == 0);
+			if (scan && !list_plans[k].count)
+				(*scans)++;
+			fprintf(out, "%-32s %-12s %-8s %-34s %10s%s\n",
+			    stmts[list_plans[k].st].name, table != NULL ?
+			    table : "-", type != NULL ? type : "-",
+			    db_res_str(r, i, EXPLAIN_COL_KEY) != NULL ?
+			    db_res_str(r, i, EXPLAIN_COL_KEY) : "-",
+			    db_res_str(r, i, EXPLAIN_COL_ROWS) != NULL ?
+			    db_res_str(r, i, EXPLAIN_COL_ROWS) : "-",
+			    !scan ? "" : list_plans[k].count ?
+			    "  scan (count, cached)" : "  FULL SCAN");
+		}
+		db_res_free(r);
+		r = NULL;
+	}
+	return INV_OK;
 }
 
 /*
@@ -1507,6 +1743,37 @@ db_prepare_all(struct db *db, enum stmt *bad)
 		}
 	}
 	return INV_OK;
+}
+
+enum inv_err
+db_check_routines(struct db *db, char *missing, size_t size)
+{
+	struct db_res *r = NULL;
+	const char *name;
+	enum inv_err rc;
+	size_t len, row;
+	int i;
+
+	if ((rc = db_exec(db, STMT_ROUTINES_CALLABLE, NULL, 0, &r, NULL,
+	    NULL)) != INV_OK)
+		return rc;
+	for (i = 0; i < STMT__MAX && rc == INV_OK; i++) {
+		if (!is_call((enum stmt)i))
+			continue;
+		/* "CALL name(...)" */
+		name = stmts[i].sql + strlen("CALL ");
+		len = strcspn(name, "(");
+		for (row = 0; row < db_res_rows(r); row++)
+			if (strlen(db_res_str(r, row, 0)) == len &&
+			    strncmp(db_res_str(r, row, 0), name, len) == 0)
+				break;
+		if (row == db_res_rows(r)) {
+			snprintf(missing, size, "%.*s", (int)len, name);
+			rc = INV_NOTFOUND;
+		}
+	}
+	db_res_free(r);
+	return rc;
 }
 
 /* Maps the connection's error for a script; see db_exec_script. */

@@ -12,6 +12,7 @@
 #define INV_DB_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,7 @@ enum stmt {
 	STMT_USER_BY_EMAIL,		/* email (canonical) -> USER_COLS,
 					   hashed_password, token_version */
 	STMT_USER_BY_ID,		/* id -> the same */
-	STMT_USER_LIST,			/* limit, skip -> USER_COLS */
+	STMT_USER_LIST,			/* after id, limit, skip -> USER_COLS */
 	STMT_USER_COUNT,		/* -> count */
 	STMT_USER_UPDATE,		/* full_name?, is_active, is_admin,
 					   version bump, id */
@@ -46,14 +47,22 @@ enum stmt {
 	STMT_RELEASE_LOCK,		/* name */
 	STMT_MIGRATION_VERSIONS,	/* -> version, ascending */
 	STMT_MIGRATION_RECORD,		/* version, name */
+	STMT_ROUTINES_CALLABLE,		/* -> routine names this account sees */
 	/* products and inventory */
 	STMT_PRODUCT_INSERT,		/* sku, name, description, price, weight,
 					   dimensions, category, image_url */
 	STMT_PRODUCT_BY_ID,		/* id -> PRODUCT_COLS */
 	STMT_PRODUCT_LOCK,		/* id -> id; FOR UPDATE */
-	STMT_PRODUCT_LIST,		/* category x2, pattern x3, limit, skip
-					   -> PRODUCT_COLS */
-	STMT_PRODUCT_COUNT,		/* category x2, pattern x3 -> count */
+	/* A page of products by id: the filters, then after id, limit,
+	 * skip -> PRODUCT_COLS; the count takes the filters alone. */
+	STMT_PRODUCT_PAGE,		/* nothing */
+	STMT_PRODUCT_PAGE_BY_CATEGORY,	/* category */
+	STMT_PRODUCT_PAGE_BY_Q,		/* pattern x2 */
+	STMT_PRODUCT_PAGE_BY_CATEGORY_Q, /* category, pattern x2 */
+	STMT_PRODUCT_COUNT,
+	STMT_PRODUCT_COUNT_BY_CATEGORY,
+	STMT_PRODUCT_COUNT_BY_Q,
+	STMT_PRODUCT_COUNT_BY_CATEGORY_Q,
 	STMT_PRODUCT_UPDATE,		/* sku?, name?, price?, then (given,
 					   value) for description, weight,
 					   dimensions, category, image_url; id */
@@ -67,14 +76,21 @@ enum stmt {
 	STMT_INV_UPDATE,		/* stock, reserved, manual_hold,
 					   reorder_level, reorder_quantity,
 					   restocked, id */
-	STMT_INV_LIST,			/* product_id x2, low_stock, limit, skip
-					   -> INV_COLS */
-	STMT_INV_COUNT,			/* product_id x2, low_stock -> count */
+	/* A page of records by id, as products: -> INV_COLS. */
+	STMT_INV_PAGE,			/* nothing */
+	STMT_INV_PAGE_BY_PRODUCT,	/* product_id */
+	STMT_INV_PAGE_LOW,		/* nothing: needs reorder */
+	STMT_INV_PAGE_BY_PRODUCT_LOW,	/* product_id: the same */
+	STMT_INV_COUNT,
+	STMT_INV_COUNT_BY_PRODUCT,
+	STMT_INV_COUNT_LOW,
+	STMT_INV_COUNT_BY_PRODUCT_LOW,
 	STMT_MOVEMENT_INSERT,		/* inventory_id, product_id,
 					   change_in_stock, change_reserved,
 					   reason, order_id, user_id */
-	STMT_MOVEMENT_LIST,		/* inventory_id, limit, skip
-					   -> MOVEMENT_COLS, newest first */
+	STMT_MOVEMENT_LIST,		/* inventory_id, before id, limit,
+					   skip -> MOVEMENT_COLS, newest
+					   first */
 	STMT_MOVEMENT_COUNT,		/* inventory_id -> count */
 	/* orders */
 	STMT_ORDER_CREATE,		/* CALL order_create: user_id,
@@ -100,7 +116,8 @@ enum stmt {
 	STMT_ORDER_COUNT_BY_STATUS,	/* status -> count */
 	STMT_ORDER_COUNT_BY_USER,	/* user_id -> count */
 	STMT_ORDER_COUNT_BY_USER_STATUS, /* user_id, status -> count */
-	/* A page, newest first: limit, skip -> ORDER_COLS, after */
+	/* A page, newest first: the filters, then the key to start
+	 * below (created_at x2, id), limit, skip -> ORDER_COLS */
 	STMT_ORDER_PAGE,		/* nothing */
 	STMT_ORDER_PAGE_BY_STATUS,	/* status */
 	STMT_ORDER_PAGE_BY_USER,	/* user_id */
@@ -357,6 +374,37 @@ enum inv_err db_transaction(struct db *, db_tx_fn fn, void *arg);
 /* SELECT 1 on the connection (connecting if needed). */
 enum inv_err db_ping(struct db *);
 
+/* Columns of db_explain's rows: MariaDB's EXPLAIN. */
+enum explain_col {
+	EXPLAIN_COL_ID = 0,
+	EXPLAIN_COL_SELECT_TYPE,
+	EXPLAIN_COL_TABLE,
+	EXPLAIN_COL_TYPE,	/* "ALL" is a full scan */
+	EXPLAIN_COL_POSSIBLE_KEYS,
+	EXPLAIN_COL_KEY,
+	EXPLAIN_COL_KEY_LEN,
+	EXPLAIN_COL_REF,
+	EXPLAIN_COL_ROWS,
+	EXPLAIN_COL_EXTRA,
+	EXPLAIN_COL__MAX
+};
+
+/*
+ * MariaDB's plan of statement st with params, one row per table read
+ * (new in *res): how a list reads its page, for `inventoryctl explain`
+ * and the tests. Not for requests: it prepares the statement anew.
+ */
+enum inv_err db_explain(struct db *, enum stmt st,
+    const struct db_val *params, size_t nparams, struct db_res **res);
+
+/*
+ * Prints the plan of every list statement (its page and its count, with
+ * the parameters of a first page) to out, a row per table read; *scans
+ * is the number of page statements that read a whole table of orders,
+ * items, products or inventory (counts may: they are cached).
+ */
+enum inv_err db_explain_lists(struct db *, FILE *out, size_t *scans);
+
 /* The statement's name in log lines and /metrics. */
 const char *db_stmt_name(enum stmt);
 
@@ -366,6 +414,13 @@ const char *db_stmt_name(enum stmt);
  * only once it has run); for the schema-drift test. On failure *bad is
  * the first statement that failed. */
 enum inv_err db_prepare_all(struct db *, enum stmt *bad);
+
+/*
+ * Whether this account may run every stored procedure a statement calls:
+ * INV_OK, or INV_NOTFOUND with the first one it cannot (absent from the
+ * schema, or no EXECUTE grant) named in missing.
+ */
+enum inv_err db_check_routines(struct db *, char *missing, size_t size);
 
 /*
  * Runs a script of several ';'-separated statements as it stands (for

@@ -10,10 +10,10 @@
  *
  * Cache (cache.h, "Cache protocol"): GET /inventory/{id}, GET
  * /inventory/product/{pid}, the inventory lists and the low-stock report
- * are read through Redis. The cached value is the exact response body;
- * for a list, its X-Total-Count and a newline come first. Every write that
- * changes what those reads show invalidates after its commit. Redis
- * trouble costs speed only: a failed lookup reads MariaDB.
+ * are read through Redis (list.h), and so are the counts of the product
+ * list. Every write that changes what those reads show invalidates after
+ * its commit. Redis trouble costs speed only: a failed lookup reads
+ * MariaDB.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,7 +25,9 @@
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "list.h"
 #include "log.h"
+#include "members.h"
 
 /* Lengths follow schema/001_init.sql (VARCHAR counts characters). */
 #define SKU_MAX		64
@@ -130,181 +132,6 @@ static const struct field_spec inventory_list_fields[IL__N] = {
 };
 const struct body_spec query_inventory_list = { inventory_list_fields,
 	IL__N };
-
-/* ---- JSON of rows ---- */
-
-static struct json_object *
-int_or_null(const struct db_res *res, size_t row, size_t col)
-{
-	return db_res_isnull(res, row, col) ? NULL :
-	    json_object_new_int64(db_res_int(res, row, col));
-}
-
-static void
-add_str(struct json_object *o, const char *key, const struct db_res *res,
-    size_t row, size_t col)
-{
-	json_object_object_add(o, key, json_str_or_null(db_res_str(res, row,
-	    col)));
-}
-
-static void
-add_int(struct json_object *o, const char *key, const struct db_res *res,
-    size_t row, size_t col)
-{
-	json_object_object_add(o, key, int_or_null(res, row, col));
-}
-
-/* Product JSON from a PRODUCT_COLS row (new). Money goes out as the exact
- * DECIMAL text. */
-static struct json_object *
-product_json(const struct db_res *res, size_t row)
-{
-	struct json_object *o = json_object_new_object();
-
-	add_int(o, "id", res, row, PRODUCT_COL_ID);
-	add_str(o, "sku", res, row, PRODUCT_COL_SKU);
-	add_str(o, "name", res, row, PRODUCT_COL_NAME);
-	add_str(o, "description", res, row, PRODUCT_COL_DESCRIPTION);
-	json_object_object_add(o, "price",
-	    json_decimal(db_res_str(res, row, PRODUCT_COL_PRICE)));
-	json_object_object_add(o, "weight",
-	    json_decimal(db_res_str(res, row, PRODUCT_COL_WEIGHT)));
-	add_str(o, "dimensions", res, row, PRODUCT_COL_DIMENSIONS);
-	add_str(o, "category", res, row, PRODUCT_COL_CATEGORY);
-	add_str(o, "image_url", res, row, PRODUCT_COL_IMAGE_URL);
-	add_str(o, "created_at", res, row, PRODUCT_COL_CREATED_AT);
-	add_str(o, "updated_at", res, row, PRODUCT_COL_UPDATED_AT);
-	return o;
-}
-
-/* Inventory JSON from an INV_COLS row (new); with_product makes it an
- * InventoryWithProduct. */
-static struct json_object *
-inventory_json(const struct db_res *res, size_t row, bool with_product)
-{
-	struct json_object *o = json_object_new_object();
-
-	add_int(o, "id", res, row, INV_COL_ID);
-	add_int(o, "product_id", res, row, INV_COL_PRODUCT_ID);
-	add_int(o, "quantity_in_stock", res, row, INV_COL_STOCK);
-	add_int(o, "quantity_reserved", res, row, INV_COL_RESERVED);
-	add_int(o, "reorder_level", res, row, INV_COL_REORDER_LEVEL);
-	add_int(o, "reorder_quantity", res, row, INV_COL_REORDER_QUANTITY);
-	add_str(o, "last_restock_date", res, row, INV_COL_LAST_RESTOCK);
-	add_str(o, "last_stock_count_date", res, row, INV_COL_LAST_COUNT);
-	add_str(o, "created_at", res, row, INV_COL_CREATED_AT);
-	add_str(o, "updated_at", res, row, INV_COL_UPDATED_AT);
-	add_int(o, "available_quantity", res, row, INV_COL_AVAILABLE);
-	json_object_object_add(o, "needs_reorder", json_object_new_boolean(
-	    db_res_bool(res, row, INV_COL_NEEDS_REORDER)));
-	if (with_product) {
-		add_str(o, "product_name", res, row, INV_COL_PRODUCT_NAME);
-		add_str(o, "product_sku", res, row, INV_COL_PRODUCT_SKU);
-	}
-	return o;
-}
-
-/* Movement JSON from a MOVEMENT_COLS row (new). */
-static struct json_object *
-movement_json(const struct db_res *res, size_t row)
-{
-	struct json_object *o = json_object_new_object();
-
-	add_int(o, "id", res, row, MOVEMENT_COL_ID);
-	add_int(o, "inventory_id", res, row, MOVEMENT_COL_INVENTORY_ID);
-	add_int(o, "product_id", res, row, MOVEMENT_COL_PRODUCT_ID);
-	add_int(o, "change_in_stock", res, row, MOVEMENT_COL_CHANGE_IN_STOCK);
-	add_int(o, "change_reserved", res, row, MOVEMENT_COL_CHANGE_RESERVED);
-	add_str(o, "reason", res, row, MOVEMENT_COL_REASON);
-	add_int(o, "order_id", res, row, MOVEMENT_COL_ORDER_ID);
-	add_int(o, "user_id", res, row, MOVEMENT_COL_USER_ID);
-	add_str(o, "created_at", res, row, MOVEMENT_COL_CREATED_AT);
-	return o;
-}
-
-/* ---- cached replies ---- */
-
-/* Where one read's reply lives in the cache. */
-struct cached {
-	enum cache_scope	 scope;
-	int64_t			 id;		/* scope id */
-	char			 name[128];	/* normalised query; "" */
-	int64_t			 ttl;		/* seconds */
-	uint64_t		 gen;		/* from the miss */
-	bool			 fill;		/* store the reply */
-};
-
-/*
- * Looks c up. On a hit replies 200 with the stored body (a list: with its
- * X-Total-Count) and returns true. Otherwise the caller reads MariaDB;
- * c->fill says whether its reply goes into the cache (a plain miss, not
- * Redis trouble).
- */
-static bool
-cache_reply(struct app *app, struct cached *c, bool list,
-    struct http_resp *resp)
-{
-	char *val = NULL, *body, *nl;
-	int64_t total;
-	enum inv_err rc;
-
-	c->fill = false;
-	rc = cache_fetch(app->cache, c->scope, c->id, c->name, &val, &c->gen);
-	if (rc == INV_NOTFOUND)
-		c->fill = true;
-	if (rc != INV_OK)
-		return false;
-	body = val;
-	if (list) {
-		if ((nl = strchr(val, '\n')) == NULL)
-			goto bad;
-		*nl = '\0';
-		if (!str_to_i64(val, 0, INT64_MAX, &total))
-			goto bad;
-		http_resp_header(resp, "X-Total-Count", val);
-		body = nl + 1;
-	}
-	http_reply_json_text(resp, 200, body, strlen(body));
-	free(val);
-	return true;
-bad:
-	/* Not what we store: read MariaDB, and leave the entry to expire. */
-	log_warn("cache: malformed list value for \"%s\"", c->name);
-	free(val);
-	return false;
-}
-
-/*
- * Replies 200 with obj (taken) and, when c says so, stores the body in the
- * cache. total >= 0 adds X-Total-Count (stored with the body). c may be
- * NULL for a read that is not cached.
- */
-static void
-reply_fill(struct app *app, struct cached *c, struct json_object *obj,
-    int64_t total, struct http_resp *resp)
-{
-	struct buf val;
-	const char *text;
-	char count[32];
-	size_t len;
-
-	text = json_to_plain(obj, &len);
-	buf_init(&val);
-	if (total >= 0) {
-		snprintf(count, sizeof(count), "%" PRId64, total);
-		http_resp_header(resp, "X-Total-Count", count);
-		buf_printf(&val, "%s\n", count);
-	}
-	if (c != NULL && c->fill) {
-		buf_append(&val, text, len);
-		cache_store(app->cache, c->scope, c->id, c->name, c->gen,
-		    val.data, val.len, c->ttl);
-	}
-	http_reply_json_text(resp, 200, text, len);
-	json_object_put(obj);
-	buf_free(&val);
-}
 
 /* ---- query parameters ---- */
 
@@ -508,40 +335,56 @@ inventory_of_product(struct db *db, int64_t product_id, int64_t *inv_id)
 	return rc;
 }
 
-/* GET /api/v1/products?skip&limit&category&q: 200 | 401 | 422 */
+/* The product list by filters given, [by category][by q]. */
+#define PRODUCT_LIST(page, count) { (count), (page), LIST_KEY_ID_ASC, \
+	PRODUCT_COL_ID, 0, &members_product }
+static const struct list_spec product_lists[2][2] = {
+	{ PRODUCT_LIST(STMT_PRODUCT_PAGE, STMT_PRODUCT_COUNT),
+	  PRODUCT_LIST(STMT_PRODUCT_PAGE_BY_Q, STMT_PRODUCT_COUNT_BY_Q) },
+	{ PRODUCT_LIST(STMT_PRODUCT_PAGE_BY_CATEGORY,
+	      STMT_PRODUCT_COUNT_BY_CATEGORY),
+	  PRODUCT_LIST(STMT_PRODUCT_PAGE_BY_CATEGORY_Q,
+	      STMT_PRODUCT_COUNT_BY_CATEGORY_Q) },
+};
+
+/*
+ * GET /api/v1/products?skip&limit&after&category&q: 200 | 401 | 422
+ * Counts are cached in the lists scope, which every product and
+ * inventory write bumps; a count with q is a scan and is cached too.
+ */
 void
 h_products_list(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	const struct field_val *qv = req->query_vals;
-	const char *category = qv[PL_CATEGORY].s, *q = qv[PL_Q].s;
-	int64_t skip = qv[PAGE_SKIP].i, limit = qv[PAGE_LIMIT].i;
-	struct db_res *count = NULL, *res = NULL;
-	struct json_object *arr;
-	char *pattern = NULL;
-	struct db_val p[7];
-	size_t i;
-	enum inv_err rc;
+	struct list_query q = { .nfilters = 0 };
+	struct cached count = { .scope = CACHE_SCOPE_LISTS,
+	    .ttl = app->cfg->cache_ttl_list };
+	const char *category = qv[PL_CATEGORY].s, *text = qv[PL_Q].s;
+	char *pattern = NULL, *name;
+	struct db_val p[3];
+	struct page pg;
 
-	if (q != NULL)
-		pattern = like_pattern(q);
-	p[0] = p[1] = DB_STR_OR_NULL(category);
-	p[2] = p[3] = p[4] = DB_STR_OR_NULL(pattern);
-	p[5] = DB_INT(limit);
-	p[6] = DB_INT(skip);
-	if ((rc = db_exec(app->db, STMT_PRODUCT_COUNT, p, 5, &count, NULL,
-	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_PRODUCT_LIST, p, 7,
-	    &res, NULL, NULL)) != INV_OK) {
-		http_reply_db_error(resp, rc);
-		goto out;
+	if (!paging_or_422(req, resp, &pg))
+		return;
+	q.spec = &product_lists[category != NULL][text != NULL];
+	if (category != NULL)
+		p[q.nfilters++] = DB_STR(category);
+	if (text != NULL) {
+		pattern = like_pattern(text);
+		p[q.nfilters++] = DB_STR(pattern);
+		p[q.nfilters++] = DB_STR(pattern);
 	}
-	arr = json_object_new_array();
-	for (i = 0; i < db_res_rows(res); i++)
-		json_object_array_add(arr, product_json(res, i));
-	reply_fill(app, NULL, arr, db_res_int(count, 0, 0), resp);
-out:
+	/* Each filter with its length: one name per filter set. */
+	name = xasprintf("products?c%zu:%s&q%zu:%s", category != NULL ?
+	    strlen(category) + 1 : 0, category != NULL ? category : "",
+	    text != NULL ? strlen(text) + 1 : 0, text != NULL ? text : "");
+	count.name = name;
+	q.filters = p;
+	q.page = &pg;
+	q.count = &count;
+	list_reply(app, req, &q, resp);
+	free(name);
 	free(pattern);
-	db_res_free(count);
-	db_res_free(res);
 }
 
 /* GET /api/v1/products/{id}: 200 | 401 | 404 */
@@ -556,7 +399,7 @@ h_products_get(struct app *app, struct http_req *req, struct http_resp *resp)
 	else if (db_res_rows(res) == 0)
 		reply_no_product(resp, req->ids[0]);
 	else
-		http_reply_json(resp, 200, product_json(res, 0));
+		row_reply(resp, 200, res, 0, members_product);
 	db_res_free(res);
 }
 
@@ -582,6 +425,9 @@ h_products_create(struct app *app, struct http_req *req,
 	p[6] = DB_STR_OR_NULL(b[P_CATEGORY].s);
 	p[7] = DB_STR_OR_NULL(b[P_IMAGE_URL].s);
 	rc = db_exec(app->db, STMT_PRODUCT_INSERT, p, 8, NULL, NULL, &id);
+	/* The product lists' counts are cached in the lists scope. */
+	if (rc == INV_OK)
+		cache_invalidate(app->cache, 0, 0);
 	if (rc == INV_CONFLICT)
 		reply_dup_sku(resp, req);
 	else if (rc != INV_OK || (rc = product_fetch(app->db, (int64_t)id,
@@ -591,7 +437,7 @@ h_products_create(struct app *app, struct http_req *req,
 		/* Deleted between the two statements by someone else. */
 		reply_no_product(resp, (int64_t)id);
 	else
-		http_reply_json(resp, 201, product_json(res, 0));
+		row_reply(resp, 201, res, 0, members_product);
 	db_res_free(res);
 }
 
@@ -659,7 +505,8 @@ h_products_update(struct app *app, struct http_req *req,
 		if (db_res_rows(w.res) == 0)
 			http_reply_500(resp);
 		else
-			http_reply_json(resp, 200, product_json(w.res, 0));
+			row_reply(resp, 200, w.res, 0,
+			    members_product);
 	}
 	db_res_free(w.res);
 }
@@ -725,12 +572,15 @@ inventory_read(struct app *app, int64_t id, bool by_product,
     struct http_resp *resp)
 {
 	struct cached c = { .scope = by_product ? CACHE_SCOPE_PRODUCT :
-	    CACHE_SCOPE_ITEM, .id = id, .ttl = app->cfg->cache_ttl_item };
+	    CACHE_SCOPE_ITEM, .id = id, .name = "",
+	    .ttl = app->cfg->cache_ttl_item };
 	struct db_val p = DB_INT(id);
 	struct db_res *res = NULL;
 	enum inv_err rc;
+	size_t len;
+	char *text;
 
-	if (cache_reply(app, &c, false, resp))
+	if (cached_reply(app, &c, false, resp))
 		return;
 	rc = db_exec(app->db, by_product ? STMT_INV_BY_PRODUCT :
 	    STMT_INV_BY_ID, &p, 1, &res, NULL, NULL);
@@ -741,9 +591,11 @@ inventory_read(struct app *app, int64_t id, bool by_product,
 		    MSG_INT(id));
 	else if (db_res_rows(res) == 0)
 		http_reply_msgf(resp, MSG_NO_INVENTORY_ITEM, MSG_INT(id));
-	else
-		reply_fill(app, &c, inventory_json(res, 0, !by_product), -1,
-		    resp);
+	else {
+		text = members_text(res, 0, by_product ? members_inventory :
+		    members_inventory_product, &len);
+		cached_fill(app, &c, false, text, len, -1, NULL, resp);
+	}
 	db_res_free(res);
 }
 
@@ -762,115 +614,109 @@ h_inventory_by_product(struct app *app, struct http_req *req,
 	inventory_read(app, req->ids[0], true, resp);
 }
 
+/* The inventory lists by filters given, [by product][low stock]. */
+#define INV_LIST(page, count) { (count), (page), LIST_KEY_ID_ASC, \
+	INV_COL_ID, 0, &members_inventory_product }
+static const struct list_spec inventory_lists[2][2] = {
+	{ INV_LIST(STMT_INV_PAGE, STMT_INV_COUNT),
+	  INV_LIST(STMT_INV_PAGE_LOW, STMT_INV_COUNT_LOW) },
+	{ INV_LIST(STMT_INV_PAGE_BY_PRODUCT, STMT_INV_COUNT_BY_PRODUCT),
+	  INV_LIST(STMT_INV_PAGE_BY_PRODUCT_LOW,
+	      STMT_INV_COUNT_BY_PRODUCT_LOW) },
+};
+
 /*
- * One page of InventoryWithProduct, with the total, read through the
- * cache. product_id 0 is no filter; low keeps the rows that need
- * reordering. Every variant is a name in the lists scope, which every
- * write invalidates as a whole.
+ * One page of InventoryWithProduct, read through the cache: product_id
+ * 0 is no filter; low keeps the rows that need reordering. Every page
+ * and every count is a name in the lists scope, which every write
+ * invalidates as a whole.
  */
 static void
-inventory_page(struct app *app, int64_t skip, int64_t limit,
-    int64_t product_id, bool low, bool report, struct http_resp *resp)
+inventory_page(struct app *app, const struct http_req *req,
+    const struct page *pg, int64_t product_id, bool low, bool report,
+    struct http_resp *resp)
 {
-	struct cached c = { .scope = CACHE_SCOPE_LISTS, .id = 0,
+	struct cached reply = { .scope = CACHE_SCOPE_LISTS,
 	    .ttl = report ? app->cfg->cache_ttl_low_stock :
 	    app->cfg->cache_ttl_list };
-	struct db_res *count = NULL, *res = NULL;
-	struct json_object *arr;
-	struct db_val p[5];
-	size_t i;
-	enum inv_err rc;
+	struct cached count = reply;
+	struct list_query q = { .page = pg, .reply = &reply, .count = &count };
+	struct db_val p;
+	char *filters, *page_name;
 
-	snprintf(c.name, sizeof(c.name), "%sskip=%" PRId64 "&limit=%" PRId64,
-	    report ? "low-stock?" : "", skip, limit);
-	if (product_id != 0)
-		snprintf(c.name + strlen(c.name), sizeof(c.name) -
-		    strlen(c.name), "&product_id=%" PRId64, product_id);
-	if (low && !report)
-		snprintf(c.name + strlen(c.name), sizeof(c.name) -
-		    strlen(c.name), "&low_stock=1");
-	if (cache_reply(app, &c, true, resp))
-		return;
-	p[0] = p[1] = product_id != 0 ? DB_INT(product_id) : DB_NULL;
-	p[2] = DB_INT(low ? 1 : 0);
-	p[3] = DB_INT(limit);
-	p[4] = DB_INT(skip);
-	if ((rc = db_exec(app->db, STMT_INV_COUNT, p, 3, &count, NULL,
-	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_INV_LIST, p, 5,
-	    &res, NULL, NULL)) != INV_OK) {
-		http_reply_db_error(resp, rc);
-		goto out;
+	q.spec = &inventory_lists[product_id != 0][low];
+	if (product_id != 0) {
+		p = DB_INT(product_id);
+		q.filters = &p;
+		q.nfilters = 1;
 	}
-	arr = json_object_new_array();
-	for (i = 0; i < db_res_rows(res); i++)
-		json_object_array_add(arr, inventory_json(res, i, true));
-	reply_fill(app, &c, arr, db_res_int(count, 0, 0), resp);
-out:
-	db_res_free(count);
-	db_res_free(res);
+	filters = xasprintf("%s?product_id=%" PRId64 "&low_stock=%d",
+	    report ? "low-stock" : "inventory", product_id, low);
+	page_name = xasprintf("%s&skip=%" PRId64 "&limit=%" PRId64 "&after=%s",
+	    filters, pg->skip, pg->limit, pg->after ?
+	    http_query_get(req, "after") : "");
+	count.name = filters;
+	reply.name = page_name;
+	list_reply(app, req, &q, resp);
+	free(filters);
+	free(page_name);
 }
 
-/* GET /api/v1/inventory?skip&limit&product_id&low_stock: 200 | 401 | 422 */
+/* GET /api/v1/inventory?skip&limit&after&product_id&low_stock: 200 | 401
+ * | 422 */
 void
 h_inventory_list(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
 	const struct field_val *q = req->query_vals;
+	struct page pg;
 
-	inventory_page(app, q[PAGE_SKIP].i, q[PAGE_LIMIT].i,
-	    q[IL_PRODUCT].i, q[IL_LOW].i != 0, false, resp);
+	if (!paging_or_422(req, resp, &pg))
+		return;
+	inventory_page(app, req, &pg, q[IL_PRODUCT].i, q[IL_LOW].i != 0, false,
+	    resp);
 }
 
-/* GET /api/v1/inventory/status/low-stock?skip&limit: 200 | 401 | 403 | 422 */
+/* GET /api/v1/inventory/status/low-stock?skip&limit&after: 200 | 401 |
+ * 403 | 422 */
 void
 h_inventory_low_stock(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
-	const struct field_val *q = req->query_vals;
+	struct page pg;
 
-	inventory_page(app, q[PAGE_SKIP].i, q[PAGE_LIMIT].i, 0, true, true,
-	    resp);
+	if (paging_or_422(req, resp, &pg))
+		inventory_page(app, req, &pg, 0, true, true, resp);
 }
 
-/* GET /api/v1/inventory/{id}/movements?skip&limit: 200 | 401 | 403 | 404
- * | 422 */
+static const struct list_spec movement_list = { STMT_MOVEMENT_COUNT,
+	STMT_MOVEMENT_LIST, LIST_KEY_ID_DESC, MOVEMENT_COL_ID, 0,
+	&members_movement };
+
+/* GET /api/v1/inventory/{id}/movements?skip&limit&after: 200 | 401 | 403
+ * | 404 | 422 */
 void
 h_inventory_movements(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
-	const struct field_val *q = req->query_vals;
-	struct db_res *inv = NULL, *count = NULL, *res = NULL;
-	struct json_object *arr;
-	struct db_val p[3];
-	size_t i;
+	struct db_val p = DB_INT(req->ids[0]);
+	struct list_query q = { .spec = &movement_list, .filters = &p,
+	    .nfilters = 1 };
+	struct db_res *inv = NULL;
+	struct page pg;
 	enum inv_err rc;
 
-	p[0] = DB_INT(req->ids[0]);
-	p[1] = DB_INT(q[PAGE_LIMIT].i);
-	p[2] = DB_INT(q[PAGE_SKIP].i);
-	if ((rc = db_exec(app->db, STMT_INV_BY_ID, p, 1, &inv, NULL,
-	    NULL)) != INV_OK) {
+	if (!paging_or_422(req, resp, &pg))
+		return;
+	q.page = &pg;
+	if ((rc = db_exec(app->db, STMT_INV_BY_ID, &p, 1, &inv, NULL,
+	    NULL)) != INV_OK)
 		http_reply_db_error(resp, rc);
-		goto out;
-	}
-	if (db_res_rows(inv) == 0) {
+	else if (db_res_rows(inv) == 0)
 		reply_no_inventory(resp, req->ids[0]);
-		goto out;
-	}
-	if ((rc = db_exec(app->db, STMT_MOVEMENT_COUNT, p, 1, &count, NULL,
-	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_MOVEMENT_LIST, p,
-	    3, &res, NULL, NULL)) != INV_OK) {
-		http_reply_db_error(resp, rc);
-		goto out;
-	}
-	arr = json_object_new_array();
-	for (i = 0; i < db_res_rows(res); i++)
-		json_object_array_add(arr, movement_json(res, i));
-	reply_fill(app, NULL, arr, db_res_int(count, 0, 0), resp);
-out:
+	else
+		list_reply(app, req, &q, resp);
 	db_res_free(inv);
-	db_res_free(count);
-	db_res_free(res);
 }
 
 /* ---- inventory writes ---- */
@@ -1097,8 +943,7 @@ inventory_write_reply(struct app *app, struct write *w, db_tx_fn fn,
 		if (db_res_rows(w->res) == 0)
 			http_reply_500(resp);
 		else
-			http_reply_json(resp, status, inventory_json(w->res, 0,
-			    false));
+			row_reply(resp, status, w->res, 0, members_inventory);
 	}
 	db_res_free(w->res);
 	w->res = NULL;

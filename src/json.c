@@ -591,6 +591,20 @@ jw_int(struct json_writer *w, int64_t v)
 }
 
 void
+jw_bool(struct json_writer *w, bool v)
+{
+	jw_sep(w);
+	buf_puts(&w->out, v ? "true" : "false");
+}
+
+void
+jw_null(struct json_writer *w)
+{
+	jw_sep(w);
+	buf_append(&w->out, "null", 4);
+}
+
+void
 jw_str(struct json_writer *w, const char *s)
 {
 	jw_sep(w);

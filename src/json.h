@@ -87,6 +87,8 @@ void jw_end_array(struct json_writer *);
 /* The member name of the value written next. */
 void jw_key(struct json_writer *, const char *name);
 void jw_int(struct json_writer *, int64_t);
+void jw_bool(struct json_writer *, bool);
+void jw_null(struct json_writer *);
 /* A string, or null when s is NULL. */
 void jw_str(struct json_writer *, const char *s);
 /* A number for an exact decimal string, as json_decimal() (null when s

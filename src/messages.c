@@ -143,6 +143,10 @@ const struct message messages[MSG__MAX] = {
 	    "NUL characters", "value_error.str.encoding" },
 	[MSG_PARAM_REPEATED] = { 422, "parameter given more than once",
 	    "value_error.repeated" },
+	[MSG_CURSOR_INVALID] = { 422, "invalid cursor: use the Link of the "
+	    "page before", "value_error.cursor" },
+	[MSG_CURSOR_SKIP] = { 422, "skip cannot be combined with after",
+	    "value_error.cursor_skip" },
 
 	[MSG_IDEM_KEY] = { 422, "ensure this value has 1 to 128 printable "
 	    "ASCII characters, not all blank", "value_error.idempotency_key" },

@@ -94,6 +94,8 @@ enum msg_id {
 	MSG_PERCENT_ENCODING,
 	MSG_PARAM_NOT_TEXT,
 	MSG_PARAM_REPEATED,
+	MSG_CURSOR_INVALID,
+	MSG_CURSOR_SKIP,
 	/* 422 entries of the handlers' own rules. */
 	MSG_IDEM_KEY,
 	MSG_IDEM_KEY_REUSED,

@@ -152,3 +152,20 @@ out:
 		*applied = count;
 	return rc;
 }
+
+enum inv_err
+migrate_pending(struct db *db, size_t *pending)
+{
+	int *done = NULL;
+	size_t ndone = 0, i;
+	enum inv_err rc;
+
+	*pending = 0;
+	if ((rc = migrate_applied(db, &done, &ndone)) != INV_OK)
+		return rc;
+	for (i = 0; i < nmigrations; i++)
+		if (!is_applied(done, ndone, migrations[i].version))
+			(*pending)++;
+	free(done);
+	return INV_OK;
+}

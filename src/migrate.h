@@ -28,4 +28,7 @@ extern const size_t nmigrations;
  */
 enum inv_err migrate_apply(struct db *, size_t *applied);
 
+/* How many compiled-in migrations the database has not recorded. */
+enum inv_err migrate_pending(struct db *, size_t *pending);
+
 #endif

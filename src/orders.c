@@ -15,7 +15,9 @@
 #include "db.h"
 #include "handlers.h"
 #include "idem.h"
+#include "list.h"
 #include "log.h"
+#include "members.h"
 #include "order_flow.h"
 #include "queue.h"
 
@@ -79,78 +81,6 @@ const struct body_spec query_orders_admin_list = { list_fields, LIST__N };
 
 /* ---- JSON of orders ---- */
 
-/* A column of a result and the member it is written as. */
-struct member {
-	const char	*name;
-	size_t		 col;
-	enum {
-		MEMBER_INT,
-		MEMBER_STR,
-		MEMBER_DECIMAL,	/* DECIMAL text, written as a number */
-		MEMBER_TIME,	/* DATETIME text, written in API form */
-	}		 kind;
-};
-
-/* Order's members, then OrderWithUser's, in doc/openapi.json's order. */
-static const struct member order_members[] = {
-	{ "id", ORDER_COL_ID, MEMBER_INT },
-	{ "order_number", ORDER_COL_NUMBER, MEMBER_STR },
-	{ "user_id", ORDER_COL_USER_ID, MEMBER_INT },
-	{ "status", ORDER_COL_STATUS, MEMBER_STR },
-	{ "total_amount", ORDER_COL_TOTAL, MEMBER_DECIMAL },
-	{ "shipping_address", ORDER_COL_ADDRESS, MEMBER_STR },
-	{ "shipping_method", ORDER_COL_METHOD, MEMBER_STR },
-	{ "tracking_number", ORDER_COL_TRACKING, MEMBER_STR },
-	{ "notes", ORDER_COL_NOTES, MEMBER_STR },
-	{ "created_at", ORDER_COL_CREATED_AT, MEMBER_TIME },
-	{ "updated_at", ORDER_COL_UPDATED_AT, MEMBER_TIME },
-};
-static const struct member order_user_members[] = {
-	{ "user_email", ORDER_COL_USER_EMAIL, MEMBER_STR },
-	{ "user_full_name", ORDER_COL_USER_NAME, MEMBER_STR },
-};
-/* An item's members, then the admin's product name and SKU. */
-static const struct member item_members[] = {
-	{ "id", ORDER_ITEM_COL_ID, MEMBER_INT },
-	{ "order_id", ORDER_ITEM_COL_ORDER_ID, MEMBER_INT },
-	{ "product_id", ORDER_ITEM_COL_PRODUCT_ID, MEMBER_INT },
-	{ "quantity", ORDER_ITEM_COL_QUANTITY, MEMBER_INT },
-	{ "unit_price", ORDER_ITEM_COL_UNIT_PRICE, MEMBER_DECIMAL },
-	{ "created_at", ORDER_ITEM_COL_CREATED_AT, MEMBER_TIME },
-};
-static const struct member item_product_members[] = {
-	{ "product_name", ORDER_ITEM_COL_PRODUCT_NAME, MEMBER_STR },
-	{ "product_sku", ORDER_ITEM_COL_PRODUCT_SKU, MEMBER_STR },
-};
-
-#define NMEMBERS(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* Writes the members m[0..n) of row `row` of res into the open object. */
-static void
-members_write(struct json_writer *w, const struct db_res *res, size_t row,
-    const struct member *m, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		jw_key(w, m[i].name);
-		switch (m[i].kind) {
-		case MEMBER_INT:
-			jw_int(w, db_res_int(res, row, m[i].col));
-			break;
-		case MEMBER_STR:
-			jw_str(w, db_res_str(res, row, m[i].col));
-			break;
-		case MEMBER_DECIMAL:
-			jw_decimal(w, db_res_str(res, row, m[i].col));
-			break;
-		case MEMBER_TIME:
-			jw_utc_datetime(w, db_res_str(res, row, m[i].col));
-			break;
-		}
-	}
-}
-
 /* First row of items (sorted by order id) with order id >= id. */
 static size_t
 items_lower_bound(const struct db_res *items, int64_t id)
@@ -181,20 +111,19 @@ order_write(struct json_writer *w, const struct db_res *orders, size_t row,
 	size_t i;
 
 	jw_begin_object(w);
-	members_write(w, orders, row, order_members, NMEMBERS(order_members));
+	members_write(w, orders, row, members_order.m, members_order.n);
 	if (with_user)
-		members_write(w, orders, row, order_user_members,
-		    NMEMBERS(order_user_members));
+		members_write(w, orders, row, members_order_user.m,
+		    members_order_user.n);
 	jw_key(w, "items");
 	jw_begin_array(w);
 	for (i = items_lower_bound(items, id); i < db_res_rows(items) &&
 	    db_res_int(items, i, ORDER_ITEM_COL_ORDER_ID) == id; i++) {
 		jw_begin_object(w);
-		members_write(w, items, i, item_members,
-		    NMEMBERS(item_members));
+		members_write(w, items, i, members_item.m, members_item.n);
 		if (with_user)
-			members_write(w, items, i, item_product_members,
-			    NMEMBERS(item_product_members));
+			members_write(w, items, i, members_item_product.m,
+			    members_item_product.n);
 		jw_end_object(w);
 	}
 	jw_end_array(w);
@@ -512,129 +441,100 @@ out:
 
 /* ---- reading ---- */
 
-/* The admin's page statement for the filters given, [by user][by
- * status], and the count of those orders; the owner's own view, always
- * of one user, [by status]: it leaves out the owner's email and name. */
-static const enum stmt page_stmts[2][2] = {
-	{ STMT_ORDER_PAGE, STMT_ORDER_PAGE_BY_STATUS },
-	{ STMT_ORDER_PAGE_BY_USER, STMT_ORDER_PAGE_BY_USER_STATUS },
+/* The admin's lists by the filters given, [by user][by status]; the
+ * owner's own view, always of one user, [by status]: it leaves out the
+ * owner's email and name. */
+#define ORDER_LIST(page, count) { (count), (page), \
+	LIST_KEY_TIME_ID_DESC, ORDER_COL_ID, ORDER_COL_CREATED_AT, NULL }
+static const struct list_spec admin_lists[2][2] = {
+	{ ORDER_LIST(STMT_ORDER_PAGE, STMT_ORDER_COUNT),
+	  ORDER_LIST(STMT_ORDER_PAGE_BY_STATUS, STMT_ORDER_COUNT_BY_STATUS) },
+	{ ORDER_LIST(STMT_ORDER_PAGE_BY_USER, STMT_ORDER_COUNT_BY_USER),
+	  ORDER_LIST(STMT_ORDER_PAGE_BY_USER_STATUS,
+	      STMT_ORDER_COUNT_BY_USER_STATUS) },
 };
-static const enum stmt count_stmts[2][2] = {
-	{ STMT_ORDER_COUNT, STMT_ORDER_COUNT_BY_STATUS },
-	{ STMT_ORDER_COUNT_BY_USER, STMT_ORDER_COUNT_BY_USER_STATUS },
-};
-static const enum stmt own_page_stmts[2] = {
-	STMT_ORDER_OWN_PAGE, STMT_ORDER_OWN_PAGE_BY_STATUS
+static const struct list_spec own_lists[2] = {
+	ORDER_LIST(STMT_ORDER_OWN_PAGE, STMT_ORDER_COUNT_BY_USER),
+	ORDER_LIST(STMT_ORDER_OWN_PAGE_BY_STATUS,
+	    STMT_ORDER_COUNT_BY_USER_STATUS),
 };
 
-/*
- * The number of orders the filters select (n parameters p; user_id 0:
- * all users, status NULL: any) in *total. One user's counts are cached:
- * in MariaDB a count is an index scan of all the user's orders (a third
- * of the time of a page of 100 of 1,000 orders), and order_flow bumps the
- * user's generation after every change of one of them, so a count is
- * never older than a change that has returned (doc/design.md, "Cache
- * protocol").
- */
+/* Writes orders [0, n) of a page with their items (list_rows_fn); arg
+ * points to with_user. Items of the whole page in one query. */
 static enum inv_err
-count_orders(struct app *app, int64_t user_id, const char *status,
-    const struct db_val *p, size_t n, int64_t *total)
+orders_rows(struct app *app, struct json_writer *w,
+    const struct db_res *orders, size_t n, void *arg)
 {
-	struct db_res *res = NULL;
-	char *val = NULL, text[32];
-	uint64_t gen = 0;
-	enum inv_err rc, crc = INV_UNAVAILABLE;
-	const char *name = status != NULL ? status : "";
+	bool with_user = *(bool *)arg;
+	struct db_res *items = NULL;
+	enum inv_err rc;
+	size_t i;
 
-	if (user_id > 0 && app->cache != NULL) {
-		crc = cache_fetch(app->cache, CACHE_SCOPE_ORDERS, user_id, name,
-		    &val, &gen);
-		if (crc == INV_OK && str_to_i64(val, 0, INT64_MAX, total)) {
-			free(val);
-			return INV_OK;
-		}
-		free(val);
-	}
-	if ((rc = db_exec(app->db, count_stmts[user_id > 0][status != NULL],
-	    p, n, &res, NULL, NULL)) != INV_OK)
+	if ((rc = items_of(app->db, orders, with_user, &items)) != INV_OK)
 		return rc;
-	*total = db_res_int(res, 0, 0);
-	db_res_free(res);
-	/* Only after a plain miss: not when Redis is in trouble. */
-	if (crc == INV_NOTFOUND) {
-		snprintf(text, sizeof(text), "%" PRId64, *total);
-		cache_store(app->cache, CACHE_SCOPE_ORDERS, user_id, name, gen,
-		    text, strlen(text), app->cfg->cache_ttl_list);
-	}
+	for (i = 0; i < n; i++)
+		order_write(w, orders, i, items, with_user);
+	db_res_free(items);
 	return INV_OK;
 }
 
 /*
  * A page of orders, newest first, filtered by user (0: all) and status
  * (NULL: all), with their items: three queries whatever the page size
- * (count, page, items of the page).
+ * (count, page, items of the page). Counts are cached per user (0: all
+ * users) and status: in MariaDB a count is an index scan of all the
+ * orders it counts, and order_flow bumps the owner's generation and that
+ * of all orders after every change of one, so a count is never older
+ * than a change that has returned (doc/design.md, "Cache protocol").
  */
 static void
-list_orders(struct app *app, struct http_resp *resp, int64_t user_id,
-    const char *status, int64_t skip, int64_t limit, bool with_user)
+list_orders(struct app *app, const struct http_req *req,
+    struct http_resp *resp, int64_t user_id, const char *status,
+    const struct page *pg, bool with_user)
 {
-	struct db_res *orders = NULL, *items = NULL;
-	struct json_writer w;
-	struct db_val p[4];
-	char text[32];
-	int64_t total;
-	enum inv_err rc;
-	size_t i, n = 0;
+	struct cached count = { .scope = CACHE_SCOPE_ORDERS, .id = user_id,
+	    .name = status != NULL ? status : "",
+	    .ttl = app->cfg->cache_ttl_list };
+	struct list_query q = { .page = pg, .count = &count,
+	    .rows = orders_rows, .arg = &with_user };
+	struct db_val p[2];
 
-	/* The filters, then the page's limit and skip. */
 	if (user_id > 0)
-		p[n++] = DB_INT(user_id);
+		p[q.nfilters++] = DB_INT(user_id);
 	if (status != NULL)
-		p[n++] = DB_STR(status);
-	p[n] = DB_INT(limit);
-	p[n + 1] = DB_INT(skip);
-	if ((rc = count_orders(app, user_id, status, p, n, &total)) !=
-	    INV_OK || (rc = db_exec(app->db,
-	    with_user ? page_stmts[user_id > 0][status != NULL] :
-	    own_page_stmts[status != NULL], p, n + 2, &orders, NULL,
-	    NULL)) != INV_OK ||
-	    (rc = items_of(app->db, orders, with_user, &items)) != INV_OK) {
-		http_reply_db_error(resp, rc);
-		goto out;
-	}
-	jw_init(&w);
-	jw_begin_array(&w);
-	for (i = 0; i < db_res_rows(orders); i++)
-		order_write(&w, orders, i, items, with_user);
-	jw_end_array(&w);
-	reply_written(resp, 200, &w);
-	snprintf(text, sizeof(text), "%" PRId64, total);
-	http_resp_header(resp, "X-Total-Count", text);
-out:
-	db_res_free(orders);
-	db_res_free(items);
+		p[q.nfilters++] = DB_STR(status);
+	q.filters = p;
+	q.spec = with_user ? &admin_lists[user_id > 0][status != NULL] :
+	    &own_lists[status != NULL];
+	list_reply(app, req, &q, resp);
 }
 
-/* GET /api/v1/orders?skip&limit&status: 200 | 401 | 422 */
+/* GET /api/v1/orders?skip&limit&after&status: 200 | 401 | 422 */
 void
 h_orders_list(struct app *app, struct http_req *req, struct http_resp *resp)
 {
 	const struct field_val *q = req->query_vals;
+	struct page pg;
 
-	list_orders(app, resp, req->principal.user_id, q[LIST_STATUS].s,
-	    q[PAGE_SKIP].i, q[PAGE_LIMIT].i, false);
+	if (!paging_or_422(req, resp, &pg))
+		return;
+	list_orders(app, req, resp, req->principal.user_id, q[LIST_STATUS].s,
+	    &pg, false);
 }
 
-/* GET /api/v1/orders/admin?skip&limit&status&user_id: 200 | 401 | 403 |
- * 422 */
+/* GET /api/v1/orders/admin?skip&limit&after&status&user_id: 200 | 401 |
+ * 403 | 422 */
 void
 h_orders_admin_list(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
 	const struct field_val *q = req->query_vals;
+	struct page pg;
 
-	list_orders(app, resp, q[LIST_USER].i, q[LIST_STATUS].s,
-	    q[PAGE_SKIP].i, q[PAGE_LIMIT].i, true);
+	if (!paging_or_422(req, resp, &pg))
+		return;
+	list_orders(app, req, resp, q[LIST_USER].i, q[LIST_STATUS].s, &pg,
+	    true);
 }
 
 /* GET /api/v1/orders/{id}: 200 | 401 | 403 | 404 */

@@ -16,7 +16,9 @@
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "list.h"
 #include "log.h"
+#include "members.h"
 
 #define EMAIL_MAX	254
 #define NAME_MAX_LEN	255
@@ -58,27 +60,6 @@ static const struct field_spec user_patch_fields[PATCH__N] = {
 	{ "is_admin", FT_BOOL, 0, 0, 0, FX_NONE },
 };
 const struct body_spec spec_user_patch = { user_patch_fields, PATCH__N };
-
-/* User JSON from a row with USER_COLS first (new); never the hash. */
-static struct json_object *
-user_json(const struct db_res *res, size_t row)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id",
-	    json_object_new_int64(db_res_int(res, row, USER_COL_ID)));
-	json_object_object_add(o, "email",
-	    json_str_or_null(db_res_str(res, row, USER_COL_EMAIL)));
-	json_object_object_add(o, "full_name",
-	    json_str_or_null(db_res_str(res, row, USER_COL_FULL_NAME)));
-	json_object_object_add(o, "is_active", json_object_new_boolean(
-	    db_res_bool(res, row, USER_COL_IS_ACTIVE)));
-	json_object_object_add(o, "is_admin", json_object_new_boolean(
-	    db_res_bool(res, row, USER_COL_IS_ADMIN)));
-	json_object_object_add(o, "created_at",
-	    json_str_or_null(db_res_str(res, row, USER_COL_CREATED_AT)));
-	return o;
-}
 
 /*
  * Looks a user up by id or email (exactly one of them; the email as
@@ -177,7 +158,7 @@ h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 		rc = INV_DB;
 		goto fail;
 	}
-	http_reply_json(resp, 201, user_json(res, 0));
+	row_reply(resp, 201, res, 0, members_user);
 	goto out;
 fail:
 	if (rc == INV_CONFLICT)
@@ -405,39 +386,24 @@ h_users_me(struct app *app, struct http_req *req, struct http_resp *resp)
 	else if (!db_res_bool(res, 0, USER_COL_IS_ACTIVE))
 		http_reply_msg(resp, MSG_INACTIVE_USER);
 	else
-		http_reply_json(resp, 200, user_json(res, 0));
+		row_reply(resp, 200, res, 0, members_user);
 	db_res_free(res);
 }
 
-/* GET /api/v1/users?skip&limit: 200 | 401 | 403 | 422 */
+static const struct list_spec user_list = { STMT_USER_COUNT, STMT_USER_LIST,
+	LIST_KEY_ID_ASC, USER_COL_ID, 0, &members_user };
+
+/* GET /api/v1/users?skip&limit&after: 200 | 401 | 403 | 422 */
 void
 h_users_list(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	struct db_res *count = NULL, *res = NULL;
-	struct json_object *arr;
-	struct db_val p[2];
-	char total[32];
-	size_t i;
-	enum inv_err rc;
+	struct list_query q = { .spec = &user_list };
+	struct page pg;
 
-	p[0] = DB_INT(req->query_vals[PAGE_LIMIT].i);
-	p[1] = DB_INT(req->query_vals[PAGE_SKIP].i);
-	if ((rc = db_exec(app->db, STMT_USER_COUNT, NULL, 0, &count, NULL,
-	    NULL)) != INV_OK || (rc = db_exec(app->db, STMT_USER_LIST, p, 2,
-	    &res, NULL, NULL)) != INV_OK) {
-		http_reply_db_error(resp, rc);
-		goto out;
-	}
-	arr = json_object_new_array();
-	for (i = 0; i < db_res_rows(res); i++)
-		json_object_array_add(arr, user_json(res, i));
-	http_reply_json(resp, 200, arr);
-	snprintf(total, sizeof(total), "%lld",
-	    (long long)db_res_int(count, 0, 0));
-	http_resp_header(resp, "X-Total-Count", total);
-out:
-	db_res_free(count);
-	db_res_free(res);
+	if (!paging_or_422(req, resp, &pg))
+		return;
+	q.page = &pg;
+	list_reply(app, req, &q, resp);
 }
 
 /* What a PATCH of a user came to. */
@@ -546,6 +512,6 @@ h_users_patch(struct app *app, struct http_req *req, struct http_resp *resp)
 	else if (t.outcome == PATCH_NOTFOUND || db_res_rows(res) == 0)
 		http_reply_msgf(resp, MSG_NO_USER, MSG_INT(t.id));
 	else
-		http_reply_json(resp, 200, user_json(res, 0));
+		row_reply(resp, 200, res, 0, members_user);
 	db_res_free(res);
 }

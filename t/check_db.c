@@ -96,6 +96,37 @@ START_TEST(test_prepare_all)
 }
 END_TEST
 
+/*
+ * check-config's view of the schema: after migrate nothing is pending and
+ * the service's account may run every procedure a statement calls; a
+ * procedure it cannot run (here: gone) is named. PREPARE of the CALL
+ * would still succeed, which is why the check reads the catalogue.
+ */
+START_TEST(test_check_routines)
+{
+	char missing[64] = "";
+	size_t pending = 99, i;
+
+	ck_assert_int_eq(migrate_pending(db, &pending), INV_OK);
+	ck_assert_uint_eq(pending, 0);
+	ck_assert_int_eq(db_check_routines(db, missing, sizeof(missing)),
+	    INV_OK);
+	ck_assert_int_eq(db_exec_script(odb, "DROP PROCEDURE order_create"),
+	    INV_OK);
+	ck_assert_int_eq(db_check_routines(db, missing, sizeof(missing)),
+	    INV_NOTFOUND);
+	ck_assert_str_eq(missing, "order_create");
+	/* Put it back from the migration that made it. */
+	for (i = 0; i < nmigrations; i++)
+		if (strstr(migrations[i].sql, "CREATE PROCEDURE order_create")
+		    != NULL)
+			ck_assert_int_eq(db_exec_script(odb, migrations[i].sql),
+			    INV_OK);
+	ck_assert_int_eq(db_check_routines(db, missing, sizeof(missing)),
+	    INV_OK);
+}
+END_TEST
+
 /* The migration lock is free again after a run. */
 START_TEST(test_migrate_releases_lock)
 {
@@ -561,6 +592,7 @@ db_suite(void)
 	tcase_add_test(tc, test_migrate_fresh);
 	tcase_add_test(tc, test_migrate_again_applies_none);
 	tcase_add_test(tc, test_prepare_all);
+	tcase_add_test(tc, test_check_routines);
 	tcase_add_test(tc, test_migrate_004_email_collision);
 	tcase_add_test(tc, test_migrate_releases_lock);
 	suite_add_tcase(s, tc);

@@ -224,7 +224,7 @@ END_TEST
 
 START_TEST(test_user_list_and_count)
 {
-	struct db_val p[2] = { DB_INT(2), DB_INT(1) };
+	struct db_val p[3] = { DB_INT(0), DB_INT(2), DB_INT(1) };
 	struct db_res *r = NULL;
 	int64_t ids[3];
 
@@ -232,7 +232,7 @@ START_TEST(test_user_list_and_count)
 	ids[1] = add_user(db, "b@example.org", "B", 0);
 	ids[2] = add_user(db, "c@example.org", "C", 0);
 	ck_assert_int_eq(user_count(db), 3);
-	ck_assert_int_eq(db_exec(db, STMT_USER_LIST, p, 2, &r, NULL, NULL),
+	ck_assert_int_eq(db_exec(db, STMT_USER_LIST, p, 3, &r, NULL, NULL),
 	    INV_OK);
 	ck_assert_uint_eq(db_res_rows(r), 2);
 	ck_assert_int_eq(db_res_int(r, 0, USER_COL_ID), ids[1]);
@@ -382,9 +382,10 @@ START_TEST(test_typed_cells)
 	free(sql);
 
 	{
-		struct db_val q[3] = { DB_INT(7), DB_INT(10), DB_INT(0) };
+		struct db_val q[4] = { DB_INT(7), DB_INT(INT64_MAX),
+		    DB_INT(10), DB_INT(0) };
 
-		ck_assert_int_eq(db_exec(db, STMT_MOVEMENT_LIST, q, 3, &r,
+		ck_assert_int_eq(db_exec(db, STMT_MOVEMENT_LIST, q, 4, &r,
 		    NULL, NULL), INV_OK);
 	}
 	ck_assert_uint_eq(db_res_rows(r), 2);

@@ -72,7 +72,8 @@ echo wrong-password >"$work/wrong"
 
 run "the test Redis refuses a client without a password" 0 NOAUTH \
     redis-cli -s "$sock" ping
-run "check-config: both Redis connections log in" 0 "^redis: ok
+run "check-config: both Redis connections log in, the schema usable" 0 "^schema: ok
+^redis: ok
 ^queue redis: ok" "$ctl" check-config
 
 run "check-config: a wrong redis_password_file is refused, named" 1 \

@@ -177,14 +177,14 @@ queue_redis_db = 1
 scrypt_ln = 10
 scrypt_p = 1
 EOF
-    \$HOME/inventory/sbin/inventoryctl check-config
     \$HOME/inventory/sbin/inventoryctl migrate
+    \$HOME/inventory/sbin/inventoryctl check-config
     printf '%s\n' '$admin_pw' | \$HOME/inventory/sbin/inventoryctl create-admin \
         --email $admin_email --full-name 'Hosting Admin'" ||
-    fail_here "README step 2: the configuration, check-config, migrate, create-admin"
+    fail_here "README step 2: the configuration, migrate, check-config, create-admin"
 check "the configuration is the user's alone (0600)" \
     test "$(stat -c %a "$P/etc/inventory.conf")" = 600
-ok "step 2: check-config (database, redis, queue ok), migrate, create-admin"
+ok "step 2: migrate, check-config (database, schema, redis, queue ok), create-admin"
 
 # --------------------------------------------------- 4. the crontab
 step4=$(readme_block 4 1)
