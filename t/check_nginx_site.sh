@@ -14,6 +14,8 @@ PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 
 # shellcheck source=t/tally.sh
 . "$top_srcdir/t/tally.sh"
+# shellcheck source=t/checklib.sh
+. "$top_srcdir/t/checklib.sh"
 
 command -v nginx >/dev/null && command -v openssl >/dev/null ||
     { echo "SKIP: nginx or openssl not found"; exit 77; }
@@ -37,26 +39,6 @@ make_file() {
 	    -e "s|@TLS_CERT@|$n/cert.pem|g" \
 	    -e "s|@TLS_KEY@|$n/key.pem|g" \
 	    -e "s|/var/log/nginx/inventory.access.log|$n/$2.access.log|g" >"$3"
-}
-
-# nginx_t NAME HTTP-LINES: nginx -t on a main config whose http {} has
-# HTTP-LINES; prints its complaint and fails when refused.
-nginx_t() {
-	cat >"$n/$1.nginx.conf" <<-NGINX
-		pid $n/nginx.pid;
-		error_log $n/error.log;
-		events { worker_connections 64; }
-		http {
-		    access_log off;
-		    client_body_temp_path $n/tmp/body;
-		    fastcgi_temp_path $n/tmp/fastcgi;
-		    proxy_temp_path $n/tmp/proxy;
-		    uwsgi_temp_path $n/tmp/uwsgi;
-		    scgi_temp_path $n/tmp/scgi;
-		$2
-		}
-	NGINX
-	nginx -t -q -p "$n/" -c "$n/$1.nginx.conf" -e "$n/error.log" 2>&1
 }
 
 make_file site alice "$n/alice.conf"

@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # t/checklib.sh: the checks of an installed tree that t/installcheck.sh
 # (make install) and t/debcheck.sh (the unpacked Debian package) share;
-# sourced by both. The caller defines ok, notok and $work (a scratch
-# directory).
+# sourced by both, and by t/check_nginx_site.sh for nginx_t. The caller
+# defines ok, notok and $work (a scratch directory).
 
 # verify_units ROOT SBINDIR MANDIR UNIT...: each UNIT (its installed path,
 # found under ROOT) passes `systemd-analyze verify` silently. verify needs
@@ -36,6 +36,27 @@ verify_units() {
 	done
 }
 
+# nginx_t NAME HTTP-LINES: `nginx -t` on a minimal main config in $n (a
+# scratch directory with tmp/ in it) whose http {} holds HTTP-LINES;
+# prints nginx's complaint and fails when it is refused.
+nginx_t() {
+	cat >"$n/$1.nginx.conf" <<-NGINX
+		pid $n/nginx.pid;
+		error_log $n/error.log;
+		events { worker_connections 64; }
+		http {
+		    access_log off;
+		    client_body_temp_path $n/tmp/body;
+		    fastcgi_temp_path $n/tmp/fastcgi;
+		    proxy_temp_path $n/tmp/proxy;
+		    uwsgi_temp_path $n/tmp/uwsgi;
+		    scgi_temp_path $n/tmp/scgi;
+		$2
+		}
+	NGINX
+	nginx -t -q -p "$n/" -c "$n/$1.nginx.conf" -e "$n/error.log" 2>&1
+}
+
 # nginx_check SITE REDIRECT: the nginx site file and its redirect file,
 # the operator's placeholders filled in, pass `nginx -t` inside a minimal
 # main config in the scratch directory.
@@ -61,22 +82,7 @@ nginx_check() {
 		    -e "s|@TLS_KEY@|$n/key.pem|g" \
 		    "$f" >"$n/${f##*/}.conf"
 	done
-	cat >"$n/nginx.conf" <<-NGINX
-		pid $n/nginx.pid;
-		error_log $n/error.log;
-		events { worker_connections 64; }
-		http {
-		    access_log off;
-		    client_body_temp_path $n/tmp/body;
-		    fastcgi_temp_path $n/tmp/fastcgi;
-		    proxy_temp_path $n/tmp/proxy;
-		    uwsgi_temp_path $n/tmp/uwsgi;
-		    scgi_temp_path $n/tmp/scgi;
-		    include $n/${1##*/}.conf;
-		    include $n/${2##*/}.conf;
-		}
-	NGINX
-	if out=$(nginx -t -q -p "$n/" -c "$n/nginx.conf" -e "$n/error.log" 2>&1); then
+	if out=$(nginx_t main "include $n/${1##*/}.conf; include $n/${2##*/}.conf;"); then
 		ok "nginx -t on $1 and $2"
 	else
 		notok "nginx -t on $1 and $2: $out"
