@@ -238,8 +238,17 @@ main(int argc, char *argv[])
 	 * hash lands in the heap, and the heap stays 16 MiB larger for the
 	 * life of the process (measured: 23 MiB after one login, 7 MiB
 	 * now). Nothing else here asks for a megabyte at a time.
+	 *
+	 * Fixing it also fixes the trim threshold at 128 KiB: a list reply
+	 * (its rows, its JSON, the FastCGI copy) takes the heap's top past
+	 * that and free() then gives it back to the kernel, every request,
+	 * and the brk() that shrinks it flushes the TLB of every core
+	 * (measured: a third of the process's CPU on a cached 100-row list
+	 * at 64 connections, and 2.8 times the requests per second once
+	 * kept). Below the mmap threshold a request's memory is reused.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1)
 		switch (c) {
 		case 'c':
