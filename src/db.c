@@ -117,6 +117,14 @@
 #define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS ", p.name, p.sku"
 #define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_BASE_COLS ", NULL, NULL"
 
+/* An order event's data (the order as its new status left it). */
+#define ORDER_EVENT_DATA \
+	"JSON_OBJECT('id', o.id, 'order_number', o.order_number, " \
+	"'user_id', o.user_id, 'status', o.status, 'total_amount', " \
+	"o.total_amount, 'tracking_number', o.tracking_number, " \
+	"'created_at', " ISO_UTC("o.created_at") ", 'updated_at', " \
+	ISO_UTC("o.updated_at") ")"
+
 /*
  * A JSON array bound as one parameter stands for a list of values:
  * MariaDB's JSON_TABLE turns it into rows, so a whole order (or the ids
@@ -495,6 +503,22 @@ static const struct {
 	    "SELECT o.id, o.order_number, o.user_id, o.total_amount, "
 	    "o.status FROM " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
 	    "ON o.id = j.oid" },
+	/* The events read the rows as the transaction has just written
+	 * them, so an event says what its commit made. */
+	[STMT_EVENT_ORDER_STATUS] = { "event_order_status", 0,
+	    "INSERT INTO outbox (type, data) SELECT CONCAT('order.', "
+	    "o.status), " ORDER_EVENT_DATA " FROM orders o WHERE o.id = ?" },
+	[STMT_EVENT_ORDER_STATUS_BATCH] = { "event_order_status_batch", 0,
+	    "INSERT INTO outbox (type, data) SELECT CONCAT('order.', "
+	    "o.status), " ORDER_EVENT_DATA " FROM " JSON_IDS("oid") " j "
+	    "STRAIGHT_JOIN orders o ON o.id = j.oid ORDER BY j.n" },
+	[STMT_EVENT_INV_ADJUSTED] = { "event_inv_adjusted", 0,
+	    "INSERT INTO outbox (type, data) SELECT 'inventory.adjusted', "
+	    "JSON_OBJECT('id', i.id, 'product_id', i.product_id, "
+	    "'quantity_in_stock', i.quantity_in_stock, 'quantity_reserved', "
+	    "i.quantity_reserved, 'available', i.available, 'reorder_level', "
+	    "i.reorder_level, 'change', ?, 'reason', ?, 'updated_at', "
+	    ISO_UTC("i.updated_at") ") FROM inventory i WHERE i.id = ?" },
 };
 
 /*

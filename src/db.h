@@ -97,7 +97,8 @@ enum stmt {
 					   token version, [[pid,qty],...],
 					   address, method?, notes?, own
 					   transaction -> result sets
-					   (schema/007_order_create.sql) */
+					   (schema/007_order_create.sql, as
+					   008_outbox.sql makes it) */
 	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
 					   number */
 	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, name */
@@ -146,6 +147,11 @@ enum stmt {
 					   processing */
 	STMT_ORDER_PAYMENTS,		/* [id,...] -> id, number, user_id,
 					   total, status */
+	/* events (schema/008_outbox.sql), inside the change's transaction */
+	STMT_EVENT_ORDER_STATUS,	/* id: order.<its status now> */
+	STMT_EVENT_ORDER_STATUS_BATCH,	/* [id,...]: the same for each */
+	STMT_EVENT_INV_ADJUSTED,	/* change, reason?, id:
+					   inventory.adjusted */
 	STMT__MAX
 };
 

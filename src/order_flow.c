@@ -474,6 +474,15 @@ transition_tx(struct db *db, void *arg)
 		return rc;
 	if ((rc = flow_write(db, f, to, t->tracking, t->notes)) != INV_OK)
 		return rc;
+	/* The event commits with the change or not at all (the outbox,
+	 * schema/008_outbox.sql); the same status again is no event. */
+	if (to != f->status) {
+		struct db_val p = DB_INT(f->order_id);
+
+		if ((rc = db_exec(db, STMT_EVENT_ORDER_STATUS, &p, 1, NULL,
+		    NULL, NULL)) != INV_OK)
+			return rc;
+	}
 	if (note != NULL) {
 		struct db_val p[2] = { DB_STR(note), DB_INT(f->order_id) };
 
@@ -682,6 +691,9 @@ batch_tx(struct db *db, void *arg)
 		p = DB_STR(ids.data);
 		rc = db_exec(db, STMT_ORDER_PROCESS_BATCH, &p, 1, NULL, NULL,
 		    NULL);
+		if (rc == INV_OK)
+			rc = db_exec(db, STMT_EVENT_ORDER_STATUS_BATCH, &p, 1,
+			    NULL, NULL, NULL);
 	}
 out:
 	db_res_free(rows);
