@@ -720,3 +720,24 @@ auth_password_burn(const struct config *cfg, const char *password)
 	    sizeof(salt), key) == INV_OK)
 		OPENSSL_cleanse(key, sizeof(key));
 }
+
+enum inv_err
+auth_webhook_secret(char out[AUTH_WEBHOOK_SECRET_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[AUTH_WEBHOOK_SECRET_LEN / 2];
+	size_t i;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		log_error("auth_webhook_secret: RAND_bytes failed");
+		ERR_clear_error();
+		return INV_IO;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[AUTH_WEBHOOK_SECRET_LEN] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return INV_OK;
+}

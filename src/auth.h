@@ -81,4 +81,14 @@ enum inv_err auth_password_verify(const struct config *, const char *password,
  */
 void auth_password_burn(const struct config *, const char *password);
 
+/* Hex characters of a webhook's signing secret: 32 random bytes. */
+#define AUTH_WEBHOOK_SECRET_LEN	64
+
+/*
+ * A new signing secret for a webhook into out: AUTH_WEBHOOK_SECRET_LEN
+ * lower-case hex characters of OpenSSL's CSPRNG. INV_IO when it
+ * has no randomness to give (logged).
+ */
+enum inv_err auth_webhook_secret(char out[AUTH_WEBHOOK_SECRET_LEN + 1]);
+
 #endif

@@ -19,7 +19,7 @@
 
 #define CONFIG_MAX_FILE	(1024 * 1024)	/* a config file is never this big */
 
-enum key_type { KEY_STR, KEY_INT, KEY_DBL };
+enum key_type { KEY_STR, KEY_INT, KEY_DBL, KEY_BOOL };
 
 struct key {
 	const char	*name;
@@ -33,6 +33,8 @@ struct key {
 #define S(f, d) { #f, KEY_STR, offsetof(struct config, f), d, 0, 0 }
 #define I(f, d, lo, hi) { #f, KEY_INT, offsetof(struct config, f), #d, lo, hi }
 #define D(f, d, lo, hi) { #f, KEY_DBL, offsetof(struct config, f), #d, lo, hi }
+/* A bool: true|false|1|0. */
+#define B(f, d) { #f, KEY_BOOL, offsetof(struct config, f), #d, 0, 1 }
 /* The keys of the struct redis_settings p of struct config, named p_field.
  * The cache (redis_*) and the queue (queue_redis_*) have the same keys;
  * only the timeouts' defaults and the command timeout's floor differ. */
@@ -114,6 +116,9 @@ static const struct key keys[] = {
 	S(payment_url, NULL),
 	I(payment_timeout_ms, 10000, 100, 600000),
 	I(idempotency_ttl, 86400, 60, 604800),
+	/* Webhook targets in loopback, private, link-local... ranges
+	 * (src/target.h): refused unless true. */
+	B(webhook_allow_private, false),
 	/* Where the units' processes all reach it: both FastCGI pools, the
 	 * workers and inventoryctl audit (the package makes the directory). */
 	S(metrics_file, RUNSTATEDIR "/inventory/metrics"),
@@ -124,6 +129,7 @@ static const struct key keys[] = {
 #undef S
 #undef I
 #undef D
+#undef B
 #undef RS
 #undef RI
 #undef REDIS_KEYS
@@ -179,6 +185,20 @@ key_set(struct config *cfg, const struct key *k, const char *val,
 			return false;
 		}
 		*(double *)(void *)base = d;
+		return true;
+	}
+	if (k->type == KEY_BOOL) {
+		bool *dst = (bool *)(void *)base;
+
+		if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
+			*dst = true;
+		else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+			*dst = false;
+		else {
+			*why = xasprintf("%s: %s must be true or false, not "
+			    "\"%s\"", where, k->name, val);
+			return false;
+		}
 		return true;
 	}
 	if (!str_to_i64(val, k->min, k->max, &v)) {

@@ -79,6 +79,8 @@ struct config {
 	char		*payment_url;		/* payment_mode http: POST here */
 	int64_t		 payment_timeout_ms;	/* http: then retried */
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
+	/* Webhooks */
+	bool		 webhook_allow_private;	/* targets in private ranges */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
 	/* 1: responses name the process that answered (tests only) */

@@ -174,6 +174,20 @@
 	"SELECT STRAIGHT_JOIN " cols " FROM " JSON_IDS("oid") " j " \
 	"JOIN order_items oi ON oi.order_id = j.oid " join
 
+/* enum webhook_col: a subscription, its secret left out (NULL) but
+ * where the one statement that shows it asks for it. */
+#define WEBHOOK_BASE_COLS \
+	"id, url, events, description, is_active, " ISO_UTC("created_at") \
+	", " ISO_UTC("updated_at")
+#define WEBHOOK_COLS		WEBHOOK_BASE_COLS ", NULL"
+#define WEBHOOK_SECRET_COLS	WEBHOOK_BASE_COLS ", secret"
+/* enum wh_delivery_col. */
+#define WH_DELIVERY_COLS \
+	"id, webhook_id, event_id, event_type, status, attempts, " \
+	ISO_UTC("next_attempt_at") ", " ISO_UTC("last_attempt_at") ", " \
+	"last_status_code, last_duration_ms, last_error, " \
+	ISO_UTC("delivered_at") ", " ISO_UTC("created_at")
+
 /*
  * Every statement of the programs, indexed by enum stmt (db.h): a name for
  * log lines, the number of result columns and the SQL. Designated
@@ -519,6 +533,47 @@ static const struct {
 	    "i.quantity_reserved, 'available', i.available, 'reorder_level', "
 	    "i.reorder_level, 'change', ?, 'reason', ?, 'updated_at', "
 	    ISO_UTC("i.updated_at") ") FROM inventory i WHERE i.id = ?" },
+	/* webhooks */
+	[STMT_WEBHOOK_INSERT] = { "webhook_insert", 0,
+	    "INSERT INTO webhooks (url, events, description, is_active, "
+	    "secret) VALUES (?, ?, ?, ?, ?)" },
+	[STMT_WEBHOOK_BY_ID] = { "webhook_by_id", WEBHOOK_COL__MAX,
+	    "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = ?" },
+	[STMT_WEBHOOK_WITH_SECRET] = { "webhook_with_secret",
+	    WEBHOOK_COL__MAX,
+	    "SELECT " WEBHOOK_SECRET_COLS " FROM webhooks WHERE id = ?" },
+	[STMT_WEBHOOK_PAGE] = { "webhook_page", WEBHOOK_COL__MAX,
+	    "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id > ? ORDER BY id "
+	    "LIMIT ? OFFSET ?" },
+	[STMT_WEBHOOK_COUNT] = { "webhook_count", 1,
+	    "SELECT COUNT(*) FROM webhooks" },
+	/* NULL keeps a column; the description has a flag of its own, as
+	 * null clears it. */
+	[STMT_WEBHOOK_UPDATE] = { "webhook_update", 0,
+	    "UPDATE webhooks SET url = COALESCE(?, url), "
+	    "events = COALESCE(?, events), "
+	    "description = IF(?, ?, description), "
+	    "is_active = COALESCE(?, is_active) WHERE id = ?" },
+	[STMT_WEBHOOK_SET_SECRET] = { "webhook_set_secret", 0,
+	    "UPDATE webhooks SET secret = ? WHERE id = ?" },
+	/* The foreign key of webhook_deliveries cascades. */
+	[STMT_WEBHOOK_DELETE] = { "webhook_delete", 0,
+	    "DELETE FROM webhooks WHERE id = ?" },
+	[STMT_WEBHOOK_DELIVERY_PAGE] = { "webhook_delivery_page",
+	    WH_DELIVERY_COL__MAX,
+	    "SELECT " WH_DELIVERY_COLS " FROM webhook_deliveries "
+	    "WHERE webhook_id = ? AND id < ? ORDER BY id DESC "
+	    "LIMIT ? OFFSET ?" },
+	[STMT_WEBHOOK_DELIVERY_COUNT] = { "webhook_delivery_count", 1,
+	    "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = ?" },
+	[STMT_WEBHOOK_DELIVERY_BY_ID] = { "webhook_delivery_by_id",
+	    WH_DELIVERY_COL__MAX,
+	    "SELECT " WH_DELIVERY_COLS " FROM webhook_deliveries "
+	    "WHERE id = ? AND webhook_id = ?" },
+	/* The worker takes due pending deliveries (ix_delivery_due). */
+	[STMT_WEBHOOK_REDELIVER] = { "webhook_redeliver", 0,
+	    "UPDATE webhook_deliveries SET status = 'pending', "
+	    "next_attempt_at = NOW(3) WHERE id = ? AND webhook_id = ?" },
 };
 
 /*
@@ -1338,6 +1393,10 @@ static const struct {
 	{ STMT_ORDER_COUNT_BY_STATUS, "s", true },
 	{ STMT_ORDER_COUNT_BY_USER, "i", true },
 	{ STMT_ORDER_COUNT_BY_USER_STATUS, "is", true },
+	{ STMT_WEBHOOK_PAGE, "alo", false },
+	{ STMT_WEBHOOK_DELIVERY_PAGE, "idlo", false },
+	{ STMT_WEBHOOK_COUNT, "", true },
+	{ STMT_WEBHOOK_DELIVERY_COUNT, "i", true },
 };
 
 /* The tables a list must never read whole. */

@@ -152,6 +152,25 @@ enum stmt {
 	STMT_EVENT_ORDER_STATUS_BATCH,	/* [id,...]: the same for each */
 	STMT_EVENT_INV_ADJUSTED,	/* change, reason?, id:
 					   inventory.adjusted */
+	/* webhooks (schema/009_webhooks.sql): the admin API. Only
+	 * _WITH_SECRET reads the secret; the others give NULL for it. */
+	STMT_WEBHOOK_INSERT,		/* url, events (JSON), description?,
+					   is_active, secret */
+	STMT_WEBHOOK_BY_ID,		/* id -> WEBHOOK_COLS */
+	STMT_WEBHOOK_WITH_SECRET,	/* id -> WEBHOOK_COLS and secret */
+	STMT_WEBHOOK_PAGE,		/* after id, limit, skip ->
+					   WEBHOOK_COLS */
+	STMT_WEBHOOK_COUNT,		/* -> count */
+	STMT_WEBHOOK_UPDATE,		/* url?, events?, description given,
+					   description?, is_active?, id */
+	STMT_WEBHOOK_SET_SECRET,	/* secret, id */
+	STMT_WEBHOOK_DELETE,		/* id: its deliveries go with it */
+	STMT_WEBHOOK_DELIVERY_PAGE,	/* webhook_id, before id, limit,
+					   skip -> WH_DELIVERY_COLS, newest
+					   first */
+	STMT_WEBHOOK_DELIVERY_COUNT,	/* webhook_id -> count */
+	STMT_WEBHOOK_DELIVERY_BY_ID,	/* id, webhook_id -> WH_DELIVERY_COLS */
+	STMT_WEBHOOK_REDELIVER,		/* id, webhook_id: pending, due now */
 	STMT__MAX
 };
 
@@ -281,6 +300,37 @@ enum stock_audit_col {
 	AUDIT_COL_LEDGER_MANUAL, /* change_reserved of movements without an
 				    order */
 	AUDIT_COL__MAX
+};
+
+/* Column order of WEBHOOK_COLS. */
+enum webhook_col {
+	WEBHOOK_COL_ID = 0,
+	WEBHOOK_COL_URL,
+	WEBHOOK_COL_EVENTS,		/* a JSON array of event names */
+	WEBHOOK_COL_DESCRIPTION,
+	WEBHOOK_COL_IS_ACTIVE,
+	WEBHOOK_COL_CREATED_AT,		/* ISO 8601 */
+	WEBHOOK_COL_UPDATED_AT,		/* ISO 8601 */
+	WEBHOOK_COL_SECRET,		/* NULL but in _WITH_SECRET */
+	WEBHOOK_COL__MAX
+};
+
+/* Column order of WH_DELIVERY_COLS (times ISO 8601 or NULL). */
+enum wh_delivery_col {
+	WH_DELIVERY_COL_ID = 0,
+	WH_DELIVERY_COL_WEBHOOK_ID,
+	WH_DELIVERY_COL_EVENT_ID,
+	WH_DELIVERY_COL_EVENT_TYPE,
+	WH_DELIVERY_COL_STATUS,		/* pending, delivered, failed */
+	WH_DELIVERY_COL_ATTEMPTS,
+	WH_DELIVERY_COL_NEXT_ATTEMPT_AT,
+	WH_DELIVERY_COL_LAST_ATTEMPT_AT,
+	WH_DELIVERY_COL_LAST_STATUS_CODE,
+	WH_DELIVERY_COL_LAST_DURATION_MS,
+	WH_DELIVERY_COL_LAST_ERROR,
+	WH_DELIVERY_COL_DELIVERED_AT,
+	WH_DELIVERY_COL_CREATED_AT,
+	WH_DELIVERY_COL__MAX
 };
 
 /* A bound parameter; strings are borrowed for the call. */
