@@ -115,6 +115,13 @@ static const struct key keys[] = {
 	S(payment_mode, "simulated"),
 	S(payment_url, NULL),
 	I(payment_timeout_ms, 10000, 100, 600000),
+	/* Webhook deliveries (the worker): one POST's time limit, the
+	 * attempts before a delivery fails, the first retry's delay
+	 * (doubled each time), how long finished ones are kept. */
+	I(webhook_timeout_ms, 10000, 100, 600000),
+	I(webhook_max_attempts, 8, 1, 100),
+	I(webhook_backoff_ms, 10000, 1, 3600000),
+	I(webhook_retention_days, 30, 1, 3650),
 	I(idempotency_ttl, 86400, 60, 604800),
 	/* Webhook targets in loopback, private, link-local... ranges
 	 * (src/target.h): refused unless true. */

@@ -574,6 +574,67 @@ static const struct {
 	[STMT_WEBHOOK_REDELIVER] = { "webhook_redeliver", 0,
 	    "UPDATE webhook_deliveries SET status = 'pending', "
 	    "next_attempt_at = NOW(3) WHERE id = ? AND webhook_id = ?" },
+	/* the worker's side of webhooks */
+	/* SKIP LOCKED: two workers dispatching at once take different
+	 * events instead of waiting for each other (ix_outbox_pending). */
+	[STMT_OUTBOX_PENDING_LOCK] = { "outbox_pending_lock", 1,
+	    "SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id "
+	    "LIMIT ? FOR UPDATE SKIP LOCKED" },
+	/* The unique key (event, subscription) makes a second dispatch of
+	 * an event (a worker killed before its commit) write nothing. */
+	[STMT_OUTBOX_DISPATCH] = { "outbox_dispatch", 0,
+	    "INSERT INTO webhook_deliveries (webhook_id, event_id, "
+	    "event_type) SELECT w.id, o.id, o.type FROM " JSON_IDS("oid")
+	    " j STRAIGHT_JOIN outbox o ON o.id = j.oid JOIN webhooks w ON "
+	    "w.is_active AND JSON_CONTAINS(w.events, JSON_QUOTE(o.type)) "
+	    "ON DUPLICATE KEY UPDATE id = webhook_deliveries.id" },
+	[STMT_OUTBOX_MARK_DISPATCHED] = { "outbox_mark_dispatched", 0,
+	    "UPDATE " JSON_IDS("oid") " j STRAIGHT_JOIN outbox o ON "
+	    "o.id = j.oid SET o.dispatched_at = UTC_TIMESTAMP() "
+	    "WHERE o.dispatched_at IS NULL" },
+	/* ix_delivery_due; a paused subscription's deliveries wait. */
+	[STMT_DELIVERY_DUE_LOCK] = { "delivery_due_lock", 1,
+	    "SELECT d.id FROM webhook_deliveries d WHERE d.status = "
+	    "'pending' AND d.next_attempt_at <= UTC_TIMESTAMP(3) AND "
+	    "EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id "
+	    "AND w.is_active) ORDER BY d.next_attempt_at LIMIT ? "
+	    "FOR UPDATE SKIP LOCKED" },
+	[STMT_DELIVERY_LEASE] = { "delivery_lease", 0,
+	    "UPDATE " JSON_IDS("did") " j STRAIGHT_JOIN webhook_deliveries d "
+	    "ON d.id = j.did SET d.next_attempt_at = UTC_TIMESTAMP(3) + "
+	    "INTERVAL ? SECOND WHERE d.status = 'pending'" },
+	[STMT_DELIVERY_SEND_INFO] = { "delivery_send_info", SEND_COL__MAX,
+	    "SELECT d.status, d.attempts, w.url, w.secret, w.is_active, o.id, "
+	    "o.type, o.data, " ISO_UTC("o.created_at") " FROM "
+	    "webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+	    "JOIN outbox o ON o.id = d.event_id WHERE d.id = ?" },
+	/* Only a pending delivery takes an attempt: one a redelivery or
+	 * another worker has finished meanwhile keeps its outcome. */
+	[STMT_DELIVERY_RECORD] = { "delivery_record", 0,
+	    "UPDATE webhook_deliveries SET status = ?, attempts = attempts + "
+	    "1, last_attempt_at = UTC_TIMESTAMP(3), last_status_code = ?, "
+	    "last_duration_ms = ?, last_error = ?, next_attempt_at = "
+	    "UTC_TIMESTAMP(3) + INTERVAL ? * 1000 MICROSECOND, delivered_at "
+	    "= IF(status = 'delivered', UTC_TIMESTAMP(3), delivered_at) "
+	    "WHERE id = ? AND status = 'pending'" },
+	[STMT_DELIVERY_PURGE] = { "delivery_purge", 0,
+	    "DELETE FROM webhook_deliveries WHERE status IN ('delivered', "
+	    "'failed') AND created_at < UTC_TIMESTAMP() - INTERVAL ? DAY "
+	    "LIMIT ?" },
+	/* An event goes with its deliveries (the foreign key cascades),
+	 * never while one of them is still to be sent. */
+	[STMT_OUTBOX_PURGE] = { "outbox_purge", 0,
+	    "DELETE FROM outbox WHERE dispatched_at < UTC_TIMESTAMP() - "
+	    "INTERVAL ? DAY AND NOT EXISTS (SELECT 1 FROM webhook_deliveries "
+	    "d WHERE d.event_id = outbox.id AND d.status = 'pending') "
+	    "ORDER BY dispatched_at LIMIT ?" },
+	[STMT_EVENT_BACKLOG] = { "event_backlog", 3,
+	    "SELECT UNIX_TIMESTAMP((SELECT created_at FROM outbox WHERE "
+	    "dispatched_at IS NULL ORDER BY id LIMIT 1)), UNIX_TIMESTAMP(("
+	    "SELECT o.created_at FROM outbox o WHERE o.id = (SELECT "
+	    "MIN(event_id) FROM webhook_deliveries WHERE status = "
+	    "'pending'))), EXISTS (SELECT 1 FROM webhook_deliveries WHERE "
+	    "status = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(3))" },
 };
 
 /*

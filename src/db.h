@@ -171,7 +171,41 @@ enum stmt {
 	STMT_WEBHOOK_DELIVERY_COUNT,	/* webhook_id -> count */
 	STMT_WEBHOOK_DELIVERY_BY_ID,	/* id, webhook_id -> WH_DELIVERY_COLS */
 	STMT_WEBHOOK_REDELIVER,		/* id, webhook_id: pending, due now */
+	/* the worker's side of webhooks (schema/009_webhooks.sql) */
+	STMT_OUTBOX_PENDING_LOCK,	/* limit -> id: undispatched, oldest
+					   first; FOR UPDATE SKIP LOCKED */
+	STMT_OUTBOX_DISPATCH,		/* [id,...]: a delivery per active
+					   subscription to the type */
+	STMT_OUTBOX_MARK_DISPATCHED,	/* [id,...] */
+	STMT_DELIVERY_DUE_LOCK,		/* limit -> id: pending, due, active
+					   subscription; FOR UPDATE SKIP
+					   LOCKED */
+	STMT_DELIVERY_LEASE,		/* [id,...], seconds: due again then */
+	STMT_DELIVERY_SEND_INFO,	/* id -> enum send_col */
+	STMT_DELIVERY_RECORD,		/* status, code?, ms, error?,
+					   delay ms, id: one attempt */
+	STMT_DELIVERY_PURGE,		/* days, limit: finished, old */
+	STMT_OUTBOX_PURGE,		/* days, limit: dispatched, old, no
+					   delivery pending */
+	STMT_EVENT_BACKLOG,		/* -> oldest undispatched event,
+					   oldest undelivered one (seconds
+					   since the epoch or NULL), whether
+					   a delivery is due */
 	STMT__MAX
+};
+
+/* Columns of STMT_DELIVERY_SEND_INFO. */
+enum send_col {
+	SEND_COL_STATUS = 0,	/* pending, delivered, failed */
+	SEND_COL_ATTEMPTS,
+	SEND_COL_URL,
+	SEND_COL_SECRET,
+	SEND_COL_ACTIVE,	/* the subscription's is_active */
+	SEND_COL_EVENT_ID,
+	SEND_COL_TYPE,
+	SEND_COL_DATA,		/* JSON text */
+	SEND_COL_CREATED_AT,	/* the event's, ISO 8601 UTC */
+	SEND_COL__MAX
 };
 
 /* Column order of USER_COLS in the statements above. */

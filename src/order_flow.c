@@ -607,16 +607,8 @@ id_cmp(const void *a, const void *b)
 static void
 ids_json(struct buf *b, const int64_t *ids, size_t n)
 {
-	size_t i;
-
 	buf_reset(b);
-	buf_puts(b, "[");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_puts(b, ",");
-		buf_put_i64(b, ids[i]);
-	}
-	buf_puts(b, "]");
+	buf_put_ids(b, ids, n);
 }
 
 /* [id,...] of the items for which pick is true (all when pick is NULL),

@@ -12,7 +12,8 @@
  *   dead                list of jobs that failed their last attempt
  *
  * A job is one JSON object {"id", "type", "order_id", "attempt", "queue",
- * "enqueued_at"} (plus "last_error" after a failure and "failed_at" in the
+ * "enqueued_at"} (a webhook delivery's has "delivery_id" for "order_id",
+ * an outbox dispatch neither) (plus "last_error" after a failure and "failed_at" in the
  * dead letters); "queue" names the list it belongs to, so a job that comes
  * back (a retry, a recovery) returns to its own priority.
  *
@@ -427,19 +428,30 @@ utc_now(char buf[24])
 	strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A new job's text (new string): attempt 1, a fresh random id. */
+/* A new job's text (new string): attempt 1, a fresh random id; key
+ * names the row it is about (NULL: none). */
 static char *
-job_new(enum queue_prio prio, int64_t order_id)
+job_text(enum queue_prio prio, const char *type, const char *key,
+    int64_t row)
 {
-	char id[QUEUE_JOB_ID_LEN + 1], when[24];
+	char id[QUEUE_JOB_ID_LEN + 1], when[24], ref[64] = "";
 
 	random_hex(id, QUEUE_JOB_ID_LEN / 2);
 	utc_now(when);
+	if (key != NULL)
+		snprintf(ref, sizeof(ref), "\"%s\":%lld,", key,
+		    (long long)row);
 	/* Every value is a fixed word, digits or hex: nothing to escape. */
-	return xasprintf("{\"id\":\"%s\",\"type\":\"" JOB_TYPE_ORDER "\","
-	    "\"order_id\":%lld,\"attempt\":1,\"queue\":\"%s\","
-	    "\"enqueued_at\":\"%s\"}", id, (long long)order_id,
-	    prio_names[prio], when);
+	return xasprintf("{\"id\":\"%s\",\"type\":\"%s\",%s"
+	    "\"attempt\":1,\"queue\":\"%s\",\"enqueued_at\":\"%s\"}", id,
+	    type, ref, prio_names[prio], when);
+}
+
+/* A new process_order job's text (new string). */
+static char *
+job_new(enum queue_prio prio, int64_t order_id)
+{
+	return job_text(prio, JOB_TYPE_ORDER, "order_id", order_id);
 }
 
 char *
@@ -454,25 +466,72 @@ queue_job_on(const struct queue *q, const struct redis_settings *other,
 	return job_new(prio, order_id);
 }
 
+/* LPUSHes the n jobs (borrowed) on list key in one command. */
+static enum inv_err
+push_jobs(struct queue *q, const char *key, char *const *jobs, size_t n)
+{
+	const char **argv = xcalloc(n + 2, sizeof(*argv));
+	redisReply *reply;
+	size_t i;
+
+	argv[0] = "LPUSH";
+	argv[1] = key;
+	for (i = 0; i < n; i++)
+		argv[i + 2] = jobs[i];
+	reply = queue_argv(q, "enqueue", (int)(n + 2), argv);
+	free(argv);
+	if (reply == NULL)
+		return INV_UNAVAILABLE;
+	freeReplyObject(reply);
+	return INV_OK;
+}
+
 enum inv_err
 queue_enqueue_order(struct queue *q, enum queue_prio prio, int64_t order_id)
 {
-	const char *argv[3];
-	redisReply *reply;
+	enum inv_err rc;
 	char *job;
 
 	if ((unsigned)prio >= QUEUE__MAX || order_id <= 0)
 		return INV_INVALID;
 	job = job_new(prio, order_id);
-	argv[0] = "LPUSH";
-	argv[1] = prio_keys[prio];
-	argv[2] = job;
-	reply = queue_argv(q, "enqueue", 3, argv);
+	rc = push_jobs(q, prio_keys[prio], &job, 1);
 	free(job);
-	if (reply == NULL)
-		return INV_UNAVAILABLE;
-	freeReplyObject(reply);
-	return INV_OK;
+	return rc;
+}
+
+enum inv_err
+queue_enqueue_dispatch(struct queue *q, enum queue_prio prio)
+{
+	char *job;
+	enum inv_err rc;
+
+	if ((unsigned)prio >= QUEUE__MAX)
+		return INV_INVALID;
+	job = job_text(prio, QUEUE_JOB_DISPATCH, NULL, 0);
+	rc = push_jobs(q, prio_keys[prio], &job, 1);
+	free(job);
+	return rc;
+}
+
+enum inv_err
+queue_enqueue_deliveries(struct queue *q, const int64_t *ids, size_t n)
+{
+	char **jobs;
+	enum inv_err rc;
+	size_t i;
+
+	if (n == 0)
+		return INV_OK;
+	jobs = xcalloc(n, sizeof(*jobs));
+	for (i = 0; i < n; i++)
+		jobs[i] = job_text(QUEUE_DEFAULT, QUEUE_JOB_DELIVER,
+		    "delivery_id", ids[i]);
+	rc = push_jobs(q, prio_keys[QUEUE_DEFAULT], jobs, n);
+	for (i = 0; i < n; i++)
+		free(jobs[i]);
+	free(jobs);
+	return rc;
 }
 
 /* worker side */
@@ -530,10 +589,17 @@ job_parse(const char *raw, size_t len, enum queue_prio prio,
 		goto out;
 	id = json_get_str(o, "id");
 	if (id == NULL || *id == '\0' || strlen(id) > QUEUE_JOB_ID_LEN ||
-	    !json_get_int(o, "order_id", &job->order_id) ||
-	    job->order_id <= 0 ||
 	    !json_get_int(o, "attempt", &job->attempt) || job->attempt < 1 ||
 	    (job->type = dup_member(o, "type")) == NULL)
+		goto out;
+	/* Each type names its row; the dispatch none. */
+	if (strcmp(job->type, QUEUE_JOB_DELIVER) == 0) {
+		if (!json_get_int(o, "delivery_id", &job->delivery_id) ||
+		    job->delivery_id <= 0)
+			goto out;
+	} else if (strcmp(job->type, QUEUE_JOB_DISPATCH) != 0 &&
+	    (!json_get_int(o, "order_id", &job->order_id) ||
+	    job->order_id <= 0))
 		goto out;
 	memcpy(job->id, id, strlen(id) + 1);
 	if ((name = json_get_str(o, "queue")) != NULL)
@@ -840,11 +906,8 @@ queue_ack(struct queue *q, const struct queue_job *job)
 	return queue_ack_batch(q, &job, 1);
 }
 
-/* Milliseconds before retry number attempt + 1 of a job that failed
- * attempt: base * 2^(attempt-1), capped, plus up to 25% jitter so jobs
- * that failed together do not come back together. */
-static int64_t
-retry_delay(int64_t base, int64_t attempt)
+int64_t
+queue_retry_delay(int64_t base, int64_t attempt)
 {
 	int64_t d = base;
 
@@ -869,7 +932,7 @@ queue_fail(struct queue *q, const struct queue_job *job, const char *why,
 	if (q->worker == NULL || job->raw == NULL || job->type == NULL)
 		return INV_INVALID;
 	if (!dead)
-		at = now_ms + retry_delay(q->cfg->queue_backoff_ms,
+		at = now_ms + queue_retry_delay(q->cfg->queue_backoff_ms,
 		    job->attempt);
 	utc_now(when);
 	next = job_rewrite(job->raw, dead ? job->attempt : job->attempt + 1,
