@@ -144,7 +144,7 @@ promote(struct worker *w, size_t *moved)
 static enum inv_err
 housekeeping(struct worker *w)
 {
-	size_t jobs = 0, keys = 0;
+	size_t jobs = 0, keys = 0, rows = 0;
 	enum inv_err rc;
 
 	if ((rc = queue_recover(w->queue, &jobs, NULL)) != INV_OK)
@@ -158,6 +158,14 @@ housekeeping(struct worker *w)
 	rc = idem_purge_expired(w->db, &keys);
 	if (keys > 0)
 		log_info("%zu expired idempotency key(s) purged", keys);
+	if (rc != INV_OK)
+		return rc;
+	/* The outbox and the deliveries would only grow too. */
+	rc = delivery_purge(w->db, w->cfg, &rows);
+	if (rows > 0)
+		log_info("%zu finished delivery or dispatched event row(s) "
+		    "older than %" PRId64 " days purged", rows,
+		    w->cfg->webhook_retention_days);
 	return rc;
 }
 
