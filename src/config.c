@@ -126,6 +126,13 @@ static const struct key keys[] = {
 	/* Webhook targets in loopback, private, link-local... ranges
 	 * (src/target.h): refused unless true. */
 	B(webhook_allow_private, false),
+	/* Fulfilment: where processing orders are POSTed (empty: nowhere,
+	 * admins ship by PUT), the secret that signs them, one POST's time
+	 * limit (then retried with the queue's backoff). */
+	S(fulfilment_url, NULL),
+	S(fulfilment_secret, NULL),
+	S(fulfilment_secret_file, NULL),
+	I(fulfilment_timeout_ms, 10000, 100, 600000),
 	/* Where the units' processes all reach it: both FastCGI pools, the
 	 * workers and inventoryctl audit (the package makes the directory). */
 	S(metrics_file, RUNSTATEDIR "/inventory/metrics"),
@@ -338,6 +345,33 @@ payment_check(const struct config *cfg, const char *path, char **why)
 	return true;
 }
 
+/* fulfilment_url empty, or an http(s) URL with a secret to sign with. */
+static bool
+fulfilment_check(const struct config *cfg, const char *path, char **why)
+{
+	if (cfg->fulfilment_url[0] == '\0') {
+		if (cfg->fulfilment_secret[0] == '\0')
+			return true;
+		*why = xasprintf("%s: fulfilment_secret needs fulfilment_url",
+		    path);
+		return false;
+	}
+	if (strncmp(cfg->fulfilment_url, "http://", 7) != 0 &&
+	    strncmp(cfg->fulfilment_url, "https://", 8) != 0) {
+		*why = xasprintf("%s: fulfilment_url must be an http:// or "
+		    "https:// URL", path);
+		return false;
+	}
+	if (strlen(cfg->fulfilment_secret) < CONFIG_MIN_SECRET_LEN) {
+		*why = xasprintf("%s: fulfilment_url needs fulfilment_secret "
+		    "(or fulfilment_secret_file) of at least %d bytes, to sign "
+		    "the requests (it is %zu)", path, CONFIG_MIN_SECRET_LEN,
+		    strlen(cfg->fulfilment_secret));
+		return false;
+	}
+	return true;
+}
+
 enum payment_mode
 config_payment_mode(const struct config *cfg)
 {
@@ -403,6 +437,8 @@ config_check(const struct config *cfg, const char *path, char **why)
 	if (!db_tls_check(cfg, path, why))
 		return false;
 	if (!payment_check(cfg, path, why))
+		return false;
+	if (!fulfilment_check(cfg, path, why))
 		return false;
 	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
 		*why = xasprintf("%s: db_name and db_user must be set", path);
@@ -540,6 +576,9 @@ config_load_string(struct config *cfg, const char *text,
 	    "jwt_secret", path_for_msgs, why) ||
 	    !secret_from_file(&cfg->db_password, &cfg->db_password_file,
 	    "db_password", path_for_msgs, why) ||
+	    !secret_from_file(&cfg->fulfilment_secret,
+	    &cfg->fulfilment_secret_file, "fulfilment_secret", path_for_msgs,
+	    why) ||
 	    !redis_secrets(&cfg->redis, path_for_msgs, why) ||
 	    !redis_secrets(&cfg->queue_redis, path_for_msgs, why) ||
 	    !config_check(cfg, path_for_msgs, why)) {

@@ -85,6 +85,11 @@ struct config {
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 	/* Webhooks */
 	bool		 webhook_allow_private;	/* targets in private ranges */
+	/* Fulfilment ("": off) */
+	char		*fulfilment_url;	/* processing orders POSTed here */
+	char		*fulfilment_secret;	/* signs them */
+	char		*fulfilment_secret_file; /* read into fulfilment_secret */
+	int64_t		 fulfilment_timeout_ms;	/* one POST; then retried */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
 	/* 1: responses name the process that answered (tests only) */

@@ -635,6 +635,17 @@ static const struct {
 	    "MIN(event_id) FROM webhook_deliveries WHERE status = "
 	    "'pending'))), EXISTS (SELECT 1 FROM webhook_deliveries WHERE "
 	    "status = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(3))" },
+	/* Processing orders no fulfil_order job is known to have reached,
+	 * unchanged for a while, oldest change first (ix_orders_fulfil). */
+	[STMT_FULFIL_SWEEP] = { "fulfil_sweep", 1,
+	    "SELECT id FROM orders WHERE status = 'processing' AND "
+	    "fulfil_queued_at IS NULL AND updated_at < UTC_TIMESTAMP() - "
+	    "INTERVAL ? SECOND ORDER BY updated_at, id LIMIT ?" },
+	/* updated_at kept: the order itself did not change. */
+	[STMT_FULFIL_MARK] = { "fulfil_mark", 0,
+	    "UPDATE orders SET fulfil_queued_at = UTC_TIMESTAMP(), "
+	    "updated_at = updated_at WHERE id = ? AND fulfil_queued_at IS "
+	    "NULL" },
 };
 
 /*

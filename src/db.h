@@ -191,6 +191,10 @@ enum stmt {
 					   oldest undelivered one (seconds
 					   since the epoch or NULL), whether
 					   a delivery is due */
+	/* fulfilment (schema/011_fulfilment.sql) */
+	STMT_FULFIL_SWEEP,		/* age(s), limit -> id: processing,
+					   no fulfil_order job known */
+	STMT_FULFIL_MARK,		/* id: a fulfil_order job known */
 	STMT__MAX
 };
 

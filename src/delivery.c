@@ -236,13 +236,29 @@ payload(const struct db_res *res)
 	return text;
 }
 
+void
+delivery_sign(char *headers[6], const char *secret, const char *type,
+    const char *id, const char *body)
+{
+	char ts[24], sig[AUTH_SIGNATURE_LEN];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	auth_webhook_signature(secret, ts, body, strlen(body), sig);
+	headers[0] = xstrdup("Content-Type: application/json");
+	headers[1] = xasprintf("X-Inventory-Event: %s", type);
+	headers[2] = xasprintf("X-Inventory-Delivery: %s", id);
+	headers[3] = xasprintf("X-Inventory-Timestamp: %s", ts);
+	headers[4] = xasprintf("X-Inventory-Signature: %s", sig);
+	headers[5] = NULL;
+}
+
 enum inv_err
 delivery_prepare(struct db *db, const struct config *cfg, int64_t id,
     struct delivery *d, struct httpc_request *req)
 {
 	struct db_val p = DB_INT(id);
 	struct db_res *res = NULL;
-	char ts[24], sig[AUTH_SIGNATURE_LEN];
+	char sid[24];
 	enum inv_err rc;
 
 	memset(d, 0, sizeof(*d));
@@ -263,15 +279,9 @@ delivery_prepare(struct db *db, const struct config *cfg, int64_t id,
 		goto out;
 	}
 	d->url = xstrdup(db_res_str(res, 0, SEND_COL_URL));
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	auth_webhook_signature(db_res_str(res, 0, SEND_COL_SECRET), ts,
-	    d->body, strlen(d->body), sig);
-	d->headers[0] = xstrdup("Content-Type: application/json");
-	d->headers[1] = xasprintf("X-Inventory-Event: %s",
-	    db_res_str(res, 0, SEND_COL_TYPE));
-	d->headers[2] = xasprintf("X-Inventory-Delivery: %" PRId64, id);
-	d->headers[3] = xasprintf("X-Inventory-Timestamp: %s", ts);
-	d->headers[4] = xasprintf("X-Inventory-Signature: %s", sig);
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	delivery_sign(d->headers, db_res_str(res, 0, SEND_COL_SECRET),
+	    db_res_str(res, 0, SEND_COL_TYPE), sid, d->body);
 	req->url = d->url;
 	req->body = d->body;
 	req->headers = (const char *const *)d->headers;
@@ -301,6 +311,13 @@ answer_error(const struct httpc_response *res)
 	    excerpt, n < res->body_len ? "..." : "");
 }
 
+char *
+delivery_answer_text(const struct httpc_response *res)
+{
+	return res->status == 0 ? xstrdup(res->error != NULL ? res->error :
+	    "no answer") : answer_error(res);
+}
+
 enum inv_err
 delivery_record(struct db *db, const struct config *cfg,
     const struct delivery *d, const struct httpc_response *res,
@@ -312,8 +329,7 @@ delivery_record(struct db *db, const struct config *cfg,
 	    METRICS_DELIVERY_FAILED : METRICS_DELIVERY_RETRY;
 	int64_t delay = ok || last ? 0 :
 	    queue_retry_delay(cfg->webhook_backoff_ms, d->attempts + 1);
-	char *why = ok ? NULL : res->status == 0 ? xstrdup(res->error) :
-	    answer_error(res);
+	char *why = ok ? NULL : delivery_answer_text(res);
 	struct db_val p[6];
 	char code[32];
 	enum inv_err rc;

@@ -70,6 +70,21 @@ enum inv_err delivery_prepare(struct db *, const struct config *,
 void delivery_free(struct delivery *);
 
 /*
+ * The headers of a signed POST of body (borrowed), webhook deliveries'
+ * and fulfilment's alike, into headers[0..5) (new each; headers[5] set
+ * to NULL): Content-Type: application/json, X-Inventory-Event: type,
+ * X-Inventory-Delivery: id, X-Inventory-Timestamp: now (Unix seconds)
+ * and X-Inventory-Signature: auth_webhook_signature keyed with secret.
+ */
+void delivery_sign(char *headers[6], const char *secret, const char *type,
+    const char *id, const char *body);
+
+/* What went wrong with an answer that was not a 2xx, as last_error says
+ * it (new): the transport's error, or the status and the start of the
+ * body in printable ASCII, never the whole body. */
+char *delivery_answer_text(const struct httpc_response *);
+
+/*
  * Records the attempt res (borrowed) of d: delivered on a 2xx, else
  * failed at webhook_max_attempts attempts, else pending again after the
  * backoff. Counts it in the metrics; *outcome (may be NULL) says which

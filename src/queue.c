@@ -13,7 +13,7 @@
  *
  * A job is one JSON object {"id", "type", "order_id", "attempt", "queue",
  * "enqueued_at"} (a webhook delivery's has "delivery_id" for "order_id",
- * an outbox dispatch neither) (plus "last_error" after a failure and "failed_at" in the
+ * an outbox dispatch neither; a fulfil_order job is an order's) (plus "last_error" after a failure and "failed_at" in the
  * dead letters); "queue" names the list it belongs to, so a job that comes
  * back (a retry, a recovery) returns to its own priority.
  *
@@ -129,11 +129,18 @@ static const struct {
 	    "  end\n"
 	    "end\n"
 	    "return out\n" },
-	/* KEYS inflight:ID; ARGV the jobs. Returns how many were there. */
+	/*
+	 * KEYS inflight:ID, default; ARGV k, k jobs to acknowledge, then
+	 * jobs to push on default (the follow-up of what was
+	 * acknowledged). Returns how many of the k were there.
+	 */
 	[SCRIPT_ACK] = { "ack",
-	    "local n = 0\n"
-	    "for i = 1, #ARGV do\n"
+	    "local n, k = 0, tonumber(ARGV[1])\n"
+	    "for i = 2, k + 1 do\n"
 	    "  n = n + redis.call('LREM', KEYS[1], 1, ARGV[i])\n"
+	    "end\n"
+	    "for i = k + 2, #ARGV do\n"
+	    "  redis.call('LPUSH', KEYS[2], ARGV[i])\n"
 	    "end\n"
 	    "return n\n" },
 	/*
@@ -454,16 +461,41 @@ job_new(enum queue_prio prio, int64_t order_id)
 	return job_text(prio, JOB_TYPE_ORDER, "order_id", order_id);
 }
 
-char *
-queue_job_on(const struct queue *q, const struct redis_settings *other,
+/* A fulfil_order job's text (new string): always on the default queue. */
+static char *
+job_fulfil(int64_t order_id)
+{
+	return job_text(QUEUE_DEFAULT, QUEUE_JOB_FULFIL, "order_id", order_id);
+}
+
+/* Whether a job of order_id on prio can ride a round trip to other: then
+ * *list and *db say where it goes. */
+static bool
+job_on(const struct queue *q, const struct redis_settings *other,
     enum queue_prio prio, int64_t order_id, const char **list, int64_t *db)
 {
 	if ((unsigned)prio >= QUEUE__MAX || order_id <= 0 ||
 	    !redis_same_server(q->target.set, other))
-		return NULL;
+		return false;
 	*list = prio_keys[prio];
 	*db = q->target.set->db;
-	return job_new(prio, order_id);
+	return true;
+}
+
+char *
+queue_job_on(const struct queue *q, const struct redis_settings *other,
+    enum queue_prio prio, int64_t order_id, const char **list, int64_t *db)
+{
+	return job_on(q, other, prio, order_id, list, db) ?
+	    job_new(prio, order_id) : NULL;
+}
+
+char *
+queue_fulfil_on(const struct queue *q, const struct redis_settings *other,
+    int64_t order_id, const char **list, int64_t *db)
+{
+	return job_on(q, other, QUEUE_DEFAULT, order_id, list, db) ?
+	    job_fulfil(order_id) : NULL;
 }
 
 /* LPUSHes the n jobs (borrowed) on list key in one command. */
@@ -514,8 +546,11 @@ queue_enqueue_dispatch(struct queue *q, enum queue_prio prio)
 	return rc;
 }
 
-enum inv_err
-queue_enqueue_deliveries(struct queue *q, const int64_t *ids, size_t n)
+/* Pushes a job of type on the default queue for each of the n rows
+ * (borrowed), named by key, in one round trip. */
+static enum inv_err
+push_rows(struct queue *q, const char *type, const char *key,
+    const int64_t *ids, size_t n)
 {
 	char **jobs;
 	enum inv_err rc;
@@ -525,13 +560,24 @@ queue_enqueue_deliveries(struct queue *q, const int64_t *ids, size_t n)
 		return INV_OK;
 	jobs = xcalloc(n, sizeof(*jobs));
 	for (i = 0; i < n; i++)
-		jobs[i] = job_text(QUEUE_DEFAULT, QUEUE_JOB_DELIVER,
-		    "delivery_id", ids[i]);
+		jobs[i] = job_text(QUEUE_DEFAULT, type, key, ids[i]);
 	rc = push_jobs(q, prio_keys[QUEUE_DEFAULT], jobs, n);
 	for (i = 0; i < n; i++)
 		free(jobs[i]);
 	free(jobs);
 	return rc;
+}
+
+enum inv_err
+queue_enqueue_deliveries(struct queue *q, const int64_t *ids, size_t n)
+{
+	return push_rows(q, QUEUE_JOB_DELIVER, "delivery_id", ids, n);
+}
+
+enum inv_err
+queue_enqueue_fulfil(struct queue *q, const int64_t *order_ids, size_t n)
+{
+	return push_rows(q, QUEUE_JOB_FULFIL, "order_id", order_ids, n);
 }
 
 /* worker side */
@@ -867,37 +913,56 @@ queue_claim(struct queue *q, int64_t wait_ms, struct queue_job *job)
 }
 
 enum inv_err
-queue_ack_batch(struct queue *q, const struct queue_job *const *jobs,
-    size_t n)
+queue_ack_fulfil(struct queue *q, const struct queue_job *const *jobs,
+    size_t n, const int64_t *order_ids, size_t nfulfil)
 {
 	const char **args;
-	const char *keys[1];
+	const char *keys[2];
+	char **texts, count[24];
 	long long removed;
 	size_t i;
 	bool ok;
 
 	if (q->worker == NULL)
 		return INV_INVALID;
-	if (n == 0)
+	if (n == 0 && nfulfil == 0)
 		return INV_OK;
 	for (i = 0; i < n; i++)
 		if (jobs[i]->raw == NULL)
 			return INV_INVALID;
-	args = xcalloc(n, sizeof(*args));
+	args = xcalloc(1 + n + nfulfil, sizeof(*args));
+	texts = xcalloc(nfulfil + 1, sizeof(*texts));
+	snprintf(count, sizeof(count), "%zu", n);
+	args[0] = count;
 	for (i = 0; i < n; i++)
-		args[i] = jobs[i]->raw;
+		args[1 + i] = jobs[i]->raw;
+	for (i = 0; i < nfulfil; i++)
+		args[1 + n + i] = texts[i] = job_fulfil(order_ids[i]);
 	keys[0] = q->inflight_key;
-	ok = reply_int(queue_eval(q, SCRIPT_ACK, 1, keys, (int)n, args),
-	    &removed);
+	keys[1] = prio_keys[QUEUE_DEFAULT];
+	ok = reply_int(queue_eval(q, SCRIPT_ACK, 2, keys,
+	    (int)(1 + n + nfulfil), args), &removed);
+	for (i = 0; i < nfulfil; i++)
+		free(texts[i]);
+	free(texts);
 	free(args);
 	if (!ok)
 		return INV_UNAVAILABLE;
+	if (n == 0)
+		return INV_OK;
 	if ((size_t)removed < n)
 		log_info("queue: %zu of %zu acknowledged job(s) (the first: "
 		    "%s, order %" PRId64 ") were no longer in flight here: "
 		    "taken back after a lapsed heartbeat", n - (size_t)removed,
 		    n, jobs[0]->id, jobs[0]->order_id);
 	return INV_OK;
+}
+
+enum inv_err
+queue_ack_batch(struct queue *q, const struct queue_job *const *jobs,
+    size_t n)
+{
+	return queue_ack_fulfil(q, jobs, n, NULL, 0);
 }
 
 enum inv_err

@@ -32,6 +32,8 @@ enum queue_prio {
  * one webhook delivery (default). */
 #define QUEUE_JOB_DISPATCH	"dispatch_events"
 #define QUEUE_JOB_DELIVER	"deliver_webhook"
+/* An order's POST to fulfilment_url (default), with "order_id". */
+#define QUEUE_JOB_FULFIL	"fulfil_order"
 
 /* A job's id: random hex digits. */
 #define QUEUE_JOB_ID_LEN	16
@@ -55,6 +57,11 @@ void queue_close(struct queue *);
 char *queue_job_on(const struct queue *, const struct redis_settings *other,
     enum queue_prio, int64_t order_id, const char **list, int64_t *db);
 
+/* The same for the fulfil_order job of order_id (on the default
+ * queue). */
+char *queue_fulfil_on(const struct queue *, const struct redis_settings *other,
+    int64_t order_id, const char **list, int64_t *db);
+
 /* Pushes a process_order job for order_id; INV_UNAVAILABLE when Redis is
  * unreachable. */
 enum inv_err queue_enqueue_order(struct queue *, enum queue_prio,
@@ -66,6 +73,11 @@ enum inv_err queue_enqueue_dispatch(struct queue *, enum queue_prio);
 /* Pushes a QUEUE_JOB_DELIVER job on the default queue for each of the n
  * delivery ids (borrowed), in one round trip. */
 enum inv_err queue_enqueue_deliveries(struct queue *, const int64_t *ids,
+    size_t n);
+
+/* Pushes a QUEUE_JOB_FULFIL job on the default queue for each of the n
+ * order ids (borrowed), in one round trip. */
+enum inv_err queue_enqueue_fulfil(struct queue *, const int64_t *order_ids,
     size_t n);
 
 /* worker side */
@@ -134,6 +146,13 @@ enum inv_err queue_ack(struct queue *, const struct queue_job *);
 /* queue_ack of n jobs (borrowed) in one round trip. */
 enum inv_err queue_ack_batch(struct queue *,
     const struct queue_job *const *jobs, size_t n);
+
+/* The same, and in the same script a QUEUE_JOB_FULFIL job pushed on the
+ * default queue for each of the nfulfil order ids (borrowed): the orders
+ * the acknowledged jobs made processing. Both happen or neither. */
+enum inv_err queue_ack_fulfil(struct queue *,
+    const struct queue_job *const *jobs, size_t n, const int64_t *order_ids,
+    size_t nfulfil);
 
 /* What queue_fail did with the job. */
 enum queue_fate {

@@ -20,6 +20,12 @@
  * default queue, whose POST waits in flight with the payments (httpc.h);
  * its answer is recorded on the delivery's row, and the job acknowledged.
  *
+ * Fulfilment (fulfil.h) rides it too: with fulfilment_url set, the
+ * settle that makes orders processing pushes their fulfil_order jobs on
+ * the default queue in the script that acknowledges the payments' jobs;
+ * such a job's POST waits in flight with the others, and its answer
+ * ships the order, notes a decline, or fails the job for a retry.
+ *
  * A job stays in the in-flight list from its claim to its acknowledgement,
  * so a worker killed at any point leaves its whole batch there, and the
  * next run takes it back once the heartbeat has expired; settling twice
@@ -34,6 +40,7 @@
 
 #include "config.h"
 #include "delivery.h"
+#include "fulfil.h"
 #include "httpc.h"
 #include "idem.h"
 #include "json.h"
@@ -64,6 +71,7 @@ enum slot_kind {
 	SLOT_ORDER = 0,		/* process_order: a payment */
 	SLOT_DISPATCH,		/* QUEUE_JOB_DISPATCH: run at its claim */
 	SLOT_DELIVER,		/* QUEUE_JOB_DELIVER: a POST in flight */
+	SLOT_FULFIL,		/* QUEUE_JOB_FULFIL: a POST in flight */
 	SLOT_UNKNOWN,		/* a type this worker does not run */
 	SLOT__MAX
 };
@@ -76,9 +84,10 @@ struct slot {
 	enum slot_kind		 kind;
 	enum payment_result	 pay;		/* once finished */
 	char			 why[256];	/* the payment's failure */
-	/* dispatch, deliver: INV_OK to acknowledge, else why */
+	/* dispatch, deliver, fulfil: INV_OK to acknowledge, else why */
 	enum inv_err		 rc;
 	struct delivery		 delivery;	/* deliver, in flight */
+	struct fulfil		 fulfil;	/* fulfil, in flight */
 };
 
 /* The loop's state: slots[cap] with a stack of the free ones, and the
@@ -95,7 +104,8 @@ struct run {
 	size_t			 batch;		/* worker_batch */
 	bool			 http;		/* payment_mode http */
 	struct queue_job	*claimed;	/* [batch], for queue_claim_batch */
-	struct httpc		*hooks;		/* webhook deliveries */
+	struct httpc		*hooks;		/* webhook deliveries and
+						   fulfilment requests */
 	uint64_t		 dispatch_at;	/* our dispatch job enqueued, 0:
 						   none waiting */
 };
@@ -119,7 +129,8 @@ sweep(struct worker *w)
 	size_t n = 0;
 	enum inv_err rc;
 
-	rc = order_flow_sweep(w->db, w->queue, w->stop, &n);
+	rc = order_flow_sweep(w->db, w->queue, w->cfg->fulfilment_url[0] != '\0',
+	    w->stop, &n);
 	w->t.swept += n;
 	return rc;
 }
@@ -193,6 +204,7 @@ slot_release(struct run *r, struct slot *s)
 {
 	queue_job_free(&s->job);
 	delivery_free(&s->delivery);
+	fulfil_free(&s->fulfil);
 	r->free[r->nfree++] = (size_t)(s - r->slots);
 }
 
@@ -253,9 +265,30 @@ slot_finish(struct run *r, struct slot *s, enum inv_err rc, const char *why)
 	r->done[r->ndone++] = s;
 }
 
+/* The answer of a fulfilment request: applied to the order (the job
+ * done), or the job failed for why, to be tried again. */
+static void
+on_fulfilled(struct run *r, struct slot *s, const struct httpc_response *res)
+{
+	const char *what = NULL;
+	char *why = NULL;
+	enum inv_err rc;
+
+	rc = fulfil_record(r->w->db, r->w->cache, &s->fulfil, res, &what,
+	    &why);
+	if (rc == INV_OK)
+		log_info("job %s fulfil order %" PRId64 ": HTTP %ld, %s "
+		    "(%" PRId64 " ms)", s->job.id, s->job.order_id,
+		    res->status, what, res->duration_ms);
+	fulfil_free(&s->fulfil);
+	slot_finish(r, s, rc, why);
+	free(why);
+}
+
 /* httpc_done_fn of a delivery: its attempt recorded, its job done. A
  * failed POST is the delivery's (its row schedules the next attempt),
- * not the job's, which only fails when the record cannot be written. */
+ * not the job's, which only fails when the record cannot be written.
+ * A fulfilment request's answer goes to on_fulfilled. */
 static void
 on_delivered(void *arg, void *tag, const struct httpc_response *res)
 {
@@ -263,6 +296,10 @@ on_delivered(void *arg, void *tag, const struct httpc_response *res)
 	struct slot *s = tag;
 	enum inv_err rc;
 
+	if (s->kind == SLOT_FULFIL) {
+		on_fulfilled(r, s, res);
+		return;
+	}
 	rc = delivery_record(r->w->db, r->w->cfg, &s->delivery, res, NULL);
 	delivery_free(&s->delivery);
 	slot_finish(r, s, rc, NULL);
@@ -291,6 +328,38 @@ start_delivery(struct run *r, struct slot *s)
 	 * gains nothing. */
 	req.refuse = r->w->cfg->webhook_allow_private ? NULL :
 	    target_addr_private;
+	req.tag = s;
+	httpc_start(r->hooks, &req);
+}
+
+/* Starts the POST of slot s's order to fulfilment_url; an order no
+ * longer processing (or gone) is finished at once. */
+static void
+start_fulfil(struct run *r, struct slot *s)
+{
+	struct httpc_request req;
+	enum inv_err rc;
+
+	/* Turned off since the job was queued: kept for the operator
+	 * (retried, then a dead letter), not silently dropped. */
+	if (r->w->cfg->fulfilment_url[0] == '\0') {
+		slot_finish(r, s, INV_CONFIG, "fulfilment_url is not set");
+		return;
+	}
+	rc = fulfil_prepare(r->w->db, r->w->cfg, s->job.order_id, s->job.id,
+	    &s->fulfil, &req);
+	if (rc == INV_NOTFOUND) {
+		log_info("job %s fulfil order %" PRId64 ": not processing "
+		    "(or gone): nothing to send", s->job.id, s->job.order_id);
+		slot_finish(r, s, INV_OK, NULL);
+		return;
+	}
+	if (rc != INV_OK) {
+		slot_finish(r, s, rc, NULL);
+		return;
+	}
+	/* The operator's own URL: not held to the webhooks' address
+	 * rules. */
 	req.tag = s;
 	httpc_start(r->hooks, &req);
 }
@@ -343,6 +412,8 @@ slot_kind(const char *type)
 		return SLOT_DISPATCH;
 	if (strcmp(type, QUEUE_JOB_DELIVER) == 0)
 		return SLOT_DELIVER;
+	if (strcmp(type, QUEUE_JOB_FULFIL) == 0)
+		return SLOT_FULFIL;
 	return SLOT_UNKNOWN;
 }
 
@@ -375,6 +446,8 @@ claim(struct run *r, int64_t wait_ms)
 			run_dispatch(r, s);
 		else if (s->kind == SLOT_DELIVER)
 			start_delivery(r, s);
+		else if (s->kind == SLOT_FULFIL)
+			start_fulfil(r, s);
 		else
 			on_paid(r, s, PAYMENT_RETRY, "unknown job type");
 	}
@@ -413,7 +486,8 @@ fail_job(struct run *r, struct slot *s, const char *why)
 		w->t.dead++;
 	log_warn("job %s %s %" PRId64 " attempt %" PRId64 ": failed: %s; "
 	    "%s (%.1f ms)", s->job.id, s->kind == SLOT_DELIVER ? "delivery" :
-	    s->kind == SLOT_DISPATCH ? "dispatch" : "order",
+	    s->kind == SLOT_DISPATCH ? "dispatch" : s->kind == SLOT_FULFIL ?
+	    "fulfil order" : "order",
 	    s->kind == SLOT_DELIVER ? s->job.delivery_id : s->job.order_id,
 	    s->job.attempt, why,
 	    fate == QUEUE_FATE_RETRY ? "retry scheduled" :
@@ -452,15 +526,17 @@ settle(struct run *r)
 	struct order_settle *items = xcalloc(r->ndone, sizeof(*items));
 	const struct queue_job **acks = xcalloc(r->ndone, sizeof(*acks));
 	struct slot **orders = xcalloc(r->ndone, sizeof(*orders));
+	int64_t *fulfil = xcalloc(r->ndone, sizeof(*fulfil));
 	struct worker *w = r->w;
 	enum inv_err rc = INV_OK;
-	size_t i, n = 0, nacks = 0;
+	size_t i, n = 0, nacks = 0, nfulfil = 0;
 	struct slot *s;
 
 	/* A payment to try again never reaches the order. */
 	for (i = 0; i < r->ndone; i++) {
 		s = r->done[i];
-		if (s->kind == SLOT_DISPATCH || s->kind == SLOT_DELIVER) {
+		if (s->kind == SLOT_DISPATCH || s->kind == SLOT_DELIVER ||
+		    s->kind == SLOT_FULFIL) {
 			/* An outage's job stays in flight, handed back. */
 			if (s->rc == INV_OK)
 				acks[nacks++] = &s->job;
@@ -481,6 +557,9 @@ settle(struct run *r)
 	}
 	order_flow_process_batch(w->db, w->cache, items, n);
 	for (i = 0; i < n; i++) {
+		if (items[i].rc == INV_OK && items[i].became_processing &&
+		    w->cfg->fulfilment_url[0] != '\0')
+			fulfil[nfulfil++] = items[i].order_id;
 		if (items[i].rc == INV_OK || items[i].rc == INV_NOTFOUND)
 			acks[nacks++] = &orders[i]->job;
 		else if (items[i].rc == INV_UNAVAILABLE)
@@ -489,7 +568,11 @@ settle(struct run *r)
 		    INV_OK)
 			rc = INV_UNAVAILABLE;
 	}
-	if (queue_ack_batch(w->queue, acks, nacks) == INV_OK) {
+	/* The follow-up jobs go with the acknowledgement, in one script:
+	 * lost together, the payments' jobs run again and find their
+	 * orders processing, and the sweep queues what they do not. */
+	if (queue_ack_fulfil(w->queue, acks, nacks, fulfil, nfulfil) ==
+	    INV_OK) {
 		for (i = 0; i < n; i++)
 			if (items[i].rc == INV_OK ||
 			    items[i].rc == INV_NOTFOUND)
@@ -509,6 +592,7 @@ settle(struct run *r)
 	free(items);
 	free(acks);
 	free(orders);
+	free(fulfil);
 	return rc;
 }
 
@@ -570,6 +654,7 @@ run_free(struct run *r)
 		if (!idle[i]) {
 			queue_job_free(&r->slots[i].job);
 			delivery_free(&r->slots[i].delivery);
+			fulfil_free(&r->slots[i].fulfil);
 		}
 	free(idle);
 	payments_close(r->pay);

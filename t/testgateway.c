@@ -90,8 +90,9 @@ gw_serve(int fd, enum gw_mode mode)
 	char sig[AUTH_SIGNATURE_LEN + 8], want[AUTH_SIGNATURE_LEN], ts[32];
 	char type[64], id[32];
 	size_t have = 0, need;
-	const char *status;
-	char reply[256];
+	const char *status, *answer;
+	char reply[512], track[96];
+	bool fulfil;
 	ssize_t r;
 	int n;
 
@@ -117,6 +118,7 @@ gw_serve(int fd, enum gw_mode mode)
 		}
 		snprintf(body, sizeof(body), "%.*s",
 		    (int)(need - (size_t)(end + 4 - buf)), end + 4);
+		type[0] = id[0] = '\0';
 		gw_header(buf, "X-Inventory-Signature", sig, sizeof(sig));
 		if (sig[0] != '\0') {
 			/* A webhook: its signature checked over the raw body. */
@@ -132,14 +134,28 @@ gw_serve(int fd, enum gw_mode mode)
 			gw_note(key, body);
 			pause();
 		}
+		if (mode == GW_SLOW)
+			usleep(300000);
 		status = mode == GW_DECLINE ? "402 Payment Required" :
 		    mode == GW_FAIL ? "500 Internal Server Error" :
+		    mode == GW_REFUSE ? "409 Conflict" :
+		    mode == GW_REJECT ? "422 Unprocessable Entity" :
 		    mode == GW_FLAKY && !gw_seen(key) ?
 		    "503 Service Unavailable" : "200 OK";
+		/* A fulfilment request's 200 carries a tracking number made
+		 * of its delivery id (one per job); its refusals, reasons. */
+		fulfil = sig[0] != '\0' && strcmp(type, "fulfil_order") == 0;
+		snprintf(track, sizeof(track), "{\"tracking_number\":"
+		    "\"TRK-%s\"}", id);
+		answer = !fulfil || mode == GW_NOTRACK ? "{}" :
+		    mode == GW_REFUSE ? "{\"reason\":\"Out of stock at the "
+		    "warehouse\"}" : mode == GW_REJECT ? "{\"error\":"
+		    "\"Address not deliverable\"}" : strncmp(status, "200", 3)
+		    == 0 ? track : "{}";
 		gw_note(key, body);
 		n = snprintf(reply, sizeof(reply), "HTTP/1.1 %s\r\n"
-		    "Content-Type: application/json\r\nContent-Length: 2\r\n"
-		    "\r\n{}", status);
+		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		    "\r\n%s", status, strlen(answer), answer);
 		if (write(fd, reply, (size_t)n) != n)
 			tu_child_exit(0);
 		memmove(buf, buf + need, have - need);

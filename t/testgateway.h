@@ -6,6 +6,8 @@
  * the Idempotency-Key of a payment; for a webhook delivery (a request
  * with X-Inventory-Signature) it is "ok/TYPE/DELIVERY" when the
  * signature verifies with gw_secret, "bad/TYPE/DELIVERY" when not.
+ * A fulfilment request (TYPE fulfil_order) answered 200 gets
+ * {"tracking_number": "TRK-DELIVERY"}.
  */
 #ifndef INV_TESTGATEWAY_H
 #define INV_TESTGATEWAY_H
@@ -20,6 +22,10 @@ enum gw_mode {
 	GW_FLAKY,	/* 503 the first time a key is seen, then 200 */
 	GW_SILENT,	/* reads the request and never answers (hangs) */
 	GW_FAIL,	/* 500, every time */
+	GW_REFUSE,	/* 409 {"reason": "Out of stock at the warehouse"} */
+	GW_REJECT,	/* 422 {"error": "Address not deliverable"} */
+	GW_NOTRACK,	/* 200 {}: no tracking number */
+	GW_SLOW,	/* 200 after 300 ms */
 	GW__MAX
 };
 
