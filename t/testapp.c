@@ -118,6 +118,8 @@ tu_reset_db(struct app *app)
 	    "TRUNCATE TABLE refresh_tokens;"
 	    "TRUNCATE TABLE users;"
 	    "TRUNCATE TABLE outbox;"
+	    "TRUNCATE TABLE webhook_deliveries;"
+	    "TRUNCATE TABLE webhooks;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
 	tu_redis(app, "FLUSHDB");
 }
