@@ -45,23 +45,21 @@ static const struct body_spec event_spec = { event_fields, 1 };
 /* The rows of both specs, at these indices of the handler's values. */
 enum { WH_URL, WH_EVENTS, WH_DESCRIPTION, WH_ACTIVE, WH__N };
 
+/* The fields of a body, each FS_REQUIRED when req is: creation's
+ * url and events are, a change's none (a null description clears it). */
+#define WEBHOOK_FIELDS(req) \
+	{ "url", FT_URL, (req) | FS_TRIM, 1, TARGET_URL_MAX, FX_NONE }, \
+	{ "events", FT_ARRAY, (req), 1, NEVENTS, .elem = &event_spec }, \
+	{ "description", FT_STRING, FS_TRIM | FS_NULLABLE, 0, \
+	    DESCRIPTION_MAX, FX_NONE }, \
+	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE }
 static const struct field_spec webhook_create_fields[WH__N] = {
-	{ "url", FT_URL, FS_REQUIRED | FS_TRIM, 1, TARGET_URL_MAX, FX_NONE },
-	{ "events", FT_ARRAY, FS_REQUIRED, 1, NEVENTS, .elem = &event_spec },
-	{ "description", FT_STRING, FS_TRIM | FS_NULLABLE, 0, DESCRIPTION_MAX,
-	    FX_NONE },
-	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE },
+	WEBHOOK_FIELDS(FS_REQUIRED)
 };
 const struct body_spec spec_webhook_create = { webhook_create_fields,
 	WH__N };
-
-/* The same fields, each optional; a null description clears it. */
 static const struct field_spec webhook_update_fields[WH__N] = {
-	{ "url", FT_URL, FS_TRIM, 1, TARGET_URL_MAX, FX_NONE },
-	{ "events", FT_ARRAY, 0, 1, NEVENTS, .elem = &event_spec },
-	{ "description", FT_STRING, FS_TRIM | FS_NULLABLE, 0, DESCRIPTION_MAX,
-	    FX_NONE },
-	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE },
+	WEBHOOK_FIELDS(0)
 };
 const struct body_spec spec_webhook_update = { webhook_update_fields,
 	WH__N };
