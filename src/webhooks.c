@@ -110,7 +110,8 @@ events_json(const struct field_val *v)
 
 /*
  * Replies status with webhook id read by st (STMT_WEBHOOK_BY_ID, or
- * _WITH_SECRET and its members), or 404 when there is none.
+ * _WITH_SECRET and its members), or 404 when there is none. An answer
+ * with the secret is kept by no cache on the way.
  */
 static void
 webhook_reply(struct app *app, int64_t id, enum stmt st, int status,
@@ -124,8 +125,11 @@ webhook_reply(struct app *app, int64_t id, enum stmt st, int status,
 		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
 		http_reply_msgf(resp, MSG_NO_WEBHOOK, MSG_INT(id));
-	else
+	else {
 		row_reply(resp, status, res, 0, ms);
+		if (st == STMT_WEBHOOK_WITH_SECRET)
+			http_resp_header(resp, "Cache-Control", "no-store");
+	}
 	db_res_free(res);
 }
 
