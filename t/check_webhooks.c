@@ -181,7 +181,8 @@ START_TEST(secret_at_creation_and_rotation_only)
 	    "[\"order.shipped\",\"inventory.low_stock\"],\"description\":"
 	    "\" warehouse \",\"is_active\":false}", &o), 201);
 	id = tu_jint(o, "id");
-	ck_assert_str_eq(json_get_str(o, "url"), "https://127.0.0.1:8443/in?x=1");
+	ck_assert_str_eq(json_get_str(o, "url"),
+	    "https://127.0.0.1:8443/in?x=1");
 	ev = events_of(o);
 	ck_assert_str_eq(ev, "order.shipped,inventory.low_stock");
 	free(ev);
