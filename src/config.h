@@ -84,7 +84,7 @@ struct config {
 	int64_t		 webhook_retention_days; /* finished ones kept */
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
 	/* Webhooks */
-	bool		 webhook_allow_private;	/* targets in private ranges */
+	bool		 webhook_allow_private; /* private targets too */
 	/* Fulfilment ("": off) */
 	char		*fulfilment_url;	/* processing orders POSTed here */
 	char		*fulfilment_secret;	/* signs them */

@@ -169,8 +169,10 @@ enum stmt {
 					   skip -> WH_DELIVERY_COLS, newest
 					   first */
 	STMT_WEBHOOK_DELIVERY_COUNT,	/* webhook_id -> count */
-	STMT_WEBHOOK_DELIVERY_BY_ID,	/* id, webhook_id -> WH_DELIVERY_COLS */
-	STMT_WEBHOOK_REDELIVER,		/* id, webhook_id: pending, due now */
+	STMT_WEBHOOK_DELIVERY_BY_ID,	/* id, webhook_id ->
+					   WH_DELIVERY_COLS */
+	STMT_WEBHOOK_REDELIVER,		/* id, webhook_id: pending, due
+					   now */
 	/* the worker's side of webhooks (schema/009_webhooks.sql) */
 	STMT_OUTBOX_PENDING_LOCK,	/* limit -> id: undispatched, oldest
 					   first; FOR UPDATE SKIP LOCKED */

@@ -59,7 +59,8 @@ extern const struct members members_order;	/* ORDER_COLS: Order */
 extern const struct members members_order_user;	/* OrderWithUser's own */
 extern const struct members members_item;	/* ORDER_ITEM_COLS */
 extern const struct members members_item_product; /* the admin's own */
-extern const struct members members_webhook;	/* WEBHOOK_COLS, no secret */
+extern const struct members members_webhook;	/* WEBHOOK_COLS but the
+					   secret */
 extern const struct members members_webhook_secret; /* the same and the
 					   secret: creation and rotation */
 extern const struct members members_wh_delivery; /* WH_DELIVERY_COLS */

@@ -21,9 +21,9 @@ v4_private(uint32_t a)
 	    (a >> 24) == 10 ||			/* RFC 1918 */
 	    (a & 0xfff00000u) == 0xac100000u ||	/* 172.16/12 */
 	    (a & 0xffff0000u) == 0xc0a80000u ||	/* 192.168/16 */
-	    (a & 0xffff0000u) == 0xa9fe0000u ||	/* 169.254/16 link-local */
+	    (a & 0xffff0000u) == 0xa9fe0000u ||	/* 169.254/16 */
 	    (a & 0xffc00000u) == 0x64400000u ||	/* 100.64/10 CGNAT */
-	    (a >> 28) >= 0xe;			/* multicast, 240/4, broadcast */
+	    (a >> 28) >= 0xe;			/* 224/4, 240/4 */
 }
 
 /* The IPv4 address at b[0..4) (network order) against them. */
@@ -48,10 +48,10 @@ v6_private(const unsigned char *b)
 	/* 6to4, 2002::/16, that of the IPv4 address after its prefix. */
 	if (b[0] == 0x20 && b[1] == 0x02)
 		return v4_bytes_private(b + 2);
-	return (b[0] & 0xfe) == 0xfc ||		/* fc00::/7 unique local */
-	    (b[0] == 0xfe && (b[1] & 0x80) == 0x80) || /* fe80::/10 link-
-						   local, fec0::/10 site-local */
-	    b[0] == 0xff;			/* multicast */
+	/* fc00::/7 unique local, fe80::/10 link-local and fec0::/10
+	 * site-local, ff00::/8 multicast. */
+	return (b[0] & 0xfe) == 0xfc ||
+	    (b[0] == 0xfe && (b[1] & 0x80) == 0x80) || b[0] == 0xff;
 }
 
 bool

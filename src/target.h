@@ -36,8 +36,8 @@ enum target_fault {
 	TARGET_TOO_LONG,	/* more than TARGET_URL_MAX bytes */
 	TARGET_HOST,		/* no host, or one that is not a host */
 	TARGET_UNRESOLVED,	/* the name resolves to no address */
-	TARGET_PRIVATE,		/* the host is, or resolves to, an address
-				   target_addr_private refuses */
+	TARGET_PRIVATE,		/* the host is, or resolves to, an
+				   address target_addr_private refuses */
 	TARGET__MAX
 };
 

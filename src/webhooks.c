@@ -45,23 +45,21 @@ static const struct body_spec event_spec = { event_fields, 1 };
 /* The rows of both specs, at these indices of the handler's values. */
 enum { WH_URL, WH_EVENTS, WH_DESCRIPTION, WH_ACTIVE, WH__N };
 
+/* The fields of a body, each FS_REQUIRED when req is: creation's
+ * url and events are, a change's none (a null description clears it). */
+#define WEBHOOK_FIELDS(req) \
+	{ "url", FT_URL, (req) | FS_TRIM, 1, TARGET_URL_MAX, FX_NONE }, \
+	{ "events", FT_ARRAY, (req), 1, NEVENTS, .elem = &event_spec }, \
+	{ "description", FT_STRING, FS_TRIM | FS_NULLABLE, 0, \
+	    DESCRIPTION_MAX, FX_NONE }, \
+	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE }
 static const struct field_spec webhook_create_fields[WH__N] = {
-	{ "url", FT_URL, FS_REQUIRED | FS_TRIM, 1, TARGET_URL_MAX, FX_NONE },
-	{ "events", FT_ARRAY, FS_REQUIRED, 1, NEVENTS, .elem = &event_spec },
-	{ "description", FT_STRING, FS_TRIM | FS_NULLABLE, 0, DESCRIPTION_MAX,
-	    FX_NONE },
-	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE },
+	WEBHOOK_FIELDS(FS_REQUIRED)
 };
 const struct body_spec spec_webhook_create = { webhook_create_fields,
 	WH__N };
-
-/* The same fields, each optional; a null description clears it. */
 static const struct field_spec webhook_update_fields[WH__N] = {
-	{ "url", FT_URL, FS_TRIM, 1, TARGET_URL_MAX, FX_NONE },
-	{ "events", FT_ARRAY, 0, 1, NEVENTS, .elem = &event_spec },
-	{ "description", FT_STRING, FS_TRIM | FS_NULLABLE, 0, DESCRIPTION_MAX,
-	    FX_NONE },
-	{ "is_active", FT_BOOL, 0, 0, 0, FX_NONE },
+	WEBHOOK_FIELDS(0)
 };
 const struct body_spec spec_webhook_update = { webhook_update_fields,
 	WH__N };
@@ -112,7 +110,8 @@ events_json(const struct field_val *v)
 
 /*
  * Replies status with webhook id read by st (STMT_WEBHOOK_BY_ID, or
- * _WITH_SECRET and its members), or 404 when there is none.
+ * _WITH_SECRET and its members), or 404 when there is none. An answer
+ * with the secret is kept by no cache on the way.
  */
 static void
 webhook_reply(struct app *app, int64_t id, enum stmt st, int status,
@@ -126,8 +125,11 @@ webhook_reply(struct app *app, int64_t id, enum stmt st, int status,
 		http_reply_db_error(resp, rc);
 	else if (db_res_rows(res) == 0)
 		http_reply_msgf(resp, MSG_NO_WEBHOOK, MSG_INT(id));
-	else
+	else {
 		row_reply(resp, status, res, 0, ms);
+		if (st == STMT_WEBHOOK_WITH_SECRET)
+			http_resp_header(resp, "Cache-Control", "no-store");
+	}
 	db_res_free(res);
 }
 

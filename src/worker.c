@@ -301,6 +301,7 @@ on_delivered(void *arg, void *tag, const struct httpc_response *res)
 		return;
 	}
 	rc = delivery_record(r->w->db, r->w->cfg, &s->delivery, res, NULL);
+	r->w->t.deliveries++;
 	delivery_free(&s->delivery);
 	slot_finish(r, s, rc, NULL);
 }
@@ -373,6 +374,7 @@ run_dispatch(struct run *r, struct slot *s)
 
 	rc = delivery_dispatch(r->w->db, r->w->queue, r->w->cfg, &events,
 	    &queued);
+	r->w->t.events += events;
 	if (events > 0 || queued > 0)
 		log_info("dispatch: %zu event(s) dispatched, %zu delivery "
 		    "job(s) queued", events, queued);
@@ -577,13 +579,6 @@ settle(struct run *r)
 			if (items[i].rc == INV_OK ||
 			    items[i].rc == INV_NOTFOUND)
 				done_job(r, orders[i], &items[i]);
-		for (i = 0; i < r->ndone; i++)
-			if (r->done[i]->kind != SLOT_ORDER &&
-			    r->done[i]->kind != SLOT_UNKNOWN &&
-			    r->done[i]->rc == INV_OK) {
-				w->t.processed++;
-				metrics_job(METRICS_JOB_DONE);
-			}
 	} else
 		rc = INV_UNAVAILABLE;
 	for (i = 0; i < r->ndone; i++)

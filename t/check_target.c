@@ -7,8 +7,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "target.h"
 #include "testutil.h"
 
@@ -185,6 +187,50 @@ START_TEST(length_and_host)
 }
 END_TEST
 
+#define SECRET "jwt_secret = 0123456789abcdef0123456789abcdef\n"
+
+/* webhook_allow_private as the configuration says it: false unless
+ * true|1; any other word refused, naming the key. */
+START_TEST(allow_private_key)
+{
+	static const struct {
+		const char	*text;
+		int		 want;	/* -1: refused */
+	} cases[] = {
+		{ SECRET, 0 },
+		{ SECRET "webhook_allow_private = true\n", 1 },
+		{ SECRET "webhook_allow_private = 1\n", 1 },
+		{ SECRET "webhook_allow_private = false\n", 0 },
+		{ SECRET "webhook_allow_private = 0\n", 0 },
+		{ SECRET "webhook_allow_private = yes\n", -1 },
+		{ SECRET "webhook_allow_private = TRUE\n", -1 },
+		{ SECRET "webhook_allow_private =\n", -1 },
+	};
+	struct config cfg;
+	char *why = NULL;
+	size_t i;
+
+	unsetenv("INVENTORY_WEBHOOK_ALLOW_PRIVATE");
+	for (i = 0; i < NROWS(cases); i++) {
+		enum inv_err rc = config_load_string(&cfg, cases[i].text, "t",
+		    &why);
+
+		if (cases[i].want < 0) {
+			ck_assert_msg(rc == INV_CONFIG, "%s: accepted",
+			    cases[i].text);
+			ck_assert_ptr_nonnull(strstr(why,
+			    "webhook_allow_private must be true or false"));
+			free(why);
+			why = NULL;
+			continue;
+		}
+		ck_assert_msg(rc == INV_OK, "%s: %s", cases[i].text, why);
+		ck_assert_int_eq(cfg.webhook_allow_private, cases[i].want);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
 static Suite *
 target_suite(void)
 {
@@ -196,6 +242,7 @@ target_suite(void)
 	tcase_add_loop_test(tc, url_checks, 0, NROWS(urls));
 	tcase_add_test(tc, names_resolved);
 	tcase_add_test(tc, length_and_host);
+	tcase_add_test(tc, allow_private_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
