@@ -276,10 +276,12 @@ on_fulfilled(struct run *r, struct slot *s, const struct httpc_response *res)
 
 	rc = fulfil_record(r->w->db, r->w->cache, &s->fulfil, res, &what,
 	    &why);
-	if (rc == INV_OK)
+	if (rc == INV_OK) {
+		r->w->t.fulfilled++;
 		log_info("job %s fulfil order %" PRId64 ": HTTP %ld, %s "
 		    "(%" PRId64 " ms)", s->job.id, s->job.order_id,
 		    res->status, what, res->duration_ms);
+	}
 	fulfil_free(&s->fulfil);
 	slot_finish(r, s, rc, why);
 	free(why);
@@ -352,6 +354,7 @@ start_fulfil(struct run *r, struct slot *s)
 	if (rc == INV_NOTFOUND) {
 		log_info("job %s fulfil order %" PRId64 ": not processing "
 		    "(or gone): nothing to send", s->job.id, s->job.order_id);
+		r->w->t.fulfilled++;
 		slot_finish(r, s, INV_OK, NULL);
 		return;
 	}

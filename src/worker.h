@@ -29,6 +29,9 @@ struct worker_tally {
 	/* Webhooks (not in the counts above, which are the orders'). */
 	uint64_t	events;		/* outbox events dispatched */
 	uint64_t	deliveries;	/* delivery attempts recorded */
+	/* Fulfilment (not in the orders' counts either). */
+	uint64_t	fulfilled;	/* fulfil_order jobs done: shipped,
+					   declined, or nothing to send */
 };
 
 /* A run's connections and settings, all borrowed. */

@@ -90,17 +90,8 @@ drain(const char *id, const char *extra)
 static char *
 admin_token(void)
 {
-	struct db_val p[4] = { DB_STR("admin@example.com"), DB_STR("Admin"),
-	    DB_STR("$scrypt$unused"), DB_INT(1) };
-	char jti[AUTH_JTI_LEN + 1], *tok = NULL;
-	uint64_t uid;
-
-	ck_assert_int_eq(db_exec(tw_app->db, STMT_USER_INSERT, p, 4, NULL,
-	    NULL, &uid), INV_OK);
-	random_hex(jti, AUTH_JTI_LEN / 2);
-	ck_assert_int_eq(auth_token_issue(tw_app->cfg, TOKEN_ACCESS,
-	    (int64_t)uid, true, 0, jti, time(NULL), &tok), INV_OK);
-	return tok;
+	return tu_token_for(tw_app, tu_insert_user(tw_app,
+	    "admin@example.com", true), true);
 }
 
 /* PUT /api/v1/orders/{id} {"status": "processing"} as the admin: 200. */
@@ -201,6 +192,8 @@ START_TEST(paid_orders_are_fulfilled_in_the_same_run)
 	for (i = 0; i < 5; i++)
 		expect_shipped(id[i]);
 	ck_assert_int_eq(gw_requests(NULL), 5);
+	tw_assert_output_has("processed=5 ");
+	tw_assert_output_has(" fulfilled=5 ");
 	tw_assert_queue_empty();
 	expect_audit_clean();
 }
