@@ -454,35 +454,31 @@ START_TEST(config_keys)
 }
 END_TEST
 
-static Suite *
-fulfil_suite(void)
-{
-	Suite *s = suite_create("fulfil");
-	TCase *on = tcase_create("on"), *off = tcase_create("off");
-	TCase *config = tcase_create("config");
-
-	tcase_add_checked_fixture(on, setup_on, teardown);
-	tcase_set_timeout(on, 120);
-	tcase_add_test(on, admin_processing_ships_with_tracking_number);
-	tcase_add_test(on, paid_orders_are_fulfilled_in_the_same_run);
-	tcase_add_test(on, declined_stays_processing_with_the_reason);
-	tcase_add_test(on, failure_is_retried_then_ships_once);
-	tcase_add_test(on, no_tracking_number_fails_to_the_dead_letters);
-	tcase_add_test(on, sweep_queues_processing_orders_never_sent);
-	tcase_add_test(on, cancel_racing_fulfilment_has_one_outcome);
-	suite_add_tcase(s, on);
-	tcase_add_checked_fixture(off, setup_off, teardown);
-	tcase_set_timeout(off, 120);
-	tcase_add_test(off, unset_url_queues_nothing);
-	suite_add_tcase(s, off);
-	tcase_add_test(config, config_keys);
-	suite_add_tcase(s, config);
-	return s;
-}
-
 int
 main(void)
 {
+	const struct tu_row on[] = {
+		TU_CASE("on", 120),
+		TU_TEST(admin_processing_ships_with_tracking_number),
+		TU_TEST(paid_orders_are_fulfilled_in_the_same_run),
+		TU_TEST(declined_stays_processing_with_the_reason),
+		TU_TEST(failure_is_retried_then_ships_once),
+		TU_TEST(no_tracking_number_fails_to_the_dead_letters),
+		TU_TEST(sweep_queues_processing_orders_never_sent),
+		TU_TEST(cancel_racing_fulfilment_has_one_outcome),
+	};
+	const struct tu_row off[] = {
+		TU_CASE("off", 120),
+		TU_TEST(unset_url_queues_nothing),
+	};
+	const struct tu_row config[] = {
+		TU_CASE("config", 0),
+		TU_TEST(config_keys),
+	};
+
 	tu_need_services();
-	return tu_run(fulfil_suite(), NULL);
+	return tu_run(tu_suite("fulfil", setup_on, teardown, on, NROWS(on)),
+	    tu_suite("fulfil_off", setup_off, teardown, off, NROWS(off)),
+	    tu_suite("fulfil_config", NULL, NULL, config, NROWS(config)),
+	    NULL);
 }

@@ -134,8 +134,6 @@ gw_serve(int fd, enum gw_mode mode)
 			gw_note(key, body);
 			pause();
 		}
-		if (mode == GW_SLOW)
-			usleep(300000);
 		status = mode == GW_DECLINE ? "402 Payment Required" :
 		    mode == GW_FAIL ? "500 Internal Server Error" :
 		    mode == GW_REFUSE ? "409 Conflict" :
@@ -153,6 +151,9 @@ gw_serve(int fd, enum gw_mode mode)
 		    "\"Address not deliverable\"}" : strncmp(status, "200", 3)
 		    == 0 ? track : "{}";
 		gw_note(key, body);
+		/* Logged first: a test sees the request while it waits. */
+		if (mode == GW_SLOW)
+			usleep(300000);
 		n = snprintf(reply, sizeof(reply), "HTTP/1.1 %s\r\n"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 		    "\r\n%s", status, strlen(answer), answer);
