@@ -32,16 +32,33 @@
 #define EXCERPT_MAX	200	/* bytes of an answer kept in last_error */
 #define LAST_ERROR_MAX	500	/* webhook_deliveries.last_error */
 
-/* The ids of column 0 of res as a JSON array into b (reset first). */
-static void
-res_ids(struct buf *b, const struct db_res *res, int64_t *ids)
+/*
+ * Runs st, a locking SELECT of up to DISPATCH_BATCH ids: *n of them, in
+ * *ids (new, NULL when none) and as the JSON array the next statement's
+ * JSON_TABLE reads in b (initialised here; buf_free it).
+ */
+static enum inv_err
+lock_batch(struct db *db, enum stmt st, struct buf *b, int64_t **ids,
+    size_t *n)
 {
-	size_t i, n = db_res_rows(res);
+	struct db_val p = DB_INT(DISPATCH_BATCH);
+	struct db_res *res = NULL;
+	enum inv_err rc;
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		ids[i] = db_res_int(res, i, 0);
-	buf_reset(b);
-	buf_put_ids(b, ids, n);
+	buf_init(b);
+	*ids = NULL;
+	*n = 0;
+	if ((rc = db_exec(db, st, &p, 1, &res, NULL, NULL)) != INV_OK)
+		return rc;
+	if ((*n = db_res_rows(res)) > 0) {
+		*ids = xcalloc(*n, sizeof(**ids));
+		for (i = 0; i < *n; i++)
+			(*ids)[i] = db_res_int(res, i, 0);
+		buf_put_ids(b, *ids, *n);
+	}
+	db_res_free(res);
+	return INV_OK;
 }
 
 /* One dispatch transaction: *n events. */
@@ -53,31 +70,21 @@ static enum inv_err
 dispatch_tx(struct db *db, void *arg)
 {
 	struct dispatch_tx *t = arg;
-	struct db_val p = DB_INT(DISPATCH_BATCH);
-	struct db_res *res = NULL;
+	struct db_val p;
 	struct buf ids;
 	int64_t *list;
 	enum inv_err rc;
 
-	t->n = 0;
-	if ((rc = db_exec(db, STMT_OUTBOX_PENDING_LOCK, &p, 1, &res, NULL,
-	    NULL)) != INV_OK)
-		return rc;
-	if ((t->n = db_res_rows(res)) == 0) {
-		db_res_free(res);
-		return INV_OK;
+	rc = lock_batch(db, STMT_OUTBOX_PENDING_LOCK, &ids, &list, &t->n);
+	if (rc == INV_OK && t->n > 0) {
+		p = DB_STR(ids.data);
+		if ((rc = db_exec(db, STMT_OUTBOX_DISPATCH, &p, 1, NULL, NULL,
+		    NULL)) == INV_OK)
+			rc = db_exec(db, STMT_OUTBOX_MARK_DISPATCHED, &p, 1,
+			    NULL, NULL, NULL);
 	}
-	buf_init(&ids);
-	list = xcalloc(t->n, sizeof(*list));
-	res_ids(&ids, res, list);
-	p = DB_STR(ids.data);
-	if ((rc = db_exec(db, STMT_OUTBOX_DISPATCH, &p, 1, NULL, NULL,
-	    NULL)) == INV_OK)
-		rc = db_exec(db, STMT_OUTBOX_MARK_DISPATCHED, &p, 1, NULL,
-		    NULL, NULL);
 	free(list);
 	buf_free(&ids);
-	db_res_free(res);
 	return rc;
 }
 
@@ -92,29 +99,18 @@ static enum inv_err
 lease_tx(struct db *db, void *arg)
 {
 	struct lease_tx *t = arg;
-	struct db_val p[2] = { DB_INT(DISPATCH_BATCH) };
-	struct db_res *res = NULL;
+	struct db_val p[2];
 	struct buf ids;
 	enum inv_err rc;
 
 	free(t->ids);
-	t->ids = NULL;
-	t->n = 0;
-	if ((rc = db_exec(db, STMT_DELIVERY_DUE_LOCK, p, 1, &res, NULL,
-	    NULL)) != INV_OK)
-		return rc;
-	if ((t->n = db_res_rows(res)) == 0) {
-		db_res_free(res);
-		return INV_OK;
+	rc = lock_batch(db, STMT_DELIVERY_DUE_LOCK, &ids, &t->ids, &t->n);
+	if (rc == INV_OK && t->n > 0) {
+		p[0] = DB_STR(ids.data);
+		p[1] = DB_INT(t->seconds);
+		rc = db_exec(db, STMT_DELIVERY_LEASE, p, 2, NULL, NULL, NULL);
 	}
-	buf_init(&ids);
-	t->ids = xcalloc(t->n, sizeof(*t->ids));
-	res_ids(&ids, res, t->ids);
-	p[0] = DB_STR(ids.data);
-	p[1] = DB_INT(t->seconds);
-	rc = db_exec(db, STMT_DELIVERY_LEASE, p, 2, NULL, NULL, NULL);
 	buf_free(&ids);
-	db_res_free(res);
 	return rc;
 }
 

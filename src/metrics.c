@@ -640,6 +640,21 @@ render_processes(struct buf *b, const int32_t *pids, size_t npids)
 	}
 }
 
+/* A counter family name (help text help) with one series per label
+ * value values[0..n), summed from the uint64_t array at offset off of a
+ * slot. */
+static void
+render_counters(struct buf *b, const char *name, const char *help,
+    const char *label, const char *const *values, size_t n, size_t off)
+{
+	size_t i;
+
+	buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		    (unsigned long long)sum(off + i * sizeof(uint64_t)));
+}
+
 /* What the workers and the last audit wrote into the file. */
 static void
 render_worker(struct buf *b)
@@ -651,14 +666,10 @@ render_worker(struct buf *b)
 	int64_t seen = 0;
 	size_t i;
 
-	buf_puts(b, "# HELP inventory_worker_jobs_total Order jobs the "
+	render_counters(b, "inventory_worker_jobs_total", "Order jobs the "
 	    "workers settled: done (acknowledged) or failed (retried "
-	    "later or dead-lettered).\n"
-	    "# TYPE inventory_worker_jobs_total counter\n");
-	for (i = 0; i < METRICS_JOB__MAX; i++)
-		buf_printf(b, "inventory_worker_jobs_total{result=\"%s\"} "
-		    "%llu\n", results[i], (unsigned long long)sum(
-		    offsetof(struct slot, jobs) + i * sizeof(uint64_t)));
+	    "later or dead-lettered).", "result", results, METRICS_JOB__MAX,
+	    offsetof(struct slot, jobs));
 	for (i = 0; i < METRICS_SLOTS; i++) {
 		int64_t t = __atomic_load_n(&shm->slots[i].worker_seen,
 		    __ATOMIC_RELAXED);
@@ -700,16 +711,12 @@ render_deliveries(struct buf *b)
 		[METRICS_DELIVERY_FAILED] = "failed",
 	};
 	time_t now = time(NULL);
-	size_t i;
 
-	buf_puts(b, "# HELP inventory_webhook_deliveries_total Webhook "
+	render_counters(b, "inventory_webhook_deliveries_total", "Webhook "
 	    "delivery attempts by outcome: delivered (2xx), retry (another "
-	    "attempt scheduled), failed (the last attempt failed).\n"
-	    "# TYPE inventory_webhook_deliveries_total counter\n");
-	for (i = 0; i < METRICS_DELIVERY__MAX; i++)
-		buf_printf(b, "inventory_webhook_deliveries_total{outcome=\"%s\"}"
-		    " %llu\n", outcomes[i], (unsigned long long)sum(
-		    offsetof(struct slot, deliveries) + i * sizeof(uint64_t)));
+	    "attempt scheduled), failed (the last attempt failed).",
+	    "outcome", outcomes, METRICS_DELIVERY__MAX,
+	    offsetof(struct slot, deliveries));
 	buf_puts(b, "# HELP inventory_webhook_delivery_duration_seconds "
 	    "Time of one delivery attempt, from its start to the answer or "
 	    "the failure.\n"
