@@ -21,6 +21,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "auth.h"
@@ -719,4 +721,67 @@ auth_password_burn(const struct config *cfg, const char *password)
 	if (scrypt_derive(&prm, password != NULL ? password : "", salt,
 	    sizeof(salt), key) == INV_OK)
 		OPENSSL_cleanse(key, sizeof(key));
+}
+
+/* The n bytes of raw as 2n lower-case hex digits and a NUL into out. */
+static void
+hex_lower(const unsigned char *raw, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+enum inv_err
+auth_webhook_secret(char out[AUTH_WEBHOOK_SECRET_LEN + 1])
+{
+	unsigned char raw[AUTH_WEBHOOK_SECRET_LEN / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		log_error("auth_webhook_secret: RAND_bytes failed");
+		ERR_clear_error();
+		return INV_IO;
+	}
+	hex_lower(raw, sizeof(raw), out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return INV_OK;
+}
+
+void
+auth_webhook_signature(const char *secret, const char *timestamp,
+    const char *body, size_t len, char out[AUTH_SIGNATURE_LEN])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest,
+		    0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *hmac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	size_t maclen = 0;
+
+	/* One message in three parts, none copied. */
+	if ((hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (ctx = EVP_MAC_CTX_new(hmac)) == NULL ||
+	    !EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret),
+	    params) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)timestamp,
+	    strlen(timestamp)) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)".", 1) ||
+	    !EVP_MAC_update(ctx, (const unsigned char *)body, len) ||
+	    !EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) || maclen != 32) {
+		log_error("auth_webhook_signature: HMAC-SHA256 failed");
+		abort();
+	}
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(hmac);
+	memcpy(out, "v1=", 3);
+	hex_lower(mac, maclen, out + 3);
 }

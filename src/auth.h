@@ -81,4 +81,24 @@ enum inv_err auth_password_verify(const struct config *, const char *password,
  */
 void auth_password_burn(const struct config *, const char *password);
 
+/* Hex characters of a webhook's signing secret: 32 random bytes. */
+#define AUTH_WEBHOOK_SECRET_LEN	64
+
+/*
+ * A new signing secret for a webhook into out: AUTH_WEBHOOK_SECRET_LEN
+ * lower-case hex characters of OpenSSL's CSPRNG. INV_IO when it
+ * has no randomness to give (logged).
+ */
+enum inv_err auth_webhook_secret(char out[AUTH_WEBHOOK_SECRET_LEN + 1]);
+/* "v1=" and 64 hex digits, and the NUL. */
+#define AUTH_SIGNATURE_LEN	(3 + 64 + 1)
+
+/*
+ * The signature of a webhook delivery (the X-Inventory-Signature header):
+ * "v1=" and the lower-case hex HMAC-SHA256, keyed with secret, of
+ * "<timestamp>.<body>" (body is len bytes), into out.
+ */
+void auth_webhook_signature(const char *secret, const char *timestamp,
+    const char *body, size_t len, char out[AUTH_SIGNATURE_LEN]);
+
 #endif

@@ -19,7 +19,7 @@
 
 #define CONFIG_MAX_FILE	(1024 * 1024)	/* a config file is never this big */
 
-enum key_type { KEY_STR, KEY_INT, KEY_DBL };
+enum key_type { KEY_STR, KEY_INT, KEY_DBL, KEY_BOOL };
 
 struct key {
 	const char	*name;
@@ -33,6 +33,8 @@ struct key {
 #define S(f, d) { #f, KEY_STR, offsetof(struct config, f), d, 0, 0 }
 #define I(f, d, lo, hi) { #f, KEY_INT, offsetof(struct config, f), #d, lo, hi }
 #define D(f, d, lo, hi) { #f, KEY_DBL, offsetof(struct config, f), #d, lo, hi }
+/* A bool: true|false|1|0. */
+#define B(f, d) { #f, KEY_BOOL, offsetof(struct config, f), #d, 0, 1 }
 /* The keys of the struct redis_settings p of struct config, named p_field.
  * The cache (redis_*) and the queue (queue_redis_*) have the same keys;
  * only the timeouts' defaults and the command timeout's floor differ. */
@@ -113,7 +115,24 @@ static const struct key keys[] = {
 	S(payment_mode, "simulated"),
 	S(payment_url, NULL),
 	I(payment_timeout_ms, 10000, 100, 600000),
+	/* Webhook deliveries (the worker): one POST's time limit, the
+	 * attempts before a delivery fails, the first retry's delay
+	 * (doubled each time), how long finished ones are kept. */
+	I(webhook_timeout_ms, 10000, 100, 600000),
+	I(webhook_max_attempts, 8, 1, 100),
+	I(webhook_backoff_ms, 10000, 1, 3600000),
+	I(webhook_retention_days, 30, 1, 3650),
 	I(idempotency_ttl, 86400, 60, 604800),
+	/* Webhook targets in loopback, private, link-local... ranges
+	 * (src/target.h): refused unless true. */
+	B(webhook_allow_private, false),
+	/* Fulfilment: where processing orders are POSTed (empty: nowhere,
+	 * admins ship by PUT), the secret that signs them, one POST's time
+	 * limit (then retried with the queue's backoff). */
+	S(fulfilment_url, NULL),
+	S(fulfilment_secret, NULL),
+	S(fulfilment_secret_file, NULL),
+	I(fulfilment_timeout_ms, 10000, 100, 600000),
 	/* Where the units' processes all reach it: both FastCGI pools, the
 	 * workers and inventoryctl audit (the package makes the directory). */
 	S(metrics_file, RUNSTATEDIR "/inventory/metrics"),
@@ -124,6 +143,7 @@ static const struct key keys[] = {
 #undef S
 #undef I
 #undef D
+#undef B
 #undef RS
 #undef RI
 #undef REDIS_KEYS
@@ -179,6 +199,20 @@ key_set(struct config *cfg, const struct key *k, const char *val,
 			return false;
 		}
 		*(double *)(void *)base = d;
+		return true;
+	}
+	if (k->type == KEY_BOOL) {
+		bool *dst = (bool *)(void *)base;
+
+		if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
+			*dst = true;
+		else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+			*dst = false;
+		else {
+			*why = xasprintf("%s: %s must be true or false, not "
+			    "\"%s\"", where, k->name, val);
+			return false;
+		}
 		return true;
 	}
 	if (!str_to_i64(val, k->min, k->max, &v)) {
@@ -311,6 +345,33 @@ payment_check(const struct config *cfg, const char *path, char **why)
 	return true;
 }
 
+/* fulfilment_url empty, or an http(s) URL with a secret to sign with. */
+static bool
+fulfilment_check(const struct config *cfg, const char *path, char **why)
+{
+	if (cfg->fulfilment_url[0] == '\0') {
+		if (cfg->fulfilment_secret[0] == '\0')
+			return true;
+		*why = xasprintf("%s: fulfilment_secret needs fulfilment_url",
+		    path);
+		return false;
+	}
+	if (strncmp(cfg->fulfilment_url, "http://", 7) != 0 &&
+	    strncmp(cfg->fulfilment_url, "https://", 8) != 0) {
+		*why = xasprintf("%s: fulfilment_url must be an http:// or "
+		    "https:// URL", path);
+		return false;
+	}
+	if (strlen(cfg->fulfilment_secret) < CONFIG_MIN_SECRET_LEN) {
+		*why = xasprintf("%s: fulfilment_url needs fulfilment_secret "
+		    "(or fulfilment_secret_file) of at least %d bytes, to sign "
+		    "the requests (it is %zu)", path, CONFIG_MIN_SECRET_LEN,
+		    strlen(cfg->fulfilment_secret));
+		return false;
+	}
+	return true;
+}
+
 enum payment_mode
 config_payment_mode(const struct config *cfg)
 {
@@ -376,6 +437,8 @@ config_check(const struct config *cfg, const char *path, char **why)
 	if (!db_tls_check(cfg, path, why))
 		return false;
 	if (!payment_check(cfg, path, why))
+		return false;
+	if (!fulfilment_check(cfg, path, why))
 		return false;
 	if (cfg->db_name[0] == '\0' || cfg->db_user[0] == '\0') {
 		*why = xasprintf("%s: db_name and db_user must be set", path);
@@ -513,6 +576,9 @@ config_load_string(struct config *cfg, const char *text,
 	    "jwt_secret", path_for_msgs, why) ||
 	    !secret_from_file(&cfg->db_password, &cfg->db_password_file,
 	    "db_password", path_for_msgs, why) ||
+	    !secret_from_file(&cfg->fulfilment_secret,
+	    &cfg->fulfilment_secret_file, "fulfilment_secret", path_for_msgs,
+	    why) ||
 	    !redis_secrets(&cfg->redis, path_for_msgs, why) ||
 	    !redis_secrets(&cfg->queue_redis, path_for_msgs, why) ||
 	    !config_check(cfg, path_for_msgs, why)) {

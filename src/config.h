@@ -78,7 +78,18 @@ struct config {
 	char		*payment_mode;		/* enum payment_mode's name */
 	char		*payment_url;		/* payment_mode http: POST here */
 	int64_t		 payment_timeout_ms;	/* http: then retried */
+	int64_t		 webhook_timeout_ms;	/* one delivery's POST */
+	int64_t		 webhook_max_attempts;	/* then status failed */
+	int64_t		 webhook_backoff_ms;	/* first retry delay, doubled */
+	int64_t		 webhook_retention_days; /* finished ones kept */
 	int64_t		 idempotency_ttl;	/* seconds a key is remembered */
+	/* Webhooks */
+	bool		 webhook_allow_private; /* private targets too */
+	/* Fulfilment ("": off) */
+	char		*fulfilment_url;	/* processing orders POSTed here */
+	char		*fulfilment_secret;	/* signs them */
+	char		*fulfilment_secret_file; /* read into fulfilment_secret */
+	int64_t		 fulfilment_timeout_ms;	/* one POST; then retried */
 	/* Shared counters of the FastCGI processes ("" = per process) */
 	char		*metrics_file;
 	/* 1: responses name the process that answered (tests only) */

@@ -306,8 +306,11 @@ dead_list(struct ctl *c)
 		if (j->type == NULL)
 			printf("- malformed: %s\n", j->raw);
 		else
-			printf("%s order %" PRId64 " attempts %" PRId64
-			    " queue %s failed %s: %s\n", j->id, j->order_id,
+			printf("%s %s %" PRId64 " attempts %" PRId64
+			    " queue %s failed %s: %s\n", j->id,
+			    j->delivery_id > 0 ? "delivery" : j->order_id > 0 ?
+			    "order" : j->type, j->delivery_id > 0 ?
+			    j->delivery_id : j->order_id,
 			    j->attempt, queue_prio_name(j->prio),
 			    j->failed_at != NULL ? j->failed_at : "-",
 			    j->last_error != NULL ? j->last_error : "-");

@@ -116,6 +116,14 @@
 #define ORDER_ITEM_COLS		ORDER_ITEM_BASE_COLS ", p.name, p.sku"
 #define ORDER_ITEM_PLAIN_COLS	ORDER_ITEM_BASE_COLS ", NULL, NULL"
 
+/* An order event's data (the order as its new status left it). */
+#define ORDER_EVENT_DATA \
+	"JSON_OBJECT('id', o.id, 'order_number', o.order_number, " \
+	"'user_id', o.user_id, 'status', o.status, 'total_amount', " \
+	"o.total_amount, 'tracking_number', o.tracking_number, " \
+	"'created_at', " ISO_UTC("o.created_at") ", 'updated_at', " \
+	ISO_UTC("o.updated_at") ")"
+
 /*
  * A JSON array bound as one parameter stands for a list of values:
  * MariaDB's JSON_TABLE turns it into rows, so a whole order (or the ids
@@ -164,6 +172,20 @@
 #define ORDER_ITEMS_OF(cols, join) \
 	"SELECT STRAIGHT_JOIN " cols " FROM " JSON_IDS("oid") " j " \
 	"JOIN order_items oi ON oi.order_id = j.oid " join
+
+/* enum webhook_col: a subscription, its secret left out (NULL) but
+ * where the one statement that shows it asks for it. */
+#define WEBHOOK_BASE_COLS \
+	"id, url, events, description, is_active, " ISO_UTC("created_at") \
+	", " ISO_UTC("updated_at")
+#define WEBHOOK_COLS		WEBHOOK_BASE_COLS ", NULL"
+#define WEBHOOK_SECRET_COLS	WEBHOOK_BASE_COLS ", secret"
+/* enum wh_delivery_col. */
+#define WH_DELIVERY_COLS \
+	"id, webhook_id, event_id, event_type, status, attempts, " \
+	ISO_UTC("next_attempt_at") ", " ISO_UTC("last_attempt_at") ", " \
+	"last_status_code, last_duration_ms, last_error, " \
+	ISO_UTC("delivered_at") ", " ISO_UTC("created_at")
 
 /*
  * Every statement of the programs, indexed by enum stmt (db.h): a name for
@@ -494,6 +516,135 @@ static const struct {
 	    "SELECT o.id, o.order_number, o.user_id, o.total_amount, "
 	    "o.status FROM " JSON_IDS("oid") " j STRAIGHT_JOIN orders o "
 	    "ON o.id = j.oid" },
+	/* The events read the rows as the transaction has just written
+	 * them, so an event says what its commit made. */
+	[STMT_EVENT_ORDER_STATUS] = { "event_order_status", 0,
+	    "INSERT INTO outbox (type, data) SELECT CONCAT('order.', "
+	    "o.status), " ORDER_EVENT_DATA " FROM orders o WHERE o.id = ?" },
+	[STMT_EVENT_ORDER_STATUS_BATCH] = { "event_order_status_batch", 0,
+	    "INSERT INTO outbox (type, data) SELECT CONCAT('order.', "
+	    "o.status), " ORDER_EVENT_DATA " FROM " JSON_IDS("oid") " j "
+	    "STRAIGHT_JOIN orders o ON o.id = j.oid ORDER BY j.n" },
+	[STMT_EVENT_INV_ADJUSTED] = { "event_inv_adjusted", 0,
+	    "INSERT INTO outbox (type, data) SELECT 'inventory.adjusted', "
+	    "JSON_OBJECT('id', i.id, 'product_id', i.product_id, "
+	    "'quantity_in_stock', i.quantity_in_stock, 'quantity_reserved', "
+	    "i.quantity_reserved, 'available', i.available, 'reorder_level', "
+	    "i.reorder_level, 'change', ?, 'reason', ?, 'updated_at', "
+	    ISO_UTC("i.updated_at") ") FROM inventory i WHERE i.id = ?" },
+	/* webhooks */
+	[STMT_WEBHOOK_INSERT] = { "webhook_insert", 0,
+	    "INSERT INTO webhooks (url, events, description, is_active, "
+	    "secret) VALUES (?, ?, ?, ?, ?)" },
+	[STMT_WEBHOOK_BY_ID] = { "webhook_by_id", WEBHOOK_COL__MAX,
+	    "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = ?" },
+	[STMT_WEBHOOK_WITH_SECRET] = { "webhook_with_secret",
+	    WEBHOOK_COL__MAX,
+	    "SELECT " WEBHOOK_SECRET_COLS " FROM webhooks WHERE id = ?" },
+	[STMT_WEBHOOK_PAGE] = { "webhook_page", WEBHOOK_COL__MAX,
+	    "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id > ? ORDER BY id "
+	    "LIMIT ? OFFSET ?" },
+	[STMT_WEBHOOK_COUNT] = { "webhook_count", 1,
+	    "SELECT COUNT(*) FROM webhooks" },
+	/* NULL keeps a column; the description has a flag of its own, as
+	 * null clears it. */
+	[STMT_WEBHOOK_UPDATE] = { "webhook_update", 0,
+	    "UPDATE webhooks SET url = COALESCE(?, url), "
+	    "events = COALESCE(?, events), "
+	    "description = IF(?, ?, description), "
+	    "is_active = COALESCE(?, is_active) WHERE id = ?" },
+	[STMT_WEBHOOK_SET_SECRET] = { "webhook_set_secret", 0,
+	    "UPDATE webhooks SET secret = ? WHERE id = ?" },
+	/* The foreign key of webhook_deliveries cascades. */
+	[STMT_WEBHOOK_DELETE] = { "webhook_delete", 0,
+	    "DELETE FROM webhooks WHERE id = ?" },
+	[STMT_WEBHOOK_DELIVERY_PAGE] = { "webhook_delivery_page",
+	    WH_DELIVERY_COL__MAX,
+	    "SELECT " WH_DELIVERY_COLS " FROM webhook_deliveries "
+	    "WHERE webhook_id = ? AND id < ? ORDER BY id DESC "
+	    "LIMIT ? OFFSET ?" },
+	[STMT_WEBHOOK_DELIVERY_COUNT] = { "webhook_delivery_count", 1,
+	    "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = ?" },
+	[STMT_WEBHOOK_DELIVERY_BY_ID] = { "webhook_delivery_by_id",
+	    WH_DELIVERY_COL__MAX,
+	    "SELECT " WH_DELIVERY_COLS " FROM webhook_deliveries "
+	    "WHERE id = ? AND webhook_id = ?" },
+	/* The worker takes due pending deliveries (ix_delivery_due). */
+	[STMT_WEBHOOK_REDELIVER] = { "webhook_redeliver", 0,
+	    "UPDATE webhook_deliveries SET status = 'pending', "
+	    "next_attempt_at = NOW(3) WHERE id = ? AND webhook_id = ?" },
+	/* the worker's side of webhooks */
+	/* SKIP LOCKED: two workers dispatching at once take different
+	 * events instead of waiting for each other (ix_outbox_pending). */
+	[STMT_OUTBOX_PENDING_LOCK] = { "outbox_pending_lock", 1,
+	    "SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id "
+	    "LIMIT ? FOR UPDATE SKIP LOCKED" },
+	/* The unique key (event, subscription) makes a second dispatch of
+	 * an event (a worker killed before its commit) write nothing. */
+	[STMT_OUTBOX_DISPATCH] = { "outbox_dispatch", 0,
+	    "INSERT INTO webhook_deliveries (webhook_id, event_id, "
+	    "event_type) SELECT w.id, o.id, o.type FROM " JSON_IDS("oid")
+	    " j STRAIGHT_JOIN outbox o ON o.id = j.oid JOIN webhooks w ON "
+	    "w.is_active AND JSON_CONTAINS(w.events, JSON_QUOTE(o.type)) "
+	    "ON DUPLICATE KEY UPDATE id = webhook_deliveries.id" },
+	[STMT_OUTBOX_MARK_DISPATCHED] = { "outbox_mark_dispatched", 0,
+	    "UPDATE " JSON_IDS("oid") " j STRAIGHT_JOIN outbox o ON "
+	    "o.id = j.oid SET o.dispatched_at = UTC_TIMESTAMP() "
+	    "WHERE o.dispatched_at IS NULL" },
+	/* ix_delivery_due; a paused subscription's deliveries wait. */
+	[STMT_DELIVERY_DUE_LOCK] = { "delivery_due_lock", 1,
+	    "SELECT d.id FROM webhook_deliveries d WHERE d.status = "
+	    "'pending' AND d.next_attempt_at <= UTC_TIMESTAMP(3) AND "
+	    "EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id "
+	    "AND w.is_active) ORDER BY d.next_attempt_at LIMIT ? "
+	    "FOR UPDATE SKIP LOCKED" },
+	[STMT_DELIVERY_LEASE] = { "delivery_lease", 0,
+	    "UPDATE " JSON_IDS("did") " j STRAIGHT_JOIN webhook_deliveries d "
+	    "ON d.id = j.did SET d.next_attempt_at = UTC_TIMESTAMP(3) + "
+	    "INTERVAL ? SECOND WHERE d.status = 'pending'" },
+	[STMT_DELIVERY_SEND_INFO] = { "delivery_send_info", SEND_COL__MAX,
+	    "SELECT d.status, d.attempts, w.url, w.secret, w.is_active, o.id, "
+	    "o.type, o.data, " ISO_UTC("o.created_at") " FROM "
+	    "webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+	    "JOIN outbox o ON o.id = d.event_id WHERE d.id = ?" },
+	/* Only a pending delivery takes an attempt: one a redelivery or
+	 * another worker has finished meanwhile keeps its outcome. */
+	[STMT_DELIVERY_RECORD] = { "delivery_record", 0,
+	    "UPDATE webhook_deliveries SET status = ?, attempts = attempts + "
+	    "1, last_attempt_at = UTC_TIMESTAMP(3), last_status_code = ?, "
+	    "last_duration_ms = ?, last_error = ?, next_attempt_at = "
+	    "UTC_TIMESTAMP(3) + INTERVAL ? * 1000 MICROSECOND, delivered_at "
+	    "= IF(status = 'delivered', UTC_TIMESTAMP(3), delivered_at) "
+	    "WHERE id = ? AND status = 'pending'" },
+	[STMT_DELIVERY_PURGE] = { "delivery_purge", 0,
+	    "DELETE FROM webhook_deliveries WHERE status IN ('delivered', "
+	    "'failed') AND created_at < UTC_TIMESTAMP() - INTERVAL ? DAY "
+	    "LIMIT ?" },
+	/* An event goes with its deliveries (the foreign key cascades),
+	 * never while one of them is still to be sent. */
+	[STMT_OUTBOX_PURGE] = { "outbox_purge", 0,
+	    "DELETE FROM outbox WHERE dispatched_at < UTC_TIMESTAMP() - "
+	    "INTERVAL ? DAY AND NOT EXISTS (SELECT 1 FROM webhook_deliveries "
+	    "d WHERE d.event_id = outbox.id AND d.status = 'pending') "
+	    "ORDER BY dispatched_at LIMIT ?" },
+	[STMT_EVENT_BACKLOG] = { "event_backlog", 3,
+	    "SELECT UNIX_TIMESTAMP((SELECT created_at FROM outbox WHERE "
+	    "dispatched_at IS NULL ORDER BY id LIMIT 1)), UNIX_TIMESTAMP(("
+	    "SELECT o.created_at FROM outbox o WHERE o.id = (SELECT "
+	    "MIN(event_id) FROM webhook_deliveries WHERE status = "
+	    "'pending'))), EXISTS (SELECT 1 FROM webhook_deliveries WHERE "
+	    "status = 'pending' AND next_attempt_at <= UTC_TIMESTAMP(3))" },
+	/* Processing orders no fulfil_order job is known to have reached,
+	 * unchanged for a while, oldest change first (ix_orders_fulfil). */
+	[STMT_FULFIL_SWEEP] = { "fulfil_sweep", 1,
+	    "SELECT id FROM orders WHERE status = 'processing' AND "
+	    "fulfil_queued_at IS NULL AND updated_at < UTC_TIMESTAMP() - "
+	    "INTERVAL ? SECOND ORDER BY updated_at, id LIMIT ?" },
+	/* updated_at kept: the order itself did not change. */
+	[STMT_FULFIL_MARK] = { "fulfil_mark", 0,
+	    "UPDATE orders SET fulfil_queued_at = UTC_TIMESTAMP(), "
+	    "updated_at = updated_at WHERE id = ? AND fulfil_queued_at IS "
+	    "NULL" },
 };
 
 /*
@@ -1313,6 +1464,10 @@ static const struct {
 	{ STMT_ORDER_COUNT_BY_STATUS, "s", true },
 	{ STMT_ORDER_COUNT_BY_USER, "i", true },
 	{ STMT_ORDER_COUNT_BY_USER_STATUS, "is", true },
+	{ STMT_WEBHOOK_PAGE, "alo", false },
+	{ STMT_WEBHOOK_DELIVERY_PAGE, "idlo", false },
+	{ STMT_WEBHOOK_COUNT, "", true },
+	{ STMT_WEBHOOK_DELIVERY_COUNT, "i", true },
 };
 
 /* The tables a list must never read whole. */

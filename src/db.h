@@ -97,7 +97,8 @@ enum stmt {
 					   token version, [[pid,qty],...],
 					   address, method?, notes?, own
 					   transaction -> result sets
-					   (schema/007_order_create.sql) */
+					   (schema/007_order_create.sql, as
+					   008_outbox.sql makes it) */
 	STMT_ORDER_LOCK,		/* id -> user_id, status, reservation,
 					   number */
 	STMT_ORDER_STOCK_LINES,		/* id -> product_id, qty, name */
@@ -146,7 +147,71 @@ enum stmt {
 					   processing */
 	STMT_ORDER_PAYMENTS,		/* [id,...] -> id, number, user_id,
 					   total, status */
+	/* events (schema/008_outbox.sql), inside the change's transaction */
+	STMT_EVENT_ORDER_STATUS,	/* id: order.<its status now> */
+	STMT_EVENT_ORDER_STATUS_BATCH,	/* [id,...]: the same for each */
+	STMT_EVENT_INV_ADJUSTED,	/* change, reason?, id:
+					   inventory.adjusted */
+	/* webhooks (schema/009_webhooks.sql): the admin API. Only
+	 * _WITH_SECRET reads the secret; the others give NULL for it. */
+	STMT_WEBHOOK_INSERT,		/* url, events (JSON), description?,
+					   is_active, secret */
+	STMT_WEBHOOK_BY_ID,		/* id -> WEBHOOK_COLS */
+	STMT_WEBHOOK_WITH_SECRET,	/* id -> WEBHOOK_COLS and secret */
+	STMT_WEBHOOK_PAGE,		/* after id, limit, skip ->
+					   WEBHOOK_COLS */
+	STMT_WEBHOOK_COUNT,		/* -> count */
+	STMT_WEBHOOK_UPDATE,		/* url?, events?, description given,
+					   description?, is_active?, id */
+	STMT_WEBHOOK_SET_SECRET,	/* secret, id */
+	STMT_WEBHOOK_DELETE,		/* id: its deliveries go with it */
+	STMT_WEBHOOK_DELIVERY_PAGE,	/* webhook_id, before id, limit,
+					   skip -> WH_DELIVERY_COLS, newest
+					   first */
+	STMT_WEBHOOK_DELIVERY_COUNT,	/* webhook_id -> count */
+	STMT_WEBHOOK_DELIVERY_BY_ID,	/* id, webhook_id ->
+					   WH_DELIVERY_COLS */
+	STMT_WEBHOOK_REDELIVER,		/* id, webhook_id: pending, due
+					   now */
+	/* the worker's side of webhooks (schema/009_webhooks.sql) */
+	STMT_OUTBOX_PENDING_LOCK,	/* limit -> id: undispatched, oldest
+					   first; FOR UPDATE SKIP LOCKED */
+	STMT_OUTBOX_DISPATCH,		/* [id,...]: a delivery per active
+					   subscription to the type */
+	STMT_OUTBOX_MARK_DISPATCHED,	/* [id,...] */
+	STMT_DELIVERY_DUE_LOCK,		/* limit -> id: pending, due, active
+					   subscription; FOR UPDATE SKIP
+					   LOCKED */
+	STMT_DELIVERY_LEASE,		/* [id,...], seconds: due again then */
+	STMT_DELIVERY_SEND_INFO,	/* id -> enum send_col */
+	STMT_DELIVERY_RECORD,		/* status, code?, ms, error?,
+					   delay ms, id: one attempt */
+	STMT_DELIVERY_PURGE,		/* days, limit: finished, old */
+	STMT_OUTBOX_PURGE,		/* days, limit: dispatched, old, no
+					   delivery pending */
+	STMT_EVENT_BACKLOG,		/* -> oldest undispatched event,
+					   oldest undelivered one (seconds
+					   since the epoch or NULL), whether
+					   a delivery is due */
+	/* fulfilment (schema/011_fulfilment.sql) */
+	STMT_FULFIL_SWEEP,		/* age(s), limit -> id: processing,
+					   no fulfil_order job known */
+	STMT_FULFIL_MARK,		/* id: a fulfil_order job known */
 	STMT__MAX
+};
+
+/* Columns of STMT_DELIVERY_SEND_INFO. */
+enum send_col {
+	SEND_COL_STATUS = 0,	/* pending, delivered, failed */
+	SEND_COL_ATTEMPTS,
+	SEND_COL_URL,
+	SEND_COL_SECRET,
+	SEND_COL_ACTIVE,	/* the subscription's is_active */
+	SEND_COL_EVENT_ID,
+	SEND_COL_TYPE,
+	SEND_COL_DATA,		/* JSON text */
+	SEND_COL_CREATED_AT,	/* the event's, ISO 8601 UTC */
+	SEND_COL__MAX
 };
 
 /* Column order of USER_COLS in the statements above. */
@@ -275,6 +340,37 @@ enum stock_audit_col {
 	AUDIT_COL_LEDGER_MANUAL, /* change_reserved of movements without an
 				    order */
 	AUDIT_COL__MAX
+};
+
+/* Column order of WEBHOOK_COLS. */
+enum webhook_col {
+	WEBHOOK_COL_ID = 0,
+	WEBHOOK_COL_URL,
+	WEBHOOK_COL_EVENTS,		/* a JSON array of event names */
+	WEBHOOK_COL_DESCRIPTION,
+	WEBHOOK_COL_IS_ACTIVE,
+	WEBHOOK_COL_CREATED_AT,		/* ISO 8601 */
+	WEBHOOK_COL_UPDATED_AT,		/* ISO 8601 */
+	WEBHOOK_COL_SECRET,		/* NULL but in _WITH_SECRET */
+	WEBHOOK_COL__MAX
+};
+
+/* Column order of WH_DELIVERY_COLS (times ISO 8601 or NULL). */
+enum wh_delivery_col {
+	WH_DELIVERY_COL_ID = 0,
+	WH_DELIVERY_COL_WEBHOOK_ID,
+	WH_DELIVERY_COL_EVENT_ID,
+	WH_DELIVERY_COL_EVENT_TYPE,
+	WH_DELIVERY_COL_STATUS,		/* pending, delivered, failed */
+	WH_DELIVERY_COL_ATTEMPTS,
+	WH_DELIVERY_COL_NEXT_ATTEMPT_AT,
+	WH_DELIVERY_COL_LAST_ATTEMPT_AT,
+	WH_DELIVERY_COL_LAST_STATUS_CODE,
+	WH_DELIVERY_COL_LAST_DURATION_MS,
+	WH_DELIVERY_COL_LAST_ERROR,
+	WH_DELIVERY_COL_DELIVERED_AT,
+	WH_DELIVERY_COL_CREATED_AT,
+	WH_DELIVERY_COL__MAX
 };
 
 /* A bound parameter; strings are borrowed for the call. */

@@ -68,4 +68,19 @@ void h_orders_get(struct app *, struct http_req *, struct http_resp *);
 void h_orders_update(struct app *, struct http_req *, struct http_resp *);
 void h_orders_cancel(struct app *, struct http_req *, struct http_resp *);
 
+/* webhooks.c */
+extern const struct body_spec spec_webhook_create;
+extern const struct body_spec spec_webhook_update;
+void h_webhooks_create(struct app *, struct http_req *, struct http_resp *);
+void h_webhooks_list(struct app *, struct http_req *, struct http_resp *);
+void h_webhooks_get(struct app *, struct http_req *, struct http_resp *);
+void h_webhooks_update(struct app *, struct http_req *, struct http_resp *);
+void h_webhooks_delete(struct app *, struct http_req *, struct http_resp *);
+void h_webhooks_rotate_secret(struct app *, struct http_req *,
+    struct http_resp *);
+void h_webhooks_deliveries(struct app *, struct http_req *,
+    struct http_resp *);
+void h_webhooks_redeliver(struct app *, struct http_req *,
+    struct http_resp *);
+
 #endif

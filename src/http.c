@@ -492,6 +492,7 @@ static const struct {
 } status_texts[] = {
 	{ 200, "OK" },
 	{ 201, "Created" },
+	{ 202, "Accepted" },
 	{ 204, "No Content" },
 	{ 400, "Bad Request" },
 	{ 401, "Unauthorized" },

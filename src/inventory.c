@@ -904,6 +904,18 @@ inventory_update_tx(struct db *db, void *arg)
 	    OUT_RESERVED_GT_STOCK);
 }
 
+/* The inventory.adjusted event of w's adjust, in its transaction (the
+ * outbox, schema/008_outbox.sql), so that it commits with the change. */
+static enum inv_err
+adjusted_event(struct db *db, const struct write *w)
+{
+	struct db_val p[3] = { DB_INT(w->req->body_vals[A_QUANTITY].i),
+	    DB_STR_OR_NULL(w->req->body_vals[A_REASON].s),
+	    DB_INT(w->inv_id) };
+
+	return db_exec(db, STMT_EVENT_INV_ADJUSTED, p, 3, NULL, NULL, NULL);
+}
+
 /* The adjust's transaction: stock moves by quantity under the lock. */
 static enum inv_err
 inventory_adjust_tx(struct db *db, void *arg)
@@ -922,8 +934,10 @@ inventory_adjust_tx(struct db *db, void *arg)
 		return write_refuse(w, OUT_BELOW_RESERVED);
 	if (new.stock > QTY_MAX)
 		return write_refuse(w, OUT_ABOVE_MAX);
-	return inventory_write(db, w, &old, &new,
-	    w->req->body_vals[A_REASON].s, OUT_BELOW_RESERVED);
+	if ((rc = inventory_write(db, w, &old, &new,
+	    w->req->body_vals[A_REASON].s, OUT_BELOW_RESERVED)) != INV_OK)
+		return rc;
+	return adjusted_event(db, w);
 }
 
 /*

@@ -615,6 +615,13 @@ jw_str(struct json_writer *w, const char *s)
 }
 
 void
+jw_json(struct json_writer *w, const char *s)
+{
+	jw_sep(w);
+	buf_puts(&w->out, s != NULL ? s : "null");
+}
+
+void
 jw_decimal(struct json_writer *w, const char *s)
 {
 	jw_sep(w);

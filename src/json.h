@@ -94,6 +94,9 @@ void jw_str(struct json_writer *, const char *s);
 /* A number for an exact decimal string, as json_decimal() (null when s
  * is NULL or not such a number). */
 void jw_decimal(struct json_writer *, const char *s);
+/* JSON text s as it is, or null when s is NULL: for text this program
+ * wrote (a column it filled), never for text a client sent. */
+void jw_json(struct json_writer *, const char *s);
 /* A UTC time as MariaDB gives a DATETIME ("2026-11-26 06:00:00"), in
  * the API's form "2026-11-26T06:00:00Z" (null when s is NULL or of
  * another form, logged). */

@@ -104,6 +104,38 @@ static const struct member item_product_m[] = {
 };
 const struct members members_item_product = MEMBERS(item_product_m);
 
+/* A webhook, then its secret: one table, of which the first part is
+ * what every answer but creation and rotation shows. */
+static const struct member webhook_m[] = {
+	{ "id", WEBHOOK_COL_ID, MEMBER_INT },
+	{ "url", WEBHOOK_COL_URL, MEMBER_STR },
+	{ "events", WEBHOOK_COL_EVENTS, MEMBER_JSON },
+	{ "description", WEBHOOK_COL_DESCRIPTION, MEMBER_STR },
+	{ "is_active", WEBHOOK_COL_IS_ACTIVE, MEMBER_BOOL },
+	{ "created_at", WEBHOOK_COL_CREATED_AT, MEMBER_STR },
+	{ "updated_at", WEBHOOK_COL_UPDATED_AT, MEMBER_STR },
+	{ "secret", WEBHOOK_COL_SECRET, MEMBER_STR },
+};
+const struct members members_webhook = { webhook_m, NMEMBERS(webhook_m) - 1 };
+const struct members members_webhook_secret = MEMBERS(webhook_m);
+
+static const struct member wh_delivery_m[] = {
+	{ "id", WH_DELIVERY_COL_ID, MEMBER_INT },
+	{ "webhook_id", WH_DELIVERY_COL_WEBHOOK_ID, MEMBER_INT },
+	{ "event_id", WH_DELIVERY_COL_EVENT_ID, MEMBER_INT },
+	{ "event_type", WH_DELIVERY_COL_EVENT_TYPE, MEMBER_STR },
+	{ "status", WH_DELIVERY_COL_STATUS, MEMBER_STR },
+	{ "attempts", WH_DELIVERY_COL_ATTEMPTS, MEMBER_INT },
+	{ "next_attempt_at", WH_DELIVERY_COL_NEXT_ATTEMPT_AT, MEMBER_STR },
+	{ "last_attempt_at", WH_DELIVERY_COL_LAST_ATTEMPT_AT, MEMBER_STR },
+	{ "last_status_code", WH_DELIVERY_COL_LAST_STATUS_CODE, MEMBER_INT },
+	{ "last_duration_ms", WH_DELIVERY_COL_LAST_DURATION_MS, MEMBER_INT },
+	{ "last_error", WH_DELIVERY_COL_LAST_ERROR, MEMBER_STR },
+	{ "delivered_at", WH_DELIVERY_COL_DELIVERED_AT, MEMBER_STR },
+	{ "created_at", WH_DELIVERY_COL_CREATED_AT, MEMBER_STR },
+};
+const struct members members_wh_delivery = MEMBERS(wh_delivery_m);
+
 void
 members_write(struct json_writer *w, const struct db_res *res, size_t row,
     const struct member *m, size_t n)
@@ -127,6 +159,9 @@ members_write(struct json_writer *w, const struct db_res *res, size_t row,
 			break;
 		case MEMBER_TIME:
 			jw_utc_datetime(w, db_res_str(res, row, m[i].col));
+			break;
+		case MEMBER_JSON:
+			jw_json(w, db_res_str(res, row, m[i].col));
 			break;
 		case MEMBER_STR:
 		default:

@@ -24,6 +24,8 @@ struct member {
 		MEMBER_BOOL,	/* true for a non-zero integer */
 		MEMBER_DECIMAL,	/* DECIMAL text, written as a number */
 		MEMBER_TIME,	/* DATETIME text, written in API form */
+		MEMBER_JSON,	/* JSON text this program stored (an array
+				   of names), written as it is */
 		MEMBER__MAX
 	}		 kind;
 };
@@ -57,5 +59,10 @@ extern const struct members members_order;	/* ORDER_COLS: Order */
 extern const struct members members_order_user;	/* OrderWithUser's own */
 extern const struct members members_item;	/* ORDER_ITEM_COLS */
 extern const struct members members_item_product; /* the admin's own */
+extern const struct members members_webhook;	/* WEBHOOK_COLS but the
+					   secret */
+extern const struct members members_webhook_secret; /* the same and the
+					   secret: creation and rotation */
+extern const struct members members_wh_delivery; /* WH_DELIVERY_COLS */
 
 #endif

@@ -168,6 +168,20 @@ const struct message messages[MSG__MAX] = {
 	    "2147483647", "value_error.number.not_le" },
 	[MSG_ADJUST_ZERO] = { 422, "quantity must not be zero",
 	    "value_error.number.not_zero" },
+
+	[MSG_NO_WEBHOOK] = { 404, "Webhook with id %" PRId64 " not found",
+	    NULL },
+	[MSG_NO_DELIVERY] = { 404, "Delivery with id %" PRId64 " not found",
+	    NULL },
+	[MSG_DUP_EVENT] = { 422, "duplicate event: each event type may appear "
+	    "once", "value_error.duplicate" },
+	/* The target is checked when stored (src/target.h). */
+	[MSG_URL_UNRESOLVED] = { 422, "URL host does not resolve",
+	    "value_error.url.host" },
+	[MSG_URL_PRIVATE] = { 422, "URL host is or resolves to a loopback, "
+	    "private, link-local or other internal address; such targets "
+	    "need webhook_allow_private = true in the service's "
+	    "configuration", "value_error.url.private" },
 };
 
 const struct message *

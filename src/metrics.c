@@ -26,7 +26,7 @@
 
 /* A new layout gets a new magic: a file of another version is replaced
  * (replace_stale), never read with the wrong layout. */
-#define METRICS_MAGIC	0x494e564d45545233ULL	/* "INVMETR3" */
+#define METRICS_MAGIC	0x494e564d45545234ULL	/* "INVMETR4" */
 #define METRICS_SLOTS	64	/* processes of one installation */
 #define METRICS_ROUTES	64	/* route table rows + 1 for "no route" */
 /* Room for the statement table to grow without changing the file's
@@ -65,6 +65,11 @@ struct slot {
 	 * slot's next owner adds to the counts, so they never go back. */
 	uint64_t		jobs[METRICS_JOB__MAX];
 	int64_t			worker_seen;
+	/* Worker: webhook delivery attempts by enum metrics_delivery, and
+	 * their time. */
+	uint64_t		deliveries[METRICS_DELIVERY__MAX];
+	uint64_t		delivery_buckets[NBUCKET + 1];
+	uint64_t		delivery_usec;
 };
 
 struct shared {
@@ -73,6 +78,9 @@ struct shared {
 	 * never) and how many violations it found. */
 	int64_t		audit_time;
 	int64_t		audit_violations;
+	/* The last metrics_event_backlog of any worker. */
+	int64_t		event_undispatched;
+	int64_t		event_undelivered;
 	struct slot	slots[METRICS_SLOTS];
 };
 
@@ -313,6 +321,27 @@ metrics_job(enum metrics_job result)
 	if (mine == NULL || result < 0 || result >= METRICS_JOB__MAX)
 		return;
 	add(&mine->jobs[result], 1);
+}
+
+void
+metrics_delivery(enum metrics_delivery outcome, uint64_t usec)
+{
+	if (mine == NULL || outcome < 0 || outcome >= METRICS_DELIVERY__MAX)
+		return;
+	add(&mine->deliveries[outcome], 1);
+	add(&mine->delivery_buckets[bucket_index(usec)], 1);
+	add(&mine->delivery_usec, usec);
+}
+
+void
+metrics_event_backlog(int64_t undispatched, int64_t undelivered)
+{
+	if (shm == NULL)
+		return;
+	__atomic_store_n(&shm->event_undispatched, undispatched,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&shm->event_undelivered, undelivered,
+	    __ATOMIC_RELAXED);
 }
 
 void
@@ -611,6 +640,21 @@ render_processes(struct buf *b, const int32_t *pids, size_t npids)
 	}
 }
 
+/* A counter family name (help text help) with one series per label
+ * value values[0..n), summed from the uint64_t array at offset off of a
+ * slot. */
+static void
+render_counters(struct buf *b, const char *name, const char *help,
+    const char *label, const char *const *values, size_t n, size_t off)
+{
+	size_t i;
+
+	buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
+		    (unsigned long long)sum(off + i * sizeof(uint64_t)));
+}
+
 /* What the workers and the last audit wrote into the file. */
 static void
 render_worker(struct buf *b)
@@ -622,14 +666,10 @@ render_worker(struct buf *b)
 	int64_t seen = 0;
 	size_t i;
 
-	buf_puts(b, "# HELP inventory_worker_jobs_total Order jobs the "
+	render_counters(b, "inventory_worker_jobs_total", "Order jobs the "
 	    "workers settled: done (acknowledged) or failed (retried "
-	    "later or dead-lettered).\n"
-	    "# TYPE inventory_worker_jobs_total counter\n");
-	for (i = 0; i < METRICS_JOB__MAX; i++)
-		buf_printf(b, "inventory_worker_jobs_total{result=\"%s\"} "
-		    "%llu\n", results[i], (unsigned long long)sum(
-		    offsetof(struct slot, jobs) + i * sizeof(uint64_t)));
+	    "later or dead-lettered).", "result", results, METRICS_JOB__MAX,
+	    offsetof(struct slot, jobs));
 	for (i = 0; i < METRICS_SLOTS; i++) {
 		int64_t t = __atomic_load_n(&shm->slots[i].worker_seen,
 		    __ATOMIC_RELAXED);
@@ -654,6 +694,51 @@ render_worker(struct buf *b)
 	    __ATOMIC_RELAXED));
 }
 
+/* Seconds since t, or 0 when t is 0 (nothing waits). */
+static long long
+age_of(int64_t t, time_t now)
+{
+	return t > 0 && now > t ? (long long)(now - t) : 0;
+}
+
+/* The workers' webhook deliveries and the events waiting. */
+static void
+render_deliveries(struct buf *b)
+{
+	static const char *const outcomes[METRICS_DELIVERY__MAX] = {
+		[METRICS_DELIVERY_DELIVERED] = "delivered",
+		[METRICS_DELIVERY_RETRY] = "retry",
+		[METRICS_DELIVERY_FAILED] = "failed",
+	};
+	time_t now = time(NULL);
+
+	render_counters(b, "inventory_webhook_deliveries_total", "Webhook "
+	    "delivery attempts by outcome: delivered (2xx), retry (another "
+	    "attempt scheduled), failed (the last attempt failed).",
+	    "outcome", outcomes, METRICS_DELIVERY__MAX,
+	    offsetof(struct slot, deliveries));
+	buf_puts(b, "# HELP inventory_webhook_delivery_duration_seconds "
+	    "Time of one delivery attempt, from its start to the answer or "
+	    "the failure.\n"
+	    "# TYPE inventory_webhook_delivery_duration_seconds histogram\n");
+	render_histogram(b, "inventory_webhook_delivery_duration_seconds",
+	    "kind=\"webhook\"", offsetof(struct slot, delivery_buckets),
+	    offsetof(struct slot, delivery_usec));
+	buf_printf(b, "# HELP inventory_event_undispatched_age_seconds Age "
+	    "of the oldest event not yet turned into deliveries, as a worker "
+	    "last saw it; 0 none.\n"
+	    "# TYPE inventory_event_undispatched_age_seconds gauge\n"
+	    "inventory_event_undispatched_age_seconds %lld\n"
+	    "# HELP inventory_event_undelivered_age_seconds Age of the oldest "
+	    "event with a webhook delivery still pending, as a worker last "
+	    "saw it; 0 none.\n"
+	    "# TYPE inventory_event_undelivered_age_seconds gauge\n"
+	    "inventory_event_undelivered_age_seconds %lld\n",
+	    age_of(__atomic_load_n(&shm->event_undispatched, __ATOMIC_RELAXED),
+	    now), age_of(__atomic_load_n(&shm->event_undelivered,
+	    __ATOMIC_RELAXED), now));
+}
+
 void
 metrics_render(struct buf *b)
 {
@@ -671,6 +756,7 @@ metrics_render(struct buf *b)
 		    gauge_metrics[i].name, gauge_metrics[i].name,
 		    (unsigned long long)sum(gauge_metrics[i].off));
 	render_worker(b);
+	render_deliveries(b);
 	for (i = 0; i < METRICS_SLOTS; i++) {
 		int32_t pid = __atomic_load_n(&shm->slots[i].pid,
 		    __ATOMIC_RELAXED);

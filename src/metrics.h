@@ -43,6 +43,14 @@ enum metrics_job {
 	METRICS_JOB__MAX
 };
 
+/* How a webhook delivery's attempt ended. */
+enum metrics_delivery {
+	METRICS_DELIVERY_DELIVERED = 0,	/* a 2xx */
+	METRICS_DELIVERY_RETRY,		/* another attempt scheduled */
+	METRICS_DELIVERY_FAILED,	/* the last attempt failed */
+	METRICS_DELIVERY__MAX
+};
+
 /*
  * Maps the shared file (created when missing; a file of another version
  * is replaced) and claims a slot: a free one, or one whose process is
@@ -55,6 +63,14 @@ void metrics_init_kind(const struct config *, enum metrics_kind);
 
 /* Worker: counts one settled job. */
 void metrics_job(enum metrics_job);
+
+/* Worker: counts one delivery attempt that took usec. */
+void metrics_delivery(enum metrics_delivery, uint64_t usec);
+
+/* Worker: the creation times (seconds since the epoch, 0: none) of the
+ * oldest event not dispatched yet and of the oldest event with a
+ * delivery still pending; /metrics shows their ages. */
+void metrics_event_backlog(int64_t undispatched, int64_t undelivered);
 
 /* Worker: records now as the time a worker was last at work. */
 void metrics_worker_seen(void);

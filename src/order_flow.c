@@ -390,6 +390,7 @@ enum flow_kind {
 	FLOW_UPDATE = 0,	/* the admin's PUT */
 	FLOW_CANCEL,		/* DELETE by the owner or an admin */
 	FLOW_PROCESS,		/* the worker */
+	FLOW_FULFIL,		/* the worker, with fulfilment's answer */
 	FLOW__MAX
 };
 
@@ -400,8 +401,11 @@ struct transition {
 	const char		*notes;		/* FLOW_UPDATE, or NULL */
 	bool			 payment_ok;	/* FLOW_PROCESS */
 	const char		*give_up;	/* FLOW_PROCESS: cancel; note */
+	const char		*note;		/* FLOW_FULFIL: appended, or
+						   NULL */
 	struct flow		 f;
 	enum order_status	 final;		/* the status after commit */
+	bool			 moved;		/* final is a new status */
 };
 
 /* Whether the admin may move f to `to`; else fills f->refused. */
@@ -435,6 +439,7 @@ transition_tx(struct db *db, void *arg)
 	enum inv_err rc;
 
 	flow_reset(f);
+	t->moved = false;
 	if ((rc = flow_lock(db, f)) != INV_OK)
 		return rc;
 	t->final = f->status;
@@ -466,6 +471,14 @@ transition_tx(struct db *db, void *arg)
 		if (note != NULL)
 			to = ORDER_CANCELLED;
 		break;
+	case FLOW_FULFIL:
+		/* Shipped or cancelled meanwhile (by an admin): the answer
+		 * comes too late to change anything. */
+		if (f->status != ORDER_PROCESSING)
+			return INV_OK;
+		to = t->tracking != NULL ? ORDER_SHIPPED : ORDER_PROCESSING;
+		note = t->note;
+		break;
 	default:
 		return INV_INVALID;
 	}
@@ -474,6 +487,15 @@ transition_tx(struct db *db, void *arg)
 		return rc;
 	if ((rc = flow_write(db, f, to, t->tracking, t->notes)) != INV_OK)
 		return rc;
+	/* The event commits with the change or not at all (the outbox,
+	 * schema/008_outbox.sql); the same status again is no event. */
+	if (to != f->status) {
+		struct db_val p = DB_INT(f->order_id);
+
+		if ((rc = db_exec(db, STMT_EVENT_ORDER_STATUS, &p, 1, NULL,
+		    NULL, NULL)) != INV_OK)
+			return rc;
+	}
 	if (note != NULL) {
 		struct db_val p[2] = { DB_STR(note), DB_INT(f->order_id) };
 
@@ -482,22 +504,36 @@ transition_tx(struct db *db, void *arg)
 			return rc;
 	}
 	t->final = to;
+	t->moved = to != f->status;
 	return INV_OK;
 }
 
+static enum inv_err announce(struct cache *, struct queue *, bool fulfil,
+    const struct order_touched *, int64_t order_id);
+
 /* Runs t in its own transaction and invalidates the cache after the
- * commit. */
+ * commit; an order it made processing gets its fulfil_order job on
+ * fulfil (NULL: none) in the same round trip where it can. */
 static enum inv_err
-transition_run(struct db *db, struct cache *cache, struct transition *t)
+transition_run(struct db *db, struct cache *cache, struct queue *fulfil,
+    struct transition *t)
 {
 	enum inv_err rc;
 
 	rc = db_transaction(db, transition_tx, t);
 	db_res_free(t->f.names);
 	t->f.names = NULL;
-	if (rc == INV_OK)
+	if (rc != INV_OK)
+		return rc;
+	if (fulfil != NULL && t->moved && t->final == ORDER_PROCESSING) {
+		if (announce(cache, fulfil, true, t->f.touched,
+		    t->f.order_id) != INV_OK)
+			log_warn("order %" PRId64 ": its fulfil_order job "
+			    "could not be queued; the sweep will",
+			    t->f.order_id);
+	} else
 		order_flow_invalidate(cache, t->f.touched);
-	return rc;
+	return INV_OK;
 }
 
 /* A transition of order_id by actor_id, results in *touched, *refused. */
@@ -519,6 +555,16 @@ order_flow_update(struct db *db, struct cache *cache, int64_t order_id,
     enum order_status to, const char *tracking_number, const char *notes,
     int64_t actor_id, struct order_refused *refused)
 {
+	return order_flow_update_fulfil(db, cache, NULL, order_id, to,
+	    tracking_number, notes, actor_id, refused);
+}
+
+enum inv_err
+order_flow_update_fulfil(struct db *db, struct cache *cache,
+    struct queue *fulfil, int64_t order_id, enum order_status to,
+    const char *tracking_number, const char *notes, int64_t actor_id,
+    struct order_refused *refused)
+{
 	struct order_touched touched;
 	struct transition t;
 
@@ -529,7 +575,7 @@ order_flow_update(struct db *db, struct cache *cache, int64_t order_id,
 	t.to = to;
 	t.tracking = tracking_number;
 	t.notes = notes;
-	return transition_run(db, cache, &t);
+	return transition_run(db, cache, fulfil, &t);
 }
 
 enum inv_err
@@ -541,12 +587,14 @@ order_flow_cancel(struct db *db, struct cache *cache, int64_t order_id,
 
 	transition_init(&t, FLOW_CANCEL, order_id, actor_id, &touched,
 	    refused);
-	return transition_run(db, cache, &t);
+	return transition_run(db, cache, NULL, &t);
 }
 
-enum inv_err
-order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
-    bool payment_ok, enum order_status *final)
+/* order_flow_process; *became says it made the order processing (a job
+ * run twice finds it so already). */
+static enum inv_err
+process_one(struct db *db, struct cache *cache, int64_t order_id,
+    bool payment_ok, enum order_status *final, bool *became)
 {
 	struct order_touched touched;
 	struct order_refused refused;
@@ -556,7 +604,7 @@ order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
 
 	transition_init(&t, FLOW_PROCESS, order_id, 0, &touched, &refused);
 	t.payment_ok = payment_ok;
-	rc = transition_run(db, cache, &t);
+	rc = transition_run(db, cache, NULL, &t);
 	if (rc == INV_INVALID) {
 		/* It held nothing and the stock is gone: it cannot be
 		 * fulfilled, so it is cancelled, saying why. */
@@ -564,10 +612,38 @@ order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
 		log_info("order %" PRId64 ": %s; cancelling it", order_id,
 		    note);
 		t.give_up = note;
-		rc = transition_run(db, cache, &t);
+		rc = transition_run(db, cache, NULL, &t);
 	}
 	if (final != NULL)
 		*final = t.final;
+	*became = rc == INV_OK && t.moved && t.final == ORDER_PROCESSING;
+	return rc;
+}
+
+enum inv_err
+order_flow_process(struct db *db, struct cache *cache, int64_t order_id,
+    bool payment_ok, enum order_status *final)
+{
+	bool became;
+
+	return process_one(db, cache, order_id, payment_ok, final, &became);
+}
+
+enum inv_err
+order_flow_fulfil(struct db *db, struct cache *cache, int64_t order_id,
+    const char *tracking_number, const char *note, bool *applied)
+{
+	struct order_touched touched;
+	struct order_refused refused;
+	struct transition t;
+	enum inv_err rc;
+
+	transition_init(&t, FLOW_FULFIL, order_id, 0, &touched, &refused);
+	t.tracking = tracking_number;
+	t.note = note;
+	rc = transition_run(db, cache, NULL, &t);
+	/* Processing before: shipped now, or still processing, noted. */
+	*applied = rc == INV_OK && (t.moved || t.final == ORDER_PROCESSING);
 	return rc;
 }
 
@@ -598,16 +674,8 @@ id_cmp(const void *a, const void *b)
 static void
 ids_json(struct buf *b, const int64_t *ids, size_t n)
 {
-	size_t i;
-
 	buf_reset(b);
-	buf_puts(b, "[");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			buf_puts(b, ",");
-		buf_put_i64(b, ids[i]);
-	}
-	buf_puts(b, "]");
+	buf_put_ids(b, ids, n);
 }
 
 /* [id,...] of the items for which pick is true (all when pick is NULL),
@@ -652,6 +720,7 @@ batch_tx(struct db *db, void *arg)
 
 		it->rc = INV_NOTFOUND;
 		it->final = ORDER_PENDING;
+		it->became_processing = false;
 		bt->own[i] = false;
 		for (r = 0; r < db_res_rows(rows); r++)
 			if (db_res_int(rows, r, BATCH_ID) == it->order_id)
@@ -675,6 +744,7 @@ batch_tx(struct db *db, void *arg)
 		}
 		move[i] = any = true;
 		it->final = ORDER_PROCESSING;
+		it->became_processing = true;
 		bt->owners[bt->nowners++] = db_res_int(rows, r, BATCH_USER_ID);
 	}
 	if (any) {
@@ -682,6 +752,9 @@ batch_tx(struct db *db, void *arg)
 		p = DB_STR(ids.data);
 		rc = db_exec(db, STMT_ORDER_PROCESS_BATCH, &p, 1, NULL, NULL,
 		    NULL);
+		if (rc == INV_OK)
+			rc = db_exec(db, STMT_EVENT_ORDER_STATUS_BATCH, &p, 1,
+			    NULL, NULL, NULL);
 	}
 out:
 	db_res_free(rows);
@@ -722,9 +795,9 @@ order_flow_process_batch(struct db *db, struct cache *cache,
 	}
 	for (i = 0; i < n; i++)
 		if (bt.own[i])
-			items[i].rc = order_flow_process(db, cache,
+			items[i].rc = process_one(db, cache,
 			    items[i].order_id, items[i].payment_ok,
-			    &items[i].final);
+			    &items[i].final, &items[i].became_processing);
 	free(bt.own);
 	free(bt.owners);
 }
@@ -948,8 +1021,15 @@ order_flow_invalidate(struct cache *cache, const struct order_touched *t)
 	cache_invalidate_order(cache, t->user_id, t->n, inv, prod);
 }
 
-enum inv_err
-order_flow_announce(struct cache *cache, struct queue *queue,
+/*
+ * After a commit: the cache of t invalidated, and order_id's job on
+ * queue (may be NULL: none) — its fulfil_order job when fulfil, else its
+ * process_order job on the high queue — in one round trip when the queue
+ * lives in the cache's Redis server (one script), else one after the
+ * other. INV_OK when the job was queued.
+ */
+static enum inv_err
+announce(struct cache *cache, struct queue *queue, bool fulfil,
     const struct order_touched *t, int64_t order_id)
 {
 	int64_t inv[ORDER_MAX_ITEMS], prod[ORDER_MAX_ITEMS], db;
@@ -958,8 +1038,9 @@ order_flow_announce(struct cache *cache, struct queue *queue,
 	bool pushed = false;
 
 	if (cache != NULL && queue != NULL)
-		job = queue_job_on(queue, cache_redis(cache), QUEUE_HIGH,
-		    order_id, &list, &db);
+		job = fulfil ? queue_fulfil_on(queue, cache_redis(cache),
+		    order_id, &list, &db) : queue_job_on(queue,
+		    cache_redis(cache), QUEUE_HIGH, order_id, &list, &db);
 	if (job != NULL) {
 		touched_ids(t, inv, prod);
 		pushed = cache_invalidate_order_push(cache, t->user_id, t->n,
@@ -971,7 +1052,15 @@ order_flow_announce(struct cache *cache, struct queue *queue,
 		return INV_OK;
 	if (queue == NULL)
 		return INV_UNAVAILABLE;
-	return queue_enqueue_order(queue, QUEUE_HIGH, order_id);
+	return fulfil ? queue_enqueue_fulfil(queue, &order_id, 1) :
+	    queue_enqueue_order(queue, QUEUE_HIGH, order_id);
+}
+
+enum inv_err
+order_flow_announce(struct cache *cache, struct queue *queue,
+    const struct order_touched *t, int64_t order_id)
+{
+	return announce(cache, queue, false, t, order_id);
 }
 
 /* ---- words and audit ---- */
@@ -1078,12 +1167,35 @@ order_flow_audit(struct db *db, size_t *products, size_t *violations)
  * zero times. Only while the queues are empty: an old pending order
  * behind a long queue is simply waiting, and sweeping a backlog would
  * double it just when the workers are behind. A named lock keeps
- * overlapping runs from sweeping the same orders at once.
+ * overlapping runs from sweeping the same orders at once. With
+ * fulfilment on, the processing orders no fulfil_order job is known to
+ * have reached (schema/011_fulfilment.sql) are swept the same way.
  */
+
+/* What is swept: pending orders for process_order jobs, or processing
+ * ones for fulfil_order jobs. */
+enum sweep_kind {
+	SWEEP_PENDING = 0,
+	SWEEP_FULFIL,
+	SWEEP__MAX
+};
+
+/* Indexed by enum sweep_kind. */
+static const struct {
+	enum stmt	 find;		/* age(s), limit -> id */
+	enum stmt	 mark;		/* id */
+	const char	*was;		/* for the log line */
+} sweeps[SWEEP__MAX] = {
+	/* SWEEP_PENDING */
+	{ STMT_ORDER_SWEEP, STMT_ORDER_MARK_SWEPT, "pending" },
+	/* SWEEP_FULFIL */
+	{ STMT_FULFIL_SWEEP, STMT_FULFIL_MARK, "processing" },
+};
 
 /* The orders of one sweep batch that are enqueued, to mark in one
  * transaction (one commit, not one per order). */
 struct sweep_marks {
+	enum stmt	 mark;
 	const int64_t	*ids;
 	size_t		 n;
 };
@@ -1098,7 +1210,7 @@ sweep_mark_tx(struct db *db, void *arg)
 	for (i = 0; i < m->n && rc == INV_OK; i++) {
 		struct db_val p[1] = { DB_INT(m->ids[i]) };
 
-		rc = db_exec(db, STMT_ORDER_MARK_SWEPT, p, 1, NULL, NULL, NULL);
+		rc = db_exec(db, m->mark, p, 1, NULL, NULL, NULL);
 	}
 	return rc;
 }
@@ -1106,28 +1218,30 @@ sweep_mark_tx(struct db *db, void *arg)
 /* One batch: enqueues up to SWEEP_BATCH orders and marks them; *n is how
  * many the query found, *swept grows by those enqueued and marked. */
 static enum inv_err
-sweep_batch(struct db *db, struct queue *queue, size_t *n, size_t *swept)
+sweep_batch(struct db *db, struct queue *queue, enum sweep_kind k, size_t *n,
+    size_t *swept)
 {
 	struct db_val params[2] = { DB_INT(SWEEP_AGE_SECONDS),
 	    DB_INT(SWEEP_BATCH) };
 	int64_t ids[SWEEP_BATCH];
-	struct sweep_marks m = { ids, 0 };
+	struct sweep_marks m = { sweeps[k].mark, ids, 0 };
 	struct db_res *res = NULL;
 	enum inv_err rc, mrc;
 	size_t i;
 
 	*n = 0;
-	if ((rc = db_exec(db, STMT_ORDER_SWEEP, params, 2, &res, NULL,
+	if ((rc = db_exec(db, sweeps[k].find, params, 2, &res, NULL,
 	    NULL)) != INV_OK)
 		return rc;
 	*n = db_res_rows(res);
 	for (i = 0; i < *n && i < SWEEP_BATCH; i++) {
 		ids[i] = db_res_int(res, i, 0);
-		if ((rc = queue_enqueue_order(queue, QUEUE_LOW, ids[i])) !=
-		    INV_OK)
+		rc = k == SWEEP_FULFIL ? queue_enqueue_fulfil(queue, &ids[i],
+		    1) : queue_enqueue_order(queue, QUEUE_LOW, ids[i]);
+		if (rc != INV_OK)
 			break;
-		log_info("sweep: order %" PRId64 " was pending and never "
-		    "queued: enqueued", ids[i]);
+		log_info("sweep: order %" PRId64 " was %s and never "
+		    "queued: enqueued", ids[i], sweeps[k].was);
 		m.n++;
 	}
 	db_res_free(res);
@@ -1141,16 +1255,16 @@ sweep_batch(struct db *db, struct queue *queue, size_t *n, size_t *swept)
 }
 
 enum inv_err
-order_flow_sweep(struct db *db, struct queue *queue,
+order_flow_sweep(struct db *db, struct queue *queue, bool fulfil,
     const volatile sig_atomic_t *stop, size_t *swept)
 {
 	struct db_val lock[2] = { DB_STR(SWEEP_LOCK), DB_INT(0) };
 	struct queue_stats st;
 	struct db_res *res = NULL;
-	enum inv_err rc;
+	enum inv_err rc = INV_OK;
 	size_t n;
 	bool got;
-	int p;
+	int p, k;
 
 	*swept = 0;
 	if ((rc = queue_get_stats(queue, &st)) != INV_OK)
@@ -1165,9 +1279,15 @@ order_flow_sweep(struct db *db, struct queue *queue,
 	db_res_free(res);
 	if (!got)
 		return INV_OK;	/* another run is sweeping */
-	do
-		rc = sweep_batch(db, queue, &n, swept);
-	while (rc == INV_OK && n == SWEEP_BATCH && (stop == NULL || !*stop));
+	for (k = 0; k < (fulfil ? SWEEP__MAX : SWEEP_FULFIL); k++) {
+		do
+			rc = sweep_batch(db, queue, (enum sweep_kind)k, &n,
+			    swept);
+		while (rc == INV_OK && n == SWEEP_BATCH &&
+		    (stop == NULL || !*stop));
+		if (rc != INV_OK)
+			break;
+	}
 	/* Failing is harmless: the lock goes with the session. */
 	(void)db_exec(db, STMT_RELEASE_LOCK, lock, 1, NULL, NULL, NULL);
 	return rc;

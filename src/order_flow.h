@@ -172,6 +172,18 @@ enum inv_err order_flow_update(struct db *, struct cache *, int64_t order_id,
     int64_t actor_id, struct order_refused *refused);
 
 /*
+ * order_flow_update with fulfilment on: an order it makes processing
+ * gets its fulfil_order job on the default queue of fulfil (NULL:
+ * fulfilment is off), pushed after the commit in the round trip of the
+ * cache's invalidation when both live on one Redis server, else on its
+ * own; a job that cannot be queued is left to the sweep (logged).
+ */
+enum inv_err order_flow_update_fulfil(struct db *, struct cache *,
+    struct queue *fulfil, int64_t order_id, enum order_status to,
+    const char *tracking_number, const char *notes, int64_t actor_id,
+    struct order_refused *refused);
+
+/*
  * Cancels a pending or processing order and releases its reservation, in
  * its own transaction. INV_NOTFOUND; INV_INVALID with *refused
  * (ORDER_REFUSED_CANCEL) for any other status, cancelled included.
@@ -205,12 +217,26 @@ enum inv_err order_flow_audit(struct db *, size_t *products,
 enum inv_err order_flow_process(struct db *, struct cache *, int64_t order_id,
     bool payment_ok, enum order_status *final);
 
+/*
+ * Fulfilment's answer for order_id, in its own transaction, applied only
+ * while the order is processing: with tracking_number (not NULL) it is
+ * shipped with it as an admin's PUT would (its stock deducted once, its
+ * order.shipped event written), else note (not NULL) is appended to its
+ * notes and it stays processing. An order in any other status (an admin
+ * shipped or cancelled it meanwhile) is left alone: INV_OK with *applied
+ * false. INV_NOTFOUND for no such order.
+ */
+enum inv_err order_flow_fulfil(struct db *, struct cache *, int64_t order_id,
+    const char *tracking_number, const char *note, bool *applied);
+
 /* One order of the worker's batch. */
 struct order_settle {
 	int64_t			 order_id;	/* in */
 	bool			 payment_ok;	/* in */
 	enum inv_err		 rc;		/* out: as order_flow_process */
 	enum order_status	 final;		/* out, with rc INV_OK */
+	bool			 became_processing; /* out: made processing
+						   now, not before */
 };
 
 /*
@@ -247,11 +273,15 @@ enum inv_err order_flow_payments(struct db *, struct order_payment *items,
  * The worker's sweep: enqueues, on the low queue, the pending orders
  * older than a minute that no job ever reached and that it never
  * enqueued before (orders.swept_at), and marks them; *swept is how many.
+ * With fulfil (fulfilment_url is set), then enqueues, on the default
+ * queue, the fulfil_order jobs of the orders processing for a minute
+ * that no such job is known to have reached (orders.fulfil_queued_at),
+ * and marks them; *swept counts both kinds.
  * Does nothing while a queue holds jobs or while another run sweeps.
  * Goes on batch after batch until none is left or *stop (may be NULL)
  * is set.
  */
-enum inv_err order_flow_sweep(struct db *, struct queue *,
+enum inv_err order_flow_sweep(struct db *, struct queue *, bool fulfil,
     const volatile sig_atomic_t *stop, size_t *swept);
 
 #endif

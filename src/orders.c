@@ -20,6 +20,7 @@
 #include "log.h"
 #include "members.h"
 #include "order_flow.h"
+#include "order_json.h"
 #include "queue.h"
 
 #define ADDRESS_MAX		1000
@@ -82,55 +83,6 @@ const struct body_spec query_orders_admin_list = { list_fields, LIST__N };
 
 /* ---- JSON of orders ---- */
 
-/* First row of items (sorted by order id) with order id >= id. */
-static size_t
-items_lower_bound(const struct db_res *items, int64_t id)
-{
-	size_t lo = 0, hi = db_res_rows(items), mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (db_res_int(items, mid, ORDER_ITEM_COL_ORDER_ID) < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * Writes the Order of row `row` of orders (ORDER_COLS) with its items
- * found in items (ORDER_ITEM_COLS, may be NULL). with_user makes the
- * admin's OrderWithUser: the owner's email and name, and each item's
- * product name and SKU.
- */
-static void
-order_write(struct json_writer *w, const struct db_res *orders, size_t row,
-    const struct db_res *items, bool with_user)
-{
-	int64_t id = db_res_int(orders, row, ORDER_COL_ID);
-	size_t i;
-
-	jw_begin_object(w);
-	members_write(w, orders, row, members_order.m, members_order.n);
-	if (with_user)
-		members_write(w, orders, row, members_order_user.m,
-		    members_order_user.n);
-	jw_key(w, "items");
-	jw_begin_array(w);
-	for (i = items_lower_bound(items, id); i < db_res_rows(items) &&
-	    db_res_int(items, i, ORDER_ITEM_COL_ORDER_ID) == id; i++) {
-		jw_begin_object(w);
-		members_write(w, items, i, members_item.m, members_item.n);
-		if (with_user)
-			members_write(w, items, i, members_item_product.m,
-			    members_item_product.n);
-		jw_end_object(w);
-	}
-	jw_end_array(w);
-	jw_end_object(w);
-}
-
 /* Replies status with the text written by w (taken). */
 static void
 reply_written(struct http_resp *resp, int status, struct json_writer *w)
@@ -139,61 +91,6 @@ reply_written(struct http_resp *resp, int status, struct json_writer *w)
 	char *text = jw_take(w, &len);
 
 	http_reply_json_owned(resp, status, text, len);
-}
-
-/* The items of every order in orders (new in *items), in one query
- * whatever the number of orders; with their product's name and SKU when
- * with_products (the admin's view). */
-static enum inv_err
-items_of(struct db *db, const struct db_res *orders, bool with_products,
-    struct db_res **items)
-{
-	struct buf ids;
-	struct db_val p;
-	enum inv_err rc;
-	size_t i;
-
-	*items = NULL;
-	if (db_res_rows(orders) == 0)
-		return INV_OK;
-	buf_init(&ids);
-	buf_puts(&ids, "[");
-	for (i = 0; i < db_res_rows(orders); i++)
-		buf_printf(&ids, "%s%" PRId64, i > 0 ? "," : "",
-		    db_res_int(orders, i, ORDER_COL_ID));
-	buf_puts(&ids, "]");
-	p = DB_STR(ids.data);
-	rc = db_exec(db, with_products ? STMT_ORDER_ITEMS_OF :
-	    STMT_ORDER_ITEMS_PLAIN_OF, &p, 1, items, NULL, NULL);
-	buf_free(&ids);
-	/* By order, each order's items in the order they were added. */
-	db_res_sort(*items, ORDER_ITEM_COL_ORDER_ID, ORDER_ITEM_COL_ID);
-	return rc;
-}
-
-/* Order id with its items as JSON text (new in *text, its length in
- * *len; NULL when there is no such order). */
-static enum inv_err
-order_fetch_text(struct db *db, int64_t id, bool with_user, char **text,
-    size_t *len)
-{
-	struct db_res *orders = NULL, *items = NULL;
-	struct db_val p = DB_INT(id);
-	struct json_writer w;
-	enum inv_err rc;
-
-	*text = NULL;
-	*len = 0;
-	if ((rc = db_exec(db, STMT_ORDER_BY_ID, &p, 1, &orders, NULL,
-	    NULL)) == INV_OK && db_res_rows(orders) == 1 &&
-	    (rc = items_of(db, orders, with_user, &items)) == INV_OK) {
-		jw_init(&w);
-		order_write(&w, orders, 0, items, with_user);
-		*text = jw_take(&w, len);
-	}
-	db_res_free(orders);
-	db_res_free(items);
-	return rc;
 }
 
 static void
@@ -332,7 +229,7 @@ create_order(struct db *db, struct create_tx *t)
 	    &items, &t->touched, &t->refused)) != INV_OK)
 		return rc;
 	jw_init(&w);
-	order_write(&w, order, 0, items, false);
+	order_json_write(&w, order, 0, items, false);
 	t->body = jw_take(&w, &t->body_len);
 	db_res_free(order);
 	db_res_free(items);
@@ -471,10 +368,10 @@ orders_rows(struct app *app, struct json_writer *w,
 	enum inv_err rc;
 	size_t i;
 
-	if ((rc = items_of(app->db, orders, with_user, &items)) != INV_OK)
+	if ((rc = order_json_items(app->db, orders, with_user, &items)) != INV_OK)
 		return rc;
 	for (i = 0; i < n; i++)
-		order_write(w, orders, i, items, with_user);
+		order_json_write(w, orders, i, items, with_user);
 	db_res_free(items);
 	return INV_OK;
 }
@@ -549,12 +446,12 @@ h_orders_get(struct app *app, struct http_req *req, struct http_resp *resp)
 	if (!order_or_reply(app, req, resp, req->ids[0],
 	    MSG_ORDER_NOT_YOURS, &orders))
 		goto out;
-	if ((rc = items_of(app->db, orders, false, &items)) != INV_OK) {
+	if ((rc = order_json_items(app->db, orders, false, &items)) != INV_OK) {
 		http_reply_db_error(resp, rc);
 		goto out;
 	}
 	jw_init(&w);
-	order_write(&w, orders, 0, items, false);
+	order_json_write(&w, orders, 0, items, false);
 	reply_written(resp, 200, &w);
 out:
 	db_res_free(orders);
@@ -574,11 +471,13 @@ h_orders_update(struct app *app, struct http_req *req, struct http_resp *resp)
 	size_t len;
 	char *text = NULL;
 
-	rc = order_flow_update(app->db, app->cache, id,
+	/* Made processing, it goes to fulfilment when that is on. */
+	rc = order_flow_update_fulfil(app->db, app->cache,
+	    app->cfg->fulfilment_url[0] != '\0' ? app->queue : NULL, id,
 	    (enum order_status)b[UPDATE_STATUS].i, b[UPDATE_TRACKING].s,
 	    b[UPDATE_NOTES].s, req->principal.user_id, &refused);
 	if (rc == INV_OK)
-		rc = order_fetch_text(app->db, id, false, &text, &len);
+		rc = order_json_text(app->db, id, false, &text, &len);
 	if (rc != INV_OK)
 		reply_flow_error(resp, rc, id, &refused);
 	else if (text == NULL)

@@ -6,8 +6,8 @@
  * simulated: every payment waits the same payment_delay_ms, so those
  * started first end first: a FIFO of due times is the whole timer wheel.
  *
- * http: one libcurl multi handle; each payment is an easy handle POSTing
- * the order, reusing the multi handle's connections. The status decides:
+ * http: one HTTP client handle (httpc.h) POSTing each order, many at
+ * once over the handle's reused connections. The status decides:
  * 2xx paid, 4xx declined (the gateway has refused it: asking again will
  * not help), anything else, a timeout or no answer, retry later.
  */
@@ -18,9 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "config.h"
+#include "httpc.h"
 #include "log.h"
 #include "payment.h"
 
@@ -30,15 +29,6 @@ struct sim {
 	void		*tag;
 };
 
-/* An http payment in flight. */
-struct xfer {
-	CURL			*easy;
-	struct curl_slist	*headers;
-	void			*tag;
-	struct xfer		*prev, *next;	/* the handle's list */
-	char			 err[CURL_ERROR_SIZE];
-};
-
 struct payments {
 	const struct config	*cfg;		/* borrowed */
 	enum payment_mode	 mode;
@@ -46,19 +36,11 @@ struct payments {
 	struct sim		*ring;
 	size_t			 head, n, cap;
 	/* http */
-	CURLM			*multi;
-	struct xfer		*xfers;		/* in flight */
-	size_t			 nxfers;
+	struct httpc		*http;
+	/* http_poll's caller, for on_answer */
+	payment_done_fn		*done;
+	void			*done_arg;
 };
-
-/* libcurl's body sink: the gateway's words are not needed, its status is. */
-static size_t
-discard(char *data, size_t size, size_t nmemb, void *arg)
-{
-	(void)data;
-	(void)arg;
-	return size * nmemb;
-}
 
 enum inv_err
 payments_open(struct payments **out, const struct config *cfg)
@@ -70,34 +52,13 @@ payments_open(struct payments **out, const struct config *cfg)
 	*out = p;
 	if (p->mode != PAYMENT_HTTP)
 		return INV_OK;
-	/* Once per process, before anything else of libcurl. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (p->multi = curl_multi_init()) == NULL) {
-		log_error("payment: libcurl cannot be set up");
+	if (httpc_open(&p->http, (long)cfg->payment_concurrency) != INV_OK) {
+		log_error("payment: the HTTP client cannot be set up");
 		free(p);
 		*out = NULL;
 		return INV_CONFIG;
 	}
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    (long)cfg->payment_concurrency);
 	return INV_OK;
-}
-
-/* Takes one finished transfer out of the multi handle and frees it. */
-static void
-xfer_free(struct payments *p, struct xfer *x)
-{
-	if (x->prev != NULL)
-		x->prev->next = x->next;
-	else
-		p->xfers = x->next;
-	if (x->next != NULL)
-		x->next->prev = x->prev;
-	curl_multi_remove_handle(p->multi, x->easy);
-	curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->headers);
-	free(x);
-	p->nxfers--;
 }
 
 void
@@ -105,12 +66,7 @@ payments_close(struct payments *p)
 {
 	if (p == NULL)
 		return;
-	if (p->multi != NULL) {
-		while (p->xfers != NULL)
-			xfer_free(p, p->xfers);
-		curl_multi_cleanup(p->multi);
-		curl_global_cleanup();
-	}
+	httpc_close(p->http);
 	free(p->ring);
 	free(p);
 }
@@ -118,7 +74,7 @@ payments_close(struct payments *p)
 size_t
 payments_in_flight(const struct payments *p)
 {
-	return p->mode == PAYMENT_HTTP ? p->nxfers : p->n;
+	return p->mode == PAYMENT_HTTP ? httpc_in_flight(p->http) : p->n;
 }
 
 /* simulated */
@@ -197,108 +153,53 @@ sim_poll(struct payments *p, int64_t wait_ms, payment_done_fn *done,
 static void
 http_start(struct payments *p, int64_t order_id, const char *body, void *tag)
 {
-	struct xfer *x = xcalloc(1, sizeof(*x));
 	char key[64];
+	const char *headers[] = { "Content-Type: application/json", key,
+	    NULL };
+	struct httpc_request req = {
+		.url = p->cfg->payment_url,
+		.body = body,
+		.headers = headers,
+		.timeout_ms = p->cfg->payment_timeout_ms,
+		.tag = tag,
+	};
 
-	if ((x->easy = curl_easy_init()) == NULL) {
-		log_error("payment: curl_easy_init: out of memory");
-		abort();
-	}
 	snprintf(key, sizeof(key), "Idempotency-Key: order-%" PRId64,
 	    order_id);
-	x->headers = curl_slist_append(x->headers,
-	    "Content-Type: application/json");
-	x->headers = curl_slist_append(x->headers, key);
-	/* A small body needs no "100 Continue" round trip. */
-	x->headers = curl_slist_append(x->headers, "Expect:");
-	if (x->headers == NULL) {
-		log_error("payment: curl_slist_append: out of memory");
-		abort();
-	}
-	x->tag = tag;
-	curl_easy_setopt(x->easy, CURLOPT_URL, p->cfg->payment_url);
-	curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS,
-	    (long)p->cfg->payment_timeout_ms);
-	/* Signals are the worker's (SIGTERM ends it cleanly). */
-	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->err);
-	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "inventory-worker");
-	if (curl_multi_add_handle(p->multi, x->easy) != CURLM_OK) {
-		log_error("payment: curl_multi_add_handle failed");
-		abort();
-	}
-	x->next = p->xfers;
-	if (p->xfers != NULL)
-		p->xfers->prev = x;
-	p->xfers = x;
-	p->nxfers++;
+	httpc_start(p->http, &req);
 }
 
-/* Reports the finished transfers; how many. */
-static size_t
-http_reap(struct payments *p, payment_done_fn *done, void *arg)
+/* httpc_done_fn: the gateway's status decides. */
+static void
+on_answer(void *arg, void *tag, const struct httpc_response *res)
 {
+	struct payments *p = arg;
 	enum payment_result r;
-	struct xfer *x;
-	CURLMsg *msg;
-	char why[CURL_ERROR_SIZE + 64];
-	long status = 0;
-	size_t reported = 0;
-	int left;
-	char *priv;
+	char why[512];
 
-	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-		x = (struct xfer *)priv;
-		if (msg->data.result != CURLE_OK) {
+	if (res->status == 0) {
+		r = PAYMENT_RETRY;
+		snprintf(why, sizeof(why), "payment gateway: %s", res->error);
+	} else {
+		if (res->status >= 200 && res->status < 300)
+			r = PAYMENT_PAID;
+		else if (res->status >= 400 && res->status < 500)
+			r = PAYMENT_DECLINED;
+		else
 			r = PAYMENT_RETRY;
-			snprintf(why, sizeof(why), "payment gateway: %s",
-			    x->err[0] != '\0' ? x->err :
-			    curl_easy_strerror(msg->data.result));
-		} else {
-			curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
-			    &status);
-			if (status >= 200 && status < 300)
-				r = PAYMENT_PAID;
-			else if (status >= 400 && status < 500)
-				r = PAYMENT_DECLINED;
-			else
-				r = PAYMENT_RETRY;
-			snprintf(why, sizeof(why), "payment gateway: HTTP %ld",
-			    status);
-		}
-		done(arg, x->tag, r, r == PAYMENT_PAID ? NULL : why);
-		xfer_free(p, x);
-		reported++;
+		snprintf(why, sizeof(why), "payment gateway: HTTP %ld",
+		    res->status);
 	}
-	return reported;
+	p->done(p->done_arg, tag, r, r == PAYMENT_PAID ? NULL : why);
 }
 
 static size_t
 http_poll(struct payments *p, int64_t wait_ms, payment_done_fn *done,
     void *arg)
 {
-	uint64_t until = now_usec() + (uint64_t)(wait_ms > 0 ? wait_ms : 0) *
-	    1000u;
-	size_t n;
-	int running;
-
-	for (;;) {
-		curl_multi_perform(p->multi, &running);
-		if ((n = http_reap(p, done, arg)) > 0 || p->nxfers == 0)
-			return n;
-		if (now_usec() >= until)
-			return 0;
-		/* Wakes on a socket's activity or curl's own timers. */
-		curl_multi_poll(p->multi, NULL, 0,
-		    (int)((until - now_usec()) / 1000u) + 1, NULL);
-	}
+	p->done = done;
+	p->done_arg = arg;
+	return httpc_poll(p->http, wait_ms, on_answer, p);
 }
 
 void

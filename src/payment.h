@@ -3,7 +3,7 @@
  * once in one event loop. Two kinds (payment_mode): simulated, which
  * waits payment_delay_ms and refuses with probability
  * payment_failure_rate; and http, which POSTs the order to payment_url.
- * libcurl stays behind this door.
+ * The HTTP exchange itself is httpc.h's.
  */
 #ifndef INV_PAYMENT_H
 #define INV_PAYMENT_H
@@ -31,7 +31,7 @@ typedef void payment_done_fn(void *arg, void *tag, enum payment_result,
     const char *why);
 
 /* A handle for cfg (borrowed; it must outlive the handle). INV_CONFIG
- * when libcurl cannot be set up. */
+ * when the HTTP client cannot be set up. */
 enum inv_err payments_open(struct payments **out, const struct config *cfg);
 
 /* Abandons whatever is still in flight: the jobs stay with the queue. */

@@ -12,7 +12,8 @@
  *   dead                list of jobs that failed their last attempt
  *
  * A job is one JSON object {"id", "type", "order_id", "attempt", "queue",
- * "enqueued_at"} (plus "last_error" after a failure and "failed_at" in the
+ * "enqueued_at"} (a webhook delivery's has "delivery_id" for "order_id",
+ * an outbox dispatch neither; a fulfil_order job is an order's) (plus "last_error" after a failure and "failed_at" in the
  * dead letters); "queue" names the list it belongs to, so a job that comes
  * back (a retry, a recovery) returns to its own priority.
  *
@@ -128,11 +129,18 @@ static const struct {
 	    "  end\n"
 	    "end\n"
 	    "return out\n" },
-	/* KEYS inflight:ID; ARGV the jobs. Returns how many were there. */
+	/*
+	 * KEYS inflight:ID, default; ARGV k, k jobs to acknowledge, then
+	 * jobs to push on default (the follow-up of what was
+	 * acknowledged). Returns how many of the k were there.
+	 */
 	[SCRIPT_ACK] = { "ack",
-	    "local n = 0\n"
-	    "for i = 1, #ARGV do\n"
+	    "local n, k = 0, tonumber(ARGV[1])\n"
+	    "for i = 2, k + 1 do\n"
 	    "  n = n + redis.call('LREM', KEYS[1], 1, ARGV[i])\n"
+	    "end\n"
+	    "for i = k + 2, #ARGV do\n"
+	    "  redis.call('LPUSH', KEYS[2], ARGV[i])\n"
 	    "end\n"
 	    "return n\n" },
 	/*
@@ -427,52 +435,149 @@ utc_now(char buf[24])
 	strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* A new job's text (new string): attempt 1, a fresh random id. */
+/* A new job's text (new string): attempt 1, a fresh random id; key
+ * names the row it is about (NULL: none). */
 static char *
-job_new(enum queue_prio prio, int64_t order_id)
+job_text(enum queue_prio prio, const char *type, const char *key,
+    int64_t row)
 {
-	char id[QUEUE_JOB_ID_LEN + 1], when[24];
+	char id[QUEUE_JOB_ID_LEN + 1], when[24], ref[64] = "";
 
 	random_hex(id, QUEUE_JOB_ID_LEN / 2);
 	utc_now(when);
+	if (key != NULL)
+		snprintf(ref, sizeof(ref), "\"%s\":%lld,", key,
+		    (long long)row);
 	/* Every value is a fixed word, digits or hex: nothing to escape. */
-	return xasprintf("{\"id\":\"%s\",\"type\":\"" JOB_TYPE_ORDER "\","
-	    "\"order_id\":%lld,\"attempt\":1,\"queue\":\"%s\","
-	    "\"enqueued_at\":\"%s\"}", id, (long long)order_id,
-	    prio_names[prio], when);
+	return xasprintf("{\"id\":\"%s\",\"type\":\"%s\",%s"
+	    "\"attempt\":1,\"queue\":\"%s\",\"enqueued_at\":\"%s\"}", id,
+	    type, ref, prio_names[prio], when);
+}
+
+/* A new process_order job's text (new string). */
+static char *
+job_new(enum queue_prio prio, int64_t order_id)
+{
+	return job_text(prio, JOB_TYPE_ORDER, "order_id", order_id);
+}
+
+/* A fulfil_order job's text (new string): always on the default queue. */
+static char *
+job_fulfil(int64_t order_id)
+{
+	return job_text(QUEUE_DEFAULT, QUEUE_JOB_FULFIL, "order_id", order_id);
+}
+
+/* Whether a job of order_id on prio can ride a round trip to other: then
+ * *list and *db say where it goes. */
+static bool
+job_on(const struct queue *q, const struct redis_settings *other,
+    enum queue_prio prio, int64_t order_id, const char **list, int64_t *db)
+{
+	if ((unsigned)prio >= QUEUE__MAX || order_id <= 0 ||
+	    !redis_same_server(q->target.set, other))
+		return false;
+	*list = prio_keys[prio];
+	*db = q->target.set->db;
+	return true;
 }
 
 char *
 queue_job_on(const struct queue *q, const struct redis_settings *other,
     enum queue_prio prio, int64_t order_id, const char **list, int64_t *db)
 {
-	if ((unsigned)prio >= QUEUE__MAX || order_id <= 0 ||
-	    !redis_same_server(q->target.set, other))
-		return NULL;
-	*list = prio_keys[prio];
-	*db = q->target.set->db;
-	return job_new(prio, order_id);
+	return job_on(q, other, prio, order_id, list, db) ?
+	    job_new(prio, order_id) : NULL;
+}
+
+char *
+queue_fulfil_on(const struct queue *q, const struct redis_settings *other,
+    int64_t order_id, const char **list, int64_t *db)
+{
+	return job_on(q, other, QUEUE_DEFAULT, order_id, list, db) ?
+	    job_fulfil(order_id) : NULL;
+}
+
+/* LPUSHes the n jobs (borrowed) on list key in one command. */
+static enum inv_err
+push_jobs(struct queue *q, const char *key, char *const *jobs, size_t n)
+{
+	const char **argv = xcalloc(n + 2, sizeof(*argv));
+	redisReply *reply;
+	size_t i;
+
+	argv[0] = "LPUSH";
+	argv[1] = key;
+	for (i = 0; i < n; i++)
+		argv[i + 2] = jobs[i];
+	reply = queue_argv(q, "enqueue", (int)(n + 2), argv);
+	free(argv);
+	if (reply == NULL)
+		return INV_UNAVAILABLE;
+	freeReplyObject(reply);
+	return INV_OK;
 }
 
 enum inv_err
 queue_enqueue_order(struct queue *q, enum queue_prio prio, int64_t order_id)
 {
-	const char *argv[3];
-	redisReply *reply;
+	enum inv_err rc;
 	char *job;
 
 	if ((unsigned)prio >= QUEUE__MAX || order_id <= 0)
 		return INV_INVALID;
 	job = job_new(prio, order_id);
-	argv[0] = "LPUSH";
-	argv[1] = prio_keys[prio];
-	argv[2] = job;
-	reply = queue_argv(q, "enqueue", 3, argv);
+	rc = push_jobs(q, prio_keys[prio], &job, 1);
 	free(job);
-	if (reply == NULL)
-		return INV_UNAVAILABLE;
-	freeReplyObject(reply);
-	return INV_OK;
+	return rc;
+}
+
+enum inv_err
+queue_enqueue_dispatch(struct queue *q, enum queue_prio prio)
+{
+	char *job;
+	enum inv_err rc;
+
+	if ((unsigned)prio >= QUEUE__MAX)
+		return INV_INVALID;
+	job = job_text(prio, QUEUE_JOB_DISPATCH, NULL, 0);
+	rc = push_jobs(q, prio_keys[prio], &job, 1);
+	free(job);
+	return rc;
+}
+
+/* Pushes a job of type on the default queue for each of the n rows
+ * (borrowed), named by key, in one round trip. */
+static enum inv_err
+push_rows(struct queue *q, const char *type, const char *key,
+    const int64_t *ids, size_t n)
+{
+	char **jobs;
+	enum inv_err rc;
+	size_t i;
+
+	if (n == 0)
+		return INV_OK;
+	jobs = xcalloc(n, sizeof(*jobs));
+	for (i = 0; i < n; i++)
+		jobs[i] = job_text(QUEUE_DEFAULT, type, key, ids[i]);
+	rc = push_jobs(q, prio_keys[QUEUE_DEFAULT], jobs, n);
+	for (i = 0; i < n; i++)
+		free(jobs[i]);
+	free(jobs);
+	return rc;
+}
+
+enum inv_err
+queue_enqueue_deliveries(struct queue *q, const int64_t *ids, size_t n)
+{
+	return push_rows(q, QUEUE_JOB_DELIVER, "delivery_id", ids, n);
+}
+
+enum inv_err
+queue_enqueue_fulfil(struct queue *q, const int64_t *order_ids, size_t n)
+{
+	return push_rows(q, QUEUE_JOB_FULFIL, "order_id", order_ids, n);
 }
 
 /* worker side */
@@ -530,10 +635,17 @@ job_parse(const char *raw, size_t len, enum queue_prio prio,
 		goto out;
 	id = json_get_str(o, "id");
 	if (id == NULL || *id == '\0' || strlen(id) > QUEUE_JOB_ID_LEN ||
-	    !json_get_int(o, "order_id", &job->order_id) ||
-	    job->order_id <= 0 ||
 	    !json_get_int(o, "attempt", &job->attempt) || job->attempt < 1 ||
 	    (job->type = dup_member(o, "type")) == NULL)
+		goto out;
+	/* Each type names its row; the dispatch none. */
+	if (strcmp(job->type, QUEUE_JOB_DELIVER) == 0) {
+		if (!json_get_int(o, "delivery_id", &job->delivery_id) ||
+		    job->delivery_id <= 0)
+			goto out;
+	} else if (strcmp(job->type, QUEUE_JOB_DISPATCH) != 0 &&
+	    (!json_get_int(o, "order_id", &job->order_id) ||
+	    job->order_id <= 0))
 		goto out;
 	memcpy(job->id, id, strlen(id) + 1);
 	if ((name = json_get_str(o, "queue")) != NULL)
@@ -801,31 +913,43 @@ queue_claim(struct queue *q, int64_t wait_ms, struct queue_job *job)
 }
 
 enum inv_err
-queue_ack_batch(struct queue *q, const struct queue_job *const *jobs,
-    size_t n)
+queue_ack_fulfil(struct queue *q, const struct queue_job *const *jobs,
+    size_t n, const int64_t *order_ids, size_t nfulfil)
 {
 	const char **args;
-	const char *keys[1];
+	const char *keys[2];
+	char **texts, count[24];
 	long long removed;
 	size_t i;
 	bool ok;
 
 	if (q->worker == NULL)
 		return INV_INVALID;
-	if (n == 0)
+	if (n == 0 && nfulfil == 0)
 		return INV_OK;
 	for (i = 0; i < n; i++)
 		if (jobs[i]->raw == NULL)
 			return INV_INVALID;
-	args = xcalloc(n, sizeof(*args));
+	args = xcalloc(1 + n + nfulfil, sizeof(*args));
+	texts = xcalloc(nfulfil + 1, sizeof(*texts));
+	snprintf(count, sizeof(count), "%zu", n);
+	args[0] = count;
 	for (i = 0; i < n; i++)
-		args[i] = jobs[i]->raw;
+		args[1 + i] = jobs[i]->raw;
+	for (i = 0; i < nfulfil; i++)
+		args[1 + n + i] = texts[i] = job_fulfil(order_ids[i]);
 	keys[0] = q->inflight_key;
-	ok = reply_int(queue_eval(q, SCRIPT_ACK, 1, keys, (int)n, args),
-	    &removed);
+	keys[1] = prio_keys[QUEUE_DEFAULT];
+	ok = reply_int(queue_eval(q, SCRIPT_ACK, 2, keys,
+	    (int)(1 + n + nfulfil), args), &removed);
+	for (i = 0; i < nfulfil; i++)
+		free(texts[i]);
+	free(texts);
 	free(args);
 	if (!ok)
 		return INV_UNAVAILABLE;
+	if (n == 0)
+		return INV_OK;
 	if ((size_t)removed < n)
 		log_info("queue: %zu of %zu acknowledged job(s) (the first: "
 		    "%s, order %" PRId64 ") were no longer in flight here: "
@@ -835,16 +959,20 @@ queue_ack_batch(struct queue *q, const struct queue_job *const *jobs,
 }
 
 enum inv_err
+queue_ack_batch(struct queue *q, const struct queue_job *const *jobs,
+    size_t n)
+{
+	return queue_ack_fulfil(q, jobs, n, NULL, 0);
+}
+
+enum inv_err
 queue_ack(struct queue *q, const struct queue_job *job)
 {
 	return queue_ack_batch(q, &job, 1);
 }
 
-/* Milliseconds before retry number attempt + 1 of a job that failed
- * attempt: base * 2^(attempt-1), capped, plus up to 25% jitter so jobs
- * that failed together do not come back together. */
-static int64_t
-retry_delay(int64_t base, int64_t attempt)
+int64_t
+queue_retry_delay(int64_t base, int64_t attempt)
 {
 	int64_t d = base;
 
@@ -869,7 +997,7 @@ queue_fail(struct queue *q, const struct queue_job *job, const char *why,
 	if (q->worker == NULL || job->raw == NULL || job->type == NULL)
 		return INV_INVALID;
 	if (!dead)
-		at = now_ms + retry_delay(q->cfg->queue_backoff_ms,
+		at = now_ms + queue_retry_delay(q->cfg->queue_backoff_ms,
 		    job->attempt);
 	utc_now(when);
 	next = job_rewrite(job->raw, dead ? job->attempt : job->attempt + 1,

@@ -28,6 +28,13 @@ enum queue_prio {
 	QUEUE__MAX
 };
 
+/* The job types besides process_order: the outbox's dispatch (low) and
+ * one webhook delivery (default). */
+#define QUEUE_JOB_DISPATCH	"dispatch_events"
+#define QUEUE_JOB_DELIVER	"deliver_webhook"
+/* An order's POST to fulfilment_url (default), with "order_id". */
+#define QUEUE_JOB_FULFIL	"fulfil_order"
+
 /* A job's id: random hex digits. */
 #define QUEUE_JOB_ID_LEN	16
 
@@ -50,10 +57,28 @@ void queue_close(struct queue *);
 char *queue_job_on(const struct queue *, const struct redis_settings *other,
     enum queue_prio, int64_t order_id, const char **list, int64_t *db);
 
+/* The same for the fulfil_order job of order_id (on the default
+ * queue). */
+char *queue_fulfil_on(const struct queue *, const struct redis_settings *other,
+    int64_t order_id, const char **list, int64_t *db);
+
 /* Pushes a process_order job for order_id; INV_UNAVAILABLE when Redis is
  * unreachable. */
 enum inv_err queue_enqueue_order(struct queue *, enum queue_prio,
     int64_t order_id);
+
+/* Pushes one job of type QUEUE_JOB_DISPATCH (it names no row) on prio. */
+enum inv_err queue_enqueue_dispatch(struct queue *, enum queue_prio);
+
+/* Pushes a QUEUE_JOB_DELIVER job on the default queue for each of the n
+ * delivery ids (borrowed), in one round trip. */
+enum inv_err queue_enqueue_deliveries(struct queue *, const int64_t *ids,
+    size_t n);
+
+/* Pushes a QUEUE_JOB_FULFIL job on the default queue for each of the n
+ * order ids (borrowed), in one round trip. */
+enum inv_err queue_enqueue_fulfil(struct queue *, const int64_t *order_ids,
+    size_t n);
 
 /* worker side */
 
@@ -65,8 +90,9 @@ enum inv_err queue_enqueue_order(struct queue *, enum queue_prio,
 struct queue_job {
 	char		*raw;
 	char		 id[QUEUE_JOB_ID_LEN + 1];
-	char		*type;		/* "process_order" */
-	int64_t		 order_id;
+	char		*type;		/* "process_order", QUEUE_JOB_* */
+	int64_t		 order_id;	/* process_order; else 0 */
+	int64_t		 delivery_id;	/* QUEUE_JOB_DELIVER; else 0 */
 	int64_t		 attempt;	/* 1 on the first try */
 	enum queue_prio	 prio;		/* the queue it belongs to */
 	char		*last_error;	/* NULL before any failure */
@@ -121,6 +147,13 @@ enum inv_err queue_ack(struct queue *, const struct queue_job *);
 enum inv_err queue_ack_batch(struct queue *,
     const struct queue_job *const *jobs, size_t n);
 
+/* The same, and in the same script a QUEUE_JOB_FULFIL job pushed on the
+ * default queue for each of the nfulfil order ids (borrowed): the orders
+ * the acknowledged jobs made processing. Both happen or neither. */
+enum inv_err queue_ack_fulfil(struct queue *,
+    const struct queue_job *const *jobs, size_t n, const int64_t *order_ids,
+    size_t nfulfil);
+
 /* What queue_fail did with the job. */
 enum queue_fate {
 	QUEUE_FATE_RETRY = 0,	/* scheduled for another attempt */
@@ -128,6 +161,14 @@ enum queue_fate {
 	QUEUE_FATE_GONE,	/* no longer in flight here: left alone */
 	QUEUE_FATE__MAX
 };
+
+/*
+ * Milliseconds before retry number attempt + 1 of something that failed
+ * attempt: base * 2^(attempt-1), capped at a day, plus up to 25% jitter
+ * so what failed together does not come back together (jobs here, and
+ * webhook deliveries).
+ */
+int64_t queue_retry_delay(int64_t base, int64_t attempt);
 
 /*
  * Failure: takes the job out of the in-flight list and, with attempt + 1

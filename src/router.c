@@ -95,6 +95,26 @@ const struct route routes[] = {
 	/* Cancels; the order itself is kept. */
 	{ HTTP_DELETE, API "/orders/{id}", h_orders_cancel, ROLE_USER,
 	  BODY_NONE, NULL, NULL },
+	/* Webhooks: subscriptions to events, and their deliveries. */
+	{ HTTP_POST, API "/webhooks", h_webhooks_create, ROLE_ADMIN,
+	  BODY_JSON, &spec_webhook_create, NULL },
+	{ HTTP_GET, API "/webhooks", h_webhooks_list, ROLE_ADMIN, BODY_NONE,
+	  NULL, &spec_paging },
+	{ HTTP_GET, API "/webhooks/{id}", h_webhooks_get, ROLE_ADMIN,
+	  BODY_NONE, NULL, NULL },
+	{ HTTP_PATCH, API "/webhooks/{id}", h_webhooks_update, ROLE_ADMIN,
+	  BODY_JSON, &spec_webhook_update, NULL },
+	/* Its deliveries go with it. */
+	{ HTTP_DELETE, API "/webhooks/{id}", h_webhooks_delete, ROLE_ADMIN,
+	  BODY_NONE, NULL, NULL },
+	/* The one answer but creation's that shows the secret. */
+	{ HTTP_POST, API "/webhooks/{id}/rotate-secret",
+	  h_webhooks_rotate_secret, ROLE_ADMIN, BODY_NONE, NULL, NULL },
+	{ HTTP_GET, API "/webhooks/{id}/deliveries", h_webhooks_deliveries,
+	  ROLE_ADMIN, BODY_NONE, NULL, &spec_paging },
+	/* {webhook}/deliveries/{delivery}: the worker sends it again. */
+	{ HTTP_POST, API "/webhooks/{id}/deliveries/{id}/redeliver",
+	  h_webhooks_redeliver, ROLE_ADMIN, BODY_NONE, NULL, NULL },
 };
 #pragma GCC diagnostic pop
 

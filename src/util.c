@@ -216,6 +216,20 @@ buf_put_i64(struct buf *b, int64_t v)
 	buf_append(b, p, (size_t)(num + sizeof(num) - p));
 }
 
+void
+buf_put_ids(struct buf *b, const int64_t *ids, size_t n)
+{
+	size_t i;
+
+	buf_puts(b, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_puts(b, ",");
+		buf_put_i64(b, ids[i]);
+	}
+	buf_puts(b, "]");
+}
+
 char *
 buf_take(struct buf *b)
 {

@@ -94,6 +94,9 @@ void buf_printf(struct buf *, const char *, ...)
 /* Appends v in decimal, digits by hand: snprintf cost a tenth of a page
  * of orders, which writes hundreds of ids. */
 void buf_put_i64(struct buf *, int64_t v);
+/* Appends ids[0..n) as a JSON array, what the statements' JSON_TABLE
+ * reads. */
+void buf_put_ids(struct buf *, const int64_t *ids, size_t n);
 /* Hands the data to the caller (free() it) and leaves the buffer empty. */
 char *buf_take(struct buf *);
 

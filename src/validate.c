@@ -385,6 +385,21 @@ spec_row_ok(const struct field_spec *fs, struct verr *e)
 	return fail(e, MSG_BAD_SPEC);
 }
 
+/* A present value v (of member fs->name of obj, or an element) into
+ * out. */
+static bool
+check_value(struct json_object *obj, const struct field_spec *fs,
+    struct json_object *v, struct field_val *out, struct verr *e)
+{
+	out->given = true;
+	if (v == NULL)
+		return (fs->flags & FS_NULLABLE) ||
+		    fail(e, MSG_NONE_NOT_ALLOWED);
+	if (!spec_row_ok(fs, e))
+		return false;
+	return field_types[fs->type].check(obj, fs, v, out, e);
+}
+
 static bool
 check_field(struct json_object *obj, const struct field_spec *fs,
     struct field_val *out, struct verr *e)
@@ -394,13 +409,15 @@ check_field(struct json_object *obj, const struct field_spec *fs,
 	if (!json_object_object_get_ex(obj, fs->name, &v))
 		return !(fs->flags & FS_REQUIRED) ||
 		    fail(e, MSG_FIELD_REQUIRED);
-	out->given = true;
-	if (v == NULL)
-		return (fs->flags & FS_NULLABLE) ||
-		    fail(e, MSG_NONE_NOT_ALLOWED);
-	if (!spec_row_ok(fs, e))
-		return false;
-	return field_types[fs->type].check(obj, fs, v, out, e);
+	return check_value(obj, fs, v, out, e);
+}
+
+/* An elem of one row without a name: the elements are values of that
+ * row, not objects (the event names of a webhook). */
+static bool
+elem_is_value(const struct body_spec *elem)
+{
+	return elem->nfields == 1 && elem->fields[0].name == NULL;
 }
 
 static bool validate_fields(struct json_object *obj,
@@ -451,7 +468,14 @@ check_elements(const struct field_spec *fs, struct json_object *arr,
 	for (i = 0; i < out->n; i++) {
 		struct json_object *v = json_object_array_get_idx(arr, i);
 
-		if (!json_object_is_type(v, json_type_object)) {
+		if (elem_is_value(elem)) {
+			if (!check_value(arr, elem->fields, v, &out->items[i],
+			    &e)) {
+				verr_add(details, "body", fs->name, true, i,
+				    NULL, &e);
+				ok = false;
+			}
+		} else if (!json_object_is_type(v, json_type_object)) {
 			fail(&e, MSG_NOT_DICT);
 			verr_add(details, "body", fs->name, true, i, NULL, &e);
 			ok = false;

@@ -20,7 +20,9 @@ enum field_type {
 	FT_BOOL,	/* JSON true/false; in a query true|false|1|0 */
 	FT_DECIMAL,	/* JSON number, >= min, at most 2 decimals (money) */
 	FT_ARRAY,	/* JSON array; min/max bound its length; elem, when
-			   set, is the spec of each element (an object) */
+			   set, is the spec of each element (an object), or
+			   of one row named NULL: each element is a value
+			   of that row (not an FT_DECIMAL) */
 	FT_URL,		/* string, an absolute http(s) URL (validate_url);
 			   min/max bound its length */
 	FT_ENUM,	/* string, one of members (after the bounds of a
@@ -32,8 +34,9 @@ enum field_type {
 #define FS_REQUIRED	0x01	/* absence is "field required" */
 #define FS_TRIM		0x02	/* strings: trim surrounding white space first */
 #define FS_NULLABLE	0x04	/* null is accepted (and kept as null) */
-#define FS_UNIQUE	0x08	/* an FT_INT of an array's elements: no two
-				   elements have the same (dup says so) */
+#define FS_UNIQUE	0x08	/* an FT_INT or FT_ENUM of an array's
+				   elements: no two elements have the same
+				   (dup says so) */
 
 struct body_spec;
 

@@ -14,6 +14,18 @@
  *            queue_fail for the rest (a payment to try again, an order the
  *            database refused), which the queue retries with backoff.
  *
+ * Webhooks (delivery.h) ride the same loop: every second, when events
+ * wait or deliveries are due, a dispatch job goes on the low queue; it
+ * runs at its claim and enqueues a delivery job per due delivery on the
+ * default queue, whose POST waits in flight with the payments (httpc.h);
+ * its answer is recorded on the delivery's row, and the job acknowledged.
+ *
+ * Fulfilment (fulfil.h) rides it too: with fulfilment_url set, the
+ * settle that makes orders processing pushes their fulfil_order jobs on
+ * the default queue in the script that acknowledges the payments' jobs;
+ * such a job's POST waits in flight with the others, and its answer
+ * ships the order, notes a decline, or fails the job for a retry.
+ *
  * A job stays in the in-flight list from its claim to its acknowledgement,
  * so a worker killed at any point leaves its whole batch there, and the
  * next run takes it back once the heartbeat has expired; settling twice
@@ -27,6 +39,9 @@
 #include <time.h>
 
 #include "config.h"
+#include "delivery.h"
+#include "fulfil.h"
+#include "httpc.h"
 #include "idem.h"
 #include "json.h"
 #include "log.h"
@@ -34,6 +49,7 @@
 #include "order_flow.h"
 #include "payment.h"
 #include "queue.h"
+#include "target.h"
 #include "worker.h"
 
 /* --follow: how often the start-of-run work is done again */
@@ -43,14 +59,35 @@
 #define POLL_MS			200	/* longest wait for payments */
 #define OUTAGE_PAUSE_USEC	1000000ull	/* --follow: after a failure */
 #define JOB_TYPE_ORDER		"process_order"
+#define EVENTS_USEC		1000000ull	/* backlog checked, while up */
+/* A dispatch job this worker enqueued and has not run yet may have been
+ * taken by another worker or be waiting for a retry: after this long,
+ * another may be enqueued. */
+#define DISPATCH_WAIT_USEC	(30 * 1000000ull)
+#define BOTH_POLL_MS		5	/* each wait while both kinds fly */
+
+/* What a claimed job is. */
+enum slot_kind {
+	SLOT_ORDER = 0,		/* process_order: a payment */
+	SLOT_DISPATCH,		/* QUEUE_JOB_DISPATCH: run at its claim */
+	SLOT_DELIVER,		/* QUEUE_JOB_DELIVER: a POST in flight */
+	SLOT_FULFIL,		/* QUEUE_JOB_FULFIL: a POST in flight */
+	SLOT_UNKNOWN,		/* a type this worker does not run */
+	SLOT__MAX
+};
 
 /* A claimed job on its way through the loop. */
 struct slot {
 	struct queue_job	 job;
 	uint64_t		 t0;		/* claimed, now_usec() */
 	bool			 runnable;	/* a job type this worker runs */
+	enum slot_kind		 kind;
 	enum payment_result	 pay;		/* once finished */
 	char			 why[256];	/* the payment's failure */
+	/* dispatch, deliver, fulfil: INV_OK to acknowledge, else why */
+	enum inv_err		 rc;
+	struct delivery		 delivery;	/* deliver, in flight */
+	struct fulfil		 fulfil;	/* fulfil, in flight */
 };
 
 /* The loop's state: slots[cap] with a stack of the free ones, and the
@@ -67,6 +104,10 @@ struct run {
 	size_t			 batch;		/* worker_batch */
 	bool			 http;		/* payment_mode http */
 	struct queue_job	*claimed;	/* [batch], for queue_claim_batch */
+	struct httpc		*hooks;		/* webhook deliveries and
+						   fulfilment requests */
+	uint64_t		 dispatch_at;	/* our dispatch job enqueued, 0:
+						   none waiting */
 };
 
 /* Sleeps usec microseconds, whatever signals arrive. */
@@ -88,7 +129,8 @@ sweep(struct worker *w)
 	size_t n = 0;
 	enum inv_err rc;
 
-	rc = order_flow_sweep(w->db, w->queue, w->stop, &n);
+	rc = order_flow_sweep(w->db, w->queue, w->cfg->fulfilment_url[0] != '\0',
+	    w->stop, &n);
 	w->t.swept += n;
 	return rc;
 }
@@ -113,7 +155,7 @@ promote(struct worker *w, size_t *moved)
 static enum inv_err
 housekeeping(struct worker *w)
 {
-	size_t jobs = 0, keys = 0;
+	size_t jobs = 0, keys = 0, rows = 0;
 	enum inv_err rc;
 
 	if ((rc = queue_recover(w->queue, &jobs, NULL)) != INV_OK)
@@ -127,6 +169,14 @@ housekeeping(struct worker *w)
 	rc = idem_purge_expired(w->db, &keys);
 	if (keys > 0)
 		log_info("%zu expired idempotency key(s) purged", keys);
+	if (rc != INV_OK)
+		return rc;
+	/* The outbox and the deliveries would only grow too. */
+	rc = delivery_purge(w->db, w->cfg, &rows);
+	if (rows > 0)
+		log_info("%zu finished delivery or dispatched event row(s) "
+		    "older than %" PRId64 " days purged", rows,
+		    w->cfg->webhook_retention_days);
 	return rc;
 }
 
@@ -153,6 +203,8 @@ static void
 slot_release(struct run *r, struct slot *s)
 {
 	queue_job_free(&s->job);
+	delivery_free(&s->delivery);
+	fulfil_free(&s->fulfil);
 	r->free[r->nfree++] = (size_t)(s - r->slots);
 }
 
@@ -202,10 +254,179 @@ pay_http(struct run *r, struct slot **slots, size_t n)
 	return INV_OK;
 }
 
+/* A dispatch or delivery job is finished: rc INV_OK acknowledges it,
+ * anything else fails it for why (borrowed). */
+static void
+slot_finish(struct run *r, struct slot *s, enum inv_err rc, const char *why)
+{
+	s->rc = rc;
+	snprintf(s->why, sizeof(s->why), "%s", why != NULL ? why :
+	    inv_strerror(rc));
+	r->done[r->ndone++] = s;
+}
+
+/* The answer of a fulfilment request: applied to the order (the job
+ * done), or the job failed for why, to be tried again. */
+static void
+on_fulfilled(struct run *r, struct slot *s, const struct httpc_response *res)
+{
+	const char *what = NULL;
+	char *why = NULL;
+	enum inv_err rc;
+
+	rc = fulfil_record(r->w->db, r->w->cache, &s->fulfil, res, &what,
+	    &why);
+	if (rc == INV_OK) {
+		r->w->t.fulfilled++;
+		log_info("job %s fulfil order %" PRId64 ": HTTP %ld, %s "
+		    "(%" PRId64 " ms)", s->job.id, s->job.order_id,
+		    res->status, what, res->duration_ms);
+	}
+	fulfil_free(&s->fulfil);
+	slot_finish(r, s, rc, why);
+	free(why);
+}
+
+/* httpc_done_fn of a delivery: its attempt recorded, its job done. A
+ * failed POST is the delivery's (its row schedules the next attempt),
+ * not the job's, which only fails when the record cannot be written.
+ * A fulfilment request's answer goes to on_fulfilled. */
+static void
+on_delivered(void *arg, void *tag, const struct httpc_response *res)
+{
+	struct run *r = arg;
+	struct slot *s = tag;
+	enum inv_err rc;
+
+	if (s->kind == SLOT_FULFIL) {
+		on_fulfilled(r, s, res);
+		return;
+	}
+	rc = delivery_record(r->w->db, r->w->cfg, &s->delivery, res, NULL);
+	r->w->t.deliveries++;
+	delivery_free(&s->delivery);
+	slot_finish(r, s, rc, NULL);
+}
+
+/* Starts the POST of slot s's delivery; one with nothing to send (sent,
+ * failed, paused, gone) is finished at once. */
+static void
+start_delivery(struct run *r, struct slot *s)
+{
+	struct httpc_request req;
+	enum inv_err rc;
+
+	rc = delivery_prepare(r->w->db, r->w->cfg, s->job.delivery_id,
+	    &s->delivery, &req);
+	if (rc == INV_NOTFOUND) {
+		slot_finish(r, s, INV_OK, NULL);
+		return;
+	}
+	if (rc != INV_OK) {
+		slot_finish(r, s, rc, NULL);
+		return;
+	}
+	/* Checked at each connect, on the address the name resolved to
+	 * then: a name that pointed elsewhere when the URL was stored
+	 * gains nothing. */
+	req.refuse = r->w->cfg->webhook_allow_private ? NULL :
+	    target_addr_private;
+	req.tag = s;
+	httpc_start(r->hooks, &req);
+}
+
+/* Starts the POST of slot s's order to fulfilment_url; an order no
+ * longer processing (or gone) is finished at once. */
+static void
+start_fulfil(struct run *r, struct slot *s)
+{
+	struct httpc_request req;
+	enum inv_err rc;
+
+	/* Turned off since the job was queued: kept for the operator
+	 * (retried, then a dead letter), not silently dropped. */
+	if (r->w->cfg->fulfilment_url[0] == '\0') {
+		slot_finish(r, s, INV_CONFIG, "fulfilment_url is not set");
+		return;
+	}
+	rc = fulfil_prepare(r->w->db, r->w->cfg, s->job.order_id, s->job.id,
+	    &s->fulfil, &req);
+	if (rc == INV_NOTFOUND) {
+		log_info("job %s fulfil order %" PRId64 ": not processing "
+		    "(or gone): nothing to send", s->job.id, s->job.order_id);
+		r->w->t.fulfilled++;
+		slot_finish(r, s, INV_OK, NULL);
+		return;
+	}
+	if (rc != INV_OK) {
+		slot_finish(r, s, rc, NULL);
+		return;
+	}
+	/* The operator's own URL: not held to the webhooks' address
+	 * rules. */
+	req.tag = s;
+	httpc_start(r->hooks, &req);
+}
+
+/* Runs slot s's dispatch job now: it is short (a few statements). */
+static void
+run_dispatch(struct run *r, struct slot *s)
+{
+	size_t events = 0, queued = 0;
+	enum inv_err rc;
+
+	rc = delivery_dispatch(r->w->db, r->w->queue, r->w->cfg, &events,
+	    &queued);
+	r->w->t.events += events;
+	if (events > 0 || queued > 0)
+		log_info("dispatch: %zu event(s) dispatched, %zu delivery "
+		    "job(s) queued", events, queued);
+	r->dispatch_at = 0;
+	slot_finish(r, s, rc, NULL);
+}
+
+/*
+ * Enqueues a dispatch job on the low queue when events wait to be
+ * dispatched or deliveries are due, unless the one this worker enqueued
+ * has not run yet; reports the backlog to the metrics on the way. True
+ * when it enqueued one.
+ */
+static bool
+events_tick(struct run *r)
+{
+	uint64_t now = now_usec();
+	bool work = false;
+
+	if (delivery_backlog(r->w->db, &work) != INV_OK || !work)
+		return false;
+	if (r->dispatch_at != 0 && now - r->dispatch_at < DISPATCH_WAIT_USEC)
+		return false;
+	if (queue_enqueue_dispatch(r->w->queue, QUEUE_LOW) != INV_OK)
+		return false;
+	r->dispatch_at = now;
+	return true;
+}
+
+/* The kind of job type. */
+static enum slot_kind
+slot_kind(const char *type)
+{
+	if (strcmp(type, JOB_TYPE_ORDER) == 0)
+		return SLOT_ORDER;
+	if (strcmp(type, QUEUE_JOB_DISPATCH) == 0)
+		return SLOT_DISPATCH;
+	if (strcmp(type, QUEUE_JOB_DELIVER) == 0)
+		return SLOT_DELIVER;
+	if (strcmp(type, QUEUE_JOB_FULFIL) == 0)
+		return SLOT_FULFIL;
+	return SLOT_UNKNOWN;
+}
+
 /*
  * Claims up to worker_batch jobs (no more than free slots) and starts
- * their payments; a job of a type this worker does not run is finished
- * at once (it fails). INV_NOTFOUND when the queues are empty.
+ * their payments and deliveries (a dispatch runs at once); a job of a
+ * type this worker does not run is finished at once (it fails).
+ * INV_NOTFOUND when the queues are empty.
  */
 static enum inv_err
 claim(struct run *r, int64_t wait_ms)
@@ -222,9 +443,16 @@ claim(struct run *r, int64_t wait_ms)
 		s = &r->slots[r->free[--r->nfree]];
 		s->job = r->claimed[i];
 		s->t0 = now_usec();
-		s->runnable = strcmp(s->job.type, JOB_TYPE_ORDER) == 0;
-		if (s->runnable)
+		s->kind = slot_kind(s->job.type);
+		s->runnable = s->kind != SLOT_UNKNOWN;
+		if (s->kind == SLOT_ORDER)
 			mine[k++] = s;
+		else if (s->kind == SLOT_DISPATCH)
+			run_dispatch(r, s);
+		else if (s->kind == SLOT_DELIVER)
+			start_delivery(r, s);
+		else if (s->kind == SLOT_FULFIL)
+			start_fulfil(r, s);
 		else
 			on_paid(r, s, PAYMENT_RETRY, "unknown job type");
 	}
@@ -261,8 +489,12 @@ fail_job(struct run *r, struct slot *s, const char *why)
 		w->t.retried++;
 	else if (fate == QUEUE_FATE_DEAD)
 		w->t.dead++;
-	log_warn("job %s order %" PRId64 " attempt %" PRId64 ": failed: %s; "
-	    "%s (%.1f ms)", s->job.id, s->job.order_id, s->job.attempt, why,
+	log_warn("job %s %s %" PRId64 " attempt %" PRId64 ": failed: %s; "
+	    "%s (%.1f ms)", s->job.id, s->kind == SLOT_DELIVER ? "delivery" :
+	    s->kind == SLOT_DISPATCH ? "dispatch" : s->kind == SLOT_FULFIL ?
+	    "fulfil order" : "order",
+	    s->kind == SLOT_DELIVER ? s->job.delivery_id : s->job.order_id,
+	    s->job.attempt, why,
 	    fate == QUEUE_FATE_RETRY ? "retry scheduled" :
 	    fate == QUEUE_FATE_DEAD ? "dead letter" :
 	    "taken back by another worker", slot_ms(s));
@@ -299,14 +531,26 @@ settle(struct run *r)
 	struct order_settle *items = xcalloc(r->ndone, sizeof(*items));
 	const struct queue_job **acks = xcalloc(r->ndone, sizeof(*acks));
 	struct slot **orders = xcalloc(r->ndone, sizeof(*orders));
+	int64_t *fulfil = xcalloc(r->ndone, sizeof(*fulfil));
 	struct worker *w = r->w;
 	enum inv_err rc = INV_OK;
-	size_t i, n = 0, nacks = 0;
+	size_t i, n = 0, nacks = 0, nfulfil = 0;
 	struct slot *s;
 
 	/* A payment to try again never reaches the order. */
 	for (i = 0; i < r->ndone; i++) {
 		s = r->done[i];
+		if (s->kind == SLOT_DISPATCH || s->kind == SLOT_DELIVER ||
+		    s->kind == SLOT_FULFIL) {
+			/* An outage's job stays in flight, handed back. */
+			if (s->rc == INV_OK)
+				acks[nacks++] = &s->job;
+			else if (s->rc == INV_UNAVAILABLE)
+				rc = INV_UNAVAILABLE;
+			else if (fail_job(r, s, s->why) != INV_OK)
+				rc = INV_UNAVAILABLE;
+			continue;
+		}
 		if (!s->runnable || s->pay == PAYMENT_RETRY) {
 			if (fail_job(r, s, s->why) != INV_OK)
 				rc = INV_UNAVAILABLE;
@@ -318,6 +562,9 @@ settle(struct run *r)
 	}
 	order_flow_process_batch(w->db, w->cache, items, n);
 	for (i = 0; i < n; i++) {
+		if (items[i].rc == INV_OK && items[i].became_processing &&
+		    w->cfg->fulfilment_url[0] != '\0')
+			fulfil[nfulfil++] = items[i].order_id;
 		if (items[i].rc == INV_OK || items[i].rc == INV_NOTFOUND)
 			acks[nacks++] = &orders[i]->job;
 		else if (items[i].rc == INV_UNAVAILABLE)
@@ -326,7 +573,11 @@ settle(struct run *r)
 		    INV_OK)
 			rc = INV_UNAVAILABLE;
 	}
-	if (queue_ack_batch(w->queue, acks, nacks) == INV_OK) {
+	/* The follow-up jobs go with the acknowledgement, in one script:
+	 * lost together, the payments' jobs run again and find their
+	 * orders processing, and the sweep queues what they do not. */
+	if (queue_ack_fulfil(w->queue, acks, nacks, fulfil, nfulfil) ==
+	    INV_OK) {
 		for (i = 0; i < n; i++)
 			if (items[i].rc == INV_OK ||
 			    items[i].rc == INV_NOTFOUND)
@@ -339,6 +590,7 @@ settle(struct run *r)
 	free(items);
 	free(acks);
 	free(orders);
+	free(fulfil);
 	return rc;
 }
 
@@ -352,6 +604,8 @@ abandon(struct run *r)
 
 	payments_close(r->pay);
 	r->pay = NULL;
+	httpc_close(r->hooks);
+	r->hooks = NULL;
 	for (i = 0; i < r->nfree; i++)
 		gone[r->free[i]] = true;
 	for (i = 0; i < r->cap; i++)
@@ -361,7 +615,8 @@ abandon(struct run *r)
 	free(gone);
 	(void)queue_worker_stop(r->w->queue);
 	/* The configuration was good a moment ago. */
-	if (payments_open(&r->pay, r->w->cfg) != INV_OK)
+	if (payments_open(&r->pay, r->w->cfg) != INV_OK ||
+	    httpc_open(&r->hooks, 0) != INV_OK)
 		abort();
 }
 
@@ -394,10 +649,14 @@ run_free(struct run *r)
 	for (i = 0; i < r->nfree; i++)
 		idle[r->free[i]] = true;
 	for (i = 0; i < r->cap; i++)
-		if (!idle[i])
+		if (!idle[i]) {
 			queue_job_free(&r->slots[i].job);
+			delivery_free(&r->slots[i].delivery);
+			fulfil_free(&r->slots[i].fulfil);
+		}
 	free(idle);
 	payments_close(r->pay);
+	httpc_close(r->hooks);
 	free(r->slots);
 	free(r->free);
 	free(r->done);
@@ -406,18 +665,22 @@ run_free(struct run *r)
 
 /*
  * --drain found the queues empty with nothing in hand: true when it may
- * end, false when due retries or the sweep (now that the queues are
- * empty) gave it more.
+ * end, false when due retries, the sweep (now that the queues are
+ * empty) or the events' backlog gave it more.
  */
 static bool
-drained(struct worker *w)
+drained(struct run *r)
 {
+	struct worker *w = r->w;
 	size_t moved = 0;
 	uint64_t swept = w->t.swept;
 
 	if (promote(w, &moved) == INV_OK && moved > 0)
 		return false;
-	return !(sweep(w) == INV_OK && w->t.swept > swept);
+	if (sweep(w) == INV_OK && w->t.swept > swept)
+		return false;
+	/* What is due is delivered before the run ends. */
+	return !events_tick(r);
 }
 
 /*
@@ -439,14 +702,16 @@ outage(struct run *r, enum inv_err rc)
 int
 worker_run(struct worker *w, uint64_t max_usec)
 {
-	uint64_t start = now_usec(), promoted = start, housekept = start, now;
+	uint64_t start = now_usec(), promoted = start, housekept = start,
+	    evented = start, now;
 	struct run r;
 	enum inv_err rc, lost = INV_OK;
 	bool closing, timed_out, empty = false;
 	int status = 0;
 
 	run_init(&r, w);
-	if (payments_open(&r.pay, w->cfg) != INV_OK) {
+	if (payments_open(&r.pay, w->cfg) != INV_OK ||
+	    httpc_open(&r.hooks, 0) != INV_OK) {
 		run_free(&r);
 		return 1;
 	}
@@ -457,6 +722,7 @@ worker_run(struct worker *w, uint64_t max_usec)
 			return 1;
 		}
 	}
+	(void)events_tick(&r);
 	for (;;) {
 		metrics_worker_seen();
 		now = now_usec();
@@ -488,6 +754,10 @@ worker_run(struct worker *w, uint64_t max_usec)
 			promoted = now;
 			(void)promote(w, NULL);
 		}
+		if (!closing && now - evented >= EVENTS_USEC) {
+			evented = now;
+			(void)events_tick(&r);
+		}
 		/* Once the queues were found empty, not again before a
 		 * settle has made room. */
 		if (!closing && r.nfree > 0 && !(empty && in_hand(&r) > 0)) {
@@ -498,16 +768,23 @@ worker_run(struct worker *w, uint64_t max_usec)
 				if (w->follow)
 					continue;
 				promoted = now_usec();
-				if (drained(w))
+				if (drained(&r))
 					break;
 				continue;
 			}
 			if (rc != INV_OK && rc != INV_NOTFOUND)
 				lost = rc;
 		}
+		/* Two loops, one thread: while both have work in flight,
+		 * each waits briefly in turn. */
 		if (payments_in_flight(r.pay) > 0)
-			(void)payments_poll(r.pay, r.ndone > 0 ? 0 : POLL_MS,
-			    on_paid, &r);
+			(void)payments_poll(r.pay, r.ndone > 0 ? 0 :
+			    httpc_in_flight(r.hooks) > 0 ? BOTH_POLL_MS :
+			    POLL_MS, on_paid, &r);
+		if (httpc_in_flight(r.hooks) > 0)
+			(void)httpc_poll(r.hooks, r.ndone > 0 ? 0 :
+			    payments_in_flight(r.pay) > 0 ? BOTH_POLL_MS :
+			    POLL_MS, on_delivered, &r);
 		/* Failing to beat is not the jobs' failure: at worst
 		 * another worker runs them again, which is harmless. */
 		(void)queue_heartbeat(w->queue);

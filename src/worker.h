@@ -18,13 +18,20 @@ struct queue;
 
 /* What one run did, for the summary line. */
 struct worker_tally {
-	uint64_t	processed;	/* acknowledged: done, or nothing to do */
+	uint64_t	processed;	/* order jobs acknowledged: done, or
+					   nothing to do */
 	uint64_t	cancelled;	/* of those, refused by the payment */
 	uint64_t	failed;		/* handed to queue_fail */
 	uint64_t	retried;	/* of those, scheduled again */
 	uint64_t	dead;		/* of those, dead letters */
 	uint64_t	recovered;	/* jobs of dead workers put back */
 	uint64_t	swept;		/* orders enqueued by the sweep */
+	/* Webhooks (not in the counts above, which are the orders'). */
+	uint64_t	events;		/* outbox events dispatched */
+	uint64_t	deliveries;	/* delivery attempts recorded */
+	/* Fulfilment (not in the orders' counts either). */
+	uint64_t	fulfilled;	/* fulfil_order jobs done: shipped,
+					   declined, or nothing to send */
 };
 
 /* A run's connections and settings, all borrowed. */

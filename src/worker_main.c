@@ -174,10 +174,12 @@ main(int argc, char *argv[])
 		status = 1;
 	log_info("worker %s: done: processed=%" PRIu64 " cancelled=%" PRIu64
 	    " failed=%" PRIu64 " retried=%" PRIu64 " dead=%" PRIu64
-	    " recovered=%" PRIu64 " swept=%" PRIu64 " seconds=%.1f status=%d",
-	    id, w.t.processed, w.t.cancelled, w.t.failed, w.t.retried,
-	    w.t.dead, w.t.recovered, w.t.swept,
-	    (double)(now_usec() - t0) / 1e6, status);
+	    " recovered=%" PRIu64 " swept=%" PRIu64 " events=%" PRIu64
+	    " deliveries=%" PRIu64 " fulfilled=%" PRIu64 " seconds=%.1f "
+	    "status=%d", id, w.t.processed, w.t.cancelled, w.t.failed,
+	    w.t.retried, w.t.dead, w.t.recovered, w.t.swept, w.t.events,
+	    w.t.deliveries, w.t.fulfilled, (double)(now_usec() - t0) / 1e6,
+	    status);
 out:
 	queue_close(w.queue);
 	cache_close(w.cache);

@@ -63,7 +63,7 @@ if [ $keys = yes ]; then
 	# RS(p, field, ...) and RI(p, field, ...) row of that macro.
 	cfile=$top_srcdir/src/config.c
 	rfields=$(sed -n 's/^[[:space:]]*R[SI](p, \([a-z_0-9]*\),.*/\1/p' "$cfile")
-	code=$( (sed -n 's/^[[:space:]]*[SID](\([a-z_0-9]*\),.*/\1/p' "$cfile"
+	code=$( (sed -n 's/^[[:space:]]*[SIDB](\([a-z_0-9]*\),.*/\1/p' "$cfile"
 	    for p in $(sed -n 's/^[[:space:]]*REDIS_KEYS(\([a-z_0-9]*\),.*/\1/p' "$cfile"); do
 		for f in $rfields; do
 			echo "${p}_$f"

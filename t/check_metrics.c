@@ -315,7 +315,7 @@ START_TEST(another_versions_file_is_replaced)
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pread(fd, magic, 8, 0), 8);
-	ck_assert(memcmp(magic, "3RTEMVNI", 8) == 0);
+	ck_assert(memcmp(magic, "4RTEMVNI", 8) == 0);
 	close(fd);
 	ck_assert_int_eq(pread(old, magic, 8, 0), 8);
 	ck_assert(memcmp(magic, old_magic, 8) == 0);

@@ -139,6 +139,8 @@ t() {
 		expect "$exp"
 		if [[ "$method $path" == "POST $API/products" && $exp == *201* ]]; then
 			printf '=== cleanup\nDELETE %s/products/{@id}\nAuthorization: Bearer {admin}\n' "$API"
+		elif [[ "$method $path" == "POST $API/webhooks" && $exp == *201* ]]; then
+			printf '=== cleanup\nDELETE %s/webhooks/{@id}\nAuthorization: Bearer {admin}\n' "$API"
 		fi
 	} >"$file"
 	NCASE=$((NCASE + 1))
@@ -280,7 +282,7 @@ done < <(routes)
 # Every list: skip and limit; then each list's own filters.
 LISTS=("$API/users admin" "$API/products user" "$API/inventory user"
     "$API/inventory/status/low-stock admin" "$API/inventory/{iid}/movements admin"
-    "$API/orders user" "$API/orders/admin admin")
+    "$API/orders user" "$API/orders/admin admin" "$API/webhooks admin")
 for l in "${LISTS[@]}"; do
 	path=${l% *}
 	who=${l##* }
@@ -316,6 +318,8 @@ PUT   | /api/v1/inventory/{id}           | 404 | {"quantity_in_stock":5} | -
 POST  | /api/v1/inventory/{id}/adjust    | 404 | {"quantity":1,"reason":"r"} | reason
 POST  | /api/v1/orders                   | 404 | {"shipping_address":"a","items":[{"product_id":{missing},"quantity":1}]} | shipping_address
 PUT   | /api/v1/orders/{id}              | 404 | {"status":"processing","notes":"n"} | notes
+POST  | /api/v1/webhooks                 | 201 | {"url":"http://127.0.0.1:9/badinput","events":["order.created"],"description":"Bad Input"} | description
+PATCH | /api/v1/webhooks/{id}            | 404 | {"description":"Bad Input"} | description
 EOF
 )
 
@@ -450,6 +454,10 @@ POST  | /api/v1/orders         | items,0,quantity  | int  | 1 | 1000000 | r | 40
 PUT   | /api/v1/orders/{id}    | status            | enum | 1 | 32  | rt | 404 | {"status":@V@}
 PUT   | /api/v1/orders/{id}    | tracking_number   | str  | 0 | 100 | nt | 404 | {"status":"processing","tracking_number":@V@}
 PUT   | /api/v1/orders/{id}    | notes             | str  | 0 | 5000| n  | 404 | {"status":"processing","notes":@V@}
+POST  | /api/v1/webhooks       | description       | str  | 0 | 500 | nt | 201 | {"url":"http://127.0.0.1:9/badinput","events":["order.created"],"description":@V@}
+POST  | /api/v1/webhooks       | is_active         | bool | 0 | 0   |    | 201 | {"url":"http://127.0.0.1:9/badinput","events":["order.created"],"is_active":@V@}
+PATCH | /api/v1/webhooks/{id}  | description       | str  | 0 | 500 | nt | 404 | {"description":@V@}
+PATCH | /api/v1/webhooks/{id}  | is_active         | bool | 0 | 0   |    | 404 | {"is_active":@V@}
 EOF
 )
 

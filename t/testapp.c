@@ -119,6 +119,9 @@ tu_reset_db(struct app *app)
 	    "TRUNCATE TABLE idempotency_keys;"
 	    "TRUNCATE TABLE refresh_tokens;"
 	    "TRUNCATE TABLE users;"
+	    "TRUNCATE TABLE webhook_deliveries;"
+	    "TRUNCATE TABLE webhooks;"
+	    "TRUNCATE TABLE outbox;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
 	tu_redis(app, "FLUSHDB");
 }
