@@ -20,6 +20,7 @@ enum gw_mode {
 	GW_FLAKY,	/* 503 the first time a key is seen, then 200 */
 	GW_SILENT,	/* reads the request and never answers (hangs) */
 	GW_FAIL,	/* 500, every time */
+	GW_NOWHERE,	/* no stub: nothing listens at the URL (gw_nowhere) */
 	GW__MAX
 };
 
