@@ -455,25 +455,21 @@ END_TEST
 static Suite *
 webhook_delivery_suite(void)
 {
-	Suite *s = suite_create("webhook_delivery");
-	TCase *send = tcase_create("send");
-	TCase *faults = tcase_create("faults");
+	const struct tu_row rows[] = {
+		TU_CASE("send", 60),
+		TU_TEST(every_type_arrives_signed),
+		TU_TEST(rolled_back_change_sends_nothing),
+		TU_TEST(server_error_until_failed),
+		TU_TEST(hang_cut_by_timeout),
+		TU_TEST(private_address_refused_at_connect),
+		TU_TEST(thousand_orders_thousand_events),
+		TU_CASE("faults", 120),
+		TU_TEST(receiver_down_then_back),
+		TU_TEST(killed_mid_delivery_delivered_after),
+	};
 
-	tcase_add_checked_fixture(send, setup, teardown);
-	tcase_set_timeout(send, 60);
-	tcase_add_test(send, every_type_arrives_signed);
-	tcase_add_test(send, rolled_back_change_sends_nothing);
-	tcase_add_test(send, server_error_until_failed);
-	tcase_add_test(send, hang_cut_by_timeout);
-	tcase_add_test(send, private_address_refused_at_connect);
-	tcase_add_test(send, thousand_orders_thousand_events);
-	tcase_add_checked_fixture(faults, setup, teardown);
-	tcase_set_timeout(faults, 120);
-	tcase_add_test(faults, receiver_down_then_back);
-	tcase_add_test(faults, killed_mid_delivery_delivered_after);
-	suite_add_tcase(s, send);
-	suite_add_tcase(s, faults);
-	return s;
+	return tu_suite("webhook_delivery", setup, teardown, rows,
+	    NROWS(rows));
 }
 
 int
