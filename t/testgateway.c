@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,12 +195,16 @@ gw_start_on(int port, enum gw_mode mode)
 	    "INVENTORY_PAYMENT_URL=http://127.0.0.1:%d/pay", gw_port);
 	if ((gw_pid = fork()) == 0) {
 		setpgid(0, 0);
+		/* A test that fails skips its teardown: the stub (and its
+		 * connections, below) must not outlive the test's process. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* The connections' processes reap themselves. */
 		signal(SIGCHLD, SIG_IGN);
 		for (;;) {
 			if ((fd = accept(ls, NULL, NULL)) < 0)
 				continue;
 			if (fork() == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
 				close(ls);
 				gw_serve(fd, mode);
 				tu_child_exit(0);

@@ -26,7 +26,7 @@ enum gw_mode {
 	GW_REJECT,	/* 422 {"error": "Address not deliverable"} */
 	GW_NOTRACK,	/* 200 {}: no tracking number */
 	GW_SLOW,	/* 200 after 300 ms */
-	GW_NOWHERE,	/* no stub: nothing listens (gw_nowhere) */
+	GW_NOWHERE,	/* no stub: nothing listens at the URL (gw_nowhere) */
 	GW__MAX
 };
 
