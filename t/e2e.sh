@@ -451,6 +451,32 @@ req POST /api/v1/orders "${USER[@]}" "${JSON_CT[@]}" \
     --data-binary '{"shipping_address":"1 Main St","items":[{"product_id":1,"quantity":1}]}'
 check "the deactivated user's token cannot order any more (400)" error_is 400 "Inactive user"
 
+# --- webhooks: made, read, changed, its secret shown twice only ---
+hook_made() { status_is 201 && [[ -n $hook_id && $(json_str secret) =~ ^[0-9a-f]{64}$ && $(header Cache-Control) == no-store ]]; }
+no_secret() { status_is 200 && ! body_has '"secret"'; }
+req POST /api/v1/webhooks "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"url":"http://127.0.0.1:9/e2e","events":["order.created","order.shipped"],"description":"e2e"}'
+hook_id=$(json_num id)
+check "POST /webhooks is 201 with its secret, kept by no cache" hook_made
+req GET "/api/v1/webhooks/${hook_id:-0}" "${ADMIN[@]}"
+check "GET /webhooks/{id} does not show the secret" no_secret
+req GET "/api/v1/webhooks?limit=1000" "${ADMIN[@]}"
+check "GET /webhooks lists them, without secrets" no_secret
+req PATCH "/api/v1/webhooks/${hook_id:-0}" "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"events":["order.delivered"],"is_active":false}'
+check "PATCH /webhooks/{id} changes it, no secret shown" no_secret
+req POST "/api/v1/webhooks/${hook_id:-0}/rotate-secret" "${ADMIN[@]}"
+check "POST /webhooks/{id}/rotate-secret shows the new secret" status_is 200
+req GET "/api/v1/webhooks/${hook_id:-0}/deliveries" "${ADMIN[@]}"
+check "GET /webhooks/{id}/deliveries of a new webhook is an empty page" no_orders
+req POST "/api/v1/webhooks/${hook_id:-0}/deliveries/9223372036854775807/redeliver" "${ADMIN[@]}"
+check "POST .../redeliver of no delivery is 404" error_is 404 "Delivery with id 9223372036854775807 not found"
+req POST /api/v1/webhooks "${USER[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"url":"http://127.0.0.1:9/e2e","events":["order.created"]}'
+check "POST /webhooks as a user is 403" error_is 403 "Not enough permissions"
+req DELETE "/api/v1/webhooks/${hook_id:-0}" "${ADMIN[@]}"
+check "DELETE /webhooks/{id} is 204" status_is 204
+
 # --- /metrics: every documented metric, and counters that move ---
 METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_bucket
     inventory_http_request_duration_seconds_sum inventory_http_request_duration_seconds_count
