@@ -118,6 +118,7 @@ tu_reset_db(struct app *app)
 	    "TRUNCATE TABLE refresh_tokens;"
 	    "TRUNCATE TABLE users;"
 	    "TRUNCATE TABLE outbox;"
+	    "TRUNCATE TABLE reorder_suggestions;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
 	tu_redis(app, "FLUSHDB");
 }
