@@ -280,6 +280,7 @@ done < <(routes)
 # Every list: skip and limit; then each list's own filters.
 LISTS=("$API/users admin" "$API/products user" "$API/inventory user"
     "$API/inventory/status/low-stock admin" "$API/inventory/{iid}/movements admin"
+    "$API/inventory/reorder-suggestions admin"
     "$API/orders user" "$API/orders/admin admin")
 for l in "${LISTS[@]}"; do
 	path=${l% *}
@@ -316,6 +317,7 @@ PUT   | /api/v1/inventory/{id}           | 404 | {"quantity_in_stock":5} | -
 POST  | /api/v1/inventory/{id}/adjust    | 404 | {"quantity":1,"reason":"r"} | reason
 POST  | /api/v1/orders                   | 404 | {"shipping_address":"a","items":[{"product_id":{missing},"quantity":1}]} | shipping_address
 PUT   | /api/v1/orders/{id}              | 404 | {"status":"processing","notes":"n"} | notes
+PATCH | /api/v1/inventory/reorder-suggestions/{id} | 404 | {"status":"ordered"} | status
 EOF
 )
 
@@ -397,9 +399,10 @@ done <<<"$BASES"
 # ---------------------------------------------- every field of every body
 
 # One line per field, as the route's spec declares it (src/users.c,
-# src/inventory.c, src/orders.c); @V@ in the body is where each value
-# goes. TYPE is str, email, url (absolute http or https), enum (order
-# status), int, dec (money), bool or list; MIN and MAX bound a length (str) or the value (int, dec);
+# src/inventory.c, src/orders.c, src/reorder.c); @V@ in the body is where each value
+# goes. TYPE is str, email, url (absolute http or https), enum (a
+# status: ENUM_VALID below), int, dec (money), bool or list; MIN and
+# MAX bound a length (str) or the value (int, dec);
 # FLAGS: r required, t trimmed, n nullable. STATUS answers a valid value.
 #   METHOD | PATH | LOC | TYPE | MIN | MAX | FLAGS | STATUS | BODY
 FIELDS=$(cat <<'EOF'
@@ -450,6 +453,7 @@ POST  | /api/v1/orders         | items,0,quantity  | int  | 1 | 1000000 | r | 40
 PUT   | /api/v1/orders/{id}    | status            | enum | 1 | 32  | rt | 404 | {"status":@V@}
 PUT   | /api/v1/orders/{id}    | tracking_number   | str  | 0 | 100 | nt | 404 | {"status":"processing","tracking_number":@V@}
 PUT   | /api/v1/orders/{id}    | notes             | str  | 0 | 5000| n  | 404 | {"status":"processing","notes":@V@}
+PATCH | /api/v1/inventory/reorder-suggestions/{id} | status | enum | 1 | 32 | rt | 404 | {"status":@V@}
 EOF
 )
 
@@ -569,6 +573,11 @@ declare -A OVERRIDE=(
 	["POST /api/v1/inventory/{id}/adjust quantity 0"]="422@body,quantity"
 )
 
+# A value each enum field accepts (else "processing", an order status).
+declare -A ENUM_VALID=(
+	["PATCH /api/v1/inventory/reorder-suggestions/{id}"]=ordered
+)
+
 while IFS='|' read -r method path loc type min max flags status tmpl; do
 	trim method path loc type min max flags status tmpl
 	p=${path//\{id\}/$MISSING}
@@ -596,10 +605,11 @@ while IFS='|' read -r method path loc type min max flags status tmpl; do
 		    "${tmpl//@V@/"$value"}"
 	done <<<"$VALUES"
 	if [[ $type == enum ]]; then
-		t "$method $path $loc=\"processing\"" "$method" "$p" admin application/json \
-		    "$status" "${tmpl//@V@/'"processing"'}"
-		t "$method $path $loc=\"PROCESSING\"" "$method" "$p" admin application/json \
-		    "422@body,$loc" "${tmpl//@V@/'"PROCESSING"'}"
+		good=${ENUM_VALID["$method $path"]:-processing}
+		t "$method $path $loc=\"$good\"" "$method" "$p" admin application/json \
+		    "$status" "${tmpl//@V@/"\"$good\""}"
+		t "$method $path $loc=\"${good^^}\"" "$method" "$p" admin application/json \
+		    "422@body,$loc" "${tmpl//@V@/"\"${good^^}\""}"
 	fi
 	if [[ $type == list ]]; then
 		items=$(for ((i = 1; i <= 101; i++)); do printf '{"product_id":%d,"quantity":1},' "$i"; done)
