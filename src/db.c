@@ -1323,9 +1323,8 @@ db_explain(struct db *db, enum stmt st, const struct db_val *params,
  * The statements of the lists with the parameters of a first page, in
  * letters: i an id (1), s an order status, r a suggestion's, c a
  * category, q a LIKE pattern, a the key of ascending lists' first page
- * (0), d descending ids' (the
- * largest), t the latest time, l a limit of 101, o no offset, j a JSON
- * array of ids. count marks a COUNT(*), which may read every row it
+ * (0), d descending ids' (the largest), t the latest time, l a limit of
+ * 101, o no offset, j a JSON array of ids. count marks a COUNT(*), which may read every row it
  * counts (README, LISTS: counts are cached).
  */
 static const struct {
