@@ -7,7 +7,7 @@
  * orders crossing the level at once leave exactly one. Then the routes of
  * /inventory/reorder-suggestions, their successes and their errors.
  */
-#include "router.h"
+#include "paging.h"
 #include "testinventory.h"
 
 #define SUGGESTIONS	API "/inventory/reorder-suggestions"
@@ -499,36 +499,31 @@ END_TEST
 static Suite *
 reorder_suite(void)
 {
-	Suite *s = suite_create("reorder");
-	TCase *rule = tcase_create("crossing");
-	TCase *conc = tcase_create("concurrency");
-	TCase *api = tcase_create("api");
+	const struct tu_row rows[] = {
+		TU_CASE("crossing", 0),
+		TU_TEST(test_crossing_writes_one),
+		TU_TEST(test_staying_low_writes_none),
+		TU_TEST(test_restock_closes),
+		TU_TEST(test_level_changes),
+		TU_TEST(test_manual_hold),
+		TU_TEST(test_order_paths),
+		TU_TEST(test_rolled_back),
+		TU_TEST(test_created_low),
+		TU_TEST(test_ordered_then_restocked),
+		TU_TEST(test_one_open_in_schema),
+		/* Lock waits of eight children: longer than Check's default. */
+		TU_CASE("concurrency", 60),
+		TU_TEST(test_concurrent_orders),
+		TU_CASE("routes", 0),
+		TU_TEST(test_list),
+		TU_TEST(test_list_cursor),
+		TU_TEST(test_list_errors),
+		TU_TEST(test_patch),
+		TU_TEST(test_patch_refused),
+		TU_TEST(test_patch_errors),
+	};
 
-	tcase_add_checked_fixture(rule, seed, teardown);
-	tcase_add_test(rule, test_crossing_writes_one);
-	tcase_add_test(rule, test_staying_low_writes_none);
-	tcase_add_test(rule, test_restock_closes);
-	tcase_add_test(rule, test_level_changes);
-	tcase_add_test(rule, test_manual_hold);
-	tcase_add_test(rule, test_order_paths);
-	tcase_add_test(rule, test_rolled_back);
-	tcase_add_test(rule, test_created_low);
-	tcase_add_test(rule, test_ordered_then_restocked);
-	tcase_add_test(rule, test_one_open_in_schema);
-	suite_add_tcase(s, rule);
-	tcase_add_checked_fixture(conc, seed, teardown);
-	tcase_set_timeout(conc, 60);
-	tcase_add_test(conc, test_concurrent_orders);
-	suite_add_tcase(s, conc);
-	tcase_add_checked_fixture(api, seed, teardown);
-	tcase_add_test(api, test_list);
-	tcase_add_test(api, test_list_cursor);
-	tcase_add_test(api, test_list_errors);
-	tcase_add_test(api, test_patch);
-	tcase_add_test(api, test_patch_refused);
-	tcase_add_test(api, test_patch_errors);
-	suite_add_tcase(s, api);
-	return s;
+	return tu_suite("reorder", seed, teardown, rows, NROWS(rows));
 }
 
 int
