@@ -92,6 +92,14 @@
 #define MOVEMENT_COLS \
 	"id, inventory_id, product_id, change_in_stock, change_reserved, " \
 	"reason, order_id, user_id, " ISO_UTC("created_at")
+#define REORDER_COLS \
+	"id, inventory_id, product_id, available, reorder_level, " \
+	"suggested_quantity, status, " ISO_UTC("created_at") ", " \
+	ISO_UTC("updated_at") ", " ISO_UTC("closed_at")
+/* Newest first along the primary key, or along (status, id). */
+#define REORDER_PAGE(where) \
+	"SELECT " REORDER_COLS " FROM reorder_suggestions WHERE " where \
+	"id < ? ORDER BY id DESC LIMIT ? OFFSET ?"
 
 /*
  * enum order_col: an order with its owner (o, u). The owner's own views
@@ -356,6 +364,23 @@ static const struct {
 	    "LIMIT ? OFFSET ?" },
 	[STMT_MOVEMENT_COUNT] = { "movement_count", 1,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = ?" },
+	[STMT_REORDER_PAGE] = { "reorder_page", REORDER_COL__MAX,
+	    REORDER_PAGE("") },
+	[STMT_REORDER_PAGE_BY_STATUS] = { "reorder_page_by_status",
+	    REORDER_COL__MAX, REORDER_PAGE("status = ? AND ") },
+	[STMT_REORDER_COUNT] = { "reorder_count", 1,
+	    "SELECT COUNT(*) FROM reorder_suggestions" },
+	[STMT_REORDER_COUNT_BY_STATUS] = { "reorder_count_by_status", 1,
+	    "SELECT COUNT(*) FROM reorder_suggestions WHERE status = ?" },
+	[STMT_REORDER_BY_ID] = { "reorder_by_id", REORDER_COL__MAX,
+	    "SELECT " REORDER_COLS " FROM reorder_suggestions WHERE id = ?" },
+	/* The trigger on inventory closes suggestions under the record's
+	 * lock; a PATCH holds this one until it commits. */
+	[STMT_REORDER_LOCK] = { "reorder_lock", 1,
+	    "SELECT status FROM reorder_suggestions WHERE id = ? FOR UPDATE" },
+	[STMT_REORDER_SET_STATUS] = { "reorder_set_status", 0,
+	    "UPDATE reorder_suggestions SET status = ?, "
+	    "updated_at = UTC_TIMESTAMP() WHERE id = ?" },
 	/* orders */
 	/* The creation rule, in one round trip: a procedure that commits by
 	 * itself when told to (schema/007_order_create.sql). Its result
@@ -1422,10 +1447,10 @@ db_explain(struct db *db, enum stmt st, const struct db_val *params,
 
 /*
  * The statements of the lists with the parameters of a first page, in
- * letters: i an id (1), s a status, c a category, q a LIKE pattern, a
- * the key of ascending lists' first page (0), d descending ids' (the
- * largest), t the latest time, l a limit of 101, o no offset, j a JSON
- * array of ids. count marks a COUNT(*), which may read every row it
+ * letters: i an id (1), s an order status, r a suggestion's, c a
+ * category, q a LIKE pattern, a the key of ascending lists' first page
+ * (0), d descending ids' (the largest), t the latest time, l a limit of
+ * 101, o no offset, j a JSON array of ids. count marks a COUNT(*), which may read every row it
  * counts (README, LISTS: counts are cached).
  */
 static const struct {
@@ -1443,6 +1468,8 @@ static const struct {
 	{ STMT_INV_PAGE_LOW, "alo", false },
 	{ STMT_INV_PAGE_BY_PRODUCT_LOW, "ialo", false },
 	{ STMT_MOVEMENT_LIST, "idlo", false },
+	{ STMT_REORDER_PAGE, "dlo", false },
+	{ STMT_REORDER_PAGE_BY_STATUS, "rdlo", false },
 	{ STMT_ORDER_PAGE, "ttdlo", false },
 	{ STMT_ORDER_PAGE_BY_STATUS, "sttdlo", false },
 	{ STMT_ORDER_PAGE_BY_USER, "ittdlo", false },
@@ -1459,6 +1486,8 @@ static const struct {
 	{ STMT_INV_COUNT_LOW, "", true },
 	{ STMT_INV_COUNT_BY_PRODUCT_LOW, "i", true },
 	{ STMT_MOVEMENT_COUNT, "i", true },
+	{ STMT_REORDER_COUNT, "", true },
+	{ STMT_REORDER_COUNT_BY_STATUS, "r", true },
 	{ STMT_USER_COUNT, "", true },
 	{ STMT_ORDER_COUNT, "", true },
 	{ STMT_ORDER_COUNT_BY_STATUS, "s", true },
@@ -1502,6 +1531,7 @@ db_explain_lists(struct db *db, FILE *out, size_t *scans)
 			switch (list_plans[k].params[n]) {
 			case 'i': p[n] = DB_INT(1); break;
 			case 's': p[n] = DB_STR("shipped"); break;
+			case 'r': p[n] = DB_STR("open"); break;
 			case 'c': p[n] = DB_STR("c1"); break;
 			case 'q': p[n] = DB_STR("%widget 7%"); break;
 			case 'a': p[n] = DB_INT(0); break;

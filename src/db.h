@@ -92,6 +92,16 @@ enum stmt {
 					   skip -> MOVEMENT_COLS, newest
 					   first */
 	STMT_MOVEMENT_COUNT,		/* inventory_id -> count */
+	/* reorder suggestions (schema/010_reorder_suggestions.sql, whose
+	 * trigger makes and closes them) */
+	STMT_REORDER_PAGE,		/* before id, limit, skip ->
+					   REORDER_COLS, newest first */
+	STMT_REORDER_PAGE_BY_STATUS,	/* status, then the same */
+	STMT_REORDER_COUNT,
+	STMT_REORDER_COUNT_BY_STATUS,	/* status */
+	STMT_REORDER_BY_ID,		/* id -> REORDER_COLS */
+	STMT_REORDER_LOCK,		/* id -> status; FOR UPDATE */
+	STMT_REORDER_SET_STATUS,	/* status, id */
 	/* orders */
 	STMT_ORDER_CREATE,		/* CALL order_create: user_id,
 					   token version, [[pid,qty],...],
@@ -295,6 +305,21 @@ enum movement_col {
 	MOVEMENT_COL_USER_ID,
 	MOVEMENT_COL_CREATED_AT,
 	MOVEMENT_COL__MAX
+};
+
+/* Column order of REORDER_COLS. */
+enum reorder_col {
+	REORDER_COL_ID = 0,
+	REORDER_COL_INVENTORY_ID,
+	REORDER_COL_PRODUCT_ID,
+	REORDER_COL_AVAILABLE,		/* the record's at the crossing */
+	REORDER_COL_REORDER_LEVEL,	/* likewise */
+	REORDER_COL_SUGGESTED,		/* its reorder_quantity then */
+	REORDER_COL_STATUS,
+	REORDER_COL_CREATED_AT,		/* ISO 8601 */
+	REORDER_COL_UPDATED_AT,		/* ISO 8601 */
+	REORDER_COL_CLOSED_AT,		/* ISO 8601 or NULL */
+	REORDER_COL__MAX
 };
 
 /* Column order of ORDER_COLS (orders joined with their user). */

@@ -56,6 +56,12 @@ void h_inventory_movements(struct app *, struct http_req *,
 void h_inventory_low_stock(struct app *, struct http_req *,
     struct http_resp *);
 
+/* reorder.c: reorder suggestions */
+extern const struct body_spec query_reorder_list;
+extern const struct body_spec spec_reorder_patch;
+void h_reorder_list(struct app *, struct http_req *, struct http_resp *);
+void h_reorder_patch(struct app *, struct http_req *, struct http_resp *);
+
 /* orders.c */
 extern const struct body_spec spec_order_create;
 extern const struct body_spec spec_order_update;

@@ -67,6 +67,20 @@ static const struct member movement_m[] = {
 };
 const struct members members_movement = MEMBERS(movement_m);
 
+static const struct member reorder_m[] = {
+	{ "id", REORDER_COL_ID, MEMBER_INT },
+	{ "inventory_id", REORDER_COL_INVENTORY_ID, MEMBER_INT },
+	{ "product_id", REORDER_COL_PRODUCT_ID, MEMBER_INT },
+	{ "available", REORDER_COL_AVAILABLE, MEMBER_INT },
+	{ "reorder_level", REORDER_COL_REORDER_LEVEL, MEMBER_INT },
+	{ "suggested_quantity", REORDER_COL_SUGGESTED, MEMBER_INT },
+	{ "status", REORDER_COL_STATUS, MEMBER_STR },
+	{ "created_at", REORDER_COL_CREATED_AT, MEMBER_STR },
+	{ "updated_at", REORDER_COL_UPDATED_AT, MEMBER_STR },
+	{ "closed_at", REORDER_COL_CLOSED_AT, MEMBER_STR },
+};
+const struct members members_reorder = MEMBERS(reorder_m);
+
 /* Order's members, then OrderWithUser's. */
 static const struct member order_m[] = {
 	{ "id", ORDER_COL_ID, MEMBER_INT },

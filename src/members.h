@@ -55,6 +55,7 @@ extern const struct members members_inventory;	/* INV_COLS: Inventory */
 extern const struct members members_inventory_product; /* INV_COLS:
 					   InventoryWithProduct */
 extern const struct members members_movement;	/* MOVEMENT_COLS */
+extern const struct members members_reorder;	/* REORDER_COLS */
 extern const struct members members_order;	/* ORDER_COLS: Order */
 extern const struct members members_order_user;	/* OrderWithUser's own */
 extern const struct members members_item;	/* ORDER_ITEM_COLS */

@@ -51,6 +51,8 @@ const struct message messages[MSG__MAX] = {
 	[MSG_BELOW_ZERO] = { 400, "Cannot reduce stock below zero", NULL },
 	[MSG_BELOW_RESERVED] = { 400, "Cannot reduce stock below reserved "
 	    "quantity", NULL },
+	[MSG_NO_REORDER_SUGGESTION] = { 404, "Reorder suggestion with id %"
+	    PRId64 " not found", NULL },
 
 	[MSG_NO_ORDER] = { 404, "Order with id %" PRId64 " not found", NULL },
 	[MSG_ORDER_NOT_YOURS] = { 403, "Not authorized to access this order",

@@ -69,6 +69,12 @@ const struct route routes[] = {
 	  BODY_JSON, &spec_inventory_create, NULL },
 	{ HTTP_GET, API "/inventory/status/low-stock", h_inventory_low_stock,
 	  ROLE_ADMIN, BODY_NONE, NULL, &spec_paging },
+	/* Before /inventory/{id} as the others, though {id} takes digits
+	 * only. */
+	{ HTTP_GET, API "/inventory/reorder-suggestions", h_reorder_list,
+	  ROLE_ADMIN, BODY_NONE, NULL, &query_reorder_list },
+	{ HTTP_PATCH, API "/inventory/reorder-suggestions/{id}",
+	  h_reorder_patch, ROLE_ADMIN, BODY_JSON, &spec_reorder_patch, NULL },
 	{ HTTP_GET, API "/inventory/product/{id}", h_inventory_by_product,
 	  ROLE_USER, BODY_NONE, NULL, NULL },
 	{ HTTP_GET, API "/inventory/{id}", h_inventory_get, ROLE_USER,

@@ -282,6 +282,7 @@ done < <(routes)
 # Every list: skip and limit; then each list's own filters.
 LISTS=("$API/users admin" "$API/products user" "$API/inventory user"
     "$API/inventory/status/low-stock admin" "$API/inventory/{iid}/movements admin"
+    "$API/inventory/reorder-suggestions admin"
     "$API/orders user" "$API/orders/admin admin" "$API/webhooks admin")
 for l in "${LISTS[@]}"; do
 	path=${l% *}
@@ -320,6 +321,7 @@ POST  | /api/v1/orders                   | 404 | {"shipping_address":"a","items"
 PUT   | /api/v1/orders/{id}              | 404 | {"status":"processing","notes":"n"} | notes
 POST  | /api/v1/webhooks                 | 201 | {"url":"http://127.0.0.1:9/badinput","events":["order.created"],"description":"Bad Input"} | description
 PATCH | /api/v1/webhooks/{id}            | 404 | {"description":"Bad Input"} | description
+PATCH | /api/v1/inventory/reorder-suggestions/{id} | 404 | {"status":"ordered"} | status
 EOF
 )
 
@@ -401,9 +403,10 @@ done <<<"$BASES"
 # ---------------------------------------------- every field of every body
 
 # One line per field, as the route's spec declares it (src/users.c,
-# src/inventory.c, src/orders.c); @V@ in the body is where each value
-# goes. TYPE is str, email, url (absolute http or https), enum (order
-# status), int, dec (money), bool or list; MIN and MAX bound a length (str) or the value (int, dec);
+# src/inventory.c, src/orders.c, src/reorder.c); @V@ in the body is where each value
+# goes. TYPE is str, email, url (absolute http or https), enum (a
+# status: ENUM_VALID below), int, dec (money), bool or list; MIN and
+# MAX bound a length (str) or the value (int, dec);
 # FLAGS: r required, t trimmed, n nullable. STATUS answers a valid value.
 #   METHOD | PATH | LOC | TYPE | MIN | MAX | FLAGS | STATUS | BODY
 FIELDS=$(cat <<'EOF'
@@ -458,6 +461,7 @@ POST  | /api/v1/webhooks       | description       | str  | 0 | 500 | nt | 201 |
 POST  | /api/v1/webhooks       | is_active         | bool | 0 | 0   |    | 201 | {"url":"http://127.0.0.1:9/badinput","events":["order.created"],"is_active":@V@}
 PATCH | /api/v1/webhooks/{id}  | description       | str  | 0 | 500 | nt | 404 | {"description":@V@}
 PATCH | /api/v1/webhooks/{id}  | is_active         | bool | 0 | 0   |    | 404 | {"is_active":@V@}
+PATCH | /api/v1/inventory/reorder-suggestions/{id} | status | enum | 1 | 32 | rt | 404 | {"status":@V@}
 EOF
 )
 
@@ -577,6 +581,11 @@ declare -A OVERRIDE=(
 	["POST /api/v1/inventory/{id}/adjust quantity 0"]="422@body,quantity"
 )
 
+# A value each enum field accepts (else "processing", an order status).
+declare -A ENUM_VALID=(
+	["PATCH /api/v1/inventory/reorder-suggestions/{id}"]=ordered
+)
+
 while IFS='|' read -r method path loc type min max flags status tmpl; do
 	trim method path loc type min max flags status tmpl
 	p=${path//\{id\}/$MISSING}
@@ -604,10 +613,11 @@ while IFS='|' read -r method path loc type min max flags status tmpl; do
 		    "${tmpl//@V@/"$value"}"
 	done <<<"$VALUES"
 	if [[ $type == enum ]]; then
-		t "$method $path $loc=\"processing\"" "$method" "$p" admin application/json \
-		    "$status" "${tmpl//@V@/'"processing"'}"
-		t "$method $path $loc=\"PROCESSING\"" "$method" "$p" admin application/json \
-		    "422@body,$loc" "${tmpl//@V@/'"PROCESSING"'}"
+		good=${ENUM_VALID["$method $path"]:-processing}
+		t "$method $path $loc=\"$good\"" "$method" "$p" admin application/json \
+		    "$status" "${tmpl//@V@/"\"$good\""}"
+		t "$method $path $loc=\"${good^^}\"" "$method" "$p" admin application/json \
+		    "422@body,$loc" "${tmpl//@V@/"\"${good^^}\""}"
 	fi
 	if [[ $type == list ]]; then
 		items=$(for ((i = 1; i <= 101; i++)); do printf '{"product_id":%d,"quantity":1},' "$i"; done)

@@ -122,6 +122,7 @@ tu_reset_db(struct app *app)
 	    "TRUNCATE TABLE webhook_deliveries;"
 	    "TRUNCATE TABLE webhooks;"
 	    "TRUNCATE TABLE outbox;"
+	    "TRUNCATE TABLE reorder_suggestions;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
 	tu_redis(app, "FLUSHDB");
 }
