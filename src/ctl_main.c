@@ -178,6 +178,8 @@ cmd_create_admin(struct ctl *ctl, int argc, char *argv[])
 		fprintf(stderr, "inventoryctl: create-admin: %s\n",
 		    inv_strerror(rc));
 	else {
+		/* The users list's count is cached. */
+		cache_invalidate_users(ctl->cache);
 		printf("admin %s created\n", email);
 		status = 0;
 	}
@@ -420,7 +422,8 @@ static const struct command {
 	/* migrate opens its own connection, as the schema owner. */
 	{ "migrate", "", 0, 0, 0, cmd_migrate },
 	{ "create-admin", " --email E --full-name NAME",
-	    OPT_EMAIL | OPT_FULL_NAME, 0, NEED_DB, cmd_create_admin },
+	    OPT_EMAIL | OPT_FULL_NAME, 0, NEED_DB | NEED_CACHE,
+	    cmd_create_admin },
 	{ "check-config", " [--no-connect]", OPT_NO_CONNECT, 0,
 	    NEED_DB | NEED_CACHE | NEED_QUEUE, cmd_check_config },
 	{ "queue", " stats", 0, 1, NEED_QUEUE, cmd_queue },
