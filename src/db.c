@@ -440,6 +440,16 @@ static const struct {
 	    "SUM(IF(order_id IS NULL, change_reserved, 0)) AS manual "
 	    "FROM stock_movements GROUP BY inventory_id) m "
 	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
+	/* The counts the triggers keep (schema/012_list_counts.sql) that
+	 * are not COUNT(*), in one statement: one consistent read. */
+	[STMT_LIST_COUNT_AUDIT] = { "list_count_audit", 3,
+	    "SELECT t.list, COALESCE(c.n, 0), t.n FROM (SELECT 'products' "
+	    "AS list, COUNT(*) AS n FROM products UNION ALL SELECT "
+	    "'inventory', COUNT(*) FROM inventory UNION ALL SELECT "
+	    "'inventory_low', COUNT(*) FROM inventory "
+	    "WHERE needs_reorder = 1) t LEFT JOIN (SELECT list, SUM(n) AS n "
+	    "FROM list_counts GROUP BY list) c ON c.list = t.list "
+	    "WHERE COALESCE(c.n, 0) <> t.n" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */
 	[STMT_IDEM_INSERT] = { "idem_insert", 0,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 
 #include <hiredis/hiredis.h>
 
@@ -732,6 +733,52 @@ START_TEST(test_first_page_one_round_trip)
 }
 END_TEST
 
+/* The output of `inventoryctl audit` (new; the program beside
+ * INVENTORY_WORKER, with the suite's configuration) and its exit status. */
+static int
+ctl_audit(char **out)
+{
+	const char *worker = getenv("INVENTORY_WORKER"), *slash;
+	struct buf b;
+	char chunk[512], *cmd;
+	size_t n;
+	FILE *f;
+	int st;
+
+	ck_assert_msg(worker != NULL && (slash = strrchr(worker, '/')) != NULL,
+	    "INVENTORY_WORKER is not set to the worker's path");
+	cmd = xasprintf("'%.*s/inventoryctl' audit 2>&1",
+	    (int)(slash - worker), worker);
+	ck_assert((f = popen(cmd, "r")) != NULL);
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	st = pclose(f);
+	free(cmd);
+	*out = buf_take(&b);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* inventoryctl audit compares the counts the triggers keep with
+ * COUNT(*), and names one that is off. */
+START_TEST(test_audit_list_counts)
+{
+	char *out;
+
+	ctl_audit(&out);
+	ck_assert_msg(strstr(out, "list counts: 0 wrong") != NULL, "%.300s",
+	    out);
+	free(out);
+	sqlf("INSERT INTO list_counts (list, slot, n) VALUES "
+	    "('inventory_low', 0, 1) ON DUPLICATE KEY UPDATE n = n + 1");
+	ck_assert_int_eq(ctl_audit(&out), 1);
+	ck_assert_msg(strstr(out, "list counts: 1 wrong") != NULL &&
+	    strstr(out, "list count inventory_low: kept 16, COUNT(*) 15") !=
+	    NULL, "%.300s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *
 lists_suite(void)
 {
@@ -749,6 +796,7 @@ lists_suite(void)
 	tcase_add_test(tc, test_cursor_concurrent_writes);
 	tcase_add_test(tc, test_count_exact_after_concurrent_writes);
 	tcase_add_test(tc, test_first_page_one_round_trip);
+	tcase_add_test(tc, test_audit_list_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
