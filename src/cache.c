@@ -6,7 +6,8 @@
  *
  * Keys (doc/design.md, "Cache protocol"):
  *
- *   inventory:cache:gen:{item|product|lists}:{id}   a scope's generation
+ *   inventory:cache:gen:{item|product|lists|orders|users}:{id}
+ *                                                   a scope's generation
  *   inventory:cache:gen:floor                       lower bound of them all
  *   inventory:cache:{scope}:{id}:{gen}:{name}       a cached value, with TTL
  *
@@ -64,6 +65,7 @@ static const char *const scope_names[CACHE_SCOPE__MAX] = {
 	"product",	/* CACHE_SCOPE_PRODUCT */
 	"lists",	/* CACHE_SCOPE_LISTS */
 	"orders",	/* CACHE_SCOPE_ORDERS */
+	"users",	/* CACHE_SCOPE_USERS */
 };
 
 enum script {
@@ -101,8 +103,8 @@ enum script {
 static const char *const scripts[SCRIPT__MAX] = {
 	/*
 	 * SCRIPT_FETCH: KEYS[1] the generation, KEYS[2] the floor;
-	 * ARGV[1] the value key up to the generation, ARGV[2] the name.
-	 * Returns {effective generation, value or nil}.
+	 * ARGV[1] the value key up to the generation, ARGV[2..] the names.
+	 * Returns {effective generation, each value or nil}.
 	 */
 	"local g = redis.call('GET', KEYS[1])\n"
 	"if not g then\n"
@@ -112,7 +114,11 @@ static const char *const scripts[SCRIPT__MAX] = {
 	"end\n"
 	"local f = redis.call('GET', KEYS[2])\n"
 	"if f and tonumber(f) > tonumber(g) then g = f end\n"
-	"return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}\n",
+	"local r = {g}\n"
+	"for i = 2, #ARGV do\n"
+	"  r[i] = redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[i])\n"
+	"end\n"
+	"return r\n",
 	/* SCRIPT_BUMP: BUMP_LUA; returns how many generations. */
 	BUMP_LUA
 	"return #KEYS - 1\n",
@@ -437,24 +443,34 @@ cache_ping(struct cache *ch)
 }
 
 /*
- * A miss counts as a miss, a hit as a hit, and anything that sends the
- * caller to MariaDB because of Redis (down, slow, odd reply, invalidations
- * still waiting) as an error. With caching disabled nothing is counted.
+ * A miss counts as a miss, a hit as a hit (a lookup is one, judged by its
+ * first value: the others ride along, read only when it missed), and
+ * anything that
+ * sends the caller to MariaDB because of Redis (down, slow, odd reply,
+ * invalidations still waiting) as an error. With caching disabled nothing
+ * is counted.
  */
 enum inv_err
-cache_fetch(struct cache *ch, enum cache_scope scope, int64_t scope_id,
-    const char *name, char **val, uint64_t *gen)
+cache_fetch_n(struct cache *ch, enum cache_scope scope, int64_t scope_id,
+    struct cache_val *v, size_t n, uint64_t *gen)
 {
-	const char *args[4];
+	const char *args[3 + CACHE_FETCH_MAX];
 	char *gk = NULL, *prefix = NULL;
-	redisReply *reply = NULL;
+	redisReply *reply = NULL, *e;
 	enum inv_err rc = INV_UNAVAILABLE;
+	size_t i;
 
-	*val = NULL;
 	*gen = 0;
+	for (i = 0; i < n; i++) {
+		v[i].val = NULL;
+		v[i].len = 0;
+	}
 	if ((unsigned)scope >= CACHE_SCOPE__MAX || scope_id < 0 ||
-	    name == NULL)
+	    n == 0 || n > CACHE_FETCH_MAX)
 		return INV_INVALID;
+	for (i = 0; i < n; i++)
+		if (v[i].name == NULL)
+			return INV_INVALID;
 	if (!ch->cfg->cache_enabled)
 		return INV_UNAVAILABLE;
 	/* Connected first: a new master's floor raise must go out first. */
@@ -465,26 +481,39 @@ cache_fetch(struct cache *ch, enum cache_scope scope, int64_t scope_id,
 	args[0] = gk;
 	args[1] = FLOOR_KEY;
 	args[2] = prefix;
-	args[3] = name;
-	if ((reply = cache_eval(ch, SCRIPT_FETCH, 2, 4, args)) == NULL)
+	for (i = 0; i < n; i++)
+		args[3 + i] = v[i].name;
+	if ((reply = cache_eval(ch, SCRIPT_FETCH, 2, 3 + n, args)) == NULL)
 		goto out;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    !parse_gen(reply->element[0], gen) ||
-	    (reply->element[1]->type != REDIS_REPLY_STRING &&
-	    reply->element[1]->type != REDIS_REPLY_NIL)) {
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 + n ||
+	    !parse_gen(reply->element[0], gen)) {
 		log_warn("redis: cache fetch: unexpected reply");
 		*gen = 0;
 		goto out;
 	}
-	if (reply->element[1]->type == REDIS_REPLY_NIL) {
-		rc = INV_NOTFOUND;
-		ch->stats.misses++;
-	} else {
-		*val = xstrndup(reply->element[1]->str,
-		    reply->element[1]->len);
-		rc = INV_OK;
-		ch->stats.hits++;
+	for (i = 0; i < n; i++) {
+		e = reply->element[1 + i];
+		if (e->type != REDIS_REPLY_STRING &&
+		    e->type != REDIS_REPLY_NIL) {
+			log_warn("redis: cache fetch: unexpected reply");
+			*gen = 0;
+			for (i = 0; i < n; i++) {
+				free(v[i].val);
+				v[i].val = NULL;
+				v[i].len = 0;
+			}
+			goto out;
+		}
+		if (e->type == REDIS_REPLY_STRING) {
+			v[i].val = xstrndup(e->str, e->len);
+			v[i].len = e->len;
+		}
 	}
+	if (v[0].val != NULL)
+		ch->stats.hits++;
+	else
+		ch->stats.misses++;
+	rc = INV_OK;
 out:
 	if (rc == INV_UNAVAILABLE)
 		ch->stats.errors++;
@@ -495,45 +524,87 @@ out:
 	return rc;
 }
 
+enum inv_err
+cache_fetch(struct cache *ch, enum cache_scope scope, int64_t scope_id,
+    const char *name, char **val, uint64_t *gen)
+{
+	struct cache_val v = { .name = name };
+	enum inv_err rc;
+
+	rc = cache_fetch_n(ch, scope, scope_id, &v, 1, gen);
+	*val = v.val;
+	if (rc == INV_OK && v.val == NULL)
+		rc = INV_NOTFOUND;
+	return rc;
+}
+
 void
-cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
-    const char *name, uint64_t gen, const char *val, size_t len,
-    int64_t ttl)
+cache_store_n(struct cache *ch, enum cache_scope scope, int64_t scope_id,
+    uint64_t gen, const struct cache_val *v, size_t n, int64_t ttl)
 {
 	const char *argv[5];
-	size_t argvlen[5];
+	size_t argvlen[5], i, sent = 0;
 	char *prefix, *key, ex[24];
 	redisReply *reply;
+	void *r;
 
 	if ((unsigned)scope >= CACHE_SCOPE__MAX || scope_id < 0 ||
-	    name == NULL || val == NULL || ttl <= 0 ||
-	    !ch->cfg->cache_enabled)
+	    ttl <= 0 || !ch->cfg->cache_enabled)
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i].name != NULL && v[i].val != NULL)
+			break;
+	if (i == n)
 		return;
 	if (!cache_connect(ch) || !pending_flush(ch)) {
 		ch->stats.errors++;
 		return;
 	}
 	prefix = value_prefix(scope, scope_id);
-	key = xasprintf("%s%llu:%s", prefix, (unsigned long long)gen, name);
 	snprintf(ex, sizeof(ex), "%lld", (long long)ttl);
-	argv[0] = "SET";
-	argv[1] = key;
-	argv[2] = val;
-	argv[3] = "EX";
-	argv[4] = ex;
-	argvlen[0] = 3;
-	argvlen[1] = strlen(key);
-	argvlen[2] = len;
-	argvlen[3] = 2;
-	argvlen[4] = strlen(ex);
-	reply = cache_checked(ch, redisCommandArgv(ch->ctx, 5, argv,
-	    argvlen));
-	if (reply == NULL)
-		ch->stats.errors++;
-	else
-		freeReplyObject(reply);
-	free(key);
+	/* Pipelined: every SET goes out before the first reply is read. */
+	for (i = 0; i < n; i++) {
+		if (v[i].name == NULL || v[i].val == NULL)
+			continue;
+		key = xasprintf("%s%llu:%s", prefix, (unsigned long long)gen,
+		    v[i].name);
+		argv[0] = "SET";
+		argv[1] = key;
+		argv[2] = v[i].val;
+		argv[3] = "EX";
+		argv[4] = ex;
+		argvlen[0] = 3;
+		argvlen[1] = strlen(key);
+		argvlen[2] = v[i].len;
+		argvlen[3] = 2;
+		argvlen[4] = strlen(ex);
+		if (redisAppendCommandArgv(ch->ctx, 5, argv, argvlen) ==
+		    REDIS_OK)
+			sent++;
+		else
+			ch->stats.errors++;
+		free(key);
+	}
+	for (i = 0; i < sent && ch->ctx != NULL; i++) {
+		r = NULL;
+		if (redisGetReply(ch->ctx, &r) != REDIS_OK)
+			r = NULL;
+		if ((reply = cache_checked(ch, r)) == NULL)
+			ch->stats.errors++;
+		else
+			freeReplyObject(reply);
+	}
 	free(prefix);
+}
+
+void
+cache_store(struct cache *ch, enum cache_scope scope, int64_t scope_id,
+    const char *name, uint64_t gen, const char *val, size_t len,
+    int64_t ttl)
+{
+	struct cache_val v = { .name = name, .val = (char *)val, .len = len };
+
+	cache_store_n(ch, scope, scope_id, gen, &v, 1, ttl);
 }
 
 /*
@@ -636,6 +707,19 @@ cache_invalidate_owners(struct cache *ch, const int64_t *owners, size_t n)
 		ch->stats.errors++;
 		log_warn("redis: cache invalidation of %zu user(s)' orders "
 		    "kept for later", n);
+	}
+}
+
+void
+cache_invalidate_users(struct cache *ch)
+{
+	if (ch == NULL)
+		return;
+	pending_add(ch, CACHE_SCOPE_USERS, 0);
+	if (!pending_flush(ch)) {
+		ch->stats.errors++;
+		log_warn("redis: cache invalidation of the users list kept "
+		    "for later");
 	}
 }
 

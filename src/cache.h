@@ -40,6 +40,7 @@ enum cache_scope {
 	CACHE_SCOPE_LISTS,	/* every list and report (scope id 0) */
 	CACHE_SCOPE_ORDERS,	/* a user's orders: the counts of the order
 				   lists, by user id (0: all users) */
+	CACHE_SCOPE_USERS,	/* the users list's count (scope id 0) */
 	CACHE_SCOPE__MAX
 };
 
@@ -55,6 +56,27 @@ enum cache_scope {
 enum inv_err cache_fetch(struct cache *, enum cache_scope, int64_t scope_id,
     const char *name, char **val, uint64_t *gen);
 
+/* One value of a scope, for cache_fetch_n and cache_store_n. */
+struct cache_val {
+	const char	*name;		/* borrowed; as cache_fetch's */
+	char		*val;		/* fetch: new (free()) on a hit, else
+					   NULL; store: borrowed, NULL is not
+					   stored */
+	size_t		 len;
+};
+
+#define CACHE_FETCH_MAX	4
+
+/*
+ * cache_fetch of n values (1..CACHE_FETCH_MAX) of one scope, still in
+ * one round trip: INV_OK when Redis answered, each v[i].val set on its
+ * hit; otherwise as cache_fetch (every v[i].val NULL). v[0] is the one
+ * the caller wants most (the stats count one hit or miss, by v[0]); the
+ * others are what it reads when v[0] missed.
+ */
+enum inv_err cache_fetch_n(struct cache *, enum cache_scope,
+    int64_t scope_id, struct cache_val *v, size_t n, uint64_t *gen);
+
 /* Stores val (len bytes; borrowed, like name) under the generation a
  * cache_fetch miss returned, with a TTL in seconds: when the scope was
  * invalidated since that fetch, nobody reads it. Failures are counted,
@@ -62,6 +84,10 @@ enum inv_err cache_fetch(struct cache *, enum cache_scope, int64_t scope_id,
 void cache_store(struct cache *, enum cache_scope, int64_t scope_id,
     const char *name, uint64_t gen, const char *val, size_t len,
     int64_t ttl);
+/* cache_store of the values of v[0..n) that are not NULL, pipelined: one
+ * round trip. */
+void cache_store_n(struct cache *, enum cache_scope, int64_t scope_id,
+    uint64_t gen, const struct cache_val *v, size_t n, int64_t ttl);
 
 /*
  * After a commit that changed inventory record inv_id of product
@@ -99,6 +125,10 @@ const struct redis_settings *cache_redis(const struct cache *);
  * repeats allowed): bumps their orders, one round trip per 32 users. */
 void cache_invalidate_owners(struct cache *, const int64_t *owners,
     size_t n);
+
+/* After a commit that added a user: bumps the users scope, or keeps the
+ * bump for later as cache_invalidate does. */
+void cache_invalidate_users(struct cache *);
 
 /* Counters since the process started, for /metrics. */
 struct cache_stats {

@@ -87,6 +87,10 @@
 	"SELECT STRAIGHT_JOIN " INV_COLS " FROM " KEYS_PAGE("inventory", where) \
 	" JOIN inventory i ON i.id = pg.kid " \
 	"JOIN products p ON p.id = i.product_id" KEYS_ORDER
+/* The counts the triggers of schema/012_list_counts.sql keep: a few slot
+ * rows to add, where COUNT(*) would read an index of every row. */
+#define LIST_COUNT(list) \
+	"SELECT COALESCE(SUM(n), 0) FROM list_counts WHERE list = '" list "'"
 #define INV_COUNT(where) \
 	"SELECT COUNT(*) FROM inventory WHERE " where "TRUE"
 #define MOVEMENT_COLS \
@@ -293,7 +297,8 @@ static const struct {
 	    PRODUCT_PAGE(PRODUCT_BY_Q) },
 	[STMT_PRODUCT_PAGE_BY_CATEGORY_Q] = { "product_page_by_category_q",
 	    PRODUCT_COL__MAX, PRODUCT_PAGE(PRODUCT_BY_CATEGORY PRODUCT_BY_Q) },
-	[STMT_PRODUCT_COUNT] = { "product_count", 1, PRODUCT_COUNT("") },
+	[STMT_PRODUCT_COUNT] = { "product_count", 1,
+	    LIST_COUNT("products") },
 	[STMT_PRODUCT_COUNT_BY_CATEGORY] = { "product_count_by_category", 1,
 	    PRODUCT_COUNT(PRODUCT_BY_CATEGORY) },
 	[STMT_PRODUCT_COUNT_BY_Q] = { "product_count_by_q", 1,
@@ -346,10 +351,11 @@ static const struct {
 	    INV_PAGE(INV_LOW) },
 	[STMT_INV_PAGE_BY_PRODUCT_LOW] = { "inv_page_by_product_low",
 	    INV_COL__MAX, INV_PAGE(INV_BY_PRODUCT INV_LOW) },
-	[STMT_INV_COUNT] = { "inv_count", 1, INV_COUNT("") },
+	[STMT_INV_COUNT] = { "inv_count", 1, LIST_COUNT("inventory") },
 	[STMT_INV_COUNT_BY_PRODUCT] = { "inv_count_by_product", 1,
 	    INV_COUNT(INV_BY_PRODUCT) },
-	[STMT_INV_COUNT_LOW] = { "inv_count_low", 1, INV_COUNT(INV_LOW) },
+	[STMT_INV_COUNT_LOW] = { "inv_count_low", 1,
+	    LIST_COUNT("inventory_low") },
 	[STMT_INV_COUNT_BY_PRODUCT_LOW] = { "inv_count_by_product_low", 1,
 	    INV_COUNT(INV_BY_PRODUCT INV_LOW) },
 	/* A user deleted since their token was issued is recorded as NULL
@@ -481,6 +487,16 @@ static const struct {
 	    "SUM(IF(order_id IS NULL, change_reserved, 0)) AS manual "
 	    "FROM stock_movements GROUP BY inventory_id) m "
 	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
+	/* The counts the triggers keep (schema/012_list_counts.sql) that
+	 * are not COUNT(*), in one statement: one consistent read. */
+	[STMT_LIST_COUNT_AUDIT] = { "list_count_audit", 3,
+	    "SELECT t.list, COALESCE(c.n, 0), t.n FROM (SELECT 'products' "
+	    "AS list, COUNT(*) AS n FROM products UNION ALL SELECT "
+	    "'inventory', COUNT(*) FROM inventory UNION ALL SELECT "
+	    "'inventory_low', COUNT(*) FROM inventory "
+	    "WHERE needs_reorder = 1) t LEFT JOIN (SELECT list, SUM(n) AS n "
+	    "FROM list_counts GROUP BY list) c ON c.list = t.list "
+	    "WHERE COALESCE(c.n, 0) <> t.n" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */
 	[STMT_IDEM_INSERT] = { "idem_insert", 0,

@@ -139,6 +139,9 @@ enum stmt {
 					   unsorted */
 	STMT_ORDER_ITEMS_PLAIN_OF,	/* the same, product name, SKU NULL */
 	STMT_ORDER_AUDIT,		/* -> enum stock_audit_col rows */
+	STMT_LIST_COUNT_AUDIT,		/* -> list, kept, COUNT(*): each
+					   count of list_counts that is
+					   wrong */
 	STMT_IDEM_INSERT,		/* user_id, key, request, ttl(s) */
 	STMT_IDEM_GET,			/* request, stale(s), user_id, key ->
 					   id, status, body, same, expired,

@@ -693,15 +693,21 @@ static const struct list_spec movement_list = { STMT_MOVEMENT_COUNT,
 	STMT_MOVEMENT_LIST, LIST_KEY_ID_DESC, MOVEMENT_COL_ID, 0,
 	&members_movement };
 
-/* GET /api/v1/inventory/{id}/movements?skip&limit&after: 200 | 401 | 403
- * | 404 | 422 */
+/*
+ * GET /api/v1/inventory/{id}/movements?skip&limit&after: 200 | 401 | 403
+ * | 404 | 422
+ * The count is cached in the record's item scope: every movement comes
+ * with a change of the record, which bumps it.
+ */
 void
 h_inventory_movements(struct app *app, struct http_req *req,
     struct http_resp *resp)
 {
 	struct db_val p = DB_INT(req->ids[0]);
+	struct cached count = { .scope = CACHE_SCOPE_ITEM, .id = req->ids[0],
+	    .name = "movements", .ttl = app->cfg->cache_ttl_list };
 	struct list_query q = { .spec = &movement_list, .filters = &p,
-	    .nfilters = 1 };
+	    .nfilters = 1, .count = &count };
 	struct db_res *inv = NULL;
 	struct page pg;
 	enum inv_err rc;

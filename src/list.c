@@ -19,21 +19,106 @@
 /* After the first page's key: later than any row. */
 #define KEY_TIME_LAST	"9999-12-31 23:59:59"
 
-bool
-cached_reply(struct app *app, struct cached *c, bool list,
-    struct http_resp *resp)
+/* Values a list_reply fetches at once: its reply and its count. */
+#define CACHED_MAX	2
+
+/*
+ * The entries of cs[from..n) that go to Redis together with cs[from]
+ * (one scope and id; for a store also one generation and TTL), not yet
+ * done: their indexes into at[], marked done. How many.
+ */
+static size_t
+cached_batch(struct cached *const *cs, size_t n, size_t from, bool store,
+    bool *done, size_t *at)
 {
-	char *val = NULL, *body, *nl, *nl2;
-	int64_t total;
+	const struct cached *a = cs[from], *b;
+	size_t i, m = 0;
+
+	for (i = from; i < n; i++) {
+		b = cs[i];
+		if (b == NULL || done[i] || b->scope != a->scope ||
+		    b->id != a->id || (store && (b->gen != a->gen ||
+		    b->ttl != a->ttl)))
+			continue;
+		done[i] = true;
+		at[m++] = i;
+	}
+	return m;
+}
+
+/*
+ * The one way a cached value is looked up: vals[i] becomes the value of
+ * cs[i] (new; NULL on a miss, for a NULL cs[i] and when Redis is in
+ * trouble), in one round trip for the values of one scope. Sets each
+ * c->gen, and c->fill on a plain miss only, which cached_put honours.
+ */
+static void
+cached_get(struct app *app, struct cached *const *cs, size_t n, char **vals)
+{
+	struct cache_val v[CACHED_MAX];
+	bool done[CACHED_MAX] = { false };
+	size_t at[CACHED_MAX], i, k, m;
+	uint64_t gen;
 	enum inv_err rc;
 
-	c->fill = false;
-	rc = cache_fetch(app->cache, c->scope, c->id, c->name, &val, &c->gen);
-	if (rc == INV_NOTFOUND)
-		c->fill = true;
-	if (rc != INV_OK)
-		return false;
-	body = val;
+	for (i = 0; i < n; i++)
+		vals[i] = NULL;
+	for (i = 0; i < n; i++) {
+		if (cs[i] == NULL || done[i])
+			continue;
+		m = cached_batch(cs, n, i, false, done, at);
+		for (k = 0; k < m; k++)
+			v[k].name = cs[at[k]]->name;
+		rc = cache_fetch_n(app->cache, cs[i]->scope, cs[i]->id, v, m,
+		    &gen);
+		for (k = 0; k < m; k++) {
+			cs[at[k]]->gen = gen;
+			cs[at[k]]->fill = rc == INV_OK && v[k].val == NULL;
+			vals[at[k]] = v[k].val;
+		}
+	}
+}
+
+/* Stores vals[i] (lens[i] bytes) for each cs[i] that cached_get left to
+ * fill, one round trip per scope. */
+static void
+cached_put(struct app *app, struct cached *const *cs, size_t n,
+    const char *const *vals, const size_t *lens)
+{
+	struct cached *fill[CACHED_MAX];
+	struct cache_val v[CACHED_MAX];
+	bool done[CACHED_MAX] = { false };
+	size_t at[CACHED_MAX], i, k, m;
+
+	for (i = 0; i < n; i++)
+		fill[i] = cs[i] != NULL && cs[i]->fill && vals[i] != NULL ?
+		    cs[i] : NULL;
+	for (i = 0; i < n; i++) {
+		if (fill[i] == NULL || done[i])
+			continue;
+		m = cached_batch(fill, n, i, true, done, at);
+		for (k = 0; k < m; k++) {
+			v[k].name = fill[at[k]]->name;
+			v[k].val = (char *)vals[at[k]];
+			v[k].len = lens[at[k]];
+		}
+		cache_store_n(app->cache, fill[i]->scope, fill[i]->id,
+		    fill[i]->gen, v, m, fill[i]->ttl);
+	}
+}
+
+/*
+ * Replies 200 with val (taken), the stored body of c (a list: with its
+ * X-Total-Count and Link). False (nothing replied) when val is not what
+ * is stored.
+ */
+static bool
+cached_serve(const struct cached *c, bool list, char *val,
+    struct http_resp *resp)
+{
+	char *body = val, *nl, *nl2;
+	int64_t total;
+
 	if (list) {
 		if ((nl = strchr(val, '\n')) == NULL ||
 		    (nl2 = strchr(nl + 1, '\n')) == NULL)
@@ -57,64 +142,72 @@ bad:
 	return false;
 }
 
-void
-cached_fill(struct app *app, struct cached *c, bool list, char *text,
-    size_t len, int64_t total, const char *link, struct http_resp *resp)
+bool
+cached_reply(struct app *app, struct cached *c, bool list,
+    struct http_resp *resp)
 {
+	char *val;
+
+	cached_get(app, &c, 1, &val);
+	return val != NULL && cached_serve(c, list, val, resp);
+}
+
+/*
+ * cached_fill, and the count total into count (NULL: none) when the
+ * lookup left it to fill: both in one round trip.
+ */
+static void
+fill_reply(struct app *app, struct cached *c, struct cached *count,
+    bool list, char *text, size_t len, int64_t total, const char *link,
+    struct http_resp *resp)
+{
+	struct cached *cs[CACHED_MAX] = { c, total >= 0 ? count : NULL };
+	const char *vals[CACHED_MAX] = { NULL, NULL };
+	size_t lens[CACHED_MAX] = { 0, 0 };
+	char num[32] = "";
 	struct buf val;
-	char count[32] = "";
 
 	buf_init(&val);
 	if (total >= 0) {
-		snprintf(count, sizeof(count), "%" PRId64, total);
-		http_resp_header(resp, "X-Total-Count", count);
+		snprintf(num, sizeof(num), "%" PRId64, total);
+		http_resp_header(resp, "X-Total-Count", num);
+		vals[1] = num;
+		lens[1] = strlen(num);
 	}
 	if (link != NULL)
 		http_resp_header(resp, "Link", link);
 	if (c != NULL && c->fill) {
 		if (list)
-			buf_printf(&val, "%s\n%s\n", count, link != NULL ?
+			buf_printf(&val, "%s\n%s\n", num, link != NULL ?
 			    link : "");
 		buf_append(&val, text, len);
-		cache_store(app->cache, c->scope, c->id, c->name, c->gen,
-		    val.data, val.len, c->ttl);
+		vals[0] = val.data;
+		lens[0] = val.len;
 	}
+	cached_put(app, cs, CACHED_MAX, vals, lens);
 	http_reply_json_owned(resp, 200, text, len);
 	buf_free(&val);
 }
 
-/* The number of rows q's filters select into *total, through q->count's
- * cache when given. */
+void
+cached_fill(struct app *app, struct cached *c, bool list, char *text,
+    size_t len, int64_t total, const char *link, struct http_resp *resp)
+{
+	fill_reply(app, c, NULL, list, text, len, total, link, resp);
+}
+
+/* The number of rows q's filters select, from MariaDB, into *total. */
 static enum inv_err
 list_count(struct app *app, const struct list_query *q, int64_t *total)
 {
-	struct cached *c = q->count;
 	struct db_res *res = NULL;
-	char *val = NULL, text[32];
 	enum inv_err rc;
 
-	if (c != NULL) {
-		c->fill = false;
-		rc = cache_fetch(app->cache, c->scope, c->id, c->name, &val,
-		    &c->gen);
-		c->fill = rc == INV_NOTFOUND;
-		if (rc == INV_OK && str_to_i64(val, 0, INT64_MAX, total)) {
-			free(val);
-			return INV_OK;
-		}
-		free(val);
-	}
 	if ((rc = db_exec(app->db, q->spec->count, q->filters, q->nfilters,
 	    &res, NULL, NULL)) != INV_OK)
 		return rc;
 	*total = db_res_int(res, 0, 0);
 	db_res_free(res);
-	/* Only after a plain miss: not when Redis is in trouble. */
-	if (c != NULL && c->fill) {
-		snprintf(text, sizeof(text), "%" PRId64, *total);
-		cache_store(app->cache, c->scope, c->id, c->name, c->gen, text,
-		    strlen(text), c->ttl);
-	}
 	return INV_OK;
 }
 
@@ -212,6 +305,8 @@ list_reply(struct app *app, const struct http_req *req,
 	const struct page *pg = q->page;
 	struct db_val p[LIST_MAX_FILTERS + 5];
 	struct json_object *details = NULL;
+	struct cached *cs[CACHED_MAX];
+	char *vals[CACHED_MAX];
 	struct db_res *res = NULL;
 	struct json_writer w;
 	int64_t total = -1;
@@ -227,9 +322,20 @@ list_reply(struct app *app, const struct http_req *req,
 		http_reply_422(resp, details);
 		return;
 	}
-	if (q->reply != NULL && cached_reply(app, q->reply, true, resp))
+	/* The reply and the count (none for a cursor page): a first page
+	 * missed by both is one round trip to Redis to look, one to fill. */
+	cs[0] = q->reply;
+	cs[1] = pg->after ? NULL : q->count;
+	cached_get(app, cs, CACHED_MAX, vals);
+	if (vals[0] != NULL && cached_serve(q->reply, true, vals[0], resp)) {
+		free(vals[1]);
 		return;
-	if (!pg->after && (rc = list_count(app, q, &total)) != INV_OK)
+	}
+	if (vals[1] != NULL && !str_to_i64(vals[1], 0, INT64_MAX, &total))
+		total = -1;
+	free(vals[1]);
+	if (!pg->after && total < 0 && (rc = list_count(app, q, &total)) !=
+	    INV_OK)
 		goto out;
 	for (n = 0; n < q->nfilters; n++)
 		p[n] = q->filters[n];
@@ -261,7 +367,7 @@ list_reply(struct app *app, const struct http_req *req,
 		goto out;
 	}
 	text = jw_take(&w, &len);
-	cached_fill(app, q->reply, true, text, len, total, link, resp);
+	fill_reply(app, q->reply, cs[1], true, text, len, total, link, resp);
 out:
 	if (rc != INV_OK)
 		http_reply_db_error(resp, rc);

@@ -151,6 +151,9 @@ h_auth_register(struct app *app, struct http_req *req, struct http_resp *resp)
 	/* INV_CONFLICT: lost a race with another registration of the same
 	 * email. */
 	rc = db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL, &id);
+	/* The users list's count is cached. */
+	if (rc == INV_OK)
+		cache_invalidate_users(app->cache);
 	if (rc != INV_OK || (rc = user_fetch(app->db, (int64_t)id, NULL,
 	    &res)) != INV_OK)
 		goto fail;
@@ -393,11 +396,16 @@ h_users_me(struct app *app, struct http_req *req, struct http_resp *resp)
 static const struct list_spec user_list = { STMT_USER_COUNT, STMT_USER_LIST,
 	LIST_KEY_ID_ASC, USER_COL_ID, 0, &members_user };
 
-/* GET /api/v1/users?skip&limit&after: 200 | 401 | 403 | 422 */
+/*
+ * GET /api/v1/users?skip&limit&after: 200 | 401 | 403 | 422
+ * The count is cached in the users scope, which every new user bumps.
+ */
 void
 h_users_list(struct app *app, struct http_req *req, struct http_resp *resp)
 {
-	struct list_query q = { .spec = &user_list };
+	struct cached count = { .scope = CACHE_SCOPE_USERS, .name = "users",
+	    .ttl = app->cfg->cache_ttl_list };
+	struct list_query q = { .spec = &user_list, .count = &count };
 	struct page pg;
 
 	if (!paging_or_422(req, resp, &pg))

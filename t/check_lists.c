@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+
+#include <hiredis/hiredis.h>
 
 #include "auth.h"
 #include "config.h"
@@ -394,8 +397,9 @@ expect_plan(enum stmt st, const struct db_val *p, size_t n,
 	ck_assert_msg(found, "%s: %s not read", db_stmt_name(st), table);
 }
 
-/* The low-stock lists and their counts read the needs_reorder index;
- * the order pages walk an index of orders, never all of them. */
+/* The low-stock lists read the needs_reorder index, the counts of whole
+ * tables and of low stock the triggers' slot rows; the order pages walk
+ * an index of orders, never all of them. */
 START_TEST(test_list_plans)
 {
 	struct db_val low[3] = { DB_INT(0), DB_INT(11), DB_INT(0) };
@@ -409,8 +413,10 @@ START_TEST(test_list_plans)
 	    "ANALYZE TABLE inventory, products, orders");
 	expect_plan(STMT_INV_PAGE_LOW, low, 3, "inventory",
 	    "ix_inventory_needs_reorder");
-	expect_plan(STMT_INV_COUNT_LOW, NULL, 0, "inventory",
-	    "ix_inventory_needs_reorder");
+	/* The counts of whole tables and of low stock: slot rows. */
+	expect_plan(STMT_INV_COUNT_LOW, NULL, 0, "list_counts", "PRIMARY");
+	expect_plan(STMT_PRODUCT_COUNT, NULL, 0, "list_counts", "PRIMARY");
+	expect_plan(STMT_INV_COUNT, NULL, 0, "list_counts", "PRIMARY");
 	ord[0] = ord[1] = DB_STR("9999-12-31 23:59:59");
 	ord[2] = DB_INT(INT64_MAX);
 	ord[3] = DB_INT(101);
@@ -543,47 +549,78 @@ api_total(struct app *a, const char *path, const char *tok)
 	return t;
 }
 
-/* COUNT(*) of a list's rows, straight from MariaDB: "products", "low"
- * (records that need reordering), "pending" orders or all "orders". */
-static int64_t
-sql_count(const char *what)
-{
-	struct db_res *r = NULL;
-	struct db_val p;
-	int64_t v;
+/* The lists whose counts are checked, and COUNT(*) of their rows. */
+static const struct {
+	const char	*path;
+	bool		 as_admin;
+	const char	*count;		/* SQL */
+} counted[] = {
+	{ API "/products?limit=1", false, "SELECT COUNT(*) FROM products" },
+	{ API "/inventory?limit=1", false, "SELECT COUNT(*) FROM inventory" },
+	{ API "/inventory?low_stock=1&limit=1", false,
+	    "SELECT COUNT(*) FROM inventory WHERE quantity_in_stock - "
+	    "quantity_reserved <= reorder_level" },
+	{ API "/orders/admin?limit=1", true, "SELECT COUNT(*) FROM orders" },
+	{ API "/orders/admin?status=pending&limit=1", true,
+	    "SELECT COUNT(*) FROM orders WHERE status = 'pending'" },
+	{ API "/users?limit=1", true, "SELECT COUNT(*) FROM users" },
+	{ API "/inventory/2/movements?limit=1", true,
+	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = 2" },
+};
+#define NCOUNTED	(sizeof(counted) / sizeof(counted[0]))
 
-	if (strcmp(what, "products") == 0)
-		ck_assert_int_eq(db_exec(app->db, STMT_PRODUCT_COUNT, NULL, 0,
-		    &r, NULL, NULL), INV_OK);
-	else if (strcmp(what, "low") == 0)
-		ck_assert_int_eq(db_exec(app->db, STMT_INV_COUNT_LOW, NULL, 0,
-		    &r, NULL, NULL), INV_OK);
-	else if (strcmp(what, "pending") == 0) {
-		p = DB_STR("pending");
-		ck_assert_int_eq(db_exec(app->db, STMT_ORDER_COUNT_BY_STATUS,
-		    &p, 1, &r, NULL, NULL), INV_OK);
-	} else
-		ck_assert_int_eq(db_exec(app->db, STMT_ORDER_COUNT, NULL, 0,
-		    &r, NULL, NULL), INV_OK);
-	v = db_res_int(r, 0, 0);
-	db_res_free(r);
-	return v;
+/* Reads the count of every list of counted[] through a's API. */
+static void
+read_counts(struct app *a)
+{
+	size_t k;
+
+	for (k = 0; k < NCOUNTED; k++)
+		api_total(a, counted[k].path, counted[k].as_admin ? admin :
+		    user);
+}
+
+/* Every list of counted[] reports its COUNT(*) through app's API, and
+ * every count the triggers keep is its COUNT(*). */
+static void
+expect_counts_exact(void)
+{
+	size_t k;
+
+	for (k = 0; k < NCOUNTED; k++)
+		tu_expect_sql(app->db, "(%s) = %" PRId64, counted[k].count,
+		    api_total(app, counted[k].path, counted[k].as_admin ?
+		    admin : user));
+	tu_expect_sql(app->db, "(SELECT COALESCE(SUM(n), 0) FROM list_counts "
+	    "WHERE list = 'products') = (%s)", counted[0].count);
+	tu_expect_sql(app->db, "(SELECT COALESCE(SUM(n), 0) FROM list_counts "
+	    "WHERE list = 'inventory') = (%s)", counted[1].count);
+	tu_expect_sql(app->db, "(SELECT COALESCE(SUM(n), 0) FROM list_counts "
+	    "WHERE list = 'inventory_low') = (%s)", counted[2].count);
 }
 
 #define COUNTERS	3
+#define COUNTER_ROUNDS	6
+/* Fixture products 52..60 have no orders: each child deletes 3. */
+#define DELETABLE	52
 
-/* Each child creates products and orders through the API and reads the
- * counted lists between writes, so that counts read before a write are
- * cached while it happens. */
+/*
+ * Each child creates products, users and orders, moves the stock of
+ * record 2 below its reorder level and back (a movement each time),
+ * deletes products with their stock records (the cascade, one in four
+ * of them low on stock), all through the API, and reads every counted
+ * list between writes, so that counts read before a write are cached
+ * while it happens.
+ */
 static void
 race_count(int i, void *out)
 {
-	char body[256];
+	char body[256], path[64];
 	struct http_resp resp;
 	int j;
 
 	(void)out;
-	for (j = 0; j < 6; j++) {
+	for (j = 0; j < COUNTER_ROUNDS; j++) {
 		snprintf(body, sizeof(body), "{\"sku\":\"C-%d-%d\",\"name\":"
 		    "\"c\",\"price\":1}", i, j);
 		tu_request(child, "POST", API "/products", admin, JSON, body,
@@ -602,34 +639,143 @@ race_count(int i, void *out)
 		ck_assert_msg(resp.status == 201, "order: %d %s", resp.status,
 		    resp.body != NULL ? resp.body : "");
 		http_resp_free(&resp);
-		api_total(child, API "/products?limit=1", user);
-		api_total(child, API "/inventory?low_stock=1&limit=1", user);
-		api_total(child, API "/orders/admin?limit=1", admin);
-		api_total(child, API "/orders/admin?status=pending&limit=1",
-		    admin);
+		snprintf(body, sizeof(body), "{\"email\":\"c%d-%d@example.com\","
+		    "\"full_name\":\"C\",\"password\":\"long enough 1\"}", i, j);
+		tu_request(child, "POST", API "/auth/register", NULL, JSON, body,
+		    &resp);
+		ck_assert_msg(resp.status == 201, "register: %d %s",
+		    resp.status, resp.body != NULL ? resp.body : "");
+		http_resp_free(&resp);
+		if (j < 3) {
+			snprintf(path, sizeof(path), API "/products/%d",
+			    DELETABLE + 3 * i + j);
+			tu_request(child, "DELETE", path, admin, NULL, NULL,
+			    &resp);
+			ck_assert_msg(resp.status == 204, "%s: %d", path,
+			    resp.status);
+			http_resp_free(&resp);
+		}
+		read_counts(child);
 	}
 }
 
 START_TEST(test_count_exact_after_concurrent_writes)
 {
 	/* Counts in the cache before the writes begin. */
-	ck_assert_int_eq(api_total(app, API "/products?limit=1", user),
-	    sql_count("products"));
-	ck_assert_int_eq(api_total(app, API "/orders/admin?limit=1", admin),
-	    sql_count("orders"));
-	api_total(app, API "/inventory?low_stock=1&limit=1", user);
-	api_total(app, API "/orders/admin?status=pending&limit=1", admin);
+	expect_counts_exact();
 	tu_concurrently(COUNTERS, race_connect, race_count, NULL, 0);
-	ck_assert_int_eq(api_total(app, API "/products?limit=1", user),
-	    sql_count("products"));
-	ck_assert_int_eq(api_total(app, API "/inventory?low_stock=1&limit=1",
-	    user), sql_count("low"));
-	ck_assert_int_eq(api_total(app, API "/orders/admin?limit=1", admin),
-	    sql_count("orders"));
-	ck_assert_int_eq(api_total(app, API "/orders/admin?status=pending"
-	    "&limit=1", admin), sql_count("pending"));
+	expect_counts_exact();
 	/* The writes happened. */
-	ck_assert_int_eq(sql_count("products"), 60 + 6 * COUNTERS);
+	tu_expect_sql(app->db, "(%s) = %d", counted[0].count,
+	    60 + COUNTER_ROUNDS * COUNTERS - 3 * COUNTERS);
+	tu_expect_sql(app->db, "(%s) = %d", counted[5].count,
+	    4 + COUNTER_ROUNDS * COUNTERS);
+}
+END_TEST
+
+/*
+ * A first page the cache holds neither the reply nor the count of costs
+ * one script call to look both up and one pipelined pair of SETs to
+ * store them: counted on the Redis server (the default user's
+ * INFO commandstats), which other clients may share, so a few tries.
+ */
+static long long
+calls_of(redisContext *c, const char *cmd)
+{
+	redisReply *r = redisCommand(c, "INFO commandstats");
+	const char *at;
+	char key[64];
+	long long n = 0;
+
+	ck_assert_msg(r != NULL && r->type == REDIS_REPLY_STRING, "INFO: %s",
+	    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
+	snprintf(key, sizeof(key), "cmdstat_%s:calls=", cmd);
+	if ((at = strstr(r->str, key)) != NULL)
+		n = strtoll(at + strlen(key), NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+START_TEST(test_first_page_one_round_trip)
+{
+	struct redis_settings set = app->cfg->redis;
+	const char *pw = getenv("INVENTORY_TEST_REDIS_PASSWORD");
+	struct http_resp resp;
+	redisContext *c;
+	long long evals = 0, sets = 0;
+	char path[64];
+	int try;
+
+	ck_assert_msg(pw != NULL, "INVENTORY_TEST_REDIS_PASSWORD is not set");
+	set.username = NULL;
+	set.password = (char *)pw;
+	c = tu_redis_connect(&set);
+	/* Connected, scripts loaded. */
+	get_ok(API "/inventory?limit=1", user, &resp);
+	http_resp_free(&resp);
+	for (try = 0; try < 5; try++) {
+		/* A page and a count nobody read before. */
+		snprintf(path, sizeof(path), API "/inventory?product_id=%d&"
+		    "limit=2", 10 + try);
+		evals = calls_of(c, "evalsha");
+		sets = calls_of(c, "set");
+		get_ok(path, user, &resp);
+		ck_assert_int_ge(total_of(&resp), 0);
+		http_resp_free(&resp);
+		evals = calls_of(c, "evalsha") - evals;
+		sets = calls_of(c, "set") - sets;
+		if (evals == 1 && sets == 2)
+			break;
+	}
+	ck_assert_msg(evals == 1 && sets == 2, "a first page's miss: %lld "
+	    "script calls, %lld SETs", evals, sets);
+	redisFree(c);
+}
+END_TEST
+
+/* The output of `inventoryctl audit` (new; the program beside
+ * INVENTORY_WORKER, with the suite's configuration) and its exit status. */
+static int
+ctl_audit(char **out)
+{
+	const char *worker = getenv("INVENTORY_WORKER"), *slash;
+	struct buf b;
+	char chunk[512], *cmd;
+	size_t n;
+	FILE *f;
+	int st;
+
+	ck_assert_msg(worker != NULL && (slash = strrchr(worker, '/')) != NULL,
+	    "INVENTORY_WORKER is not set to the worker's path");
+	cmd = xasprintf("'%.*s/inventoryctl' audit 2>&1",
+	    (int)(slash - worker), worker);
+	ck_assert((f = popen(cmd, "r")) != NULL);
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	st = pclose(f);
+	free(cmd);
+	*out = buf_take(&b);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* inventoryctl audit compares the counts the triggers keep with
+ * COUNT(*), and names one that is off. */
+START_TEST(test_audit_list_counts)
+{
+	char *out;
+
+	ctl_audit(&out);
+	ck_assert_msg(strstr(out, "list counts: 0 wrong") != NULL, "%.300s",
+	    out);
+	free(out);
+	sqlf("INSERT INTO list_counts (list, slot, n) VALUES "
+	    "('inventory_low', 0, 1) ON DUPLICATE KEY UPDATE n = n + 1");
+	ck_assert_int_eq(ctl_audit(&out), 1);
+	ck_assert_msg(strstr(out, "list counts: 1 wrong") != NULL &&
+	    strstr(out, "list count inventory_low: kept 16, COUNT(*) 15") !=
+	    NULL, "%.300s", out);
+	free(out);
 }
 END_TEST
 
@@ -649,6 +795,8 @@ lists_suite(void)
 	tcase_add_test(tc, test_list_plans);
 	tcase_add_test(tc, test_cursor_concurrent_writes);
 	tcase_add_test(tc, test_count_exact_after_concurrent_writes);
+	tcase_add_test(tc, test_first_page_one_round_trip);
+	tcase_add_test(tc, test_audit_list_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
