@@ -511,9 +511,6 @@ main(int argc, char *argv[])
 	 * the command does not take. */
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1)
 		switch (c) {
-		case 'c':
-			ctl.cfgpath = optarg;
-			break;
 		case 'e':
 			ctl.email = optarg;
 			given |= OPT_EMAIL;
@@ -526,15 +523,10 @@ main(int argc, char *argv[])
 			ctl.no_connect = true;
 			given |= OPT_NO_CONNECT;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			print_version("inventoryctl");
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			if ((status = cli_common_opt(c, "inventoryctl",
+			    &ctl.cfgpath, usage)) >= 0)
+				return status;
 		}
 	if (optind >= argc) {
 		usage(stderr);

@@ -27,7 +27,6 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
-#include "metrics.h"
 
 #define USER_COLS \
 	"id, email, full_name, is_active, is_admin, " \
@@ -1407,12 +1406,21 @@ db_explain_lists(struct db *db, FILE *out, size_t *scans)
  * names it when it took longer than db_slow_statement_ms: the first
  * thing to look at when requests slow down.
  */
+static void (*statement_timer)(int, uint64_t);
+
+void
+db_set_statement_timer(void (*fn)(int st, uint64_t usec))
+{
+	statement_timer = fn;
+}
+
 static void
 exec_done(const struct db *db, enum stmt st, uint64_t usec)
 {
 	double slow_ms = db->cfg->db_slow_statement_ms;
 
-	metrics_statement((int)st, usec);
+	if (statement_timer != NULL)
+		statement_timer((int)st, usec);
 	if (slow_ms > 0 && (double)usec >= slow_ms * 1000)
 		log_warn("db: slow statement=%s duration_ms=%.3f",
 		    stmts[st].name, (double)usec / 1000);

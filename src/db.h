@@ -410,6 +410,14 @@ enum inv_err db_explain_lists(struct db *, FILE *out, size_t *scans);
 /* The statement's name in log lines and /metrics. */
 const char *db_stmt_name(enum stmt);
 
+/*
+ * Whom each run of a statement is reported to (st an enum stmt, usec as
+ * its caller saw it, reconnection included): metrics.c, which sets
+ * itself here when a process starts counting; NULL (the default) reports
+ * nothing. The database layer knows no module above it.
+ */
+void db_set_statement_timer(void (*fn)(int st, uint64_t usec));
+
 /* Prepares every statement of the table and checks that each has the
  * number of result columns the table gives (the __MAX of its column
  * enum; db_exec checks an INSERT's RETURNING, which MariaDB describes

@@ -229,7 +229,7 @@ main(int argc, char *argv[])
 	struct app app = { 0 };
 	struct sigaction sa;
 	FCGX_Request r;
-	int c;
+	int c, rc;
 
 	/*
 	 * A fixed mmap threshold: scrypt's 16 MiB (scrypt_ln = 14) is then
@@ -250,26 +250,11 @@ main(int argc, char *argv[])
 	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1)
-		switch (c) {
-		case 'c':
-			cfgpath = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			print_version("inventory.fcgi");
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	if (optind != argc) {
-		fprintf(stderr, "inventory.fcgi: unexpected argument: %s\n",
-		    argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+		if ((rc = cli_common_opt(c, "inventory.fcgi", &cfgpath,
+		    usage)) >= 0)
+			return rc;
+	if ((rc = cli_no_operands(argc, argv, "inventory.fcgi", usage)) >= 0)
+		return rc;
 	/* The failures from here on are the service's, seen in the journal
 	 * (with its priority) rather than on a terminal. */
 	log_init();

@@ -1,12 +1,17 @@
 /*
  * handlers.h: every route handler, body spec and query spec, as named by
- * the route
- * table in router.c. Each module (users.c, ops.c, ...) defines its own.
+ * the route table in router.c. Each module (users.c, ops.c, ...) defines
+ * its own. The router includes this list; a handler never includes the
+ * router: what handlers share with the dispatcher lives below both
+ * (caller.h, paging.h, validate.h, http.h).
  */
 #ifndef INV_HANDLERS_H
 #define INV_HANDLERS_H
 
-#include "router.h"
+#include "http.h"
+#include "validate.h"
+
+struct app;
 
 /* ops.c */
 void h_root(struct app *, struct http_req *, struct http_resp *);

@@ -370,7 +370,7 @@ json_detail_add_item(struct json_object **details, const char *where,
 
 /* Borrowed member of obj, NULL when absent, null, or obj no object. */
 static struct json_object *
-member(struct json_object *obj, const char *name)
+obj_member(struct json_object *obj, const char *name)
 {
 	struct json_object *v = NULL;
 
@@ -382,7 +382,7 @@ member(struct json_object *obj, const char *name)
 const char *
 json_get_str(struct json_object *obj, const char *name)
 {
-	struct json_object *v = member(obj, name);
+	struct json_object *v = obj_member(obj, name);
 
 	return json_object_is_type(v, json_type_string) ?
 	    json_object_get_string(v) : NULL;
@@ -391,7 +391,7 @@ json_get_str(struct json_object *obj, const char *name)
 bool
 json_get_int(struct json_object *obj, const char *name, int64_t *out)
 {
-	struct json_object *v = member(obj, name);
+	struct json_object *v = obj_member(obj, name);
 
 	if (!json_object_is_type(v, json_type_int))
 		return false;
@@ -402,7 +402,7 @@ json_get_int(struct json_object *obj, const char *name, int64_t *out)
 bool
 json_get_bool(struct json_object *obj, const char *name, bool *out)
 {
-	struct json_object *v = member(obj, name);
+	struct json_object *v = obj_member(obj, name);
 
 	if (!json_object_is_type(v, json_type_boolean))
 		return false;

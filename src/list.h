@@ -20,8 +20,9 @@
 #include "app.h"
 #include "cache.h"
 #include "db.h"
-#include "handlers.h"
+#include "http.h"
 #include "members.h"
+#include "paging.h"
 
 /* The sort key of a list, as its page statements take it. */
 enum list_key {

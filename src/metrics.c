@@ -238,6 +238,7 @@ metrics_init_kind(const struct config *cfg, enum metrics_kind kind)
 	}
 	mine->kind = (int32_t)kind;
 	base = mine->gauges;
+	db_set_statement_timer(metrics_statement);
 }
 
 static size_t

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "caller.h"
 #include "config.h"
 #include "db.h"
 #include "handlers.h"

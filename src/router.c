@@ -13,16 +13,21 @@
 
 #include "app.h"
 #include "auth.h"
-#include "db.h"
+#include "caller.h"
 #include "handlers.h"
 #include "log.h"
+#include "paging.h"
 #include "router.h"
 
 #define API "/api/v1"
 
-static const struct field_spec paging_fields[] = { PAGING_FIELDS };
-const struct body_spec spec_paging = { paging_fields, PAGE__N };
-
+/*
+ * A row leaves out the fields after its last one that is not zero (the
+ * flags, on most rows): they are zero, and -Wextra's warning about it
+ * would make every row spell them.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 const struct route routes[] = {
 	/* Service banner and health. */
 	{ HTTP_GET, "/", h_root, ROLE_NONE, BODY_NONE, NULL, NULL },
@@ -74,9 +79,10 @@ const struct route routes[] = {
 	  ROLE_ADMIN, BODY_JSON, &spec_inventory_adjust, NULL },
 	{ HTTP_GET, API "/inventory/{id}/movements", h_inventory_movements,
 	  ROLE_ADMIN, BODY_NONE, NULL, &spec_paging },
-	/* Orders. */
+	/* Orders. order_create (schema/) checks the caller in the
+	 * order's own round trip to MariaDB. */
 	{ HTTP_POST, API "/orders", h_orders_create, ROLE_USER, BODY_JSON,
-	  &spec_order_create, NULL },
+	  &spec_order_create, NULL, RF_CALLER_SELF },
 	{ HTTP_GET, API "/orders", h_orders_list, ROLE_USER, BODY_NONE, NULL,
 	  &query_orders_list },
 	/* Not an {id}: ids are digits only. */
@@ -90,6 +96,7 @@ const struct route routes[] = {
 	{ HTTP_DELETE, API "/orders/{id}", h_orders_cancel, ROLE_USER,
 	  BODY_NONE, NULL, NULL },
 };
+#pragma GCC diagnostic pop
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
@@ -198,92 +205,11 @@ route_or_reply(struct http_req *req, struct http_resp *resp)
 bool
 route_reads_user(const struct route *r, enum http_method m)
 {
-	/* order_create (schema/) checks the caller in the order's own
-	 * round trip to MariaDB. */
-	if (r->handler == h_orders_create)
+	if (r->flags & RF_CALLER_SELF)
 		return false;
 	return r->role == ROLE_ADMIN || (r->role != ROLE_NONE &&
 	    (m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH ||
 	    m == HTTP_DELETE));
-}
-
-void
-caller_reply_refused(struct http_resp *resp, enum caller_refusal why)
-{
-	switch (why) {
-	case CALLER_INACTIVE:
-		http_reply_msg(resp, MSG_INACTIVE_USER);
-		break;
-	case CALLER_NOT_ADMIN:
-		http_reply_msg(resp, MSG_NOT_ENOUGH_PERMISSIONS);
-		break;
-	default:
-		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
-		break;
-	}
-}
-
-/*
- * The caller's current row against its token, with one primary-key read:
- * no such user 401, inactive 400, not an admin where need_admin 403 (the
- * original service's order), then a token issued before the user's last
- * change of role or status 401. Returns false having replied; else
- * *is_admin is the row's role.
- */
-static bool
-principal_check(struct app *app, const struct principal *who,
-    bool need_admin, bool *is_admin, struct http_resp *resp)
-{
-	struct db_val p = DB_INT(who->user_id);
-	struct db_res *res = NULL;
-	enum inv_err rc;
-	bool ok = false;
-
-	if ((rc = db_exec(app->db, STMT_USER_AUTH, &p, 1, &res, NULL,
-	    NULL)) != INV_OK)
-		http_reply_db_error(resp, rc);
-	else if (db_res_rows(res) == 0)
-		caller_reply_refused(resp, CALLER_GONE);
-	else if (!db_res_bool(res, 0, USER_AUTH_COL_IS_ACTIVE))
-		caller_reply_refused(resp, CALLER_INACTIVE);
-	else if (need_admin && !db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN))
-		caller_reply_refused(resp, CALLER_NOT_ADMIN);
-	else if (db_res_int(res, 0, USER_AUTH_COL_TOKEN_VERSION) !=
-	    who->token_version)
-		caller_reply_refused(resp, CALLER_STALE);
-	else {
-		*is_admin = db_res_bool(res, 0, USER_AUTH_COL_IS_ADMIN);
-		ok = true;
-	}
-	db_res_free(res);
-	return ok;
-}
-
-bool
-principal_admin_or_reply(struct app *app, const struct http_req *req,
-    struct http_resp *resp)
-{
-	bool admin = req->principal.is_admin;
-
-	if (!req->principal.current)
-		return principal_check(app, &req->principal, true, &admin,
-		    resp);
-	if (!admin)
-		http_reply_msg(resp, MSG_NOT_ENOUGH_PERMISSIONS);
-	return admin;
-}
-
-bool
-principal_current_or_reply(struct app *app, struct http_req *req,
-    struct http_resp *resp)
-{
-	if (req->principal.current)
-		return true;
-	if (!principal_check(app, &req->principal, false,
-	    &req->principal.is_admin, resp))
-		return false;
-	req->principal.current = true;
-	return true;
 }
 
 /*
@@ -514,128 +440,4 @@ router_dispatch(struct app *app, struct http_req *req, struct http_resp *resp)
 	}
 	field_vals_free(bv, r->spec != NULL ? r->spec->nfields : 0);
 	req->query_vals = req->body_vals = NULL;
-}
-
-/* FNV-1a of a cursor's path and key: what tells a cursor we made from
- * one changed on the way. */
-static uint64_t
-cursor_sum(const char *path, const char *key, size_t len)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)path; *p != '\0'; p++)
-		h = (h ^ *p) * UINT64_C(1099511628211);
-	h = (h ^ '\n') * UINT64_C(1099511628211);
-	for (p = (const unsigned char *)key; len-- > 0; p++)
-		h = (h ^ *p) * UINT64_C(1099511628211);
-	return h;
-}
-
-void
-page_cursor(const char *path, const char *time, int64_t id,
-    char out[PAGE_CURSOR_MAX + 1])
-{
-	char key[PAGE_TIME_MAX + 24];
-	size_t i, n;
-	int len;
-
-	len = snprintf(key, sizeof(key), "%s%s%" PRId64, time != NULL ? time :
-	    "", time != NULL && *time != '\0' ? "," : "", id);
-	n = 0;
-	for (i = 0; i < (size_t)len; i++)
-		n += (size_t)snprintf(out + n, PAGE_CURSOR_MAX + 1 - n, "%02x",
-		    (unsigned char)key[i]);
-	snprintf(out + n, PAGE_CURSOR_MAX + 1 - n, ".%016" PRIx64,
-	    cursor_sum(path, key, (size_t)len));
-}
-
-/* A DATETIME as MariaDB writes it: "YYYY-MM-DD HH:MM:SS". */
-static bool
-cursor_time_valid(const char *t, size_t len)
-{
-	static const char form[] = "0000-00-00 00:00:00";
-	size_t i;
-
-	if (len != sizeof(form) - 1)
-		return false;
-	for (i = 0; i < len; i++)
-		if (form[i] == '0' ? !is_ascii_digit((unsigned char)t[i]) :
-		    t[i] != form[i])
-			return false;
-	return true;
-}
-
-/* Hex digit value, -1 for anything else (upper case included: we write
- * lower case only). */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Reads cursor text made by page_cursor() for path into pg. */
-static bool
-cursor_parse(const char *path, const char *text, struct page *pg)
-{
-	char key[PAGE_TIME_MAX + 24], sum[17], *comma;
-	const char *dot = strchr(text, '.');
-	size_t i, hexlen, n;
-	int hi, lo;
-
-	if (dot == NULL || strlen(dot + 1) != 16)
-		return false;
-	hexlen = (size_t)(dot - text);
-	if (hexlen == 0 || hexlen % 2 != 0 || hexlen / 2 >= sizeof(key))
-		return false;
-	for (i = 0, n = 0; i < hexlen; i += 2) {
-		if ((hi = hexval(text[i])) < 0 || (lo = hexval(text[i + 1])) < 0)
-			return false;
-		key[n++] = (char)(hi * 16 + lo);
-	}
-	key[n] = '\0';
-	snprintf(sum, sizeof(sum), "%016" PRIx64, cursor_sum(path, key, n));
-	if (strlen(key) != n || strcmp(sum, dot + 1) != 0)
-		return false;
-	pg->after_time[0] = '\0';
-	if ((comma = strchr(key, ',')) != NULL) {
-		if (!cursor_time_valid(key, (size_t)(comma - key)))
-			return false;
-		memcpy(pg->after_time, key, (size_t)(comma - key));
-		pg->after_time[comma - key] = '\0';
-	}
-	return str_to_i64(comma != NULL ? comma + 1 : key, 1, INT64_MAX,
-	    &pg->after_id);
-}
-
-bool
-paging_or_422(const struct http_req *req, struct http_resp *resp,
-    struct page *pg)
-{
-	const struct field_val *q = req->query_vals;
-	struct json_object *details = NULL;
-	const char *after = q[PAGE_AFTER].s;
-
-	memset(pg, 0, sizeof(*pg));
-	pg->skip = q[PAGE_SKIP].i;
-	pg->limit = q[PAGE_LIMIT].i;
-	if (after != NULL) {
-		pg->after = true;
-		if (strlen(after) > PAGE_CURSOR_MAX ||
-		    !cursor_parse(req->path, after, pg))
-			detail_add(&details, "query", "after",
-			    MSG_CURSOR_INVALID, NULL, 0);
-		else if (pg->skip > 0)
-			detail_add(&details, "query", "skip", MSG_CURSOR_SKIP,
-			    NULL, 0);
-	}
-	if (details != NULL) {
-		http_reply_422(resp, details);
-		return false;
-	}
-	return true;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -17,6 +18,37 @@ void
 print_version(const char *prog)
 {
 	printf("%s %s\n", prog, PACKAGE_VERSION);
+}
+
+int
+cli_common_opt(int c, const char *prog, const char **cfgpath,
+    void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'c':
+		*cfgpath = optarg;
+		return -1;
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'V':
+		print_version(prog);
+		return 0;
+	default:
+		usage(stderr);
+		return 2;
+	}
+}
+
+int
+cli_no_operands(int argc, char *const argv[], const char *prog,
+    void (*usage)(FILE *))
+{
+	if (optind == argc)
+		return -1;
+	fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
+	usage(stderr);
+	return 2;
 }
 
 static const char *const inv_errs[INV__MAX] = {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Zero is success; every fallible function returns one of these. */
@@ -37,6 +38,22 @@ const char *inv_strerror(enum inv_err);
 /* Prints "PROGRAM VERSION" on standard output, VERSION being configure's
  * (AC_INIT): the --version of every program. */
 void print_version(const char *prog);
+
+/*
+ * The options every program takes, for the default branch of its
+ * getopt_long loop: c is what getopt_long returned and none of the
+ * program's own options. -c FILE sets *cfgpath (optarg, borrowed); -h
+ * prints usage on standard output; -V the version; anything else is
+ * refused with usage on standard error. Returns -1 when the program goes
+ * on, else the status to exit with (0 after -h or -V, 2 when refused).
+ */
+int cli_common_opt(int c, const char *prog, const char **cfgpath,
+    void (*usage)(FILE *));
+
+/* After the options of a program that takes no operand: -1, or 2 having
+ * named the first operand and printed usage on standard error. */
+int cli_no_operands(int argc, char *const argv[], const char *prog,
+    void (*usage)(FILE *));
 
 /* Allocation wrappers: never return NULL (abort after logging). */
 void *xmalloc(size_t);

@@ -96,9 +96,6 @@ main(int argc, char *argv[])
 	memset(&w, 0, sizeof(w));
 	while ((c = getopt_long(argc, argv, "c:dfm:w:hV", opts, NULL)) != -1)
 		switch (c) {
-		case 'c':
-			cfgpath = optarg;
-			break;
 		case 'd':
 			drain = true;
 			break;
@@ -120,22 +117,14 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			print_version("inventory-worker");
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			if ((status = cli_common_opt(c, "inventory-worker",
+			    &cfgpath, usage)) >= 0)
+				return status;
 		}
-	if (optind != argc) {
-		fprintf(stderr, "inventory-worker: unexpected argument: %s\n",
-		    argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	if ((status = cli_no_operands(argc, argv, "inventory-worker",
+	    usage)) >= 0)
+		return status;
 	/* Rather than let the last one win: a unit or a crontab saying
 	 * both is a mistake that would otherwise go unnoticed. */
 	if (drain && w.follow) {

@@ -105,7 +105,7 @@ END_TEST
 START_TEST(test_check_routines)
 {
 	char missing[64] = "";
-	size_t pending = 99, i;
+	size_t pending = 99, i, newest = nmigrations;
 
 	ck_assert_int_eq(migrate_pending(db, &pending), INV_OK);
 	ck_assert_uint_eq(pending, 0);
@@ -116,12 +116,15 @@ START_TEST(test_check_routines)
 	ck_assert_int_eq(db_check_routines(db, missing, sizeof(missing)),
 	    INV_NOTFOUND);
 	ck_assert_str_eq(missing, "order_create");
-	/* Put it back from the migration that made it. */
+	/* Put it back from the newest migration that makes it (a later one
+	 * replaces it): that one alone, so no other migration need be safe
+	 * to run twice. */
 	for (i = 0; i < nmigrations; i++)
 		if (strstr(migrations[i].sql, "CREATE PROCEDURE order_create")
 		    != NULL)
-			ck_assert_int_eq(db_exec_script(odb, migrations[i].sql),
-			    INV_OK);
+			newest = i;
+	ck_assert_uint_lt(newest, nmigrations);
+	ck_assert_int_eq(db_exec_script(odb, migrations[newest].sql), INV_OK);
 	ck_assert_int_eq(db_check_routines(db, missing, sizeof(missing)),
 	    INV_OK);
 }

@@ -772,40 +772,31 @@ END_TEST
 static Suite *
 inventory_suite(void)
 {
-	Suite *s = suite_create("inventory");
-	TCase *named = tcase_create("contract");
-	TCase *led = tcase_create("ledger");
-	TCase *race = tcase_create("concurrency");
-	TCase *bad = tcase_create("bad input");
+	const struct tu_row rows[] = {
+		TU_CASE("contract", 0),
+		TU_TEST(get_inventory),
+		TU_TEST(get_inventory_with_filters),
+		TU_TEST(get_inventory_item),
+		TU_TEST(get_nonexistent_inventory_item),
+		TU_TEST(create_inventory),
+		TU_TEST(create_inventory_for_nonexistent_product),
+		TU_TEST(create_duplicate_inventory),
+		TU_TEST(create_inventory_as_non_admin),
+		TU_TEST(update_inventory),
+		TU_TEST(adjust_stock_up),
+		TU_TEST(adjust_stock_validation),
+		TU_TEST(adjust_stock_below_zero),
+		TU_TEST(get_product_inventory),
+		TU_TEST(get_low_stock_items),
+		TU_CASE("ledger", 0),
+		TU_TEST(movements_ledger),
+		TU_CASE("concurrency", 60),
+		TU_TEST(concurrent_adjustments),
+		TU_CASE("bad input", 30),
+		TU_TEST(bad_input_is_4xx),
+	};
 
-	tcase_add_checked_fixture(named, setup, teardown);
-	tcase_add_test(named, get_inventory);
-	tcase_add_test(named, get_inventory_with_filters);
-	tcase_add_test(named, get_inventory_item);
-	tcase_add_test(named, get_nonexistent_inventory_item);
-	tcase_add_test(named, create_inventory);
-	tcase_add_test(named, create_inventory_for_nonexistent_product);
-	tcase_add_test(named, create_duplicate_inventory);
-	tcase_add_test(named, create_inventory_as_non_admin);
-	tcase_add_test(named, update_inventory);
-	tcase_add_test(named, adjust_stock_up);
-	tcase_add_test(named, adjust_stock_validation);
-	tcase_add_test(named, adjust_stock_below_zero);
-	tcase_add_test(named, get_product_inventory);
-	tcase_add_test(named, get_low_stock_items);
-	tcase_add_checked_fixture(led, setup, teardown);
-	tcase_add_test(led, movements_ledger);
-	tcase_add_checked_fixture(race, setup, teardown);
-	tcase_set_timeout(race, 60);
-	tcase_add_test(race, concurrent_adjustments);
-	tcase_add_checked_fixture(bad, setup, teardown);
-	tcase_set_timeout(bad, 30);
-	tcase_add_test(bad, bad_input_is_4xx);
-	suite_add_tcase(s, named);
-	suite_add_tcase(s, led);
-	suite_add_tcase(s, race);
-	suite_add_tcase(s, bad);
-	return s;
+	return tu_suite("inventory", setup, teardown, rows, NROWS(rows));
 }
 
 int

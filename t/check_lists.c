@@ -25,31 +25,6 @@ static struct app *app;
 static int64_t admin_id, user_id;
 static char *admin, *user;	/* access tokens */
 
-/* Stores a user straight in the database; returns its id. */
-static int64_t
-insert_user(const char *email, bool is_admin)
-{
-	struct db_val p[4] = { DB_STR(email), DB_STR("Test User"),
-	    DB_STR("not-a-hash"), DB_INT(is_admin) };
-	uint64_t id;
-
-	ck_assert_int_eq(db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL,
-	    &id), INV_OK);
-	return (int64_t)id;
-}
-
-/* An access token for uid (new). */
-static char *
-token_for(int64_t uid, bool is_admin)
-{
-	char jti[AUTH_JTI_LEN + 1], *t = NULL;
-
-	random_hex(jti, AUTH_JTI_LEN / 2);
-	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin,
-	    0, jti, time(NULL), &t), INV_OK);
-	return t;
-}
-
 /* Runs a test-only SQL script as the schema owner; printf-like. */
 static void
 sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -78,9 +53,9 @@ sqlf(const char *fmt, ...)
 static void
 seed(void)
 {
-	int64_t other = insert_user("other@example.com", false);
+	int64_t other = tu_insert_user(app, "other@example.com", false);
 
-	insert_user("third@example.com", false);
+	tu_insert_user(app, "third@example.com", false);
 	sqlf("INSERT INTO products (sku, name, price, category) "
 	    "SELECT CONCAT('SKU-', seq), CONCAT(IF(seq %% 3 = 0, 'Widget ', "
 	    "'Gadget '), seq), 1.50, IF(seq %% 2 = 0, 'a', 'b') "
@@ -108,10 +83,7 @@ setup(void)
 {
 	app = tu_app();
 	tu_reset_db(app);
-	admin_id = insert_user("admin@example.com", true);
-	user_id = insert_user("user@example.com", false);
-	admin = token_for(admin_id, true);
-	user = token_for(user_id, false);
+	tu_admin_and_user(app, &admin_id, &admin, &user_id, &user);
 	seed();
 }
 

@@ -277,23 +277,20 @@ END_TEST
 static Suite *
 order_flow_suite(void)
 {
-	Suite *s = suite_create("order_flow");
-	TCase *create = tcase_create("reserve at creation");
-	TCase *moves = tcase_create("release and deduct");
+	const struct tu_row rows[] = {
+		TU_CASE("reserve at creation", 0),
+		TU_TEST(create_reserves_every_line),
+		TU_TEST(create_all_or_nothing),
+		TU_TEST(create_refuses_missing_product_and_stock),
+		TU_CASE("release and deduct", 0),
+		TU_TEST(cancel_releases_once),
+		TU_TEST(ship_deducts_once),
+		TU_TEST(process_is_idempotent),
+		TU_TEST(process_reserves_an_order_holding_none),
+		TU_TEST(disagreeing_records_change_nothing),
+	};
 
-	tcase_add_checked_fixture(create, setup, NULL);
-	tcase_add_test(create, create_reserves_every_line);
-	tcase_add_test(create, create_all_or_nothing);
-	tcase_add_test(create, create_refuses_missing_product_and_stock);
-	tcase_add_checked_fixture(moves, setup, NULL);
-	tcase_add_test(moves, cancel_releases_once);
-	tcase_add_test(moves, ship_deducts_once);
-	tcase_add_test(moves, process_is_idempotent);
-	tcase_add_test(moves, process_reserves_an_order_holding_none);
-	tcase_add_test(moves, disagreeing_records_change_nothing);
-	suite_add_tcase(s, create);
-	suite_add_tcase(s, moves);
-	return s;
+	return tu_suite("order_flow", setup, NULL, rows, NROWS(rows));
 }
 
 int

@@ -911,37 +911,32 @@ END_TEST
 static Suite *
 orders_suite(void)
 {
-	Suite *s = suite_create("orders create");
-	TCase *create = tcase_create("create");
-	TCase *read = tcase_create("read");
-	TCase *bad = tcase_create("bad input");
+	const struct tu_row rows[] = {
+		TU_CASE("create", 0),
+		TU_TEST(create_order_success),
+		TU_TEST(create_order_insufficient_stock),
+		TU_TEST(create_order_nonexistent_product),
+		TU_TEST(create_order_descending_product_ids),
+		TU_TEST(create_order_body_matches_get),
+		TU_TEST(create_order_total_too_large),
+		TU_TEST(create_order_without_redis),
+		TU_TEST(order_moves_invalidate_cached_stock),
+		TU_CASE("read", 0),
+		TU_TEST(get_user_orders),
+		TU_TEST(get_order_detail),
+		TU_TEST(list_matches_single_orders),
+		TU_TEST(order_counts_follow_every_change),
+		TU_TEST(get_order_unauthorized),
+		TU_TEST(admin_get_all_orders),
+		TU_TEST(admin_list_fixed_queries),
+		TU_TEST(non_admin_cannot_access_all_orders),
+		TU_TEST(list_queries_are_strict),
+		TU_TEST(head_on_order_list),
+		TU_CASE("bad input", 0),
+		TU_TEST(bad_input_is_4xx),
+	};
 
-	tcase_add_checked_fixture(create, setup, NULL);
-	tcase_add_test(create, create_order_success);
-	tcase_add_test(create, create_order_insufficient_stock);
-	tcase_add_test(create, create_order_nonexistent_product);
-	tcase_add_test(create, create_order_descending_product_ids);
-	tcase_add_test(create, create_order_body_matches_get);
-	tcase_add_test(create, create_order_total_too_large);
-	tcase_add_test(create, create_order_without_redis);
-	tcase_add_test(create, order_moves_invalidate_cached_stock);
-	tcase_add_checked_fixture(read, setup, NULL);
-	tcase_add_test(read, get_user_orders);
-	tcase_add_test(read, get_order_detail);
-	tcase_add_test(read, list_matches_single_orders);
-	tcase_add_test(read, order_counts_follow_every_change);
-	tcase_add_test(read, get_order_unauthorized);
-	tcase_add_test(read, admin_get_all_orders);
-	tcase_add_test(read, admin_list_fixed_queries);
-	tcase_add_test(read, non_admin_cannot_access_all_orders);
-	tcase_add_test(read, list_queries_are_strict);
-	tcase_add_test(read, head_on_order_list);
-	tcase_add_checked_fixture(bad, setup, NULL);
-	tcase_add_test(bad, bad_input_is_4xx);
-	suite_add_tcase(s, create);
-	suite_add_tcase(s, read);
-	suite_add_tcase(s, bad);
-	return s;
+	return tu_suite("orders create", setup, NULL, rows, NROWS(rows));
 }
 
 int

@@ -349,18 +349,17 @@ END_TEST
 static Suite *
 orders_suite(void)
 {
-	Suite *s = suite_create("orders idempotency");
-	TCase *idem = tcase_create("idempotency");
+	const struct tu_row rows[] = {
+		TU_CASE("idempotency", 0),
+		TU_TEST(idempotency_key_replays),
+		TU_TEST(idempotency_key_in_progress_and_expiry),
+		TU_TEST(idempotency_key_refusals),
+		TU_TEST(idempotency_key_replays_reordered_keys),
+		TU_TEST(idempotency_key_blank_is_422),
+		TU_TEST(idempotency_key_concurrent_duplicates),
+	};
 
-	tcase_add_checked_fixture(idem, setup, NULL);
-	tcase_add_test(idem, idempotency_key_replays);
-	tcase_add_test(idem, idempotency_key_in_progress_and_expiry);
-	tcase_add_test(idem, idempotency_key_refusals);
-	tcase_add_test(idem, idempotency_key_replays_reordered_keys);
-	tcase_add_test(idem, idempotency_key_blank_is_422);
-	tcase_add_test(idem, idempotency_key_concurrent_duplicates);
-	suite_add_tcase(s, idem);
-	return s;
+	return tu_suite("orders idempotency", setup, NULL, rows, NROWS(rows));
 }
 
 int

@@ -466,23 +466,18 @@ END_TEST
 static Suite *
 orders_suite(void)
 {
-	Suite *s = suite_create("orders race");
-	TCase *conc = tcase_create("concurrency");
-	TCase *mixed = tcase_create("invariants");
+	const struct tu_row rows[] = {
+		TU_CASE("concurrency", 60),
+		TU_TEST(reserve_inventory_race_condition),
+		TU_TEST(reserve_race_several_units),
+		TU_TEST(multi_item_orders_under_contention),
+		TU_TEST(concurrent_cancel_and_ship),
+		TU_TEST(a_failing_child_fails_the_race),
+		TU_CASE("invariants", 60),
+		TU_TEST(stock_invariants_after_mixed_operations),
+	};
 
-	tcase_add_checked_fixture(conc, setup, NULL);
-	tcase_set_timeout(conc, 60);
-	tcase_add_test(conc, reserve_inventory_race_condition);
-	tcase_add_test(conc, reserve_race_several_units);
-	tcase_add_test(conc, multi_item_orders_under_contention);
-	tcase_add_test(conc, concurrent_cancel_and_ship);
-	tcase_add_test(conc, a_failing_child_fails_the_race);
-	tcase_add_checked_fixture(mixed, setup, NULL);
-	tcase_set_timeout(mixed, 60);
-	tcase_add_test(mixed, stock_invariants_after_mixed_operations);
-	suite_add_tcase(s, conc);
-	suite_add_tcase(s, mixed);
-	return s;
+	return tu_suite("orders race", setup, NULL, rows, NROWS(rows));
 }
 
 int

@@ -664,29 +664,23 @@ END_TEST
 static Suite *
 orders_suite(void)
 {
-	Suite *s = suite_create("orders status");
-	TCase *change = tcase_create("transitions");
-	TCase *worker = tcase_create("worker step");
-	TCase *books = tcase_create("stock books");
+	const struct tu_row rows[] = {
+		TU_CASE("transitions", 0),
+		TU_TEST(admin_update_order_status),
+		TU_TEST(order_cancellation),
+		TU_TEST(cannot_cancel_shipped_order),
+		TU_TEST(invalid_status_transitions),
+		TU_CASE("worker step", 0),
+		TU_TEST(process_order_step),
+		TU_CASE("stock books", 60),
+		TU_TEST(books_reserved_below_orders_is_422),
+		TU_TEST(books_manual_hold_between_orders_and_stock),
+		TU_TEST(books_created_reservation_is_a_manual_hold),
+		TU_TEST(books_disagreement_is_409),
+		TU_TEST(books_reserved_put_races_orders),
+	};
 
-	tcase_add_checked_fixture(change, setup, NULL);
-	tcase_add_test(change, admin_update_order_status);
-	tcase_add_test(change, order_cancellation);
-	tcase_add_test(change, cannot_cancel_shipped_order);
-	tcase_add_test(change, invalid_status_transitions);
-	tcase_add_checked_fixture(worker, setup, NULL);
-	tcase_add_test(worker, process_order_step);
-	tcase_add_checked_fixture(books, setup, NULL);
-	tcase_set_timeout(books, 60);
-	tcase_add_test(books, books_reserved_below_orders_is_422);
-	tcase_add_test(books, books_manual_hold_between_orders_and_stock);
-	tcase_add_test(books, books_created_reservation_is_a_manual_hold);
-	tcase_add_test(books, books_disagreement_is_409);
-	tcase_add_test(books, books_reserved_put_races_orders);
-	suite_add_tcase(s, change);
-	suite_add_tcase(s, worker);
-	suite_add_tcase(s, books);
-	return s;
+	return tu_suite("orders status", setup, NULL, rows, NROWS(rows));
 }
 
 int

@@ -143,25 +143,16 @@ START_TEST(product_errors)
 	ck_assert_int_eq(call("DELETE", path, user, NULL, NULL), 403);
 	ck_assert_int_eq(call("GET", path, NULL, NULL, NULL), 401);
 	/* 422s name their field. */
-	ck_assert_int_eq(call("POST", API "/products", admin,
-	    "{\"sku\":\"N\",\"name\":\"N\"}", &o), 422);
-	ck_assert_str_eq(detail_field(o), "price");
-	json_object_put(o);
-	ck_assert_int_eq(call("POST", API "/products", admin,
-	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":-0.01}", &o), 422);
-	ck_assert_str_eq(detail_field(o), "price");
-	json_object_put(o);
-	ck_assert_int_eq(call("POST", API "/products", admin,
-	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":1,\"weight\":-1}", &o), 422);
-	ck_assert_str_eq(detail_field(o), "weight");
-	json_object_put(o);
-	ck_assert_int_eq(call("POST", API "/products", admin,
-	    "{\"sku\":\"  \",\"name\":\"N\",\"price\":1}", &o), 422);
-	ck_assert_str_eq(detail_field(o), "sku");
-	json_object_put(o);
-	ck_assert_int_eq(call("PUT", path, admin, "{\"price\":null}", &o), 422);
-	ck_assert_str_eq(detail_field(o), "price");
-	json_object_put(o);
+	expect_422_field("POST", API "/products", admin,
+	    "{\"sku\":\"N\",\"name\":\"N\"}", "price");
+	expect_422_field("POST", API "/products", admin,
+	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":-0.01}", "price");
+	expect_422_field("POST", API "/products", admin,
+	    "{\"sku\":\"N\",\"name\":\"N\",\"price\":1,\"weight\":-1}",
+	    "weight");
+	expect_422_field("POST", API "/products", admin,
+	    "{\"sku\":\"  \",\"name\":\"N\",\"price\":1}", "sku");
+	expect_422_field("PUT", path, admin, "{\"price\":null}", "price");
 	/* The largest price DECIMAL(12,2) is sure to hold, and one past. */
 	ck_assert_int_eq(call("PUT", path, admin, "{\"price\":9999999999}",
 	    NULL), 200);
@@ -588,27 +579,23 @@ END_TEST
 static Suite *
 products_suite(void)
 {
-	Suite *s = suite_create("products");
-	TCase *prod = tcase_create("products");
-	TCase *cache = tcase_create("cache");
+	const struct tu_row rows[] = {
+		TU_CASE("products", 0),
+		TU_TEST(product_crud),
+		TU_TEST(product_errors),
+		TU_TEST(product_list_filters),
+		TU_TEST(product_image_url_only_http),
+		TU_TEST(list_queries_are_strict),
+		TU_TEST(head_on_inventory_list),
+		TU_CASE("cache", 60),
+		TU_TEST(cache_item_coherent),
+		TU_TEST(cache_product_coherent),
+		TU_TEST(cache_lists_coherent),
+		TU_TEST(redis_unreachable_then_back),
+		TU_TEST(redis_paused_mid_test),
+	};
 
-	tcase_add_checked_fixture(prod, setup, teardown);
-	tcase_add_test(prod, product_crud);
-	tcase_add_test(prod, product_errors);
-	tcase_add_test(prod, product_list_filters);
-	tcase_add_test(prod, product_image_url_only_http);
-	tcase_add_test(prod, list_queries_are_strict);
-	tcase_add_test(prod, head_on_inventory_list);
-	tcase_add_checked_fixture(cache, setup, teardown);
-	tcase_set_timeout(cache, 60);
-	tcase_add_test(cache, cache_item_coherent);
-	tcase_add_test(cache, cache_product_coherent);
-	tcase_add_test(cache, cache_lists_coherent);
-	tcase_add_test(cache, redis_unreachable_then_back);
-	tcase_add_test(cache, redis_paused_mid_test);
-	suite_add_tcase(s, prod);
-	suite_add_tcase(s, cache);
-	return s;
+	return tu_suite("products", setup, teardown, rows, NROWS(rows));
 }
 
 int

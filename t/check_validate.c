@@ -16,6 +16,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "messages.h"
+#include "paging.h"
 #include "router.h"
 #include "validate.h"
 #include "testutil.h"

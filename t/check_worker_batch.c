@@ -39,6 +39,7 @@ enum gw_mode {
 	GW_DECLINE,	/* 402 */
 	GW_FLAKY,	/* 503 the first time an order is asked, then 200 */
 	GW_SILENT,	/* reads the request and never answers */
+	GW_NOWHERE,	/* no stub: nothing listens at the URL */
 	GW__MAX
 };
 
@@ -260,6 +261,25 @@ queue_orders(int64_t pid, int64_t *ids, int n)
 	}
 }
 
+/*
+ * How each test of the HTTP mode starts: n orders (ids) of one unit of
+ * a new product pid with a stock of 10, queued; the stub answering as
+ * mode; then one worker run named name with env (NULL ended: HTTP_MODE,
+ * the stub's URL and any other), which must exit 0.
+ */
+static void
+gw_orders_drained(int64_t pid, int64_t *ids, int n, enum gw_mode mode,
+    const char *name, const char *const *env)
+{
+	tw_seed_product(pid, 10);
+	queue_orders(pid, ids, n);
+	if (mode == GW_NOWHERE)
+		gw_nowhere();
+	else
+		gw_start(mode);
+	ck_assert_int_eq(tw_drain(name, env), 0);
+}
+
 /* Every order of ids in status/reservation; each note of a refused
  * payment once (cancelled) or never. */
 static void
@@ -292,10 +312,7 @@ START_TEST(http_gateway_pays)
 	char key[64], *log;
 	int i;
 
-	tw_seed_product(40, 10);
-	queue_orders(40, ids, 3);
-	gw_start(GW_PAY);
-	ck_assert_int_eq(tw_drain("http-pay", env), 0);
+	gw_orders_drained(40, ids, 3, GW_PAY, "http-pay", env);
 	assert_orders(ids, 3, "processing", "held");
 	ck_assert_int_eq(tw_reserved(40), 3);
 	tw_assert_output_has("processed=3 ");
@@ -331,10 +348,7 @@ START_TEST(http_gateway_declines)
 	const char *env[] = { HTTP_MODE, gw_url_env, NULL };
 	int64_t ids[2];
 
-	tw_seed_product(41, 10);
-	queue_orders(41, ids, 2);
-	gw_start(GW_DECLINE);
-	ck_assert_int_eq(tw_drain("http-no", env), 0);
+	gw_orders_drained(41, ids, 2, GW_DECLINE, "http-no", env);
 	assert_orders(ids, 2, "cancelled", "released");
 	ck_assert_int_eq(tw_reserved(41), 0);
 	tw_assert_output_has("processed=2 cancelled=2 ");
@@ -355,10 +369,7 @@ START_TEST(http_gateway_5xx_then_paid)
 	size_t moved;
 	char key[64];
 
-	tw_seed_product(42, 10);
-	queue_orders(42, ids, 2);
-	gw_start(GW_FLAKY);
-	ck_assert_int_eq(tw_drain("http-5xx", env), 0);
+	gw_orders_drained(42, ids, 2, GW_FLAKY, "http-5xx", env);
 	tw_assert_output_has("retried=2 ");
 	tw_assert_output_has("payment gateway: HTTP 503");
 	assert_orders(ids, 2, "pending", "held");
@@ -385,10 +396,7 @@ START_TEST(http_gateway_timeout_is_retried)
 	    "INVENTORY_PAYMENT_TIMEOUT_MS=300", NULL };
 	int64_t ids[2];
 
-	tw_seed_product(43, 10);
-	queue_orders(43, ids, 2);
-	gw_start(GW_SILENT);
-	ck_assert_int_eq(tw_drain("http-slow", env), 0);
+	gw_orders_drained(43, ids, 2, GW_SILENT, "http-slow", env);
 	tw_assert_output_has("retried=2 ");
 	tw_assert_output_has("payment gateway: ");
 	tw_assert_output_has("retry scheduled");
@@ -406,10 +414,7 @@ START_TEST(http_gateway_down_is_retried)
 	const char *env[] = { HTTP_MODE, gw_url_env, NULL };
 	int64_t ids[2];
 
-	tw_seed_product(44, 10);
-	queue_orders(44, ids, 2);
-	gw_nowhere();
-	ck_assert_int_eq(tw_drain("http-down", env), 0);
+	gw_orders_drained(44, ids, 2, GW_NOWHERE, "http-down", env);
 	tw_assert_output_has("retried=2 ");
 	tw_assert_output_has("payment gateway: ");
 	assert_orders(ids, 2, "pending", "held");
@@ -593,31 +598,23 @@ END_TEST
 static Suite *
 worker_batch_suite(void)
 {
-	Suite *s = suite_create("worker_batch");
-	TCase *http = tcase_create("http_payments");
-	TCase *batch = tcase_create("batches");
-	TCase *faults = tcase_create("faults");
+	const struct tu_row rows[] = {
+		TU_CASE("http_payments", 60),
+		TU_TEST(http_gateway_pays),
+		TU_TEST(http_gateway_declines),
+		TU_TEST(http_gateway_5xx_then_paid),
+		TU_TEST(http_gateway_timeout_is_retried),
+		TU_TEST(http_gateway_down_is_retried),
+		TU_TEST(http_mode_needs_a_url),
+		TU_CASE("batches", 60),
+		TU_TEST(batch_claimed_whole_payments_together),
+		TU_TEST(batch_mixes_paid_refused_and_duplicates),
+		TU_CASE("faults", 60),
+		TU_TEST(killed_mid_batch_batch_taken_back_whole),
+		TU_TEST(redis_lost_before_the_ack),
+	};
 
-	tcase_add_checked_fixture(http, setup, teardown);
-	tcase_set_timeout(http, 60);
-	tcase_add_test(http, http_gateway_pays);
-	tcase_add_test(http, http_gateway_declines);
-	tcase_add_test(http, http_gateway_5xx_then_paid);
-	tcase_add_test(http, http_gateway_timeout_is_retried);
-	tcase_add_test(http, http_gateway_down_is_retried);
-	tcase_add_test(http, http_mode_needs_a_url);
-	tcase_add_checked_fixture(batch, setup, teardown);
-	tcase_set_timeout(batch, 60);
-	tcase_add_test(batch, batch_claimed_whole_payments_together);
-	tcase_add_test(batch, batch_mixes_paid_refused_and_duplicates);
-	tcase_add_checked_fixture(faults, setup, teardown);
-	tcase_set_timeout(faults, 60);
-	tcase_add_test(faults, killed_mid_batch_batch_taken_back_whole);
-	tcase_add_test(faults, redis_lost_before_the_ack);
-	suite_add_tcase(s, http);
-	suite_add_tcase(s, batch);
-	suite_add_tcase(s, faults);
-	return s;
+	return tu_suite("worker_batch", setup, teardown, rows, NROWS(rows));
 }
 
 int

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
+#include "auth.h"
 #include "cache.h"
 #include "config.h"
 #include "db.h"
@@ -320,4 +322,37 @@ tu_jint(struct json_object *o, const char *name)
 
 	ck_assert_msg(json_get_int(o, name, &v), "no integer %s", name);
 	return v;
+}
+
+int64_t
+tu_insert_user(struct app *a, const char *email, bool is_admin)
+{
+	struct db_val p[4] = { DB_STR(email), DB_STR("Test User"),
+	    DB_STR("not-a-hash"), DB_INT(is_admin) };
+	uint64_t id;
+
+	ck_assert_int_eq(db_exec(a->db, STMT_USER_INSERT, p, 4, NULL, NULL,
+	    &id), INV_OK);
+	return (int64_t)id;
+}
+
+char *
+tu_token_for(struct app *a, int64_t uid, bool is_admin)
+{
+	char jti[AUTH_JTI_LEN + 1], *t = NULL;
+
+	random_hex(jti, AUTH_JTI_LEN / 2);
+	ck_assert_int_eq(auth_token_issue(a->cfg, TOKEN_ACCESS, uid, is_admin,
+	    0, jti, time(NULL), &t), INV_OK);
+	return t;
+}
+
+void
+tu_admin_and_user(struct app *a, int64_t *admin_id, char **admin,
+    int64_t *user_id, char **user)
+{
+	*admin_id = tu_insert_user(a, "admin@example.com", true);
+	*user_id = tu_insert_user(a, "user@example.com", false);
+	*admin = tu_token_for(a, *admin_id, true);
+	*user = tu_token_for(a, *user_id, false);
 }

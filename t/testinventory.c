@@ -7,31 +7,6 @@ struct app *app;
 int64_t admin_id, user_id;
 char *admin, *user;	/* access tokens */
 
-/* Stores a user straight in the database; returns its id. */
-int64_t
-insert_user(const char *email, bool is_admin)
-{
-	struct db_val p[4] = { DB_STR(email), DB_STR("Test User"),
-	    DB_STR("not-a-hash"), DB_INT(is_admin) };
-	uint64_t id;
-
-	ck_assert_int_eq(db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL,
-	    &id), INV_OK);
-	return (int64_t)id;
-}
-
-/* An access token for uid (new). */
-char *
-token_for(int64_t uid, bool is_admin)
-{
-	char jti[AUTH_JTI_LEN + 1], *t = NULL;
-
-	random_hex(jti, AUTH_JTI_LEN / 2);
-	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, uid, is_admin,
-	    0, jti, time(NULL), &t), INV_OK);
-	return t;
-}
-
 void
 setup(void)
 {
@@ -41,10 +16,7 @@ setup(void)
 	 * next one. */
 	tu_redis(app, "CLIENT UNPAUSE");
 	tu_reset_db(app);
-	admin_id = insert_user("admin@example.com", true);
-	user_id = insert_user("user@example.com", false);
-	admin = token_for(admin_id, true);
-	user = token_for(user_id, false);
+	tu_admin_and_user(app, &admin_id, &admin, &user_id, &user);
 }
 
 void
@@ -113,6 +85,18 @@ detail_field(struct json_object *o)
 
 	return json_object_get_string(json_object_array_get_idx(
 	    json_object_object_get(d, "loc"), 1));
+}
+
+void
+expect_422_field(const char *method, const char *path, const char *tok,
+    const char *body, const char *field)
+{
+	struct json_object *o = NULL;
+
+	ck_assert_msg(call(method, path, tok, body, &o) == 422, "%s %s %s",
+	    method, path, body != NULL ? body : "");
+	ck_assert_str_eq(detail_field(o), field);
+	json_object_put(o);
 }
 
 int64_t

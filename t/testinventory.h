@@ -36,14 +36,6 @@ extern int64_t admin_id, user_id;
 
 extern char *admin, *user;	/* access tokens */
 
-/* Stores a user straight in the database; returns its id. */
-int64_t
-insert_user(const char *email, bool is_admin);
-
-/* An access token for uid (new). */
-char *
-token_for(int64_t uid, bool is_admin);
-
 void
 setup(void);
 
@@ -79,6 +71,12 @@ jnull(struct json_object *o, const char *key);
 /* The first 422 detail's loc[1] (borrowed from o). */
 const char *
 detail_field(struct json_object *o);
+
+/* Sends the request (call's arguments) and fails the test unless it is a
+ * 422 whose first detail names field. */
+void
+expect_422_field(const char *method, const char *path, const char *tok,
+    const char *body, const char *field);
 
 int64_t
 create_product(const char *sku, const char *name, const char *category);

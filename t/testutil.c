@@ -40,6 +40,31 @@ tu_run(Suite *first, ...)
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+Suite *
+tu_suite(const char *name, SFun setup, SFun teardown,
+    const struct tu_row *rows, size_t nrows)
+{
+	Suite *s = suite_create(name);
+	TCase *tc = NULL;
+	size_t i;
+
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].tcase != NULL) {
+			tc = tcase_create(rows[i].tcase);
+			tcase_add_checked_fixture(tc, setup, teardown);
+			if (rows[i].timeout > 0)
+				tcase_set_timeout(tc, rows[i].timeout);
+			suite_add_tcase(s, tc);
+		} else if (tc == NULL) {
+			/* A table that starts with a test: a bug of the suite. */
+			fprintf(stderr, "%s: a test before any case\n", name);
+			abort();
+		} else
+			tcase_add_test(tc, rows[i].test);
+	}
+	return s;
+}
+
 /*
  * Under valgrind (make valgrind) a forked child's exit would run a leak
  * check of the whole heap it inherited, and what its parent's frames

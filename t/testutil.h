@@ -25,6 +25,24 @@
  * main's exit status. (testutil.c) */
 int tu_run(Suite *first, ...);
 
+/*
+ * A suite as a table: each TU_CASE row starts a test case (its name, and
+ * its timeout in seconds, 0 for Check's default), and the TU_TEST rows
+ * after it are its tests, in order. Every case gets setup and teardown
+ * (either may be NULL) as its checked fixture. The rows name tests as
+ * START_TEST defines them, which are no constants: the table is an
+ * automatic array. (testutil.c)
+ */
+struct tu_row {
+	const char	*tcase;		/* a case's name; NULL: a test */
+	int		 timeout;	/* seconds; 0: Check's default */
+	const TTest	*test;
+};
+#define TU_CASE(name, secs)	{ (name), (secs), NULL }
+#define TU_TEST(t)		{ NULL, 0, (t) }
+Suite *tu_suite(const char *name, SFun setup, SFun teardown,
+    const struct tu_row *rows, size_t nrows);
+
 /* _exit(code) for a child a test forked: use it, not _exit, so that under
  * valgrind the child is judged by its memory errors, not by the heap it
  * inherited (testutil.c). */
@@ -85,6 +103,18 @@ extern struct app **tu_child_app;
 /* A ready function for tu_concurrently and tu_race: the child's own
  * connections, made before the barrier (*tu_child_app = tu_app_new()). */
 void tu_child_connect(int i);
+
+/* Stores a user straight in the database (name "Test User", a password
+ * hash nothing matches); returns its id. */
+int64_t tu_insert_user(struct app *, const char *email, bool is_admin);
+
+/* An access token for user uid (new). */
+char *tu_token_for(struct app *, int64_t uid, bool is_admin);
+
+/* The usual pair: admin@example.com, an admin, and user@example.com,
+ * with their ids and access tokens (new). */
+void tu_admin_and_user(struct app *, int64_t *admin_id, char **admin,
+    int64_t *user_id, char **user);
 
 /* Closes and frees an app from tu_app_new (a second one in the same
  * process, which the leak checker would otherwise report). */

@@ -22,7 +22,7 @@
 #include "fuzz.h"
 #include "http.h"
 #include "json.h"
-#include "router.h"
+#include "paging.h"
 #include "validate.h"
 
 /* Decoded pairs are C strings of valid UTF-8. */
