@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"
@@ -27,20 +26,12 @@ static char *user;	/* access token */
 static void
 setup(void)
 {
-	struct db_val p[4] = { DB_STR("pages@example.com"),
-	    DB_STR("Test User"), DB_STR("not-a-hash"), DB_INT(0) };
-	char jti[AUTH_JTI_LEN + 1], *sql;
-	uint64_t id;
+	char *sql;
 
 	app = tu_app();
 	tu_reset_db(app);
-	ck_assert_int_eq(db_exec(app->db, STMT_USER_INSERT, p, 4, NULL, NULL,
-	    &id), INV_OK);
-	user_id = (int64_t)id;
-	random_hex(jti, AUTH_JTI_LEN / 2);
-	user = NULL;
-	ck_assert_int_eq(auth_token_issue(app->cfg, TOKEN_ACCESS, user_id,
-	    false, 0, jti, time(NULL), &user), INV_OK);
+	user_id = tu_insert_user(app, "pages@example.com", false);
+	user = tu_token_for(app, user_id, false);
 	/* Three orders a second, so the ids break ties; ids inserted out
 	 * of time order, so neither key alone gives the order. */
 	ck_assert_int_ge(asprintf(&sql, "INSERT INTO products (sku, name, "
