@@ -169,6 +169,17 @@
 	ORDER_PAGE_OF(ORDER_COLS, "JOIN users u ON u.id = o.user_id ", ix, \
 	where)
 #define ORDER_OWN_PAGE(ix, where) ORDER_PAGE_OF(ORDER_OWN_COLS, "", ix, where)
+/*
+ * The owner's page when it skips nothing (a first page, or one reached
+ * by cursor): its rows read along the index, in the index's order. The
+ * derived table above keeps a skip from reading whole the rows it drops,
+ * but materialises the page and sorts it again: a fifth of the
+ * statement's time on a page of 100 (measured). Same parameters.
+ */
+#define ORDER_OWN_SEEK(ix, where) \
+	"SELECT " ORDER_OWN_COLS " FROM orders o FORCE INDEX (" ix ") " \
+	"WHERE " where "(created_at < ? OR (created_at = ? AND id < ?)) " \
+	"ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 /* The X-Total-Count of those pages, by the same rule. */
 #define ORDER_COUNT(where)	"SELECT COUNT(*) FROM orders o " where
 
@@ -462,6 +473,11 @@ static const struct {
 	    ORDER_OWN_PAGE("ix_orders_user_created", "user_id = ? AND ") },
 	[STMT_ORDER_OWN_PAGE_BY_STATUS] = { "order_own_page_by_status",
 	    ORDER_COL__MAX, ORDER_OWN_PAGE("ix_orders_user_status_created",
+	    "user_id = ? AND status = ? AND ") },
+	[STMT_ORDER_OWN_SEEK] = { "order_own_seek", ORDER_COL__MAX,
+	    ORDER_OWN_SEEK("ix_orders_user_created", "user_id = ? AND ") },
+	[STMT_ORDER_OWN_SEEK_BY_STATUS] = { "order_own_seek_by_status",
+	    ORDER_COL__MAX, ORDER_OWN_SEEK("ix_orders_user_status_created",
 	    "user_id = ? AND status = ? AND ") },
 	[STMT_ORDER_ITEMS_OF] = { "order_items_of", ORDER_ITEM_COL__MAX,
 	    ORDER_ITEMS_OF(ORDER_ITEM_COLS,
@@ -1492,6 +1508,8 @@ static const struct {
 	{ STMT_ORDER_PAGE_BY_USER_STATUS, "isttdlo", false },
 	{ STMT_ORDER_OWN_PAGE, "ittdlo", false },
 	{ STMT_ORDER_OWN_PAGE_BY_STATUS, "isttdlo", false },
+	{ STMT_ORDER_OWN_SEEK, "ittdlo", false },
+	{ STMT_ORDER_OWN_SEEK_BY_STATUS, "isttdlo", false },
 	{ STMT_ORDER_ITEMS_OF, "j", false },
 	{ STMT_PRODUCT_COUNT, "", true },
 	{ STMT_PRODUCT_COUNT_BY_CATEGORY, "c", true },

@@ -135,6 +135,8 @@ enum stmt {
 	STMT_ORDER_PAGE_BY_USER_STATUS,	/* user_id, status */
 	STMT_ORDER_OWN_PAGE,		/* user_id -> ORDER_COLS, owner NULL */
 	STMT_ORDER_OWN_PAGE_BY_STATUS,	/* user_id, status: the same */
+	STMT_ORDER_OWN_SEEK,		/* STMT_ORDER_OWN_PAGE for skip 0 */
+	STMT_ORDER_OWN_SEEK_BY_STATUS,	/* the same by status */
 	STMT_ORDER_ITEMS_OF,		/* [order_id,...] -> ORDER_ITEM_COLS,
 					   unsorted */
 	STMT_ORDER_ITEMS_PLAIN_OF,	/* the same, product name, SKU NULL */

@@ -351,10 +351,15 @@ static const struct list_spec admin_lists[2][2] = {
 	  ORDER_LIST(STMT_ORDER_PAGE_BY_USER_STATUS,
 	      STMT_ORDER_COUNT_BY_USER_STATUS) },
 };
-static const struct list_spec own_lists[2] = {
-	ORDER_LIST(STMT_ORDER_OWN_PAGE, STMT_ORDER_COUNT_BY_USER),
-	ORDER_LIST(STMT_ORDER_OWN_PAGE_BY_STATUS,
-	    STMT_ORDER_COUNT_BY_USER_STATUS),
+/* The owner's: [a page that skips nothing][by status]; such a page has
+ * statements of its own, cheaper (db.c, ORDER_OWN_SEEK). */
+static const struct list_spec own_lists[2][2] = {
+	{ ORDER_LIST(STMT_ORDER_OWN_PAGE, STMT_ORDER_COUNT_BY_USER),
+	  ORDER_LIST(STMT_ORDER_OWN_PAGE_BY_STATUS,
+	      STMT_ORDER_COUNT_BY_USER_STATUS) },
+	{ ORDER_LIST(STMT_ORDER_OWN_SEEK, STMT_ORDER_COUNT_BY_USER),
+	  ORDER_LIST(STMT_ORDER_OWN_SEEK_BY_STATUS,
+	      STMT_ORDER_COUNT_BY_USER_STATUS) },
 };
 
 /* Writes orders [0, n) of a page with their items (list_rows_fn); arg
@@ -403,7 +408,7 @@ list_orders(struct app *app, const struct http_req *req,
 		p[q.nfilters++] = DB_STR(status);
 	q.filters = p;
 	q.spec = with_user ? &admin_lists[user_id > 0][status != NULL] :
-	    &own_lists[status != NULL];
+	    &own_lists[pg->skip == 0][status != NULL];
 	list_reply(app, req, &q, resp);
 }
 
