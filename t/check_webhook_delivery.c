@@ -432,7 +432,11 @@ END_TEST
 START_TEST(thousand_orders_thousand_events)
 {
 	const char *env[] = { PRIVATE_OK, NULL };
-	int *counts = xcalloc(1001, sizeof(*counts)), i;
+	/* Event ids are the outbox's, shared by every type: the stock's
+	 * fall to its reorder level writes an inventory.low_stock event
+	 * among the orders' (not subscribed to), so the order.created ids
+	 * run past 1000. */
+	int *counts = xcalloc(2001, sizeof(*counts)), i, arrived = 0;
 
 	gw_start(GW_PAY);
 	subscribe(1, "[\"order.created\"]", SECRET, true);
@@ -444,9 +448,13 @@ START_TEST(thousand_orders_thousand_events)
 	ck_assert_int_eq(tw_drain("hooks", env), 0);
 	ck_assert(holds("(SELECT COUNT(*) FROM webhook_deliveries WHERE "
 	    "status = 'delivered') = 1000"));
-	ck_assert_int_ge(tally(counts, 1000, false), 1000);
-	for (i = 1; i <= 1000; i++)
-		ck_assert_msg(counts[i] >= 1, "event %d never arrived", i);
+	ck_assert_int_ge(tally(counts, 2000, false), 1000);
+	for (i = 1; i <= 2000; i++)
+		arrived += counts[i] >= 1;
+	ck_assert_int_eq(arrived, 1000);
+	ck_assert(holds("(SELECT COUNT(*) FROM webhook_deliveries d JOIN "
+	    "outbox e ON e.id = d.event_id WHERE e.type = 'order.created' "
+	    "AND d.status = 'delivered') = 1000"));
 	free(counts);
 	tw_assert_queue_empty();
 }

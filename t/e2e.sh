@@ -477,6 +477,25 @@ check "POST /webhooks as a user is 403" error_is 403 "Not enough permissions"
 req DELETE "/api/v1/webhooks/${hook_id:-0}" "${ADMIN[@]}"
 check "DELETE /webhooks/{id} is 204" status_is 204
 
+# --- low stock: a fall makes a reorder suggestion, the admin orders it ---
+req POST /api/v1/products "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"sku\":\"$sku-RS\",\"name\":\"e2e reorder\",\"price\":3}"
+rs_pid=$(json_num id)
+req POST /api/v1/inventory "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary "{\"product_id\":${rs_pid:-0},\"quantity_in_stock\":20,\"reorder_level\":10,\"reorder_quantity\":40}"
+rs_iid=$(json_num id)
+req POST "/api/v1/inventory/${rs_iid:-0}/adjust" "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"quantity":-12,"reason":"e2e breakage"}'
+check "an adjustment below the reorder level makes the record low" body_has '"needs_reorder":true'
+req GET "/api/v1/inventory/reorder-suggestions?status=open&limit=1000" "${ADMIN[@]}"
+rs_id=$(tr -d '\n' <<<"$BODY" | grep -o "{[^{}]*\"inventory_id\": *${rs_iid:-0},[^{}]*}" | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+check "GET /inventory/reorder-suggestions lists its open suggestion" test -n "$rs_id"
+req PATCH "/api/v1/inventory/reorder-suggestions/${rs_id:-0}" "${ADMIN[@]}" "${JSON_CT[@]}" \
+    --data-binary '{"status":"ordered"}'
+check "PATCH /inventory/reorder-suggestions/{id} marks it ordered" body_has '"status":"ordered"'
+req DELETE "/api/v1/products/${rs_pid:-0}" "${ADMIN[@]}"
+check "the product goes again, its record and suggestion with it" status_is 204
+
 # --- /metrics: every documented metric, and counters that move ---
 METRICS=(inventory_http_requests_total inventory_http_request_duration_seconds_bucket
     inventory_http_request_duration_seconds_sum inventory_http_request_duration_seconds_count
