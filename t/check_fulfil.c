@@ -46,6 +46,9 @@ setup_on(void)
 {
 	setenv("INVENTORY_FULFILMENT_URL", "http://127.0.0.1:9/fulfil", 1);
 	setenv("INVENTORY_FULFILMENT_SECRET", SECRET, 1);
+	/* One process runs every suite under valgrind (CK_FORK=no): the
+	 * app of the suite before read the other configuration. */
+	tu_app_reload();
 	tw_setup();
 	gw_pid = 0;
 	snprintf(gw_secret, sizeof(gw_secret), "%s", SECRET);
@@ -56,6 +59,9 @@ setup_off(void)
 {
 	unsetenv("INVENTORY_FULFILMENT_URL");
 	unsetenv("INVENTORY_FULFILMENT_SECRET");
+	/* One process runs every suite under valgrind (CK_FORK=no): the
+	 * app of the suite before read the other configuration. */
+	tu_app_reload();
 	tw_setup();
 	gw_pid = 0;
 }

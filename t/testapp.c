@@ -83,25 +83,37 @@ tu_app_free(struct app *app)
 	free(app);
 }
 
+static struct app *shared_app;
+static struct db *owner_db;	/* tu_owner_db's: keeps the config of
+				   the app it was opened with */
+
 struct app *
 tu_app(void)
 {
-	static struct app *app;
+	if (shared_app == NULL)
+		shared_app = tu_app_new();
+	return shared_app;
+}
 
-	if (app == NULL)
-		app = tu_app_new();
-	return app;
+void
+tu_app_reload(void)
+{
+	db_close(owner_db);
+	owner_db = NULL;
+	if (shared_app != NULL)
+		tu_app_free(shared_app);
+	shared_app = NULL;
 }
 
 struct db *
 tu_owner_db(struct app *app)
 {
-	static struct db *owner;
 	char *why = NULL;
 
-	if (owner == NULL && db_open_owner(&owner, app->cfg, &why) != INV_OK)
+	if (owner_db == NULL && db_open_owner(&owner_db, app->cfg, &why) !=
+	    INV_OK)
 		ck_abort_msg("test: schema owner: %s", why);
-	return owner;
+	return owner_db;
 }
 
 void

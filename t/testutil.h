@@ -91,6 +91,9 @@ void tu_need_services(void);
  * Check forks each test, so each test process gets its own connections.
  * Borrowed. */
 struct app *tu_app(void);
+/* Frees tu_app's app, so that the next tu_app() reads the configuration
+ * (and its environment) anew: for a suite whose setup changes it. */
+void tu_app_reload(void);
 
 /* A new app with its own connections, MariaDB's made, for a forked
  * child (new; never freed: the child exits). A failure fails the test. */
