@@ -49,8 +49,7 @@ setup_on(void)
 	/* One process runs every suite under valgrind (CK_FORK=no): the
 	 * app of the suite before read the other configuration. */
 	tu_app_reload();
-	tw_setup();
-	gw_pid = 0;
+	gw_setup();
 	snprintf(gw_secret, sizeof(gw_secret), "%s", SECRET);
 }
 
@@ -62,16 +61,7 @@ setup_off(void)
 	/* One process runs every suite under valgrind (CK_FORK=no): the
 	 * app of the suite before read the other configuration. */
 	tu_app_reload();
-	tw_setup();
-	gw_pid = 0;
-}
-
-static void
-teardown(void)
-{
-	gw_stop();
-	unlink(gw_log);
-	tw_teardown();
+	gw_setup();
 }
 
 /* Starts the stub as mode and sets url_env to it. */
@@ -493,8 +483,8 @@ main(void)
 	};
 
 	tu_need_services();
-	return tu_run(tu_suite("fulfil", setup_on, teardown, on, NROWS(on)),
-	    tu_suite("fulfil_off", setup_off, teardown, off, NROWS(off)),
+	return tu_run(tu_suite("fulfil", setup_on, gw_teardown, on, NROWS(on)),
+	    tu_suite("fulfil_off", setup_off, gw_teardown, off, NROWS(off)),
 	    tu_suite("fulfil_config", NULL, NULL, config, NROWS(config)),
 	    NULL);
 }

@@ -40,17 +40,8 @@ static char hook_url[96];
 static void
 setup(void)
 {
-	tw_setup();
-	gw_pid = 0;
+	gw_setup();
 	snprintf(gw_secret, sizeof(gw_secret), "%s", SECRET);
-}
-
-static void
-teardown(void)
-{
-	gw_stop();
-	unlink(gw_log);
-	tw_teardown();
 }
 
 /* Whether the SQL condition holds now. */
@@ -480,7 +471,7 @@ webhook_delivery_suite(void)
 		TU_TEST(killed_mid_delivery_delivered_after),
 	};
 
-	return tu_suite("webhook_delivery", setup, teardown, rows,
+	return tu_suite("webhook_delivery", setup, gw_teardown, rows,
 	    NROWS(rows));
 }
 

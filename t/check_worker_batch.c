@@ -34,21 +34,6 @@
 #define PAYMENT_FAILED	"Payment processing failed"
 #define HTTP_MODE	"INVENTORY_PAYMENT_MODE=http"
 
-static void
-setup(void)
-{
-	tw_setup();
-	gw_pid = 0;
-}
-
-static void
-teardown(void)
-{
-	gw_stop();
-	unlink(gw_log);
-	tw_teardown();
-}
-
 /* n orders of one unit of product pid, queued on the high queue. */
 static void
 queue_orders(int64_t pid, int64_t *ids, int n)
@@ -415,7 +400,8 @@ worker_batch_suite(void)
 		TU_TEST(redis_lost_before_the_ack),
 	};
 
-	return tu_suite("worker_batch", setup, teardown, rows, NROWS(rows));
+	return tu_suite("worker_batch", gw_setup, gw_teardown, rows,
+	    NROWS(rows));
 }
 
 int

@@ -228,6 +228,21 @@ gw_stop(void)
 	gw_pid = 0;
 }
 
+void
+gw_setup(void)
+{
+	tw_setup();
+	gw_pid = 0;
+}
+
+void
+gw_teardown(void)
+{
+	gw_stop();
+	unlink(gw_log);
+	tw_teardown();
+}
+
 /* A URL where nothing listens: a port just bound and let go. */
 void
 gw_nowhere(void)

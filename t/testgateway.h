@@ -47,6 +47,12 @@ void gw_start_on(int port, enum gw_mode mode);
 /* Stops the stub and everything it forked (its port refuses then). */
 void gw_stop(void);
 
+/* The checked fixture of a suite that runs the worker against the stub:
+ * tw_setup with no stub yet; the stub stopped, its log removed and
+ * tw_teardown. */
+void gw_setup(void);
+void gw_teardown(void);
+
 /* A URL where nothing listens: a port just bound and let go. */
 void gw_nowhere(void);
 
