@@ -452,10 +452,17 @@ static const struct {
 	[STMT_ORDER_BY_ID] = { "order_by_id", ORDER_COL__MAX,
 	    "SELECT " ORDER_COLS " FROM orders o JOIN users u "
 	    "ON u.id = o.user_id WHERE o.id = ?" },
+	/* The admin's counts of all orders and of a status: the pending
+	 * orders by their index, the others as the triggers of
+	 * schema/013_order_counts.sql keep them. For any status but
+	 * pending, the first subquery is an impossible WHERE. */
 	[STMT_ORDER_COUNT] = { "order_count", 1,
-	    ORDER_COUNT("") },
+	    "SELECT (" ORDER_COUNT("WHERE o.status = 'pending'") ") + "
+	    "(SELECT COALESCE(SUM(n), 0) FROM order_counts)" },
 	[STMT_ORDER_COUNT_BY_STATUS] = { "order_count_by_status", 1,
-	    ORDER_COUNT("WHERE o.status = ?") },
+	    "SELECT (" ORDER_COUNT("WHERE o.status = 'pending' AND "
+	    "o.status = f.s") ") + (SELECT COALESCE(SUM(c.n), 0) FROM "
+	    "order_counts c WHERE c.status = f.s) FROM (SELECT ? AS s) f" },
 	[STMT_ORDER_COUNT_BY_USER] = { "order_count_by_user", 1,
 	    ORDER_COUNT("WHERE o.user_id = ?") },
 	[STMT_ORDER_COUNT_BY_USER_STATUS] = { "order_count_by_user_status", 1,
@@ -503,16 +510,24 @@ static const struct {
 	    "SUM(IF(order_id IS NULL, change_reserved, 0)) AS manual "
 	    "FROM stock_movements GROUP BY inventory_id) m "
 	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
-	/* The counts the triggers keep (schema/012_list_counts.sql) that
-	 * are not COUNT(*), in one statement: one consistent read. */
+	/* The counts the triggers keep (schema/012_list_counts.sql,
+	 * 013_order_counts.sql) that are not COUNT(*), in one statement:
+	 * one consistent read. Each kept count and each COUNT(*) is a row
+	 * of its own, so a count kept for rows that are gone shows too. */
 	[STMT_LIST_COUNT_AUDIT] = { "list_count_audit", 3,
-	    "SELECT t.list, COALESCE(c.n, 0), t.n FROM (SELECT 'products' "
-	    "AS list, COUNT(*) AS n FROM products UNION ALL SELECT "
-	    "'inventory', COUNT(*) FROM inventory UNION ALL SELECT "
-	    "'inventory_low', COUNT(*) FROM inventory "
-	    "WHERE needs_reorder = 1) t LEFT JOIN (SELECT list, SUM(n) AS n "
-	    "FROM list_counts GROUP BY list) c ON c.list = t.list "
-	    "WHERE COALESCE(c.n, 0) <> t.n" },
+	    "SELECT list, SUM(kept), SUM(counted) FROM ("
+	    "SELECT CONVERT(list USING ascii) AS list, n AS kept, "
+	    "0 AS counted FROM list_counts UNION ALL "
+	    "SELECT CONVERT(CONCAT('orders_', status) USING ascii), n, 0 "
+	    "FROM order_counts "
+	    "UNION ALL SELECT 'products', 0, COUNT(*) FROM products "
+	    "UNION ALL SELECT 'inventory', 0, COUNT(*) FROM inventory "
+	    "UNION ALL SELECT 'inventory_low', 0, COUNT(*) FROM inventory "
+	    "WHERE needs_reorder = 1 UNION ALL "
+	    "SELECT CONVERT(CONCAT('orders_', status) USING ascii), 0, "
+	    "COUNT(*) FROM orders "
+	    "WHERE status <> 'pending' GROUP BY status) a "
+	    "GROUP BY list HAVING SUM(kept) <> SUM(counted)" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */
 	[STMT_IDEM_INSERT] = { "idem_insert", 0,

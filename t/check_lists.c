@@ -430,6 +430,15 @@ START_TEST(test_list_plans)
 	expect_plan(STMT_ORDER_PAGE_BY_STATUS, ord, 6, "orders", NULL);
 	ord[0] = DB_INT(user_id);
 	expect_plan(STMT_ORDER_PAGE_BY_USER, ord, 6, "orders", NULL);
+	/* The admin's order counts: the pending orders' range of their
+	 * index, the other statuses' slot rows. */
+	expect_plan(STMT_ORDER_COUNT, NULL, 0, "o",
+	    "ix_orders_status_created");
+	ord[0] = DB_STR("pending");
+	expect_plan(STMT_ORDER_COUNT_BY_STATUS, ord, 1, "o",
+	    "ix_orders_status_created");
+	ord[0] = DB_STR("shipped");
+	expect_plan(STMT_ORDER_COUNT_BY_STATUS, ord, 1, "c", "PRIMARY");
 }
 END_TEST
 
@@ -566,6 +575,12 @@ static const struct {
 	{ API "/users?limit=1", true, "SELECT COUNT(*) FROM users" },
 	{ API "/inventory/2/movements?limit=1", true,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = 2" },
+	{ API "/orders/admin?status=processing&limit=1", true,
+	    "SELECT COUNT(*) FROM orders WHERE status = 'processing'" },
+	{ API "/orders/admin?status=shipped&limit=1", true,
+	    "SELECT COUNT(*) FROM orders WHERE status = 'shipped'" },
+	{ API "/orders/admin?status=cancelled&limit=1", true,
+	    "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'" },
 };
 #define NCOUNTED	(sizeof(counted) / sizeof(counted[0]))
 
@@ -597,6 +612,13 @@ expect_counts_exact(void)
 	    "WHERE list = 'inventory') = (%s)", counted[1].count);
 	tu_expect_sql(app->db, "(SELECT COALESCE(SUM(n), 0) FROM list_counts "
 	    "WHERE list = 'inventory_low') = (%s)", counted[2].count);
+	tu_expect_sql(app->db, "NOT EXISTS (SELECT 1 FROM (SELECT status, "
+	    "SUM(n) AS n FROM order_counts GROUP BY status) c LEFT JOIN "
+	    "(SELECT status, COUNT(*) AS n FROM orders GROUP BY status) o "
+	    "ON o.status = c.status WHERE c.n <> COALESCE(o.n, 0) OR "
+	    "c.status = 'pending') AND NOT EXISTS (SELECT 1 FROM orders o "
+	    "WHERE status <> 'pending' AND NOT EXISTS (SELECT 1 FROM "
+	    "order_counts c WHERE c.status = o.status))");
 }
 
 #define COUNTERS	3
@@ -605,18 +627,21 @@ expect_counts_exact(void)
 #define DELETABLE	52
 
 /*
- * Each child creates products, users and orders, moves the stock of
- * record 2 below its reorder level and back (a movement each time),
- * deletes products with their stock records (the cascade, one in four
- * of them low on stock), all through the API, and reads every counted
- * list between writes, so that counts read before a write are cached
- * while it happens.
+ * Each child creates products, users and orders (each order then
+ * cancelled, or moved to processing and some on to shipped), moves the
+ * stock of record 2 below its reorder level and back (a movement each
+ * time), deletes products with their stock records (the cascade, one in
+ * four of them low on stock), all through the API, and reads every
+ * counted list between writes, so that counts read before a write are
+ * cached while it happens.
  */
 static void
 race_count(int i, void *out)
 {
 	char body[256], path[64];
 	struct http_resp resp;
+	struct json_object *o;
+	int64_t order;
 	int j;
 
 	(void)out;
@@ -638,7 +663,30 @@ race_count(int i, void *out)
 		    "1,\"quantity\":1}]}", &resp);
 		ck_assert_msg(resp.status == 201, "order: %d %s", resp.status,
 		    resp.body != NULL ? resp.body : "");
+		o = tu_json(&resp);
+		order = tu_jint(o, "id");
+		json_object_put(o);
 		http_resp_free(&resp);
+		/* The order moves on: cancelled by its owner, or to
+		 * processing and on to shipped by the admin. */
+		snprintf(path, sizeof(path), API "/orders/%" PRId64, order);
+		if (j % 2 == 0)
+			tu_request(child, "DELETE", path, user, NULL, NULL,
+			    &resp);
+		else
+			tu_request(child, "PUT", path, admin, JSON,
+			    "{\"status\":\"processing\"}", &resp);
+		ck_assert_msg(resp.status == (j % 2 == 0 ? 204 : 200),
+		    "%s: %d %s", path, resp.status, resp.body != NULL ?
+		    resp.body : "");
+		http_resp_free(&resp);
+		if (j % 4 == 3) {
+			tu_request(child, "PUT", path, admin, JSON,
+			    "{\"status\":\"shipped\"}", &resp);
+			ck_assert_msg(resp.status == 200, "%s: %d %s", path,
+			    resp.status, resp.body != NULL ? resp.body : "");
+			http_resp_free(&resp);
+		}
 		snprintf(body, sizeof(body), "{\"email\":\"c%d-%d@example.com\","
 		    "\"full_name\":\"C\",\"password\":\"long enough 1\"}", i, j);
 		tu_request(child, "POST", API "/auth/register", NULL, JSON, body,
@@ -775,6 +823,16 @@ START_TEST(test_audit_list_counts)
 	ck_assert_msg(strstr(out, "list counts: 1 wrong") != NULL &&
 	    strstr(out, "list count inventory_low: kept 16, COUNT(*) 15") !=
 	    NULL, "%.300s", out);
+	free(out);
+	/* A status of orders, and one kept for orders that are gone. */
+	sqlf("INSERT INTO order_counts (status, slot, n) VALUES "
+	    "('shipped', 0, 1), ('delivered', 0, 2) "
+	    "ON DUPLICATE KEY UPDATE n = n + VALUES(n)");
+	ck_assert_int_eq(ctl_audit(&out), 1);
+	ck_assert_msg(strstr(out, "list counts: 3 wrong") != NULL &&
+	    strstr(out, "list count orders_shipped: kept 26, COUNT(*) 25") !=
+	    NULL && strstr(out, "list count orders_delivered: kept 2, "
+	    "COUNT(*) 0") != NULL, "%.500s", out);
 	free(out);
 }
 END_TEST

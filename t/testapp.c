@@ -137,6 +137,7 @@ tu_reset_db(struct app *app)
 	    "TRUNCATE TABLE reorder_suggestions;"
 	    /* TRUNCATE fires no trigger: the counts go with the rows. */
 	    "TRUNCATE TABLE list_counts;"
+	    "TRUNCATE TABLE order_counts;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
 	tu_redis(app, "FLUSHDB");
 }
