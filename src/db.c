@@ -89,6 +89,9 @@
 	"JOIN products p ON p.id = i.product_id" KEYS_ORDER
 /* The counts the triggers of schema/012_list_counts.sql keep: a few slot
  * rows to add, where COUNT(*) would read an index of every row. */
+/* A kept count's name in the audit, one collation for every table. */
+#define COUNT_NAME(expr) \
+	"CONVERT(" expr " USING utf8mb4) COLLATE utf8mb4_unicode_ci"
 #define LIST_COUNT(list) \
 	"SELECT COALESCE(SUM(n), 0) FROM list_counts WHERE list = '" list "'"
 #define INV_COUNT(where) \
@@ -310,8 +313,10 @@ static const struct {
 	    PRODUCT_COL__MAX, PRODUCT_PAGE(PRODUCT_BY_CATEGORY PRODUCT_BY_Q) },
 	[STMT_PRODUCT_COUNT] = { "product_count", 1,
 	    LIST_COUNT("products") },
+	/* The triggers' count (schema/014_category_counts.sql). */
 	[STMT_PRODUCT_COUNT_BY_CATEGORY] = { "product_count_by_category", 1,
-	    PRODUCT_COUNT(PRODUCT_BY_CATEGORY) },
+	    "SELECT COALESCE(SUM(n), 0) FROM category_counts "
+	    "WHERE category = ?" },
 	[STMT_PRODUCT_COUNT_BY_Q] = { "product_count_by_q", 1,
 	    PRODUCT_COUNT(PRODUCT_BY_Q) },
 	[STMT_PRODUCT_COUNT_BY_CATEGORY_Q] = { "product_count_by_category_q",
@@ -511,22 +516,29 @@ static const struct {
 	    "FROM stock_movements GROUP BY inventory_id) m "
 	    "ON m.inventory_id = i.id ORDER BY i.product_id" },
 	/* The counts the triggers keep (schema/012_list_counts.sql,
-	 * 013_order_counts.sql) that are not COUNT(*), in one statement:
-	 * one consistent read. Each kept count and each COUNT(*) is a row
-	 * of its own, so a count kept for rows that are gone shows too. */
+	 * 013_order_counts.sql, 014_category_counts.sql), each against
+	 * its COUNT(*), in one statement: one consistent read. Each kept
+	 * count and each COUNT(*) is a row of its own, so a count kept for
+	 * rows that are gone shows too. The names are compared in the
+	 * categories' collation, as the product list's filter compares
+	 * them. */
 	[STMT_LIST_COUNT_AUDIT] = { "list_count_audit", 3,
-	    "SELECT list, SUM(kept), SUM(counted) FROM ("
-	    "SELECT CONVERT(list USING ascii) AS list, n AS kept, "
+	    "SELECT MIN(list), SUM(kept), SUM(counted) FROM ("
+	    "SELECT " COUNT_NAME("list") " AS list, n AS kept, "
 	    "0 AS counted FROM list_counts UNION ALL "
-	    "SELECT CONVERT(CONCAT('orders_', status) USING ascii), n, 0 "
-	    "FROM order_counts "
+	    "SELECT " COUNT_NAME("CONCAT('orders_', status)") ", n, 0 "
+	    "FROM order_counts UNION ALL "
+	    "SELECT " COUNT_NAME("CONCAT('category ', category)") ", n, 0 "
+	    "FROM category_counts "
 	    "UNION ALL SELECT 'products', 0, COUNT(*) FROM products "
 	    "UNION ALL SELECT 'inventory', 0, COUNT(*) FROM inventory "
 	    "UNION ALL SELECT 'inventory_low', 0, COUNT(*) FROM inventory "
 	    "WHERE needs_reorder = 1 UNION ALL "
-	    "SELECT CONVERT(CONCAT('orders_', status) USING ascii), 0, "
-	    "COUNT(*) FROM orders "
-	    "WHERE status <> 'pending' GROUP BY status) a "
+	    "SELECT " COUNT_NAME("CONCAT('orders_', status)") ", 0, "
+	    "COUNT(*) FROM orders WHERE status <> 'pending' GROUP BY status "
+	    "UNION ALL SELECT " COUNT_NAME("CONCAT('category ', category)")
+	    ", 0, COUNT(*) FROM products WHERE category IS NOT NULL "
+	    "GROUP BY category) a "
 	    "GROUP BY list HAVING SUM(kept) <> SUM(counted)" },
 	/* Idempotency-Key: the row is the claim on the key. The request is
 	 * compared by its SHA-256, computed here. */

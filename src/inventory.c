@@ -652,9 +652,7 @@ inventory_page(struct app *app, const struct http_req *req,
 	}
 	filters = xasprintf("%s?product_id=%" PRId64 "&low_stock=%d",
 	    report ? "low-stock" : "inventory", product_id, low);
-	page_name = xasprintf("%s&skip=%" PRId64 "&limit=%" PRId64 "&after=%s",
-	    filters, pg->skip, pg->limit, pg->after ?
-	    http_query_get(req, "after") : "");
+	page_name = list_page_name(req, pg, filters);
 	count.name = filters;
 	reply.name = page_name;
 	list_reply(app, req, &q, resp);

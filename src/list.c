@@ -375,6 +375,15 @@ out:
 	db_res_free(res);
 }
 
+char *
+list_page_name(const struct http_req *req, const struct page *pg,
+    const char *filters)
+{
+	return xasprintf("%s&skip=%" PRId64 "&limit=%" PRId64 "&after=%s",
+	    filters, pg->skip, pg->limit, pg->after ?
+	    http_query_get(req, "after") : "");
+}
+
 void
 row_reply(struct http_resp *resp, int status, const struct db_res *res,
     size_t row, struct members ms)

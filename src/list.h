@@ -103,6 +103,13 @@ bool cached_reply(struct app *, struct cached *c, bool list,
 void cached_fill(struct app *, struct cached *c, bool list, char *text,
     size_t len, int64_t total, const char *link, struct http_resp *);
 
+/*
+ * The name of a page's cached reply (new): filters (the list and its
+ * filters, as the count's name) and the page's place: skip, limit and
+ * the after cursor as the request gave it.
+ */
+char *list_page_name(const struct http_req *, const struct page *,
+    const char *filters);
 /* Replies status with row `row` of res as one object of members ms. */
 void row_reply(struct http_resp *, int status, const struct db_res *,
     size_t row, struct members ms);

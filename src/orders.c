@@ -385,10 +385,13 @@ orders_rows(struct app *app, struct json_writer *w,
  * A page of orders, newest first, filtered by user (0: all) and status
  * (NULL: all), with their items: three queries whatever the page size
  * (count, page, items of the page). Counts are cached per user (0: all
- * users) and status: in MariaDB a count is an index scan of all the
- * orders it counts, and order_flow bumps the owner's generation and that
- * of all orders after every change of one, so a count is never older
- * than a change that has returned (doc/design.md, "Cache protocol").
+ * users) and status, and the owner's own pages whole in the owner's
+ * scope: order_flow bumps the owner's generation and that of all orders
+ * after every change of one, so neither is older than a change that has
+ * returned (doc/design.md, "Cache protocol"). An owner's page holds
+ * nothing but the owner's orders and their items; the admin's pages
+ * also show users' and products' names, which change elsewhere, so only
+ * their counts are cached.
  */
 static void
 list_orders(struct app *app, const struct http_req *req,
@@ -398,9 +401,11 @@ list_orders(struct app *app, const struct http_req *req,
 	struct cached count = { .scope = CACHE_SCOPE_ORDERS, .id = user_id,
 	    .name = status != NULL ? status : "",
 	    .ttl = app->cfg->cache_ttl_list };
+	struct cached reply = count;
 	struct list_query q = { .page = pg, .count = &count,
 	    .rows = orders_rows, .arg = &with_user };
 	struct db_val p[2];
+	char *filters = NULL, *page_name = NULL;
 
 	if (user_id > 0)
 		p[q.nfilters++] = DB_INT(user_id);
@@ -409,7 +414,15 @@ list_orders(struct app *app, const struct http_req *req,
 	q.filters = p;
 	q.spec = with_user ? &admin_lists[user_id > 0][status != NULL] :
 	    &own_lists[pg->skip == 0][status != NULL];
+	if (!with_user) {
+		filters = xasprintf("page?status=%s", count.name);
+		page_name = list_page_name(req, pg, filters);
+		reply.name = page_name;
+		q.reply = &reply;
+	}
 	list_reply(app, req, &q, resp);
+	free(filters);
+	free(page_name);
 }
 
 /* GET /api/v1/orders?skip&limit&after&status: 200 | 401 | 422 */

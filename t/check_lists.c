@@ -403,6 +403,7 @@ expect_plan(enum stmt st, const struct db_val *p, size_t n,
 START_TEST(test_list_plans)
 {
 	struct db_val low[3] = { DB_INT(0), DB_INT(11), DB_INT(0) };
+	struct db_val cat = DB_STR("a");
 	struct db_val ord[7];
 
 	/* A table the optimizer would rather scan whole when it is tiny. */
@@ -417,6 +418,8 @@ START_TEST(test_list_plans)
 	expect_plan(STMT_INV_COUNT_LOW, NULL, 0, "list_counts", "PRIMARY");
 	expect_plan(STMT_PRODUCT_COUNT, NULL, 0, "list_counts", "PRIMARY");
 	expect_plan(STMT_INV_COUNT, NULL, 0, "list_counts", "PRIMARY");
+	expect_plan(STMT_PRODUCT_COUNT_BY_CATEGORY, &cat, 1,
+	    "category_counts", "PRIMARY");
 	ord[0] = ord[1] = DB_STR("9999-12-31 23:59:59");
 	ord[2] = DB_INT(INT64_MAX);
 	ord[3] = DB_INT(101);
@@ -575,6 +578,10 @@ static const struct {
 	{ API "/users?limit=1", true, "SELECT COUNT(*) FROM users" },
 	{ API "/inventory/2/movements?limit=1", true,
 	    "SELECT COUNT(*) FROM stock_movements WHERE inventory_id = 2" },
+	{ API "/products?category=a&limit=1", false,
+	    "SELECT COUNT(*) FROM products WHERE category = 'a'" },
+	{ API "/products?category=b&limit=1", false,
+	    "SELECT COUNT(*) FROM products WHERE category = 'b'" },
 	{ API "/orders/admin?status=processing&limit=1", true,
 	    "SELECT COUNT(*) FROM orders WHERE status = 'processing'" },
 	{ API "/orders/admin?status=shipped&limit=1", true,
@@ -646,8 +653,10 @@ race_count(int i, void *out)
 
 	(void)out;
 	for (j = 0; j < COUNTER_ROUNDS; j++) {
+		/* "B" is category b: one count, as the filter has it. */
 		snprintf(body, sizeof(body), "{\"sku\":\"C-%d-%d\",\"name\":"
-		    "\"c\",\"price\":1}", i, j);
+		    "\"c\",\"price\":1,\"category\":\"%s\"}", i, j,
+		    j % 2 == 0 ? "a" : "B");
 		tu_request(child, "POST", API "/products", admin, JSON, body,
 		    &resp);
 		ck_assert_int_eq(resp.status, 201);
@@ -833,6 +842,13 @@ START_TEST(test_audit_list_counts)
 	    strstr(out, "list count orders_shipped: kept 26, COUNT(*) 25") !=
 	    NULL && strstr(out, "list count orders_delivered: kept 2, "
 	    "COUNT(*) 0") != NULL, "%.500s", out);
+	free(out);
+	/* A category, named as the products spell it. */
+	sqlf("INSERT INTO category_counts (category, slot, n) VALUES "
+	    "('A', 7, 1)");
+	ck_assert_int_eq(ctl_audit(&out), 1);
+	ck_assert_msg(strstr(out, "list counts: 4 wrong") != NULL &&
+	    strstr(out, "kept 31, COUNT(*) 30") != NULL, "%.500s", out);
 	free(out);
 }
 END_TEST

@@ -297,6 +297,95 @@ START_TEST(process_order_step)
 }
 END_TEST
 
+/* ---- the owner's cached pages ---- */
+
+/*
+ * Order id as GET /orders?limit=100 shows it to tok's owner: *status
+ * and *notes (new; "" for none); how many orders the page has.
+ */
+static size_t
+own_page(const char *tok, int64_t id, char **status, char **notes)
+{
+	struct json_object *o = NULL, *e;
+	const char *n;
+	size_t i, len;
+
+	*status = *notes = NULL;
+	ck_assert_int_eq(call("GET", ORDERS "?limit=100", tok, NULL, &o), 200);
+	len = json_object_array_length(o);
+	for (i = 0; i < len; i++) {
+		e = json_object_array_get_idx(o, i);
+		if (tu_jint(e, "id") != id)
+			continue;
+		*status = xstrdup(json_get_str(e, "status"));
+		n = json_object_get_string(json_object_object_get(e, "notes"));
+		*notes = xstrdup(n != NULL ? n : "");
+	}
+	json_object_put(o);
+	ck_assert_msg(*status != NULL, "order %" PRId64 " not on the page",
+	    id);
+	return len;
+}
+
+/* The owner's page shows order id in status want, with want_notes. */
+static void
+expect_own_page(const char *tok, int64_t id, const char *want,
+    const char *want_notes)
+{
+	char *status, *notes;
+
+	own_page(tok, id, &status, &notes);
+	ck_assert_str_eq(status, want);
+	ck_assert_str_eq(notes, want_notes);
+	free(status);
+	free(notes);
+}
+
+/*
+ * The owner's pages are cached whole: every change of one of the
+ * owner's orders, by the admin, the owner or the worker's step, shows on
+ * the next read; a new order too. A change made behind the service's
+ * back (SQL) is not seen until the cache lets the page go, which shows
+ * that the page did come from the cache.
+ */
+START_TEST(own_page_follows_every_change)
+{
+	char *tok = user_token("u@example.com", "U", false, NULL);
+	char *admin = user_token("a@example.com", "A", true, NULL);
+	enum order_status final;
+	char *status, *notes, *path;
+	int64_t id, id2;
+
+	seed_product(1, "Widget", "3.00", 10);
+	ck_assert_int_gt(id = order_one(tok, 1, 1), 0);
+	expect_own_page(tok, id, "pending", "");
+	sql("UPDATE orders SET notes = 'behind its back' WHERE id = %" PRId64,
+	    id);
+	expect_own_page(tok, id, "pending", "");
+	ck_assert_int_eq(set_status(admin, id, "processing"), 200);
+	expect_own_page(tok, id, "processing", "behind its back");
+	path = order_path(id);
+	ck_assert_int_eq(call("PUT", path, admin, "{\"status\":"
+	    "\"processing\",\"notes\":\"wrapped\"}", NULL), 200);
+	free(path);
+	expect_own_page(tok, id, "processing", "wrapped");
+	ck_assert_int_eq(cancel(tok, id), 204);
+	expect_own_page(tok, id, "cancelled", "wrapped");
+	/* A new order joins the page; the worker's step moves it. */
+	ck_assert_int_gt(id2 = order_one(tok, 1, 1), 0);
+	ck_assert_uint_eq(own_page(tok, id2, &status, &notes), 2);
+	ck_assert_str_eq(status, "pending");
+	free(status);
+	free(notes);
+	ck_assert_int_eq(order_flow_process(app->db, app->cache, id2, false,
+	    &final), INV_OK);
+	ck_assert_int_eq(final, ORDER_CANCELLED);
+	expect_own_page(tok, id2, "cancelled", "Payment processing failed");
+	free(tok);
+	free(admin);
+}
+END_TEST
+
 /* PUT body on inventory record id as admin; returns the status, *out
  * the parsed body when not NULL. */
 static int
@@ -672,6 +761,8 @@ orders_suite(void)
 		TU_TEST(invalid_status_transitions),
 		TU_CASE("worker step", 0),
 		TU_TEST(process_order_step),
+		TU_CASE("own pages", 0),
+		TU_TEST(own_page_follows_every_change),
 		TU_CASE("stock books", 60),
 		TU_TEST(books_reserved_below_orders_is_422),
 		TU_TEST(books_manual_hold_between_orders_and_stock),

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "order_flow.h"
@@ -235,11 +236,25 @@ START_TEST(batch_claimed_whole_payments_together)
 	const char *env[] = { "INVENTORY_PAYMENT_DELAY_MS=2000",
 	    "INVENTORY_WORKER_BATCH=30", "INVENTORY_PAYMENT_CONCURRENCY=50",
 	    "INVENTORY_LOG_LEVEL=info", NULL };
+	struct cache *ch = NULL;
 	int64_t ids[70];
+	char *val = NULL;
+	uint64_t gen;
 	pid_t pid;
 
 	tw_seed_product(45, 100);
 	queue_orders(45, ids, 70);
+	/* The owner's cached pages of orders: the settled batch must make
+	 * them stale (one bump for its owners, after the commit). */
+	ck_assert_int_eq(cache_open(&ch, tw_app->cfg), INV_OK);
+	ck_assert_int_eq(cache_fetch(ch, CACHE_SCOPE_ORDERS, TW_USER_ID,
+	    "page", &val, &gen), INV_NOTFOUND);
+	cache_store(ch, CACHE_SCOPE_ORDERS, TW_USER_ID, "page", gen, "[old]",
+	    5, 600);
+	ck_assert_int_eq(cache_fetch(ch, CACHE_SCOPE_ORDERS, TW_USER_ID,
+	    "page", &val, &gen), INV_OK);
+	free(val);
+	val = NULL;
 	pid = tw_spawn(tw_worker_bin(), argv, env);
 	/* 30 + 20: as many as the payments in flight allow, at once. */
 	tw_wait_for_len("inventory:queue:inflight:batcher", 50);
@@ -248,6 +263,9 @@ START_TEST(batch_claimed_whole_payments_together)
 	ck_assert_int_eq(tw_reap(pid), 0);
 	tw_assert_output_has("processed=70 ");
 	assert_orders(ids, 70, "processing", "held");
+	ck_assert_int_eq(cache_fetch(ch, CACHE_SCOPE_ORDERS, TW_USER_ID,
+	    "page", &val, &gen), INV_NOTFOUND);
+	cache_close(ch);
 	ck_assert_int_eq(tw_reserved(45), 70);
 	tw_assert_stock_invariants();
 	tw_assert_queue_empty();

@@ -138,6 +138,7 @@ tu_reset_db(struct app *app)
 	    /* TRUNCATE fires no trigger: the counts go with the rows. */
 	    "TRUNCATE TABLE list_counts;"
 	    "TRUNCATE TABLE order_counts;"
+	    "TRUNCATE TABLE category_counts;"
 	    "SET FOREIGN_KEY_CHECKS = 1"), INV_OK);
 	tu_redis(app, "FLUSHDB");
 }
