@@ -87,11 +87,11 @@
 	"SELECT STRAIGHT_JOIN " INV_COLS " FROM " KEYS_PAGE("inventory", where) \
 	" JOIN inventory i ON i.id = pg.kid " \
 	"JOIN products p ON p.id = i.product_id" KEYS_ORDER
-/* The counts the triggers of schema/012_list_counts.sql keep: a few slot
- * rows to add, where COUNT(*) would read an index of every row. */
 /* A kept count's name in the audit, one collation for every table. */
 #define COUNT_NAME(expr) \
 	"CONVERT(" expr " USING utf8mb4) COLLATE utf8mb4_unicode_ci"
+/* The counts the triggers of schema/012_list_counts.sql keep: a few slot
+ * rows to add, where COUNT(*) would read an index of every row. */
 #define LIST_COUNT(list) \
 	"SELECT COALESCE(SUM(n), 0) FROM list_counts WHERE list = '" list "'"
 #define INV_COUNT(where) \
