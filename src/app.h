@@ -10,12 +10,15 @@ struct config;
 struct db;
 struct cache;
 struct queue;
+struct token_memo;
 
 struct app {
 	const struct config	*cfg;	/* borrowed */
 	struct db		*db;	/* owned by main */
 	struct cache		*cache;	/* owned by main */
 	struct queue		*queue;	/* owned by main; order jobs */
+	struct token_memo	*tokens;	/* owned by main; access
+					   tokens verified */
 };
 
 #endif

@@ -235,6 +235,21 @@ token_shape_ok(const char *token, size_t len)
 }
 
 /*
+ * The checks of a token's claims that depend on the clock, the only ones
+ * a verified token can fail later (auth_token_verify_memo repeats them).
+ */
+static const char *
+claims_time_refusal(const struct token_claims *c, time_t now)
+{
+	if (c->exp <= now)
+		return "expired";
+	/* A token from the future was not made by a clock we trust. */
+	if (c->iat > now + AUTH_IAT_LEEWAY)
+		return "iat in the future";
+	return NULL;
+}
+
+/*
  * Checks the claims of a decoded token whose signature and alg are good
  * and fills *c. Returns NULL, or a static reason for the debug log.
  * jwt_get_grant returns NULL for a missing claim and for a non-string one.
@@ -254,13 +269,10 @@ token_claims_read(jwt_t *j, const struct config *cfg,
 	c->typ = expected;
 	if (!claim_time(j, "exp", &c->exp))
 		return "no exp";
-	if (c->exp <= now)
-		return "expired";
 	if (!claim_time(j, "iat", &c->iat))
 		return "no iat";
-	/* A token from the future was not made by a clock we trust. */
-	if (c->iat > now + AUTH_IAT_LEEWAY)
-		return "iat in the future";
+	if ((s = claims_time_refusal(c, now)) != NULL)
+		return s;
 	if ((s = jwt_get_grant(j, "sub")) == NULL ||
 	    !sub_parse(s, &c->user_id))
 		return "bad sub";
@@ -374,6 +386,91 @@ auth_token_verify(const struct config *cfg, const char *token,
 		return INV_AUTH;
 	}
 	*out = c;
+	return INV_OK;
+}
+
+/*
+ * Verified tokens kept by their text (auth.h). Slots are picked by the
+ * token's last characters, its signature's: an HMAC output, evenly
+ * spread for tokens that verified, the only ones ever kept.
+ */
+#define TOKEN_MEMO_SLOTS	256
+#define TOKEN_MEMO_TAIL		16	/* characters hashed for the slot */
+
+struct token_memo_slot {
+	char			*token;		/* NULL: empty */
+	size_t			 len;
+	struct token_claims	 claims;
+};
+
+struct token_memo {
+	const struct config	*cfg;		/* borrowed */
+	struct token_memo_slot	 slot[TOKEN_MEMO_SLOTS];
+};
+
+struct token_memo *
+token_memo_new(const struct config *cfg)
+{
+	struct token_memo *m = xcalloc(1, sizeof(*m));
+
+	m->cfg = cfg;
+	return m;
+}
+
+void
+token_memo_free(struct token_memo *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < TOKEN_MEMO_SLOTS; i++)
+		free(m->slot[i].token);
+	free(m);
+}
+
+static struct token_memo_slot *
+token_memo_slot(struct token_memo *m, const char *token, size_t len)
+{
+	const char *p = len > TOKEN_MEMO_TAIL ? token + len - TOKEN_MEMO_TAIL :
+	    token;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &m->slot[h % TOKEN_MEMO_SLOTS];
+}
+
+enum inv_err
+auth_token_verify_memo(struct token_memo *m, const char *token,
+    enum token_type expected, time_t now, struct token_claims *out)
+{
+	struct token_memo_slot *s;
+	const char *why;
+	size_t len;
+
+	if (token == NULL ||
+	    (len = strnlen(token, AUTH_TOKEN_MAX + 1)) > AUTH_TOKEN_MAX)
+		return auth_token_verify(m->cfg, token, expected, now, out);
+	s = token_memo_slot(m, token, len);
+	/* Constant time: how long the comparison takes must not tell how
+	 * much of a kept token a guess shares. */
+	if (s->token != NULL && s->len == len && s->claims.typ == expected &&
+	    CRYPTO_memcmp(s->token, token, len) == 0) {
+		if ((why = claims_time_refusal(&s->claims, now)) != NULL) {
+			log_debug("auth_token_verify: token refused: %s", why);
+			memset(out, 0, sizeof(*out));
+			return INV_AUTH;
+		}
+		*out = s->claims;
+		return INV_OK;
+	}
+	if (auth_token_verify(m->cfg, token, expected, now, out) != INV_OK)
+		return INV_AUTH;
+	free(s->token);
+	s->token = xstrndup(token, len);
+	s->len = len;
+	s->claims = *out;
 	return INV_OK;
 }
 

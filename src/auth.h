@@ -60,6 +60,26 @@ enum inv_err auth_token_verify(const struct config *, const char *token,
     enum token_type expected, time_t now, struct token_claims *out);
 
 /*
+ * A process's memo of the tokens it verified. Verifying costs an HMAC
+ * through OpenSSL and libjwt's parse of the claims, a fifth of a cached
+ * read's CPU in inventory.fcgi (doc/BENCHMARKS.md), and a client sends
+ * the same access token for the whole of its life. The same text under
+ * the same secret has the same signature and claims, so a token found in
+ * the memo skips both; the claims that depend on the clock (exp, iat) are
+ * checked again at every use. Only tokens that verified are kept, and
+ * at most 256 (a newer one takes an older one's slot), so a
+ * forged or unknown token costs a full verification as before.
+ * auth_token_verify_memo answers exactly as auth_token_verify with the
+ * memo's config. The config must not change while the memo lives.
+ */
+struct token_memo;
+
+struct token_memo *token_memo_new(const struct config *);
+void token_memo_free(struct token_memo *);
+enum inv_err auth_token_verify_memo(struct token_memo *, const char *token,
+    enum token_type expected, time_t now, struct token_claims *out);
+
+/*
  * Hashes password with scrypt at the configured cost and a random 16-byte
  * salt: "$scrypt$ln=14,r=8,p=5$<salt>$<hash>" (unpadded base64). *out new.
  */

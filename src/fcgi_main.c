@@ -19,6 +19,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "auth.h"
 #include "cache.h"
 #include "config.h"
 #include "db.h"
@@ -268,6 +269,7 @@ main(int argc, char *argv[])
 		return 1;
 	metrics_init(&cfg);
 	app.cfg = &cfg;
+	app.tokens = token_memo_new(&cfg);
 	if (db_open(&app.db, &cfg) != INV_OK ||
 	    cache_open(&app.cache, &cfg) != INV_OK ||
 	    queue_open(&app.queue, &cfg) != INV_OK) {
@@ -317,6 +319,7 @@ main(int argc, char *argv[])
 	queue_close(app.queue);
 	cache_close(app.cache);
 	db_close(app.db);
+	token_memo_free(app.tokens);
 	config_free(&cfg);
 	return 0;
 }

@@ -260,7 +260,7 @@ auth_or_reply(struct app *app, const struct route *r, struct http_req *req,
 	tok += 7;
 	while (*tok == ' ')
 		tok++;
-	if (auth_token_verify(app->cfg, tok, TOKEN_ACCESS, time(NULL),
+	if (auth_token_verify_memo(app->tokens, tok, TOKEN_ACCESS, time(NULL),
 	    &claims) != INV_OK) {
 		http_reply_msg(resp, MSG_BAD_CREDENTIALS);
 		return false;

@@ -46,12 +46,17 @@
 static char secret[] = SECRET;
 static char issuer[] = ISSUER;
 static struct config cfg;
+/* The router's memo of verified tokens, over cfg: every refusal below is
+ * checked through it too, after the tests have fed it good tokens. */
+static struct token_memo *memo;
 
 /* Fixture: a valid config with scrypt at ln=10,r=8,p=1 (about 1 ms). */
 static void
 cfg_setup(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
+	token_memo_free(memo);
+	memo = token_memo_new(&cfg);
 	cfg.jwt_secret = secret;
 	cfg.jwt_issuer = issuer;
 	cfg.access_token_ttl = ACCESS_TTL;
@@ -85,6 +90,34 @@ expect_refused(const char *tok, enum token_type typ, time_t now)
 	ck_assert(!c.is_admin);
 	ck_assert_int_eq(c.jti[0], '\0');
 	ck_assert_int_eq(c.exp, 0);
+	memset(&c, 0xa5, sizeof(c));
+	ck_assert_int_eq(auth_token_verify_memo(memo, tok, typ, now, &c),
+	    INV_AUTH);
+	ck_assert_int_eq(c.user_id, 0);
+	ck_assert(!c.is_admin);
+	ck_assert_int_eq(c.jti[0], '\0');
+	ck_assert_int_eq(c.exp, 0);
+}
+
+/* Verifies through auth_token_verify and the memo, expecting the same
+ * claims from both; returns them. */
+static struct token_claims
+expect_good(const char *tok, enum token_type typ, time_t now)
+{
+	struct token_claims c, m;
+
+	ck_assert_int_eq(auth_token_verify(&cfg, tok, typ, now, &c), INV_OK);
+	memset(&m, 0xa5, sizeof(m));
+	ck_assert_int_eq(auth_token_verify_memo(memo, tok, typ, now, &m),
+	    INV_OK);
+	ck_assert_int_eq(m.typ, c.typ);
+	ck_assert_int_eq(m.user_id, c.user_id);
+	ck_assert(m.is_admin == c.is_admin);
+	ck_assert_int_eq(m.version, c.version);
+	ck_assert_str_eq(m.jti, c.jti);
+	ck_assert_int_eq(m.iat, c.iat);
+	ck_assert_int_eq(m.exp, c.exp);
+	return c;
 }
 
 /* A token with the given alg, key and claims made by libjwt (new). */
@@ -314,14 +347,13 @@ START_TEST(token_expired)
 	char *a = issue(TOKEN_ACCESS, 1, false);
 	char *r = issue(TOKEN_REFRESH, 1, false);
 
-	/* exp itself is already too late; one second before is fine. */
-	ck_assert_int_eq(auth_token_verify(&cfg, a, TOKEN_ACCESS,
-	    NOW + ACCESS_TTL - 1, &(struct token_claims){0}), INV_OK);
+	/* exp itself is already too late; one second before is fine. The
+	 * memo holds both tokens from their first good answer on. */
+	expect_good(a, TOKEN_ACCESS, NOW + ACCESS_TTL - 1);
 	expect_refused(a, TOKEN_ACCESS, NOW + ACCESS_TTL);
 	expect_refused(a, TOKEN_ACCESS, NOW + ACCESS_TTL + 1);
 	expect_refused(a, TOKEN_ACCESS, NOW + 365 * 86400);
-	ck_assert_int_eq(auth_token_verify(&cfg, r, TOKEN_REFRESH,
-	    NOW + REFRESH_TTL - 1, &(struct token_claims){0}), INV_OK);
+	expect_good(r, TOKEN_REFRESH, NOW + REFRESH_TTL - 1);
 	expect_refused(r, TOKEN_REFRESH, NOW + REFRESH_TTL);
 	free(a);
 	free(r);
@@ -336,8 +368,7 @@ START_TEST(token_iat_in_future)
 	char *a = issue(TOKEN_ACCESS, 1, false);
 	char *r = issue(TOKEN_REFRESH, 1, false);
 
-	ck_assert_int_eq(auth_token_verify(&cfg, a, TOKEN_ACCESS,
-	    NOW - AUTH_IAT_LEEWAY, &(struct token_claims){0}), INV_OK);
+	expect_good(a, TOKEN_ACCESS, NOW - AUTH_IAT_LEEWAY);
 	expect_refused(a, TOKEN_ACCESS, NOW - AUTH_IAT_LEEWAY - 1);
 	expect_refused(r, TOKEN_REFRESH, NOW - AUTH_IAT_LEEWAY - 1);
 	expect_refused(a, TOKEN_ACCESS, NOW - 3600);
@@ -351,6 +382,8 @@ START_TEST(token_wrong_type)
 	char *a = issue(TOKEN_ACCESS, 1, true);
 	char *r = issue(TOKEN_REFRESH, 1, true);
 
+	expect_good(a, TOKEN_ACCESS, NOW);
+	expect_good(r, TOKEN_REFRESH, NOW);
 	expect_refused(a, TOKEN_REFRESH, NOW);
 	expect_refused(r, TOKEN_ACCESS, NOW);
 	expect_refused(a, TOKEN__MAX, NOW);
@@ -421,6 +454,8 @@ START_TEST(token_tampered)
 	char *p = strchr(tok, '.') + 1, *q = strchr(p, '.'), *spliced;
 	size_t i;
 
+	expect_good(tok, TOKEN_ACCESS, NOW);
+	expect_good(adm, TOKEN_ACCESS, NOW);
 	/* Any one character of the payload changed. */
 	for (i = 0; p + i < q; i++) {
 		char *t = xstrdup(tok);
@@ -1114,6 +1149,87 @@ START_TEST(burn_takes_any_password)
 }
 END_TEST
 
+/* A second answer for the same token comes from the memo: proven by
+ * changing the secret under it, which the memo must never see (its config
+ * is fixed for its life) and auth_token_verify refuses at once. */
+START_TEST(token_memo_answers_again)
+{
+	char *tok = issue(TOKEN_ACCESS, 9, true);
+	char other[] = OTHER_SECRET;
+	struct token_claims first = expect_good(tok, TOKEN_ACCESS, NOW), c;
+
+	cfg.jwt_secret = other;
+	ck_assert_int_eq(auth_token_verify(&cfg, tok, TOKEN_ACCESS, NOW, &c),
+	    INV_AUTH);
+	ck_assert_int_eq(auth_token_verify_memo(memo, tok, TOKEN_ACCESS,
+	    NOW + 1, &c), INV_OK);
+	ck_assert_int_eq(c.user_id, 9);
+	ck_assert(c.is_admin);
+	ck_assert_str_eq(c.jti, first.jti);
+	ck_assert_int_eq(c.exp, first.exp);
+	/* Not for another type, and not once the clock says no. */
+	ck_assert_int_eq(auth_token_verify_memo(memo, tok, TOKEN_REFRESH,
+	    NOW, &c), INV_AUTH);
+	ck_assert_int_eq(auth_token_verify_memo(memo, tok, TOKEN_ACCESS,
+	    NOW + ACCESS_TTL, &c), INV_AUTH);
+	ck_assert_int_eq(c.user_id, 0);
+	free(tok);
+}
+END_TEST
+
+/* Near a kept token is not the token: its prefixes, the token with more
+ * after it, and each character of its signature changed. */
+START_TEST(token_memo_exact_text)
+{
+	char *tok = issue(TOKEN_ACCESS, 5, false), *t;
+	size_t len = strlen(tok), i, sig = (size_t)(strrchr(tok, '.') - tok);
+
+	expect_good(tok, TOKEN_ACCESS, NOW);
+	for (i = 1; i < len; i++) {
+		t = xstrndup(tok, i);
+		expect_refused(t, TOKEN_ACCESS, NOW);
+		free(t);
+	}
+	t = xasprintf("%sA", tok);
+	expect_refused(t, TOKEN_ACCESS, NOW);
+	free(t);
+	for (i = sig + 1; i < len; i++) {
+		t = xstrdup(tok);
+		t[i] = tok[i] == 'A' ? 'B' : 'A';
+		expect_refused(t, TOKEN_ACCESS, NOW);
+		free(t);
+	}
+	expect_good(tok, TOKEN_ACCESS, NOW);
+	free(tok);
+}
+END_TEST
+
+/* More tokens than slots, twice over: each answer is its own token's,
+ * whether it is still kept or was pushed out by another. */
+START_TEST(token_memo_many)
+{
+	enum { N = 1000 };
+	char *tok[N], jti[AUTH_JTI_LEN + 1];
+	struct token_claims c;
+	int round, i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(jti, sizeof(jti), "%032x", (unsigned)i);
+		ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, i + 1,
+		    i % 2 == 0, i, jti, NOW, &tok[i]), INV_OK);
+	}
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < N; i++) {
+			c = expect_good(tok[i], TOKEN_ACCESS, NOW);
+			ck_assert_int_eq(c.user_id, i + 1);
+			ck_assert_int_eq(c.version, i);
+			ck_assert(c.is_admin == (i % 2 == 0));
+		}
+	for (i = 0; i < N; i++)
+		free(tok[i]);
+}
+END_TEST
+
 static Suite *
 auth_suite(void)
 {
@@ -1139,6 +1255,9 @@ auth_suite(void)
 	tcase_add_test(tc, token_bad_signature);
 	tcase_add_test(tc, token_garbage);
 	tcase_add_test(tc, token_overlong);
+	tcase_add_test(tc, token_memo_answers_again);
+	tcase_add_test(tc, token_memo_exact_text);
+	tcase_add_test(tc, token_memo_many);
 	tcase_add_loop_test(tc, token_bad_claims, 0,
 	    sizeof(claim_cases) / sizeof(claim_cases[0]));
 	suite_add_tcase(s, tc);

@@ -27,11 +27,13 @@ setup(void)
 	    "jwt_secret = 0123456789abcdef0123456789abcdef\n", "test", &why),
 	    INV_OK);
 	app.cfg = &cfg;
+	app.tokens = token_memo_new(&cfg);
 }
 
 static void
 teardown(void)
 {
+	token_memo_free(app.tokens);
 	config_free(&cfg);
 }
 

@@ -267,6 +267,7 @@ expect_query_422(const char *path, const char *details)
 		    "0123456789abcdef0123456789abcdef\n", "test", &why),
 		    INV_OK);
 		app.cfg = &cfg;
+		app.tokens = token_memo_new(&cfg);
 	}
 	ck_assert_int_eq(auth_token_issue(&cfg, TOKEN_ACCESS, 7, false, 0,
 	    "0123456789abcdef0123456789abcdef", time(NULL), &tok), INV_OK);

@@ -52,6 +52,7 @@ tu_app_new(void)
 	ck_assert_msg(config_startup(cfg, NULL, "test config"),
 	    "test config: cannot load");
 	app->cfg = cfg;
+	app->tokens = token_memo_new(cfg);
 	ck_assert_msg(db_open(&app->db, cfg) == INV_OK &&
 	    cache_open(&app->cache, cfg) == INV_OK &&
 	    queue_open(&app->queue, cfg) == INV_OK,
@@ -78,6 +79,7 @@ tu_app_free(struct app *app)
 	queue_close(app->queue);
 	db_close(app->db);
 	cache_close(app->cache);
+	token_memo_free(app->tokens);
 	config_free(cfg);
 	free(cfg);
 	free(app);

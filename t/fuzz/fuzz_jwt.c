@@ -20,7 +20,9 @@
  *
  * Invariants: a verified token gives the expected type, a positive user
  * id, a 32-hex-digit jti and an exp after now; a refused one leaves the
- * claims zeroed.
+ * claims zeroed. The memo of verified tokens the router uses, kept across
+ * inputs, answers exactly as auth_token_verify, now and at a later time
+ * the input picks (when a kept token may have expired).
  */
 #include <jwt.h>
 #include <openssl/evp.h>
@@ -38,6 +40,7 @@ int __real_jwt_decode(jwt_t **, const char *, const unsigned char *, int);
 int __wrap_jwt_decode(jwt_t **, const char *, const unsigned char *, int);
 
 static struct config cfg;
+static struct token_memo *memo;
 static unsigned long decodes;	/* calls that reached libjwt */
 
 /* Three non-empty base64url segments, as token_shape_ok demands. */
@@ -126,7 +129,21 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_jwt: config: %s\n", why);
 		abort();
 	}
+	memo = token_memo_new(&cfg);
 	return 0;
+}
+
+/* The memo's answer at now is auth_token_verify's, claims and all. */
+static void
+memo_agrees(const char *token, enum token_type typ, time_t now)
+{
+	struct token_claims c, m;
+	enum inv_err rc = auth_token_verify(&cfg, token, typ, now, &c);
+
+	FUZZ_ASSERT(auth_token_verify_memo(memo, token, typ, now, &m) == rc);
+	FUZZ_ASSERT(c.typ == m.typ && c.user_id == m.user_id &&
+	    c.is_admin == m.is_admin && c.version == m.version &&
+	    strcmp(c.jti, m.jti) == 0 && c.iat == m.iat && c.exp == m.exp);
 }
 
 int
@@ -167,6 +184,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * so the wrapper really guards every call. */
 	if (strlen(token) <= TOKEN_MAX && shape_ok(token))
 		FUZZ_ASSERT(decodes == before + 1);
+	memo_agrees(token, typ, NOW);
+	memo_agrees(token, typ, NOW + (time_t)(size % 2000));
 	free(token);
 	return 0;
 }

@@ -170,6 +170,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	app.cfg = &cfg;
+	app.tokens = token_memo_new(&cfg);
 	/* No real handler may run: each route must name a stub. */
 	for (i = 0; i < nroutes; i++) {
 		for (k = 0; fuzz_stubs[k] != NULL; k++)

@@ -124,6 +124,7 @@ main(int argc, char **argv)
 	    cache_open(&app.cache, &cfg) != INV_OK)
 		return 2;
 	app.cfg = &cfg;
+	app.tokens = token_memo_new(&cfg);
 	if (auth_token_issue(&cfg, TOKEN_ACCESS, argc > 4 ? atol(argv[4]) : 7,
 	    true, 0, "0123456789abcdef0123456789abcdef", time(NULL), &tok) !=
 	    INV_OK)
