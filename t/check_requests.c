@@ -1085,6 +1085,7 @@ main(int argc, char **argv)
 			n = 0;
 		}
 	}
+	free(batch);
 	if (cleanups.len > 0) {
 		char *out = xasprintf("%s/cleanup.out", workdir);
 
@@ -1092,6 +1093,7 @@ main(int argc, char **argv)
 		unlink(out);
 		free(out);
 	}
+	buf_free(&cleanups);
 	{
 		char *cfg = xasprintf("%s/curl.cfg", workdir), *codes =
 		    xasprintf("%s/codes", workdir);
