@@ -432,12 +432,11 @@ token_memo_free(struct token_memo *m)
 static struct token_memo_slot *
 token_memo_slot(struct token_memo *m, const char *token, size_t len)
 {
-	const char *p = len > TOKEN_MEMO_TAIL ? token + len - TOKEN_MEMO_TAIL :
-	    token;
+	size_t i = len > TOKEN_MEMO_TAIL ? len - TOKEN_MEMO_TAIL : 0;
 	uint32_t h = 2166136261u;	/* FNV-1a */
 
-	for (; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)token[i]) * 16777619u;
 	return &m->slot[h % TOKEN_MEMO_SLOTS];
 }
 
@@ -449,9 +448,11 @@ auth_token_verify_memo(struct token_memo *m, const char *token,
 	const char *why;
 	size_t len;
 
-	if (token == NULL ||
-	    (len = strnlen(token, AUTH_TOKEN_MAX + 1)) > AUTH_TOKEN_MAX)
+	if (token == NULL)
 		return auth_token_verify(m->cfg, token, expected, now, out);
+	/* An overlong token is never kept: it misses, and
+	 * auth_token_verify refuses it. */
+	len = strnlen(token, AUTH_TOKEN_MAX + 1);
 	s = token_memo_slot(m, token, len);
 	/* Constant time: how long the comparison takes must not tell how
 	 * much of a kept token a guess shares. */
